@@ -1,0 +1,185 @@
+//! Accounts and sessions: the first table of api.md, and GET /me.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use portal::accounts::{self, Registration};
+use portal::domain::{Email, FieldError, Password};
+use portal::http::{Checks, HttpResult, json, json_body, no_content, partner_account, respond};
+use portal::ports::Session;
+use portal::{AppError, Deps};
+use serde::{Deserialize, Serialize};
+use serde_json::json as body;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterBody {
+    email: Option<String>,
+    password: Option<String>,
+    accept_terms: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailBody {
+    email: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetBody {
+    token: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignInBody {
+    email: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshBody {
+    refresh_token: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SessionBody {
+    access_token: String,
+    id_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    expires_in: i64,
+    token_type: String,
+}
+
+impl From<Session> for SessionBody {
+    fn from(s: Session) -> Self {
+        Self {
+            access_token: s.access_token,
+            id_token: s.id_token,
+            refresh_token: s.refresh_token,
+            expires_in: s.expires_in,
+            token_type: s.token_type,
+        }
+    }
+}
+
+fn text(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("")
+}
+
+/// POST /accounts
+pub async fn create_account(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let input: RegisterBody = json_body(&req)?;
+            let mut checks = Checks::default();
+            let email = checks.check(Email::parse("email", text(&input.email)));
+            let password = checks.check(Password::parse("password", text(&input.password)));
+            if input.accept_terms != Some(true) {
+                checks.refuse(FieldError::new(
+                    "accept_terms",
+                    "terms_not_accepted",
+                    "Ga akkoord met de voorwaarden en het privacybeleid om je te registreren.",
+                ));
+            }
+            checks.finish()?;
+            let (Some(email), Some(password)) = (email, password) else {
+                return Err(AppError::Validation(vec![]));
+            };
+            accounts::register(deps, Registration { email, password }).await?;
+            json(StatusCode::ACCEPTED, &body!({"status": "activation_mail_sent"}))
+        }
+        .await,
+    )
+}
+
+/// POST /accounts/activate
+pub async fn activate_account(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let input: TokenBody = json_body(&req)?;
+            accounts::activate(deps, text(&input.token)).await?;
+            no_content()
+        }
+        .await,
+    )
+}
+
+/// POST /accounts/forgot-password
+pub async fn forgot_password(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let input: EmailBody = json_body(&req)?;
+            let email = Email::parse("email", text(&input.email))?;
+            accounts::forgot_password(deps, &email).await?;
+            json(StatusCode::ACCEPTED, &body!({"status": "accepted"}))
+        }
+        .await,
+    )
+}
+
+/// POST /accounts/reset-password
+pub async fn reset_password(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let input: ResetBody = json_body(&req)?;
+            // The password is checked first: a weak one must not use up the link.
+            let password = Password::parse("password", text(&input.password))?;
+            accounts::reset_password(deps, text(&input.token), &password).await?;
+            no_content()
+        }
+        .await,
+    )
+}
+
+/// POST /sessions
+pub async fn create_session(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let input: SignInBody = json_body(&req)?;
+            let mut checks = Checks::default();
+            let email = checks.check(Email::parse("email", text(&input.email)));
+            if text(&input.password).is_empty() {
+                checks.refuse(FieldError::required("password"));
+            }
+            checks.finish()?;
+            let Some(email) = email else { return Err(AppError::Validation(vec![])) };
+            let session = accounts::sign_in(deps, &email, text(&input.password)).await?;
+            json(StatusCode::OK, &SessionBody::from(session))
+        }
+        .await,
+    )
+}
+
+/// POST /sessions/refresh
+pub async fn refresh_session(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let input: RefreshBody = json_body(&req)?;
+            let session = accounts::refresh(deps, text(&input.refresh_token)).await?;
+            json(StatusCode::OK, &SessionBody::from(session))
+        }
+        .await,
+    )
+}
+
+/// GET /me
+pub async fn get_me(deps: &Deps, req: Request) -> Response<Body> {
+    respond(me(deps, &req).await)
+}
+
+async fn me(deps: &Deps, req: &Request) -> HttpResult {
+    let id = partner_account(req)?;
+    let account = accounts::me(deps, &id).await?;
+    // Partner profiles arrive with the profile capability; until an account links one, it has none.
+    json(StatusCode::OK, &body!({"email": account.email, "profile": null}))
+}

@@ -1,0 +1,2 @@
+//! Lambda: activate_account
+portal_functions::lambda_main!(portal_functions::accounts::activate_account);

@@ -1,0 +1,2 @@
+//! Lambda: forgot_password
+portal_functions::lambda_main!(portal_functions::accounts::forgot_password);

@@ -1,0 +1,2 @@
+//! Lambda: get_me
+portal_functions::lambda_main!(portal_functions::accounts::get_me);

@@ -1,0 +1,2 @@
+//! Lambda: refresh_session
+portal_functions::lambda_main!(portal_functions::accounts::refresh_session);

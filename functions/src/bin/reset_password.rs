@@ -1,0 +1,2 @@
+//! Lambda: reset_password
+portal_functions::lambda_main!(portal_functions::accounts::reset_password);

@@ -1,0 +1,152 @@
+//! The one list of routes: the local stack serves exactly these, and a test holds template.yaml
+//! to the same list.
+
+use lambda_http::{Body, Request, Response};
+use portal::Deps;
+
+/// Who may call a route: the API Gateway JWT authorizer in front of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// No authorizer.
+    Public,
+    /// An access token of the partner user pool.
+    Partner,
+    /// An ID token of the staff (back-office) user pool.
+    Staff,
+}
+
+/// One portal operation: one Lambda function, one binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    CreateAccount,
+    ActivateAccount,
+    ForgotPassword,
+    ResetPassword,
+    CreateSession,
+    RefreshSession,
+    GetMe,
+}
+
+impl Operation {
+    /// The binary in `functions/src/bin/` (and the cargo-lambda `Binary` in template.yaml).
+    pub fn binary(self) -> &'static str {
+        match self {
+            Self::CreateAccount => "create_account",
+            Self::ActivateAccount => "activate_account",
+            Self::ForgotPassword => "forgot_password",
+            Self::ResetPassword => "reset_password",
+            Self::CreateSession => "create_session",
+            Self::RefreshSession => "refresh_session",
+            Self::GetMe => "get_me",
+        }
+    }
+
+    /// The function's logical id in template.yaml: the binary in CamelCase plus `Function`.
+    pub fn function_id(self) -> String {
+        let camel: String = self
+            .binary()
+            .split('_')
+            .map(|part| {
+                let mut chars = part.chars();
+                chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+            })
+            .collect();
+        format!("{camel}Function")
+    }
+
+    pub async fn handle(self, deps: &Deps, req: Request) -> Response<Body> {
+        use crate::accounts;
+        match self {
+            Self::CreateAccount => accounts::create_account(deps, req).await,
+            Self::ActivateAccount => accounts::activate_account(deps, req).await,
+            Self::ForgotPassword => accounts::forgot_password(deps, req).await,
+            Self::ResetPassword => accounts::reset_password(deps, req).await,
+            Self::CreateSession => accounts::create_session(deps, req).await,
+            Self::RefreshSession => accounts::refresh_session(deps, req).await,
+            Self::GetMe => accounts::get_me(deps, req).await,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub method: &'static str,
+    /// The path in API Gateway syntax: `/applications/{id}`.
+    pub path: &'static str,
+    pub auth: Auth,
+    pub operation: Operation,
+}
+
+const fn route(method: &'static str, path: &'static str, auth: Auth, operation: Operation) -> Route {
+    Route { method, path, auth, operation }
+}
+
+pub const ROUTES: &[Route] = &[
+    route("POST", "/accounts", Auth::Public, Operation::CreateAccount),
+    route("POST", "/accounts/activate", Auth::Public, Operation::ActivateAccount),
+    route("POST", "/accounts/forgot-password", Auth::Public, Operation::ForgotPassword),
+    route("POST", "/accounts/reset-password", Auth::Public, Operation::ResetPassword),
+    route("POST", "/sessions", Auth::Public, Operation::CreateSession),
+    route("POST", "/sessions/refresh", Auth::Public, Operation::RefreshSession),
+    route("GET", "/me", Auth::Partner, Operation::GetMe),
+];
+
+impl Route {
+    /// Matches a request path against the route's template; the path parameters on success.
+    pub fn matches(&self, method: &str, path: &str) -> Option<Vec<(String, String)>> {
+        if !self.method.eq_ignore_ascii_case(method) {
+            return None;
+        }
+        let mut params = Vec::new();
+        let mut template = self.path.trim_end_matches('/').split('/');
+        let mut actual = path.trim_end_matches('/').split('/');
+        loop {
+            match (template.next(), actual.next()) {
+                (None, None) => return Some(params),
+                (Some(t), Some(a)) if t.starts_with('{') && t.ends_with('}') && !a.is_empty() => {
+                    params.push((t[1..t.len() - 1].to_owned(), a.to_owned()));
+                }
+                (Some(t), Some(a)) if t == a => {}
+                _ => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn every_operation_has_one_route_and_a_binary() {
+        let mut seen = HashSet::new();
+        for route in ROUTES {
+            assert!(seen.insert((route.method, route.path)), "duplicate route {} {}", route.method, route.path);
+            let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin").join(format!("{}.rs", route.operation.binary()));
+            assert!(bin.is_file(), "{} has no binary at {}", route.path, bin.display());
+        }
+        let bins = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin")).expect("src/bin").count();
+        assert_eq!(bins, ROUTES.len(), "a binary without a route, or a route without its binary");
+    }
+
+    #[test]
+    fn function_ids_are_camel_case() {
+        assert_eq!(Operation::CreateAccount.function_id(), "CreateAccountFunction");
+        assert_eq!(Operation::GetMe.function_id(), "GetMeFunction");
+    }
+
+    #[test]
+    fn matches_templates_and_extracts_parameters() {
+        let r = route("GET", "/applications/{id}/logs", Auth::Partner, Operation::GetMe);
+        assert_eq!(r.matches("GET", "/applications/abc/logs"), Some(vec![("id".into(), "abc".into())]));
+        assert_eq!(r.matches("POST", "/applications/abc/logs"), None);
+        assert_eq!(r.matches("GET", "/applications//logs"), None);
+        assert_eq!(r.matches("GET", "/applications/abc"), None);
+        let me = route("GET", "/me", Auth::Partner, Operation::GetMe);
+        assert_eq!(me.matches("GET", "/me/"), Some(vec![]));
+        assert_eq!(me.matches("GET", "/mee"), None);
+    }
+}

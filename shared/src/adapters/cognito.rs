@@ -1,0 +1,145 @@
+//! Partner accounts in the partner user pool. The pool never sends mail itself: the portal
+//! confirms users with admin calls after its own activation link was used.
+
+use async_trait::async_trait;
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, AuthenticationResultType, UserStatusType};
+
+use crate::domain::{AccountId, Email, Password};
+use crate::ports::{Identity, IdentityError, PoolUser, Session};
+
+pub struct CognitoIdentity {
+    client: Client,
+    pool_id: String,
+    client_id: String,
+}
+
+impl CognitoIdentity {
+    pub fn new(client: Client, pool_id: String, client_id: String) -> Self {
+        Self { client, pool_id, client_id }
+    }
+}
+
+/// Maps a pool error by its code; what we do not expect is `Unavailable` with the whole context.
+fn classify<E>(err: aws_sdk_cognitoidentityprovider::error::SdkError<E>) -> IdentityError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match err.code() {
+        Some("UsernameExistsException" | "AliasExistsException") => IdentityError::AlreadyExists,
+        Some("InvalidPasswordException") => IdentityError::InvalidPassword,
+        Some("NotAuthorizedException" | "UserNotFoundException" | "PasswordResetRequiredException") => {
+            IdentityError::InvalidCredentials
+        }
+        Some("UserNotConfirmedException") => IdentityError::NotConfirmed,
+        Some("TooManyRequestsException" | "TooManyFailedAttemptsException" | "LimitExceededException") => {
+            IdentityError::TooManyRequests
+        }
+        _ => IdentityError::Unavailable(DisplayErrorContext(&err).to_string()),
+    }
+}
+
+fn session(result: Option<&AuthenticationResultType>, refresh_fallback: bool) -> Result<Session, IdentityError> {
+    let result = result.ok_or_else(|| IdentityError::Unavailable("the pool asked for a challenge the portal does not use".into()))?;
+    let (Some(access), Some(id)) = (result.access_token(), result.id_token()) else {
+        return Err(IdentityError::Unavailable("the pool returned no tokens".into()));
+    };
+    Ok(Session {
+        access_token: access.to_owned(),
+        id_token: id.to_owned(),
+        refresh_token: if refresh_fallback { None } else { result.refresh_token().map(str::to_owned) },
+        expires_in: i64::from(result.expires_in()),
+        token_type: result.token_type().unwrap_or("Bearer").to_owned(),
+    })
+}
+
+#[async_trait]
+impl Identity for CognitoIdentity {
+    async fn sign_up(&self, email: &Email, password: &Password) -> Result<AccountId, IdentityError> {
+        let attribute = AttributeType::builder()
+            .name("email")
+            .value(email.as_str())
+            .build()
+            .map_err(|e| IdentityError::Unavailable(e.to_string()))?;
+        let out = self
+            .client
+            .sign_up()
+            .client_id(&self.client_id)
+            .username(email.as_str())
+            .password(password.expose())
+            .user_attributes(attribute)
+            .send()
+            .await
+            .map_err(classify)?;
+        AccountId::parse(out.user_sub()).ok_or_else(|| IdentityError::Unavailable("the pool returned an unusable sub".into()))
+    }
+
+    async fn find_user(&self, email: &Email) -> Result<Option<PoolUser>, IdentityError> {
+        let out = match self.client.admin_get_user().user_pool_id(&self.pool_id).username(email.as_str()).send().await {
+            Ok(out) => out,
+            Err(e) if e.code() == Some("UserNotFoundException") => return Ok(None),
+            Err(e) => return Err(classify(e)),
+        };
+        let sub = out
+            .user_attributes()
+            .iter()
+            .find(|a| a.name() == "sub")
+            .and_then(|a| a.value())
+            .and_then(AccountId::parse)
+            .ok_or_else(|| IdentityError::Unavailable("the pool's user has no sub".into()))?;
+        Ok(Some(PoolUser {
+            id: sub,
+            confirmed: out.user_status() != Some(&UserStatusType::Unconfirmed),
+        }))
+    }
+
+    async fn confirm(&self, email: &Email) -> Result<(), IdentityError> {
+        match self.client.admin_confirm_sign_up().user_pool_id(&self.pool_id).username(email.as_str()).send().await {
+            Ok(_) => Ok(()),
+            // Already confirmed (for example through a password reset): nothing to do.
+            Err(e) if e.code() == Some("NotAuthorizedException") => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn set_password(&self, email: &Email, password: &Password) -> Result<(), IdentityError> {
+        self.client
+            .admin_set_user_password()
+            .user_pool_id(&self.pool_id)
+            .username(email.as_str())
+            .password(password.expose())
+            .permanent(true)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    async fn sign_in(&self, email: &Email, password: &Password) -> Result<Session, IdentityError> {
+        let out = self
+            .client
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", email.as_str())
+            .auth_parameters("PASSWORD", password.expose())
+            .send()
+            .await
+            .map_err(classify)?;
+        session(out.authentication_result(), false)
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError> {
+        let out = self
+            .client
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .auth_parameters("REFRESH_TOKEN", refresh_token)
+            .send()
+            .await
+            .map_err(classify)?;
+        session(out.authentication_result(), true)
+    }
+}

@@ -1,0 +1,377 @@
+//! The single table. Item keys (PK / SK):
+//!
+//! | item | PK | SK | notes |
+//! |---|---|---|---|
+//! | account | `ACCOUNT#<sub>` | `ACCOUNT` | email, status, created_at, activated_at |
+//! | email guard | `EMAIL#<email>` | `EMAIL` | account_id; makes the address unique |
+//! | single-use token | `TOKEN#<sha256>` | `TOKEN` | purpose, account, expires_at, `ttl` |
+//! | failed attempts | `ATTEMPTS#<key>` | `ATTEMPTS` | failures, window start, `ttl` |
+//!
+//! Every operation is one GetItem, one conditional write or one TransactWriteItems.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+
+use crate::domain::{Account, AccountId, AccountStatus, Email, OneTimeToken, TokenHash, TokenPurpose};
+use crate::ports::{AccountStore, AttemptStore, Attempts, Created, StoreError};
+
+type Item = HashMap<String, AttributeValue>;
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: String) -> Self {
+        Self { client, table }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item.map(from_item).transpose()
+    }
+
+    fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("PK".to_owned(), AttributeValue::S(pk)), ("SK".to_owned(), AttributeValue::S(sk.to_owned()))])
+}
+
+fn unavailable<E, R>(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::Unavailable(DisplayErrorContext(&err).to_string())
+}
+
+fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn account_pk(id: &AccountId) -> String {
+    format!("ACCOUNT#{id}")
+}
+fn email_pk(email: &Email) -> String {
+    format!("EMAIL#{email}")
+}
+fn token_pk(hash: &TokenHash) -> String {
+    format!("TOKEN#{}", hash.as_str())
+}
+fn attempts_pk(key: &str) -> String {
+    format!("ATTEMPTS#{key}")
+}
+
+/// DynamoDB deletes items some time after their `ttl` (epoch seconds); reads check expiry anyway.
+fn ttl(at: DateTime<Utc>) -> i64 {
+    at.timestamp()
+}
+
+#[derive(Serialize, Deserialize)]
+struct AccountItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    id: AccountId,
+    email: Email,
+    status: AccountStatus,
+    created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    activated_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Account> for AccountItem {
+    fn from(a: &Account) -> Self {
+        Self {
+            pk: account_pk(&a.id),
+            sk: "ACCOUNT".into(),
+            entity: "account".into(),
+            id: a.id.clone(),
+            email: a.email.clone(),
+            status: a.status,
+            created_at: a.created_at,
+            activated_at: a.activated_at,
+        }
+    }
+}
+
+impl From<AccountItem> for Account {
+    fn from(i: AccountItem) -> Self {
+        Self {
+            id: i.id,
+            email: i.email,
+            status: i.status,
+            created_at: i.created_at,
+            activated_at: i.activated_at,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct EmailGuardItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    account_id: AccountId,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TokenItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    hash: TokenHash,
+    purpose: TokenPurpose,
+    account_id: AccountId,
+    email: Email,
+    expires_at: DateTime<Utc>,
+    expires_epoch: i64,
+    ttl: i64,
+}
+
+impl From<&OneTimeToken> for TokenItem {
+    fn from(t: &OneTimeToken) -> Self {
+        Self {
+            pk: token_pk(&t.hash),
+            sk: "TOKEN".into(),
+            entity: "token".into(),
+            hash: t.hash.clone(),
+            purpose: t.purpose,
+            account_id: t.account_id.clone(),
+            email: t.email.clone(),
+            expires_at: t.expires_at,
+            expires_epoch: t.expires_at.timestamp(),
+            ttl: ttl(t.expires_at),
+        }
+    }
+}
+
+impl From<TokenItem> for OneTimeToken {
+    fn from(i: TokenItem) -> Self {
+        Self {
+            hash: i.hash,
+            purpose: i.purpose,
+            account_id: i.account_id,
+            email: i.email,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct AttemptsItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    failures: u32,
+    window_started_epoch: i64,
+    ttl: i64,
+}
+
+impl AttemptsItem {
+    fn attempts(&self) -> Attempts {
+        Attempts {
+            failures: self.failures,
+            window_started_at: DateTime::from_timestamp(self.window_started_epoch, 0).unwrap_or_default(),
+        }
+    }
+}
+
+fn purpose_name(purpose: TokenPurpose) -> &'static str {
+    match purpose {
+        TokenPurpose::Activation => "activation",
+        TokenPurpose::PasswordReset => "password_reset",
+    }
+}
+
+#[async_trait]
+impl AccountStore for DynamoStore {
+    async fn create_account(&self, account: &Account, activation: &OneTimeToken) -> Result<Created, StoreError> {
+        let guard = EmailGuardItem {
+            pk: email_pk(&account.email),
+            sk: "EMAIL".into(),
+            entity: "email_guard".into(),
+            account_id: account.id.clone(),
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(self.put(to_item(&guard)?, Some("attribute_not_exists(PK)"))?)
+            .transact_items(self.put(to_item(&AccountItem::from(account))?, Some("attribute_not_exists(PK)"))?)
+            .transact_items(self.put(to_item(&TokenItem::from(activation))?, None)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Created::Yes),
+            Err(e) => {
+                let service = e.as_service_error();
+                let taken = service.is_some_and(|s| {
+                    s.is_transaction_canceled_exception()
+                        && s.meta().message().unwrap_or_default().contains("ConditionalCheckFailed")
+                });
+                let reasons_say_taken = match service {
+                    Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => c
+                        .cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("ConditionalCheckFailed")),
+                    _ => false,
+                };
+                if taken || reasons_say_taken { Ok(Created::EmailTaken) } else { Err(unavailable(e)) }
+            }
+        }
+    }
+
+    async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        Ok(self.get::<AccountItem>(account_pk(id), "ACCOUNT").await?.map(Account::from))
+    }
+
+    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, StoreError> {
+        match self.get::<EmailGuardItem>(email_pk(email), "EMAIL").await? {
+            Some(guard) => self.account(&guard.account_id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn activate(&self, id: &AccountId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(account_pk(id), "ACCOUNT")))
+            .update_expression("SET #status = :active, activated_at = if_not_exists(activated_at, :at)")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", AttributeValue::S("active".into()))
+            .expression_attribute_values(":at", AttributeValue::S(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn put_token(&self, token: &OneTimeToken) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&TokenItem::from(token))?))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn take_token(&self, hash: &TokenHash, purpose: TokenPurpose, now: DateTime<Utc>) -> Result<Option<OneTimeToken>, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(hash), "TOKEN")))
+            .condition_expression("attribute_exists(PK) AND purpose = :purpose AND expires_epoch > :now")
+            .expression_attribute_values(":purpose", AttributeValue::S(purpose_name(purpose).into()))
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out.attributes.map(|item| from_item::<TokenItem>(item).map(OneTimeToken::from)).transpose(),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl AttemptStore for DynamoStore {
+    async fn attempts(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<Option<Attempts>, StoreError> {
+        let item = self.get::<AttemptsItem>(attempts_pk(key), "ATTEMPTS").await?;
+        Ok(item.map(|i| i.attempts()).filter(|a| now < a.window_started_at + window))
+    }
+
+    async fn record_failure(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<Attempts, StoreError> {
+        // Count in the open window, if there is one ...
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self::key(attempts_pk(key), "ATTEMPTS")))
+            .update_expression("ADD failures :one")
+            .condition_expression("attribute_exists(PK) AND window_started_epoch > :cutoff")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":cutoff", AttributeValue::N((now - window).timestamp().to_string()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match counted {
+            Ok(out) => {
+                let item = out.attributes.ok_or_else(|| StoreError::Corrupt("no attributes returned".into()))?;
+                return Ok(from_item::<AttemptsItem>(item)?.attempts());
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
+            Err(e) => return Err(unavailable(e)),
+        }
+        // ... or open a new one.
+        let item = AttemptsItem {
+            pk: attempts_pk(key),
+            sk: "ATTEMPTS".into(),
+            entity: "attempts".into(),
+            failures: 1,
+            window_started_epoch: now.timestamp(),
+            ttl: ttl(now + window),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&item)?))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(item.attempts())
+    }
+
+    async fn clear(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(self::key(attempts_pk(key), "ATTEMPTS")))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+}

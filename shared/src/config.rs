@@ -1,0 +1,87 @@
+//! What is configured, not hard-coded: read from the environment that template.yaml (or the
+//! local stack) sets.
+
+use crate::domain::Email;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The single DynamoDB table.
+    pub table_name: String,
+    pub partner_user_pool_id: String,
+    pub partner_client_id: String,
+    /// The front end's public address, used in links in mails (no trailing slash).
+    pub portal_url: String,
+    /// Sender of account mails (activation, reset): the manual says info@informat.be.
+    pub mail_from_accounts: Email,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {0} is not valid: {1}")]
+    Invalid(&'static str, String),
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let portal_url = required("PORTAL_URL")?;
+        if !(portal_url.starts_with("https://") || portal_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid("PORTAL_URL", "must be an absolute http(s) URL".into()));
+        }
+        let mail_from_accounts = lookup("MAIL_FROM_ACCOUNTS").unwrap_or_else(|| "info@informat.be".into());
+        Ok(Self {
+            table_name: required("TABLE_NAME")?,
+            partner_user_pool_id: required("PARTNER_USER_POOL_ID")?,
+            partner_client_id: required("PARTNER_USER_POOL_CLIENT_ID")?,
+            portal_url: portal_url.trim_end_matches('/').to_owned(),
+            mail_from_accounts: Email::parse("MAIL_FROM_ACCOUNTS", &mail_from_accounts)
+                .map_err(|e| ConfigError::Invalid("MAIL_FROM_ACCOUNTS", e.message))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const FULL: &[(&str, &str)] = &[
+        ("TABLE_NAME", "portal"),
+        ("PARTNER_USER_POOL_ID", "eu-west-1_abc"),
+        ("PARTNER_USER_POOL_CLIENT_ID", "client"),
+        ("PORTAL_URL", "https://partners.informatsoftware.be/"),
+    ];
+
+    #[test]
+    fn reads_and_defaults() {
+        let config = Config::from_lookup(env(FULL)).expect("config");
+        assert_eq!(config.portal_url, "https://partners.informatsoftware.be");
+        assert_eq!(config.mail_from_accounts.as_str(), "info@informat.be");
+    }
+
+    #[test]
+    fn says_what_is_missing_or_wrong() {
+        let err = Config::from_lookup(env(&FULL[1..])).expect_err("missing");
+        assert!(err.to_string().contains("TABLE_NAME"));
+        let mut bad = FULL.to_vec();
+        bad[3] = ("PORTAL_URL", "partners.informatsoftware.be");
+        assert!(Config::from_lookup(env(&bad)).expect_err("invalid").to_string().contains("PORTAL_URL"));
+    }
+}

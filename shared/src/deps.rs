@@ -1,0 +1,27 @@
+//! Everything a handler needs, behind ports. Built once per Lambda execution environment (or
+//! once for the local stack) and shared by every request.
+
+use std::sync::Arc;
+
+use crate::config::{Config, ConfigError};
+use crate::ports::{AccountStore, AttemptStore, Clock, Identity, Mailer};
+
+#[derive(Clone)]
+pub struct Deps {
+    pub config: Config,
+    pub accounts: Arc<dyn AccountStore>,
+    pub attempts: Arc<dyn AttemptStore>,
+    pub identity: Arc<dyn Identity>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Deps {
+    /// The production wiring: configuration from the environment, AWS clients from the default
+    /// credential chain (an `AWS_ENDPOINT_URL` override is honoured, as the SDK does).
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        let aws = crate::adapters::aws::load_from_env().await;
+        Ok(crate::adapters::aws::deps(&aws, config))
+    }
+}

@@ -1,0 +1,34 @@
+//! The nouns of the partner manual and their rules. No AWS types here.
+
+mod account;
+mod email;
+mod password;
+mod secret;
+
+pub use account::{Account, AccountId, AccountStatus};
+pub use email::Email;
+pub use password::Password;
+pub use secret::{OneTimeToken, SecretToken, TokenHash, TokenPurpose};
+
+/// Why a value was refused; the `code` is stable, the message is Dutch and shown to people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn required(field: &'static str) -> Self {
+        Self::new(field, "required", "Dit veld is verplicht.")
+    }
+}

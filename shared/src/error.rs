@@ -1,0 +1,180 @@
+//! The one error type of the application layer. Every operation returns it; [`crate::http`] maps
+//! it, once, to an RFC 9457 problem response with the contract's `code`.
+
+use lambda_http::http::StatusCode;
+
+use crate::domain::FieldError;
+use crate::ports::{IdentityError, MailError, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("invalid, used or expired token")]
+    InvalidToken,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("account not activated")]
+    AccountNotActivated,
+    #[error("too many attempts; retry after {retry_after_seconds} s")]
+    TooManyAttempts { retry_after_seconds: i64 },
+    #[error("internal: {0}")]
+    Internal(#[from] Internal),
+}
+
+/// Failures that are ours, not the caller's: logged with their cause, answered generically.
+#[derive(Debug, thiserror::Error)]
+pub enum Internal {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error("the operating system's random generator failed: {0}")]
+    Random(#[from] getrandom::Error),
+    #[error("a mail template failed to render: {0}")]
+    Template(#[from] minijinja::Error),
+    #[error("{0}")]
+    Invariant(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<getrandom::Error> for AppError {
+    fn from(e: getrandom::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<minijinja::Error> for AppError {
+    fn from(e: minijinja::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        Self::Validation(vec![e])
+    }
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) | Self::InvalidRequest(_) | Self::InvalidToken => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::AccountNotActivated => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, machine-readable code of api.md.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::InvalidToken => "invalid_token",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::AccountNotActivated => "account_not_activated",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The Dutch sentence shown to the person.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Validation(errors) if errors.len() == 1 => errors[0].message.clone(),
+            Self::Validation(_) => "Niet alle gegevens zijn correct ingevuld. Bekijk de foutmeldingen per veld.".into(),
+            Self::InvalidRequest(why) => why.clone(),
+            Self::PayloadTooLarge => "De aanvraag is te groot (maximaal 64 KiB).".into(),
+            Self::Unauthorized => "Meld je aan om verder te gaan; je sessie ontbreekt of is verlopen.".into(),
+            Self::Forbidden => "Je hebt geen rechten voor deze actie.".into(),
+            Self::NotFound => "Deze pagina of dit item bestaat niet.".into(),
+            Self::InvalidToken => "Deze link is ongeldig, al gebruikt of verlopen. Vraag een nieuwe aan via \u{201c}Wachtwoord vergeten?\u{201d}.".into(),
+            Self::InvalidCredentials => "Het e-mailadres of wachtwoord is niet correct.".into(),
+            Self::AccountNotActivated => "Je account is nog niet geactiveerd. Klik op de link in de activatiemail, of gebruik \u{201c}Wachtwoord vergeten?\u{201d} om een nieuwe link te ontvangen.".into(),
+            Self::TooManyAttempts { retry_after_seconds } => format!(
+                "Te veel mislukte pogingen. Probeer het over {} opnieuw.",
+                minutes_text(*retry_after_seconds)
+            ),
+            Self::Internal(_) => "Er ging iets mis aan onze kant. Probeer het later opnieuw; blijft het probleem, contacteer dan de helpdesk.".into(),
+        }
+    }
+
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "Ongeldige gegevens",
+            Self::InvalidRequest(_) => "Ongeldige aanvraag",
+            Self::PayloadTooLarge => "Aanvraag te groot",
+            Self::Unauthorized => "Niet aangemeld",
+            Self::Forbidden => "Geen toegang",
+            Self::NotFound => "Niet gevonden",
+            Self::InvalidToken => "Ongeldige link",
+            Self::InvalidCredentials => "Aanmelden mislukt",
+            Self::AccountNotActivated => "Account niet geactiveerd",
+            Self::TooManyAttempts { .. } => "Te veel pogingen",
+            Self::Internal(_) => "Interne fout",
+        }
+    }
+}
+
+fn minutes_text(seconds: i64) -> String {
+    let minutes = (seconds.max(1) + 59) / 60;
+    if minutes == 1 { "1 minuut".into() } else { format!("{minutes} minuten") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_text_rounds_up_to_minutes() {
+        assert_eq!(minutes_text(1), "1 minuut");
+        assert_eq!(minutes_text(60), "1 minuut");
+        assert_eq!(minutes_text(61), "2 minuten");
+        assert_eq!(minutes_text(900), "15 minuten");
+    }
+
+    #[test]
+    fn every_error_has_its_contract_code_and_status() {
+        let cases: Vec<(AppError, u16, &str)> = vec![
+            (AppError::Validation(vec![]), 400, "validation_failed"),
+            (AppError::InvalidRequest("x".into()), 400, "invalid_request"),
+            (AppError::PayloadTooLarge, 413, "payload_too_large"),
+            (AppError::Unauthorized, 401, "unauthorized"),
+            (AppError::Forbidden, 403, "forbidden"),
+            (AppError::InvalidToken, 400, "invalid_token"),
+            (AppError::InvalidCredentials, 401, "invalid_credentials"),
+            (AppError::AccountNotActivated, 403, "account_not_activated"),
+            (AppError::TooManyAttempts { retry_after_seconds: 5 }, 429, "too_many_attempts"),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!(err.status().as_u16(), status, "{code}");
+            assert_eq!(err.code(), code);
+            assert!(!err.detail().is_empty());
+        }
+    }
+}

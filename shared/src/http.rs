@@ -1,0 +1,221 @@
+//! The HTTP glue every function shares: body parsing with limits, the caller's identity from the
+//! authorizer's claims, and responses, including the one mapping of [`AppError`] to
+//! `application/problem+json` (RFC 9457).
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::domain::AccountId;
+use crate::error::AppError;
+
+/// The largest JSON body the API reads (api.md).
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Where the problem `type` URIs live; each code has its own page in the API documentation.
+pub const PROBLEM_BASE: &str = "https://partners.informatsoftware.be/problemen/";
+
+pub type HttpResult = Result<Response<Body>, AppError>;
+
+/// Reads a JSON body: the right content type, at most [`MAX_JSON_BODY`] bytes, and no field the
+/// target type does not know (targets use `deny_unknown_fields`).
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(AppError::InvalidRequest(
+            "Stuur de gegevens als JSON, met de header Content-Type: application/json.".into(),
+        ));
+    }
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_JSON_BODY {
+        return Err(AppError::PayloadTooLarge);
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        AppError::InvalidRequest(format!(
+            "De aanvraag bevat geen geldige JSON of een onbekend veld ({e})."
+        ))
+    })
+}
+
+/// The partner account that sent the request, from the claims the JWT authorizer verified
+/// (an access token of the partner pool: `token_use` = `access`).
+pub fn partner_account(req: &Request) -> Result<AccountId, AppError> {
+    let claims = jwt_claims(req).ok_or(AppError::Unauthorized)?;
+    if claims.get("token_use").map(String::as_str) != Some("access") {
+        return Err(AppError::Unauthorized);
+    }
+    claims
+        .get("sub")
+        .and_then(|sub| AccountId::parse(sub))
+        .ok_or(AppError::Unauthorized)
+}
+
+fn jwt_claims(req: &Request) -> Option<&std::collections::HashMap<String, String>> {
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx.authorizer.as_ref()?.jwt.as_ref().map(|jwt| &jwt.claims),
+        _ => None,
+    }
+}
+
+/// A JSON response. Answers of this API are personal (tokens, profiles): not cached by default.
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResult {
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| AppError::Internal(crate::error::Internal::Invariant(format!("response did not serialise: {e}"))))?;
+    Ok(with_headers(status, "application/json", bytes))
+}
+
+pub fn no_content() -> HttpResult {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+fn with_headers(status: StatusCode, content_type: &'static str, bytes: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Body::Binary(bytes));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The one place an [`AppError`] becomes a response.
+pub fn problem(err: &AppError) -> Response<Body> {
+    let status = err.status();
+    let mut body = json!({
+        "type": format!("{PROBLEM_BASE}{}", err.code()),
+        "title": err.title(),
+        "status": status.as_u16(),
+        "code": err.code(),
+        "detail": err.detail(),
+    });
+    if let AppError::Validation(errors) = err {
+        body["errors"] = errors
+            .iter()
+            .map(|e| json!({"field": e.field, "code": e.code, "message": e.message}))
+            .collect();
+    }
+    let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"status":500,"code":"internal_error"}"#.to_vec());
+    let mut response = with_headers(status, "application/problem+json", bytes);
+    if let AppError::TooManyAttempts { retry_after_seconds } = err {
+        if let Ok(value) = HeaderValue::from_str(&(*retry_after_seconds).max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+/// Turns a handler's result into the response, and logs the outcome: expected failures at info
+/// with their code, our own failures at error with their cause. Never an `Err` for the runtime,
+/// so API Gateway never answers a 502 for something we know how to say.
+pub fn respond(result: HttpResult) -> Response<Body> {
+    match result {
+        Ok(response) => {
+            tracing::info!(status = response.status().as_u16(), outcome = "ok", "request served");
+            response
+        }
+        Err(err) => {
+            let status = err.status().as_u16();
+            if let AppError::Internal(cause) = &err {
+                tracing::error!(status, outcome = "failed", code = err.code(), error = %cause, "request failed");
+            } else {
+                tracing::info!(status, outcome = "refused", code = err.code(), "request refused");
+            }
+            problem(&err)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::FieldError;
+
+    fn request(content_type: Option<&str>, body: &str) -> Request {
+        let mut builder = lambda_http::http::Request::builder().method("POST").uri("/x");
+        if let Some(ct) = content_type {
+            builder = builder.header(header::CONTENT_TYPE, ct);
+        }
+        builder.body(Body::from(body.to_owned())).expect("request")
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Input {
+        #[allow(dead_code)]
+        name: String,
+    }
+
+    #[test]
+    fn parses_json_with_charset() {
+        let req = request(Some("application/json; charset=utf-8"), r#"{"name":"x"}"#);
+        assert!(json_body::<Input>(&req).is_ok());
+    }
+
+    #[test]
+    fn refuses_wrong_type_unknown_fields_malformed_and_large() {
+        let code = |r: Result<Input, AppError>| r.expect_err("refused").code();
+        assert_eq!(code(json_body(&request(None, r#"{"name":"x"}"#))), "invalid_request");
+        assert_eq!(code(json_body(&request(Some("text/plain"), r#"{"name":"x"}"#))), "invalid_request");
+        assert_eq!(code(json_body(&request(Some("application/json"), r#"{"name":"x","admin":true}"#))), "invalid_request");
+        assert_eq!(code(json_body(&request(Some("application/json"), "{"))), "invalid_request");
+        let big = format!(r#"{{"name":"{}"}}"#, "x".repeat(MAX_JSON_BODY));
+        assert_eq!(code(json_body(&request(Some("application/json"), &big))), "payload_too_large");
+    }
+
+    #[test]
+    fn problem_has_the_contract_shape() {
+        let err = AppError::Validation(vec![FieldError::new("email", "invalid_email", "Ongeldig.")]);
+        let response = problem(&err);
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).expect("json");
+        assert_eq!(body["code"], "validation_failed");
+        assert_eq!(body["status"], 400);
+        assert_eq!(body["errors"][0]["field"], "email");
+        assert_eq!(body["errors"][0]["code"], "invalid_email");
+        assert!(body["type"].as_str().is_some_and(|t| t.ends_with("/validation_failed")));
+    }
+
+    #[test]
+    fn too_many_attempts_says_when_to_retry() {
+        let response = problem(&AppError::TooManyAttempts { retry_after_seconds: 90 });
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "90");
+    }
+
+    #[test]
+    fn no_claims_is_unauthorized() {
+        let req = request(Some("application/json"), "{}");
+        assert_eq!(partner_account(&req).expect_err("no claims").code(), "unauthorized");
+    }
+}
+
+/// Collects every field error of an input, so a person sees all of them at once.
+#[derive(Debug, Default)]
+pub struct Checks(Vec<crate::domain::FieldError>);
+
+impl Checks {
+    /// Keeps the value, or records why it was refused.
+    pub fn check<T>(&mut self, result: Result<T, crate::domain::FieldError>) -> Option<T> {
+        result.map_err(|e| self.0.push(e)).ok()
+    }
+
+    pub fn refuse(&mut self, error: crate::domain::FieldError) {
+        self.0.push(error);
+    }
+
+    /// `Ok` when nothing was refused.
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(self.0)) }
+    }
+}

@@ -1,0 +1,21 @@
+//! The partner portal's library: everything a function needs, cut in layers.
+//!
+//! - [`domain`]: the nouns of the manual as types; a value that exists is valid.
+//! - [`ports`]: what the domain needs from outside, as traits.
+//! - [`adapters`]: DynamoDB, Cognito and SES v2 behind those traits (the only place an SDK is named).
+//! - [`accounts`]: the operations on partner accounts and sessions, written against the ports.
+//! - [`http`]: the glue every function shares: parsing, claims, problem+json responses.
+
+pub mod accounts;
+pub mod adapters;
+pub mod config;
+pub mod deps;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod mail;
+pub mod ports;
+pub mod telemetry;
+
+pub use deps::Deps;
+pub use error::AppError;

@@ -1,0 +1,115 @@
+//! The mails the portal sends, rendered from the templates in `shared/templates/` (a text and an
+//! HTML part each, in Dutch). HTML templates escape what they insert.
+
+use std::sync::LazyLock;
+
+use minijinja::{Environment, context};
+
+use crate::domain::{Email, SecretToken, TokenPurpose};
+use crate::ports::OutgoingMail;
+
+pub const ACTIVATION_SUBJECT: &str = "Informat \u{2013} Activeer je partneraccount";
+pub const ACCOUNT_EXISTS_SUBJECT: &str = "Informat \u{2013} Je partneraccount bestaat al";
+pub const PASSWORD_RESET_SUBJECT: &str = "Informat \u{2013} Kies een nieuw wachtwoord";
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in [
+        ("layout.html", include_str!("../templates/layout.html")),
+        ("activation.html", include_str!("../templates/activation.html")),
+        ("activation.txt", include_str!("../templates/activation.txt")),
+        ("account_exists.html", include_str!("../templates/account_exists.html")),
+        ("account_exists.txt", include_str!("../templates/account_exists.txt")),
+        ("password_reset.html", include_str!("../templates/password_reset.html")),
+        ("password_reset.txt", include_str!("../templates/password_reset.txt")),
+    ] {
+        // A template that does not parse is a build defect; the unit tests below render each one.
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(template = name, error = %e, "mail template does not parse");
+        }
+    }
+    env
+});
+
+fn render(name: &str, subject: &str, from: &Email, to: &Email, ctx: minijinja::Value) -> Result<OutgoingMail, minijinja::Error> {
+    let ctx = context! { subject => subject, ..ctx };
+    let text = TEMPLATES.get_template(&format!("{name}.txt"))?.render(&ctx)?;
+    let html = TEMPLATES.get_template(&format!("{name}.html"))?.render(&ctx)?;
+    Ok(OutgoingMail {
+        from: from.clone(),
+        to: vec![to.clone()],
+        subject: subject.to_owned(),
+        text,
+        html,
+    })
+}
+
+/// A link into the portal's front end carrying a single-use token.
+pub fn token_link(portal_url: &str, page: &str, token: &SecretToken) -> String {
+    format!("{}/{page}?token={}", portal_url.trim_end_matches('/'), token.expose())
+}
+
+pub fn activation(from: &Email, to: &Email, link: &str) -> Result<OutgoingMail, minijinja::Error> {
+    let valid_days = TokenPurpose::Activation.lifetime().num_days();
+    render("activation", ACTIVATION_SUBJECT, from, to, context! { link, valid_days })
+}
+
+pub fn account_exists(from: &Email, to: &Email, portal_url: &str) -> Result<OutgoingMail, minijinja::Error> {
+    let base = portal_url.trim_end_matches('/');
+    let sign_in_url = format!("{base}/aanmelden");
+    let forgot_url = format!("{base}/wachtwoord-vergeten");
+    render("account_exists", ACCOUNT_EXISTS_SUBJECT, from, to, context! { sign_in_url, forgot_url })
+}
+
+pub fn password_reset(from: &Email, to: &Email, link: &str, activates: bool) -> Result<OutgoingMail, minijinja::Error> {
+    let valid_minutes = TokenPurpose::PasswordReset.lifetime().num_minutes();
+    render("password_reset", PASSWORD_RESET_SUBJECT, from, to, context! { link, activates, valid_minutes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> Email {
+        Email::parse("email", s).expect("email")
+    }
+
+    #[test]
+    fn activation_mail_has_both_parts_and_the_link() {
+        let token = SecretToken::generate().expect("random");
+        let link = token_link("https://partners.example/", "activeren", &token);
+        assert!(link.starts_with("https://partners.example/activeren?token="));
+        let mail = activation(&addr("info@informat.be"), &addr("a@school.be"), &link).expect("render");
+        assert_eq!(mail.subject, "Informat – Activeer je partneraccount");
+        assert!(mail.text.contains(&link));
+        assert!(mail.html.contains(&link));
+        assert!(mail.text.contains("7 dagen"));
+        assert!(mail.html.contains("<title>Informat – Activeer je partneraccount</title>"));
+    }
+
+    #[test]
+    fn html_escapes_what_it_inserts() {
+        let mail = activation(&addr("info@informat.be"), &addr("a@school.be"), "https://x/?a=<b>").expect("render");
+        assert!(mail.html.contains("https://x/?a=&lt;b&gt;"));
+        assert!(mail.text.contains("https://x/?a=<b>"));
+    }
+
+    #[test]
+    fn reset_mail_says_when_it_also_activates() {
+        let from = addr("info@informat.be");
+        let to = addr("a@school.be");
+        let plain = password_reset(&from, &to, "https://x/r", false).expect("render");
+        let activating = password_reset(&from, &to, "https://x/r", true).expect("render");
+        assert!(!plain.text.contains("geactiveerd"));
+        assert!(activating.text.contains("meteen ook geactiveerd"));
+        assert!(activating.html.contains("meteen ook geactiveerd"));
+        assert!(plain.text.contains("60 minuten"));
+    }
+
+    #[test]
+    fn account_exists_mail_points_to_sign_in_and_reset() {
+        let mail = account_exists(&addr("info@informat.be"), &addr("a@school.be"), "https://p.example").expect("render");
+        assert!(mail.text.contains("https://p.example/aanmelden"));
+        assert!(mail.html.contains("https://p.example/wachtwoord-vergeten"));
+    }
+}

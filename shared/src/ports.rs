@@ -1,0 +1,145 @@
+//! What the domain needs from the outside world, as traits. Handlers and operations depend on
+//! these; the adapters implement them for AWS, tests and the local stack may wrap them.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::{Account, AccountId, Email, OneTimeToken, Password, TokenHash, TokenPurpose};
+
+/// "Now", as the portal sees it. The local stack can move it forward to expire links.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the table could not be reached or refused the request: {0}")]
+    Unavailable(String),
+    #[error("a stored item could not be read: {0}")]
+    Corrupt(String),
+}
+
+/// The result of registering an account's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Yes,
+    /// Another account already holds this email address.
+    EmailTaken,
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Stores the account, the guard that keeps its email unique and its activation token, in
+    /// one transaction.
+    async fn create_account(&self, account: &Account, activation: &OneTimeToken) -> Result<Created, StoreError>;
+    async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError>;
+    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, StoreError>;
+    /// Marks the account active (idempotent).
+    async fn activate(&self, id: &AccountId, at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn put_token(&self, token: &OneTimeToken) -> Result<(), StoreError>;
+    /// Removes and returns the token if it exists, is for `purpose` and is still valid at `now`;
+    /// atomically, so a token works once even when two requests race.
+    async fn take_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OneTimeToken>, StoreError>;
+}
+
+/// Failed attempts within a window, for throttling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempts {
+    pub failures: u32,
+    pub window_started_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait AttemptStore: Send + Sync {
+    /// The failures counted under `key` in the window that is open at `now`, if any.
+    async fn attempts(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<Option<Attempts>, StoreError>;
+    /// Counts one failure under `key`: in the open window, or in a new one that starts `now`.
+    async fn record_failure(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<Attempts, StoreError>;
+    async fn clear(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// The tokens a successful sign-in gives: the user pool's own.
+#[derive(Clone)]
+pub struct Session {
+    pub access_token: String,
+    pub id_token: String,
+    pub refresh_token: Option<String>,
+    pub expires_in: i64,
+    pub token_type: String,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session").field("expires_in", &self.expires_in).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("an account with this username exists")]
+    AlreadyExists,
+    #[error("the password does not meet the pool's policy")]
+    InvalidPassword,
+    #[error("wrong username, password or token")]
+    InvalidCredentials,
+    #[error("the account is not confirmed")]
+    NotConfirmed,
+    #[error("the user pool throttled the request")]
+    TooManyRequests,
+    #[error("the user pool could not be reached or refused the request: {0}")]
+    Unavailable(String),
+}
+
+/// A user as the user pool knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolUser {
+    pub id: AccountId,
+    pub confirmed: bool,
+}
+
+/// Partner accounts and sessions in the partner user pool.
+#[async_trait]
+pub trait Identity: Send + Sync {
+    async fn sign_up(&self, email: &Email, password: &Password) -> Result<AccountId, IdentityError>;
+    async fn find_user(&self, email: &Email) -> Result<Option<PoolUser>, IdentityError>;
+    async fn confirm(&self, email: &Email) -> Result<(), IdentityError>;
+    async fn set_password(&self, email: &Email, password: &Password) -> Result<(), IdentityError>;
+    async fn sign_in(&self, email: &Email, password: &Password) -> Result<Session, IdentityError>;
+    async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError>;
+}
+
+/// A mail ready to send: text and HTML, already rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub from: Email,
+    pub to: Vec<Email>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the mail could not be sent: {0}")]
+pub struct MailError(pub String);
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError>;
+}
