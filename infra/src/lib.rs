@@ -1,1 +1,127 @@
+//! The local stack: an AWS emulator, the resources template.yaml declares, and every route
+//! served in process behind a local HTTP API that behaves as API Gateway does.
+//!
+//! `cargo run -p portal-local` runs it; the end-to-end tests start one per test.
 
+pub mod authorizer;
+pub mod emulator;
+pub mod local;
+pub mod provision;
+pub mod server;
+pub mod staff;
+
+use std::sync::Arc;
+
+use portal::config::Config;
+use portal::domain::Email;
+
+pub use local::{OffsetClock, RecordingMailer, SentMail};
+pub use provision::Resources;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("AWS emulator: {0}")]
+    Emulator(String),
+    #[error("provisioning the emulator: {0}")]
+    Provision(String),
+    #[error("serving the API: {0}")]
+    Serve(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Port of the API on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// An emulator that is already running; `None` starts a private `moto_server`.
+    pub aws_endpoint: Option<String>,
+    /// The front end's address, used in links in mails.
+    pub portal_url: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            port: 3000,
+            aws_endpoint: std::env::var("PORTAL_AWS_ENDPOINT").ok().filter(|v| !v.trim().is_empty()),
+            portal_url: std::env::var("PORTAL_URL").unwrap_or_else(|_| "http://localhost:5173".into()),
+        }
+    }
+}
+
+/// A running local stack. Dropping it stops the API and the emulator it started.
+pub struct LocalStack {
+    pub api_url: String,
+    pub aws_endpoint: String,
+    pub resources: Resources,
+    pub mails: Arc<RecordingMailer>,
+    pub clock: Arc<OffsetClock>,
+    server: tokio::task::JoinHandle<()>,
+    _emulator: emulator::Emulator,
+}
+
+impl LocalStack {
+    pub async fn start(options: Options) -> Result<Self, StackError> {
+        let emulator = match &options.aws_endpoint {
+            Some(endpoint) => emulator::Emulator::external(endpoint),
+            None => emulator::Emulator::start().await?,
+        };
+        let sdk = portal::adapters::aws::for_emulator(&emulator.endpoint, "eu-west-1").await;
+        let suffix = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+        let resources = provision::provision(&sdk, &suffix).await?;
+
+        let config = Config {
+            table_name: resources.table.clone(),
+            partner_user_pool_id: resources.partner_user_pool_id.clone(),
+            partner_client_id: resources.partner_client_id.clone(),
+            portal_url: options.portal_url.trim_end_matches('/').to_owned(),
+            mail_from_accounts: Email::parse("MAIL_FROM_ACCOUNTS", provision::SENDERS[0])
+                .map_err(|e| StackError::Provision(e.message))?,
+        };
+        let mut deps = portal::adapters::aws::deps(&sdk, config);
+        let clock = Arc::new(OffsetClock::default());
+        deps.clock = clock.clone();
+        let mails = Arc::new(RecordingMailer::new(deps.mailer.clone(), clock.clone()));
+        deps.mailer = mails.clone();
+
+        let authorizer = authorizer::Authorizer::load(&emulator.endpoint, &resources).await?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
+            .await
+            .map_err(|e| StackError::Serve(format!("cannot listen on 127.0.0.1:{}: {e}", options.port)))?;
+        let address = listener.local_addr().map_err(|e| StackError::Serve(e.to_string()))?;
+        let state = Arc::new(server::AppState {
+            deps: Arc::new(deps),
+            authorizer,
+            resources: resources.clone(),
+            aws_endpoint: emulator.endpoint.clone(),
+            mails: mails.clone(),
+            clock: clock.clone(),
+            sdk,
+        });
+        let app = server::router(state);
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "the local API stopped");
+            }
+        });
+        Ok(Self {
+            api_url: format!("http://{address}"),
+            aws_endpoint: emulator.endpoint.clone(),
+            resources,
+            mails,
+            clock,
+            server,
+            _emulator: emulator,
+        })
+    }
+
+    /// Serves until the server task ends (Ctrl-C ends the process).
+    pub async fn serve_forever(&mut self) {
+        let _ = (&mut self.server).await;
+    }
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

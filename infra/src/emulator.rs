@@ -1,0 +1,88 @@
+//! The AWS emulator: `moto_server` on a free loopback port, owned by this process (killed when
+//! dropped), or an emulator someone else runs (`PORTAL_AWS_ENDPOINT`).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+use crate::StackError;
+
+/// The moto release line the local stack is written against.
+const MOTO_REQUIREMENT: &str = "moto[server]>=5.2,<6";
+
+pub struct Emulator {
+    pub endpoint: String,
+    _child: Option<Child>,
+}
+
+impl Emulator {
+    pub fn external(endpoint: &str) -> Self {
+        Self { endpoint: endpoint.trim_end_matches('/').to_owned(), _child: None }
+    }
+
+    /// Starts a private `moto_server` (installing moto with pip when it is missing) and waits
+    /// until it answers.
+    pub async fn start() -> Result<Self, StackError> {
+        ensure_installed().await?;
+        let port = free_port()?;
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| StackError::Emulator(format!("moto_server could not be started: {e}")))?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        wait_until_ready(&endpoint).await?;
+        Ok(Self { endpoint, _child: Some(child) })
+    }
+}
+
+async fn ensure_installed() -> Result<(), StackError> {
+    let found = Command::new("moto_server")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .is_ok_and(|s| s.success());
+    if found {
+        return Ok(());
+    }
+    eprintln!("moto_server was not found; installing {MOTO_REQUIREMENT} with pip ...");
+    let installed = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", MOTO_REQUIREMENT])
+        .status()
+        .await
+        .map_err(|e| StackError::Emulator(format!("python3 -m pip could not run: {e}")))?;
+    if !installed.success() {
+        return Err(StackError::Emulator(format!(
+            "moto_server is missing and `python3 -m pip install '{MOTO_REQUIREMENT}'` failed; install it and try again"
+        )));
+    }
+    Ok(())
+}
+
+fn free_port() -> Result<u16, StackError> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| StackError::Emulator(format!("no free port: {e}")))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| StackError::Emulator(format!("no free port: {e}")))
+}
+
+async fn wait_until_ready(endpoint: &str) -> Result<(), StackError> {
+    let client = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if client.get(format!("{endpoint}/moto-api/")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(StackError::Emulator(format!("moto_server did not answer on {endpoint} within 60 s")));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
