@@ -125,7 +125,8 @@ mod tests {
         let mut seen = HashSet::new();
         for route in ROUTES {
             assert!(seen.insert((route.method, route.path)), "duplicate route {} {}", route.method, route.path);
-            let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin").join(format!("{}.rs", route.operation.binary()));
+            let bin =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin").join(format!("{}.rs", route.operation.binary()));
             assert!(bin.is_file(), "{} has no binary at {}", route.path, bin.display());
         }
         let bins = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin")).expect("src/bin").count();

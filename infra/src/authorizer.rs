@@ -30,8 +30,15 @@ impl Authorizer {
     /// Reads both pools' JWKS from the emulator. Tokens name the real Cognito host as issuer.
     pub async fn load(endpoint: &str, resources: &Resources) -> Result<Self, StackError> {
         Ok(Self {
-            partner: Pool::load(endpoint, &resources.region, &resources.partner_user_pool_id, &resources.partner_client_id).await?,
-            staff: Pool::load(endpoint, &resources.region, &resources.staff_user_pool_id, &resources.staff_client_id).await?,
+            partner: Pool::load(
+                endpoint,
+                &resources.region,
+                &resources.partner_user_pool_id,
+                &resources.partner_client_id,
+            )
+            .await?,
+            staff: Pool::load(endpoint, &resources.region, &resources.staff_user_pool_id, &resources.staff_client_id)
+                .await?,
         })
     }
 
@@ -61,7 +68,8 @@ impl Pool {
         let mut keys = HashMap::new();
         for jwk in &set.keys {
             let kid = jwk.common.key_id.clone().unwrap_or_default();
-            let key = DecodingKey::from_jwk(jwk).map_err(|e| StackError::Provision(format!("JWKS of {pool_id}: {e}")))?;
+            let key =
+                DecodingKey::from_jwk(jwk).map_err(|e| StackError::Provision(format!("JWKS of {pool_id}: {e}")))?;
             keys.insert(kid, key);
         }
         Ok(Self {

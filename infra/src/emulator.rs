@@ -66,11 +66,9 @@ async fn ensure_installed() -> Result<(), StackError> {
 }
 
 fn free_port() -> Result<u16, StackError> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| StackError::Emulator(format!("no free port: {e}")))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| StackError::Emulator(format!("no free port: {e}")))
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| StackError::Emulator(format!("no free port: {e}")))?;
+    listener.local_addr().map(|a| a.port()).map_err(|e| StackError::Emulator(format!("no free port: {e}")))
 }
 
 async fn wait_until_ready(endpoint: &str) -> Result<(), StackError> {

@@ -55,6 +55,8 @@ pub struct LocalStack {
     pub resources: Resources,
     pub mails: Arc<RecordingMailer>,
     pub clock: Arc<OffsetClock>,
+    /// What the handlers are given: for tests that call a handler directly.
+    pub deps: Arc<portal::Deps>,
     server: tokio::task::JoinHandle<()>,
     _emulator: emulator::Emulator,
 }
@@ -88,8 +90,9 @@ impl LocalStack {
             .await
             .map_err(|e| StackError::Serve(format!("cannot listen on 127.0.0.1:{}: {e}", options.port)))?;
         let address = listener.local_addr().map_err(|e| StackError::Serve(e.to_string()))?;
+        let deps = Arc::new(deps);
         let state = Arc::new(server::AppState {
-            deps: Arc::new(deps),
+            deps: deps.clone(),
             authorizer,
             resources: resources.clone(),
             aws_endpoint: emulator.endpoint.clone(),
@@ -109,6 +112,7 @@ impl LocalStack {
             resources,
             mails,
             clock,
+            deps,
             server,
             _emulator: emulator,
         })

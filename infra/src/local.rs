@@ -1,8 +1,8 @@
 //! What only the local stack has: a clock that can be moved forward and a record of sent mail.
 
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};

@@ -40,7 +40,9 @@ fn fail(what: &str) -> impl Fn(&dyn std::fmt::Display) -> StackError + '_ {
 
 macro_rules! sdk {
     ($what:expr, $call:expr) => {
-        $call.await.map_err(|e| StackError::Provision(format!("{}: {}", $what, aws_sdk_dynamodb::error::DisplayErrorContext(&e))))
+        $call.await.map_err(|e| {
+            StackError::Provision(format!("{}: {}", $what, aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+        })
     };
 }
 
@@ -48,7 +50,8 @@ pub async fn provision(sdk: &SdkConfig, suffix: &str) -> Result<Resources, Stack
     let region = sdk.region().map(ToString::to_string).unwrap_or_else(|| "eu-west-1".into());
     let table = format!("portal-{suffix}");
     create_table(sdk, &table).await?;
-    let (partner_user_pool_id, partner_client_id) = create_pool(sdk, &format!("portal-partners-{suffix}"), false).await?;
+    let (partner_user_pool_id, partner_client_id) =
+        create_pool(sdk, &format!("portal-partners-{suffix}"), false).await?;
     let (staff_user_pool_id, staff_client_id) = create_pool(sdk, &format!("portal-staff-{suffix}"), true).await?;
 
     let ses = aws_sdk_sesv2::Client::new(sdk);
@@ -56,7 +59,10 @@ pub async fn provision(sdk: &SdkConfig, suffix: &str) -> Result<Resources, Stack
         if let Err(e) = ses.create_email_identity().email_identity(sender).send().await {
             // A shared emulator may know the sender already.
             if e.as_service_error().is_none_or(|s| !s.is_already_exists_exception()) {
-                return Err(StackError::Provision(format!("SES identity {sender}: {}", aws_sdk_sesv2::error::DisplayErrorContext(&e))));
+                return Err(StackError::Provision(format!(
+                    "SES identity {sender}: {}",
+                    aws_sdk_sesv2::error::DisplayErrorContext(&e)
+                )));
             }
         }
     }
@@ -103,11 +109,7 @@ fn attr(name: &str) -> Result<AttributeDefinition, StackError> {
 }
 
 fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, StackError> {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(kind)
-        .build()
-        .map_err(|e| fail("table key")(&e))
+    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(|e| fail("table key")(&e))
 }
 
 async fn create_table(sdk: &SdkConfig, table: &str) -> Result<(), StackError> {
@@ -122,18 +124,15 @@ async fn create_table(sdk: &SdkConfig, table: &str) -> Result<(), StackError> {
         .key_schema(key("SK", KeyType::Range)?);
     for index in INDEXES {
         let (pk, sk) = (format!("{index}PK"), format!("{index}SK"));
-        request = request
-            .attribute_definitions(attr(&pk)?)
-            .attribute_definitions(attr(&sk)?)
-            .global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(index)
-                    .key_schema(key(&pk, KeyType::Hash)?)
-                    .key_schema(key(&sk, KeyType::Range)?)
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                    .build()
-                    .map_err(|e| fail("table index")(&e))?,
-            );
+        request = request.attribute_definitions(attr(&pk)?).attribute_definitions(attr(&sk)?).global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(index)
+                .key_schema(key(&pk, KeyType::Hash)?)
+                .key_schema(key(&sk, KeyType::Range)?)
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .map_err(|e| fail("table index")(&e))?,
+        );
     }
     sdk!("DynamoDB table", request.send())?;
     let ttl = TimeToLiveSpecification::builder()
@@ -160,7 +159,9 @@ async fn create_pool(sdk: &SdkConfig, name: &str, staff: bool) -> Result<(String
         .create_user_pool()
         .pool_name(name)
         .username_attributes(UsernameAttributeType::Email)
-        .username_configuration(UsernameConfigurationType::builder().case_sensitive(false).build().map_err(|e| fail("pool")(&e))?)
+        .username_configuration(
+            UsernameConfigurationType::builder().case_sensitive(false).build().map_err(|e| fail("pool")(&e))?,
+        )
         .policies(UserPoolPolicyType::builder().password_policy(policy).build());
     if staff {
         request = request.schema(

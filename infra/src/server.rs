@@ -77,7 +77,10 @@ struct ClockBody {
     advance_seconds: i64,
 }
 
-async fn clock(State(state): State<Arc<AppState>>, body: Result<axum::Json<ClockBody>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn clock(
+    State(state): State<Arc<AppState>>,
+    body: Result<axum::Json<ClockBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     match body {
         Ok(axum::Json(ClockBody { advance_seconds })) if advance_seconds >= 0 => {
             let now = state.clock.advance(advance_seconds);
@@ -171,12 +174,14 @@ async fn invoke(state: &AppState, parts: &axum::http::request::Parts, body: &[u8
     let mut out = Response::new(axum::body::Body::from(body.as_ref().to_vec()));
     *out.status_mut() = parts.status;
     *out.headers_mut() = parts.headers;
-    out.headers_mut().insert("apigw-requestid", HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("local")));
+    out.headers_mut()
+        .insert("apigw-requestid", HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("local")));
     out
 }
 
 fn is_text(headers: &HeaderMap) -> bool {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let content_type =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     content_type.is_empty()
         || content_type.starts_with("text/")
         || content_type.contains("json")

@@ -36,7 +36,8 @@ pub async fn create_staff_user(
     };
     match create(&state, &user).await {
         Ok((id_token, access_token)) => {
-            (StatusCode::CREATED, axum::Json(json!({ "id_token": id_token, "access_token": access_token }))).into_response()
+            (StatusCode::CREATED, axum::Json(json!({ "id_token": id_token, "access_token": access_token })))
+                .into_response()
         }
         Err(detail) => local_problem(StatusCode::BAD_REQUEST, &detail),
     }
@@ -45,7 +46,8 @@ pub async fn create_staff_user(
 async fn create(state: &AppState, user: &StaffUser) -> Result<(String, String), String> {
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&state.sdk);
     let pool = &state.resources.staff_user_pool_id;
-    let attr = |name: &str, value: &str| AttributeType::builder().name(name).value(value).build().map_err(|e| e.to_string());
+    let attr =
+        |name: &str, value: &str| AttributeType::builder().name(name).value(value).build().map_err(|e| e.to_string());
     let mut request = cognito
         .admin_create_user()
         .user_pool_id(pool)
@@ -86,8 +88,5 @@ async fn create(state: &AppState, user: &StaffUser) -> Result<(String, String), 
         .await
         .map_err(|e| describe(&DisplayErrorContext(&e)))?;
     let result = auth.authentication_result().ok_or("the staff pool returned no tokens")?;
-    Ok((
-        result.id_token().unwrap_or_default().to_owned(),
-        result.access_token().unwrap_or_default().to_owned(),
-    ))
+    Ok((result.id_token().unwrap_or_default().to_owned(), result.access_token().unwrap_or_default().to_owned()))
 }

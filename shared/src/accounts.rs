@@ -30,7 +30,8 @@ pub async fn register(deps: &Deps, registration: Registration) -> Result<(), App
         Ok(id) => {
             let now = deps.clock.now();
             let account = Account::register(id, email, now);
-            let (secret, token) = OneTimeToken::issue(TokenPurpose::Activation, account.id.clone(), account.email.clone(), now)?;
+            let (secret, token) =
+                OneTimeToken::issue(TokenPurpose::Activation, account.id.clone(), account.email.clone(), now)?;
             match deps.accounts.create_account(&account, &token).await? {
                 Created::Yes => send_activation(deps, &account.email, &secret).await,
                 // The pool accepted a new user, yet the table knows the address: the pool and the
@@ -56,11 +57,15 @@ async fn existing_account(deps: &Deps, email: &Email) -> Result<(), AppError> {
         None => {
             // The pool has the user but the table does not (a registration that failed half way):
             // repair the table from the pool, so the person can still activate.
-            let Some(PoolUser { id, confirmed }) = deps.identity.find_user(email).await.map_err(identity_failure)? else {
-                return Err(AppError::Internal(Internal::Invariant("the pool reported an existing user it cannot find".into())));
+            let Some(PoolUser { id, confirmed }) = deps.identity.find_user(email).await.map_err(identity_failure)?
+            else {
+                return Err(AppError::Internal(Internal::Invariant(
+                    "the pool reported an existing user it cannot find".into(),
+                )));
             };
             let mut account = Account::register(id, email.clone(), now);
-            let (secret, token) = OneTimeToken::issue(TokenPurpose::Activation, account.id.clone(), email.clone(), now)?;
+            let (secret, token) =
+                OneTimeToken::issue(TokenPurpose::Activation, account.id.clone(), email.clone(), now)?;
             if deps.accounts.create_account(&account, &token).await? == Created::Yes && !confirmed {
                 return send_activation(deps, email, &secret).await;
             }
@@ -162,13 +167,14 @@ pub async fn reset_password(deps: &Deps, presented: &str, password: &Password) -
     Ok(())
 }
 
-async fn take_token(deps: &Deps, presented: &str, purpose: TokenPurpose, now: DateTime<Utc>) -> Result<OneTimeToken, AppError> {
+async fn take_token(
+    deps: &Deps,
+    presented: &str,
+    purpose: TokenPurpose,
+    now: DateTime<Utc>,
+) -> Result<OneTimeToken, AppError> {
     let secret = SecretToken::parse(presented).ok_or(AppError::InvalidToken)?;
-    let token = deps
-        .accounts
-        .take_token(&secret.hash(), purpose, now)
-        .await?
-        .ok_or(AppError::InvalidToken)?;
+    let token = deps.accounts.take_token(&secret.hash(), purpose, now).await?.ok_or(AppError::InvalidToken)?;
     // The store checks expiry in its condition; check again on what came back (TTL deletes late).
     if token.is_valid_at(now) { Ok(token) } else { Err(AppError::InvalidToken) }
 }
@@ -198,11 +204,11 @@ fn sign_in_key(email: &Email) -> String {
 pub async fn sign_in(deps: &Deps, email: &Email, password: &str) -> Result<Session, AppError> {
     let now = deps.clock.now();
     let key = sign_in_key(email);
-    if let Some(attempts) = deps.attempts.attempts(&key, now, SIGN_IN_WINDOW).await? {
-        if attempts.failures >= MAX_FAILED_SIGN_INS {
-            let retry_after_seconds = (attempts.window_started_at + SIGN_IN_WINDOW - now).num_seconds();
-            return Err(AppError::TooManyAttempts { retry_after_seconds });
-        }
+    if let Some(attempts) = deps.attempts.attempts(&key, now, SIGN_IN_WINDOW).await?
+        && attempts.failures >= MAX_FAILED_SIGN_INS
+    {
+        let retry_after_seconds = (attempts.window_started_at + SIGN_IN_WINDOW - now).num_seconds();
+        return Err(AppError::TooManyAttempts { retry_after_seconds });
     }
     // A password that does not meet the policy cannot be anyone's: no need to ask the pool.
     let outcome = match Password::parse("password", password) {

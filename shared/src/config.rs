@@ -30,11 +30,8 @@ impl Config {
 
     /// Reads the configuration through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &'static str| {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or(ConfigError::Missing(name))
-        };
+        let required =
+            |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing(name));
         let portal_url = required("PORTAL_URL")?;
         if !(portal_url.starts_with("https://") || portal_url.starts_with("http://")) {
             return Err(ConfigError::Invalid("PORTAL_URL", "must be an absolute http(s) URL".into()));

@@ -39,9 +39,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
         return Err(AppError::PayloadTooLarge);
     }
     serde_json::from_slice(bytes).map_err(|e| {
-        AppError::InvalidRequest(format!(
-            "De aanvraag bevat geen geldige JSON of een onbekend veld ({e})."
-        ))
+        AppError::InvalidRequest(format!("De aanvraag bevat geen geldige JSON of een onbekend veld ({e})."))
     })
 }
 
@@ -52,10 +50,7 @@ pub fn partner_account(req: &Request) -> Result<AccountId, AppError> {
     if claims.get("token_use").map(String::as_str) != Some("access") {
         return Err(AppError::Unauthorized);
     }
-    claims
-        .get("sub")
-        .and_then(|sub| AccountId::parse(sub))
-        .ok_or(AppError::Unauthorized)
+    claims.get("sub").and_then(|sub| AccountId::parse(sub)).ok_or(AppError::Unauthorized)
 }
 
 fn jwt_claims(req: &Request) -> Option<&std::collections::HashMap<String, String>> {
@@ -67,8 +62,9 @@ fn jwt_claims(req: &Request) -> Option<&std::collections::HashMap<String, String
 
 /// A JSON response. Answers of this API are personal (tokens, profiles): not cached by default.
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResult {
-    let bytes = serde_json::to_vec(body)
-        .map_err(|e| AppError::Internal(crate::error::Internal::Invariant(format!("response did not serialise: {e}"))))?;
+    let bytes = serde_json::to_vec(body).map_err(|e| {
+        AppError::Internal(crate::error::Internal::Invariant(format!("response did not serialise: {e}")))
+    })?;
     Ok(with_headers(status, "application/json", bytes))
 }
 
@@ -99,17 +95,15 @@ pub fn problem(err: &AppError) -> Response<Body> {
         "detail": err.detail(),
     });
     if let AppError::Validation(errors) = err {
-        body["errors"] = errors
-            .iter()
-            .map(|e| json!({"field": e.field, "code": e.code, "message": e.message}))
-            .collect();
+        body["errors"] =
+            errors.iter().map(|e| json!({"field": e.field, "code": e.code, "message": e.message})).collect();
     }
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"status":500,"code":"internal_error"}"#.to_vec());
     let mut response = with_headers(status, "application/problem+json", bytes);
-    if let AppError::TooManyAttempts { retry_after_seconds } = err {
-        if let Ok(value) = HeaderValue::from_str(&(*retry_after_seconds).max(1).to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+    if let AppError::TooManyAttempts { retry_after_seconds } = err
+        && let Ok(value) = HeaderValue::from_str(&(*retry_after_seconds).max(1).to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
 }
@@ -166,7 +160,10 @@ mod tests {
         let code = |r: Result<Input, AppError>| r.expect_err("refused").code();
         assert_eq!(code(json_body(&request(None, r#"{"name":"x"}"#))), "invalid_request");
         assert_eq!(code(json_body(&request(Some("text/plain"), r#"{"name":"x"}"#))), "invalid_request");
-        assert_eq!(code(json_body(&request(Some("application/json"), r#"{"name":"x","admin":true}"#))), "invalid_request");
+        assert_eq!(
+            code(json_body(&request(Some("application/json"), r#"{"name":"x","admin":true}"#))),
+            "invalid_request"
+        );
         assert_eq!(code(json_body(&request(Some("application/json"), "{"))), "invalid_request");
         let big = format!(r#"{{"name":"{}"}}"#, "x".repeat(MAX_JSON_BODY));
         assert_eq!(code(json_body(&request(Some("application/json"), &big))), "payload_too_large");

@@ -5,7 +5,8 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the JSON log subscriber once; later calls do nothing (tests and the local stack call it freely).
 pub fn init() {
-    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,hyper=warn"));
+    let filter = EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,hyper=warn"));
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)

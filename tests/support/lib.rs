@@ -1,1 +1,134 @@
+//! What every end-to-end test needs: a private local stack (its own emulator on its own port,
+//! its own resources) and a client that speaks to it over HTTP, as the front end does.
+#![allow(clippy::unwrap_used)] // Test support: a failed expectation should stop the test loudly.
 
+use portal_local::{LocalStack, Options};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "Sterk!Wachtw00rd";
+pub const PORTAL_URL: &str = "http://portal.test";
+
+pub struct Stack {
+    pub local: LocalStack,
+    pub http: reqwest::Client,
+}
+
+/// An answer: status, headers and the body as JSON (`Null` when empty).
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The `code` of a problem answer, after checking that it is `application/problem+json`.
+    pub fn problem_code(&self) -> &str {
+        let content_type = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert_eq!(content_type, "application/problem+json", "not a problem answer: {} {}", self.status, self.body);
+        assert_eq!(
+            self.body["status"].as_u64(),
+            Some(u64::from(self.status.as_u16())),
+            "status in body: {}",
+            self.body
+        );
+        assert!(self.body["detail"].as_str().is_some_and(|d| !d.is_empty()), "no detail: {}", self.body);
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+impl Stack {
+    /// Starts a stack with a private emulator. Fails loudly when it cannot: never skips.
+    pub async fn start() -> Self {
+        let options = Options { port: 0, aws_endpoint: None, portal_url: PORTAL_URL.into() };
+        let local = LocalStack::start(options).await.unwrap_or_else(|e| {
+            panic!("the local stack must start for end-to-end tests (is moto_server installed?): {e}")
+        });
+        Self { local, http: reqwest::Client::new() }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.local.api_url)
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Answer { status, headers, body }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> Answer {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+
+    /// Every mail sent to `to`, oldest first, read from `GET /_local/mails`.
+    pub async fn mails_to(&self, to: &str) -> Vec<Value> {
+        let answer = self.get("/_local/mails", None).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        answer.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["to"].as_array().unwrap().iter().any(|t| t == to))
+            .cloned()
+            .collect()
+    }
+
+    /// The token of the newest link to `page` mailed to `to` (read from the text part).
+    pub async fn link_token(&self, to: &str, page: &str) -> String {
+        let mails = self.mails_to(to).await;
+        let prefix = format!("{PORTAL_URL}/{page}?token=");
+        let mail = mails
+            .iter()
+            .rev()
+            .find(|m| m["text"].as_str().unwrap().contains(&prefix))
+            .unwrap_or_else(|| panic!("no {page} mail to {to}: {mails:?}"));
+        let text = mail["text"].as_str().unwrap();
+        let start = text.find(&prefix).unwrap() + prefix.len();
+        text[start..].split_whitespace().next().unwrap().to_owned()
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> Answer {
+        self.post("/accounts", json!({"email": email, "password": password, "accept_terms": true})).await
+    }
+
+    /// Registers and activates an account through its activation mail.
+    pub async fn activated_account(&self, email: &str) {
+        assert_eq!(self.register(email, PASSWORD).await.status, StatusCode::ACCEPTED);
+        let token = self.link_token(email, "activeren").await;
+        assert_eq!(self.post("/accounts/activate", json!({"token": token})).await.status, StatusCode::NO_CONTENT);
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Answer {
+        self.post("/sessions", json!({"email": email, "password": password})).await
+    }
+
+    /// An access token of an activated account.
+    pub async fn access_token(&self, email: &str) -> String {
+        self.activated_account(email).await;
+        let answer = self.sign_in(email, PASSWORD).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn advance_clock(&self, seconds: i64) {
+        let answer = self.post("/_local/clock", json!({"advance_seconds": seconds})).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+}

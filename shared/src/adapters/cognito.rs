@@ -41,7 +41,8 @@ where
 }
 
 fn session(result: Option<&AuthenticationResultType>, refresh_fallback: bool) -> Result<Session, IdentityError> {
-    let result = result.ok_or_else(|| IdentityError::Unavailable("the pool asked for a challenge the portal does not use".into()))?;
+    let result = result
+        .ok_or_else(|| IdentityError::Unavailable("the pool asked for a challenge the portal does not use".into()))?;
     let (Some(access), Some(id)) = (result.access_token(), result.id_token()) else {
         return Err(IdentityError::Unavailable("the pool returned no tokens".into()));
     };
@@ -72,7 +73,8 @@ impl Identity for CognitoIdentity {
             .send()
             .await
             .map_err(classify)?;
-        AccountId::parse(out.user_sub()).ok_or_else(|| IdentityError::Unavailable("the pool returned an unusable sub".into()))
+        AccountId::parse(out.user_sub())
+            .ok_or_else(|| IdentityError::Unavailable("the pool returned an unusable sub".into()))
     }
 
     async fn find_user(&self, email: &Email) -> Result<Option<PoolUser>, IdentityError> {
@@ -88,10 +90,7 @@ impl Identity for CognitoIdentity {
             .and_then(|a| a.value())
             .and_then(AccountId::parse)
             .ok_or_else(|| IdentityError::Unavailable("the pool's user has no sub".into()))?;
-        Ok(Some(PoolUser {
-            id: sub,
-            confirmed: out.user_status() != Some(&UserStatusType::Unconfirmed),
-        }))
+        Ok(Some(PoolUser { id: sub, confirmed: out.user_status() != Some(&UserStatusType::Unconfirmed) }))
     }
 
     async fn confirm(&self, email: &Email) -> Result<(), IdentityError> {

@@ -16,8 +16,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Account, AccountId, AccountStatus, Email, OneTimeToken, TokenHash, TokenPurpose};
 use crate::ports::{AccountStore, AttemptStore, Attempts, Created, StoreError};
@@ -128,13 +128,7 @@ impl From<&Account> for AccountItem {
 
 impl From<AccountItem> for Account {
     fn from(i: AccountItem) -> Self {
-        Self {
-            id: i.id,
-            email: i.email,
-            status: i.status,
-            created_at: i.created_at,
-            activated_at: i.activated_at,
-        }
+        Self { id: i.id, email: i.email, status: i.status, created_at: i.created_at, activated_at: i.activated_at }
     }
 }
 
@@ -183,13 +177,7 @@ impl From<&OneTimeToken> for TokenItem {
 
 impl From<TokenItem> for OneTimeToken {
     fn from(i: TokenItem) -> Self {
-        Self {
-            hash: i.hash,
-            purpose: i.purpose,
-            account_id: i.account_id,
-            email: i.email,
-            expires_at: i.expires_at,
-        }
+        Self { hash: i.hash, purpose: i.purpose, account_id: i.account_id, email: i.email, expires_at: i.expires_at }
     }
 }
 
@@ -278,7 +266,10 @@ impl AccountStore for DynamoStore {
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":active", AttributeValue::S("active".into()))
-            .expression_attribute_values(":at", AttributeValue::S(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+            .expression_attribute_values(
+                ":at",
+                AttributeValue::S(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            )
             .send()
             .await
             .map(|_| ())
@@ -296,7 +287,12 @@ impl AccountStore for DynamoStore {
             .map_err(unavailable)
     }
 
-    async fn take_token(&self, hash: &TokenHash, purpose: TokenPurpose, now: DateTime<Utc>) -> Result<Option<OneTimeToken>, StoreError> {
+    async fn take_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OneTimeToken>, StoreError> {
         let result = self
             .client
             .delete_item()

@@ -18,11 +18,7 @@ impl SesMailer {
 }
 
 fn utf8(data: &str) -> Result<Content, MailError> {
-    Content::builder()
-        .data(data)
-        .charset("UTF-8")
-        .build()
-        .map_err(|e| MailError(e.to_string()))
+    Content::builder().data(data).charset("UTF-8").build().map_err(|e| MailError(e.to_string()))
 }
 
 #[async_trait]

@@ -13,9 +13,7 @@ pub struct AccountId(String);
 impl AccountId {
     /// Accepts what a user pool issues as `sub` (a UUID, or letters, digits and dashes).
     pub fn parse(raw: &str) -> Option<Self> {
-        let ok = !raw.is_empty()
-            && raw.len() <= 128
-            && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let ok = !raw.is_empty() && raw.len() <= 128 && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         ok.then(|| Self(raw.to_owned()))
     }
 
@@ -63,13 +61,7 @@ pub struct Account {
 
 impl Account {
     pub fn register(id: AccountId, email: Email, now: DateTime<Utc>) -> Self {
-        Self {
-            id,
-            email,
-            status: AccountStatus::PendingActivation,
-            created_at: now,
-            activated_at: None,
-        }
+        Self { id, email, status: AccountStatus::PendingActivation, created_at: now, activated_at: None }
     }
 
     pub fn is_active(&self) -> bool {

@@ -12,11 +12,7 @@ use super::FieldError;
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
-const OPTIONS: Options = Options {
-    minimum_sub_domains: 2,
-    allow_domain_literal: false,
-    allow_display_text: false,
-};
+const OPTIONS: Options = Options { minimum_sub_domains: 2, allow_domain_literal: false, allow_display_text: false };
 
 impl Email {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {

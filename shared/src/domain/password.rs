@@ -64,14 +64,14 @@ mod tests {
     #[test]
     fn refuses_each_missing_class() {
         for raw in [
-            "Aa1!aaa",          // 7 characters
-            "aa1!aaaa",         // no upper case
-            "AA1!AAAA",         // no lower case
-            "Aa!!aaaa",         // no digit
-            "Aa11aaaa",         // no special character
-            "Aa1é aaaa",        // only a space as special character
-            " Aa1!aaaa",        // leading space
-            "ÀÉ1!àéàé",         // accented letters are not what Cognito counts
+            "Aa1!aaa",   // 7 characters
+            "aa1!aaaa",  // no upper case
+            "AA1!AAAA",  // no lower case
+            "Aa!!aaaa",  // no digit
+            "Aa11aaaa",  // no special character
+            "Aa1é aaaa", // only a space as special character
+            " Aa1!aaaa", // leading space
+            "ÀÉ1!àéàé",  // accented letters are not what Cognito counts
         ] {
             let err = Password::parse("password", raw).expect_err(raw);
             assert_eq!(err.code, "weak_password", "{raw}");

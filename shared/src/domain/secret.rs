@@ -97,13 +97,7 @@ impl OneTimeToken {
         now: DateTime<Utc>,
     ) -> Result<(SecretToken, Self), getrandom::Error> {
         let secret = SecretToken::generate()?;
-        let token = Self {
-            hash: secret.hash(),
-            purpose,
-            account_id,
-            email,
-            expires_at: now + purpose.lifetime(),
-        };
+        let token = Self { hash: secret.hash(), purpose, account_id, email, expires_at: now + purpose.lifetime() };
         Ok((secret, token))
     }
 
