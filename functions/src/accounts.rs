@@ -2,11 +2,11 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use portal::Deps;
 use portal::accounts::{self, Registration};
 use portal::domain::{Email, FieldError, Password};
 use portal::http::{Checks, HttpResult, json, json_body, no_content, partner_account, respond};
 use portal::ports::Session;
-use portal::{AppError, Deps};
 use serde::{Deserialize, Serialize};
 use serde_json::json as body;
 
@@ -91,10 +91,7 @@ pub async fn create_account(deps: &Deps, req: Request) -> Response<Body> {
                     "Ga akkoord met de voorwaarden en het privacybeleid om je te registreren.",
                 ));
             }
-            checks.finish()?;
-            let (Some(email), Some(password)) = (email, password) else {
-                return Err(AppError::Validation(vec![]));
-            };
+            let (email, password) = checks.finish(email.zip(password))?;
             accounts::register(deps, Registration { email, password }).await?;
             json(StatusCode::ACCEPTED, &body!({"status": "activation_mail_sent"}))
         }
@@ -151,8 +148,7 @@ pub async fn create_session(deps: &Deps, req: Request) -> Response<Body> {
             if text(&input.password).is_empty() {
                 checks.refuse(FieldError::required("password"));
             }
-            checks.finish()?;
-            let Some(email) = email else { return Err(AppError::Validation(vec![])) };
+            let email = checks.finish(email)?;
             let session = accounts::sign_in(deps, &email, text(&input.password)).await?;
             json(StatusCode::OK, &SessionBody::from(session))
         }

@@ -1,5 +1,7 @@
-//! The AWS emulator: `moto_server` on a free loopback port, owned by this process (killed when
-//! dropped), or an emulator someone else runs (`PORTAL_AWS_ENDPOINT`).
+//! The AWS emulator: moto's server (`python3 -m moto.server`, the module behind `moto_server`) on
+//! a free loopback port, owned by this process (killed when dropped), or an emulator someone else
+//! runs (`PORTAL_AWS_ENDPOINT`). Running the module rather than the `moto_server` script works
+//! right after a pip install too, when no shell has picked up the new script yet.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -21,19 +23,19 @@ impl Emulator {
         Self { endpoint: endpoint.trim_end_matches('/').to_owned(), _child: None }
     }
 
-    /// Starts a private `moto_server` (installing moto with pip when it is missing) and waits
+    /// Starts a private moto server (installing moto with pip when it is missing) and waits
     /// until it answers.
     pub async fn start() -> Result<Self, StackError> {
         ensure_installed().await?;
         let port = free_port()?;
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let child = Command::new("python3")
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| StackError::Emulator(format!("moto_server could not be started: {e}")))?;
+            .map_err(|e| StackError::Emulator(format!("python3 -m moto.server could not be started: {e}")))?;
         let endpoint = format!("http://127.0.0.1:{port}");
         wait_until_ready(&endpoint).await?;
         Ok(Self { endpoint, _child: Some(child) })
@@ -41,8 +43,8 @@ impl Emulator {
 }
 
 async fn ensure_installed() -> Result<(), StackError> {
-    let found = Command::new("moto_server")
-        .arg("--help")
+    let found = Command::new("python3")
+        .args(["-c", "import moto.server, flask, flask_cors"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -51,7 +53,7 @@ async fn ensure_installed() -> Result<(), StackError> {
     if found {
         return Ok(());
     }
-    eprintln!("moto_server was not found; installing {MOTO_REQUIREMENT} with pip ...");
+    eprintln!("moto (with its server) was not found; installing {MOTO_REQUIREMENT} with pip ...");
     let installed = Command::new("python3")
         .args(["-m", "pip", "install", "--quiet", MOTO_REQUIREMENT])
         .status()
@@ -59,7 +61,7 @@ async fn ensure_installed() -> Result<(), StackError> {
         .map_err(|e| StackError::Emulator(format!("python3 -m pip could not run: {e}")))?;
     if !installed.success() {
         return Err(StackError::Emulator(format!(
-            "moto_server is missing and `python3 -m pip install '{MOTO_REQUIREMENT}'` failed; install it and try again"
+            "moto's server is missing and `python3 -m pip install '{MOTO_REQUIREMENT}'` failed; install it and try again"
         )));
     }
     Ok(())
@@ -79,7 +81,7 @@ async fn wait_until_ready(endpoint: &str) -> Result<(), StackError> {
             return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
-            return Err(StackError::Emulator(format!("moto_server did not answer on {endpoint} within 60 s")));
+            return Err(StackError::Emulator(format!("the moto server did not answer on {endpoint} within 60 s")));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -32,7 +32,7 @@ pub enum StackError {
 pub struct Options {
     /// Port of the API on 127.0.0.1; 0 picks a free one.
     pub port: u16,
-    /// An emulator that is already running; `None` starts a private `moto_server`.
+    /// An emulator that is already running; `None` starts a private moto server.
     pub aws_endpoint: Option<String>,
     /// The front end's address, used in links in mails.
     pub portal_url: String,

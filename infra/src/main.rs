@@ -4,7 +4,7 @@ use portal_local::{LocalStack, Options};
 
 const USAGE: &str = "usage: portal-local [--port PORT] [--portal-url URL]
 
-Runs the whole partner portal API on 127.0.0.1 against an AWS emulator: a private moto_server
+Runs the whole partner portal API on 127.0.0.1 against an AWS emulator: a private moto server
 on a free port, or the one named by PORTAL_AWS_ENDPOINT.
 
   --port PORT        port of the API (default 3000; 0 picks a free one)

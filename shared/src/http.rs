@@ -211,8 +211,14 @@ impl Checks {
         self.0.push(error);
     }
 
-    /// `Ok` when nothing was refused.
-    pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(self.0)) }
+    /// The checked values when nothing was refused, every refusal otherwise.
+    pub fn finish<T>(self, values: Option<T>) -> Result<T, AppError> {
+        match (self.0.is_empty(), values) {
+            (true, Some(values)) => Ok(values),
+            (true, None) => Err(AppError::Internal(crate::error::Internal::Invariant(
+                "a checked value is missing although no check failed".into(),
+            ))),
+            (false, _) => Err(AppError::Validation(self.0)),
+        }
     }
 }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Every check and every test of the project: what CI runs (.ci/run calls this), and what a
+# developer runs before pushing. Installs what it needs when it is missing: moto (the AWS
+# emulator the end-to-end tests start, one per test) and cfn-lint, from PyPI; rustfmt and clippy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "tools"
+if ! python3 -c 'import moto.server, flask, flask_cors' 2>/dev/null; then
+  python3 -m pip install --quiet 'moto[server]>=5.2,<6'
+fi
+# cfn-lint through its module, so a fresh install works before any shell picks up its script.
+cfn_lint() { python3 -c 'import sys; from cfnlint.runner import main; sys.exit(main())' "$@"; }
+if ! python3 -c 'import cfnlint.runner' 2>/dev/null; then
+  python3 -m pip install --quiet 'cfn-lint>=1.20,<2'
+fi
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  rustup component add rustfmt clippy
+fi
+python3 -c 'import moto; print("moto", moto.__version__)'
+cfn_lint --version
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "template"
+cfn_lint template.yaml
+
+step "tests (unit and end to end)"
+cargo test --workspace --locked
