@@ -247,3 +247,95 @@ pub async fn refresh(deps: &Deps, refresh_token: &str) -> Result<Session, AppErr
 pub async fn me(deps: &Deps, id: &AccountId) -> Result<Account, AppError> {
     deps.accounts.account(id).await?.ok_or(AppError::Unauthorized)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::ports::AccountStore as _;
+    use crate::testing::fakes;
+
+    fn email(s: &str) -> Email {
+        Email::parse("email", s).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn password() -> Password {
+        Password::parse("password", "Sterk!Wachtw00rd").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn token_in(mail: &OutgoingMail) -> String {
+        let start = mail.text.find("token=").map(|i| i + 6).unwrap_or_else(|| panic!("no token in {}", mail.text));
+        mail.text[start..].split_whitespace().next().unwrap_or_default().to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_failed_activation_mail_loses_nothing() {
+        let f = fakes();
+        f.mailer.fail.store(true, Ordering::SeqCst);
+        register(&f.deps, Registration { email: email("a@school.be"), password: password() })
+            .await
+            .expect("registered");
+        // The account and its token are stored although no mail left.
+        let account = f.store.account_by_email(&email("a@school.be")).await.expect("store").expect("account");
+        assert!(!account.is_active());
+        assert_eq!(f.store.token_count(), 1);
+        // Once mail works again, "Wachtwoord vergeten?" rescues the account.
+        f.mailer.fail.store(false, Ordering::SeqCst);
+        forgot_password(&f.deps, &email("a@school.be")).await.expect("forgot");
+        let mail = f.mailer.sent().pop().expect("reset mail");
+        reset_password(&f.deps, &token_in(&mail), &password()).await.expect("reset");
+        assert!(sign_in(&f.deps, &email("a@school.be"), "Sterk!Wachtw00rd").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_pool_failure_during_activation_keeps_the_link_working() {
+        let f = fakes();
+        register(&f.deps, Registration { email: email("b@school.be"), password: password() })
+            .await
+            .expect("registered");
+        let token = token_in(&f.mailer.sent()[0]);
+        f.identity.fail_confirm.store(true, Ordering::SeqCst);
+        let err = activate(&f.deps, &token).await.expect_err("pool down");
+        assert_eq!(err.code(), "internal_error");
+        f.identity.fail_confirm.store(false, Ordering::SeqCst);
+        activate(&f.deps, &token).await.expect("the same link works once the pool is back");
+        assert_eq!(activate(&f.deps, &token).await.expect_err("used").code(), "invalid_token");
+    }
+
+    #[tokio::test]
+    async fn a_pool_user_without_a_record_is_repaired_on_registering_again() {
+        let f = fakes();
+        // A registration that reached the pool but not the table.
+        f.deps.identity.sign_up(&email("c@school.be"), &password()).await.expect("pool");
+        register(&f.deps, Registration { email: email("c@school.be"), password: password() })
+            .await
+            .expect("registered");
+        let account = f.store.account_by_email(&email("c@school.be")).await.expect("store").expect("repaired");
+        assert!(!account.is_active());
+        let mail = f.mailer.sent().pop().expect("activation mail");
+        assert_eq!(mail.subject, mail::ACTIVATION_SUBJECT);
+        activate(&f.deps, &token_in(&mail)).await.expect("activated");
+    }
+
+    #[tokio::test]
+    async fn throttle_counts_per_address_and_resets_on_success() {
+        let f = fakes();
+        register(&f.deps, Registration { email: email("d@school.be"), password: password() })
+            .await
+            .expect("registered");
+        activate(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
+        for _ in 0..MAX_FAILED_SIGN_INS - 1 {
+            assert_eq!(
+                sign_in(&f.deps, &email("d@school.be"), "Fout!Wachtw00rd").await.expect_err("wrong").code(),
+                "invalid_credentials"
+            );
+        }
+        // A success before the limit clears the count.
+        sign_in(&f.deps, &email("d@school.be"), "Sterk!Wachtw00rd").await.expect("signed in");
+        for _ in 0..MAX_FAILED_SIGN_INS - 1 {
+            let _ = sign_in(&f.deps, &email("d@school.be"), "Fout!Wachtw00rd").await;
+        }
+        sign_in(&f.deps, &email("d@school.be"), "Sterk!Wachtw00rd").await.expect("still under the limit");
+    }
+}

@@ -16,6 +16,8 @@ pub mod http;
 pub mod mail;
 pub mod ports;
 pub mod telemetry;
+#[cfg(test)]
+pub mod testing;
 
 pub use deps::Deps;
 pub use error::AppError;

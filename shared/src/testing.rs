@@ -1,0 +1,204 @@
+//! In-memory doubles of the ports, for unit tests of the operations: they keep the ports'
+//! contracts (conditional writes, single-use tokens) and can be told to fail.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+
+use crate::config::Config;
+use crate::deps::Deps;
+use crate::domain::{Account, AccountId, AccountStatus, Email, OneTimeToken, Password, TokenHash, TokenPurpose};
+use crate::ports::*;
+
+#[derive(Default)]
+pub struct MemoryStore {
+    accounts: Mutex<HashMap<AccountId, Account>>,
+    emails: Mutex<HashMap<Email, AccountId>>,
+    tokens: Mutex<HashMap<TokenHash, OneTimeToken>>,
+    attempts: Mutex<HashMap<String, Attempts>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl MemoryStore {
+    pub fn token_count(&self) -> usize {
+        lock(&self.tokens).len()
+    }
+}
+
+#[async_trait]
+impl AccountStore for MemoryStore {
+    async fn create_account(&self, account: &Account, activation: &OneTimeToken) -> Result<Created, StoreError> {
+        let mut emails = lock(&self.emails);
+        if emails.contains_key(&account.email) {
+            return Ok(Created::EmailTaken);
+        }
+        emails.insert(account.email.clone(), account.id.clone());
+        lock(&self.accounts).insert(account.id.clone(), account.clone());
+        lock(&self.tokens).insert(activation.hash.clone(), activation.clone());
+        Ok(Created::Yes)
+    }
+    async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        Ok(lock(&self.accounts).get(id).cloned())
+    }
+    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, StoreError> {
+        let id = lock(&self.emails).get(email).cloned();
+        Ok(id.and_then(|id| lock(&self.accounts).get(&id).cloned()))
+    }
+    async fn activate(&self, id: &AccountId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        if let Some(a) = lock(&self.accounts).get_mut(id) {
+            a.status = AccountStatus::Active;
+            a.activated_at.get_or_insert(at);
+        }
+        Ok(())
+    }
+    async fn put_token(&self, token: &OneTimeToken) -> Result<(), StoreError> {
+        lock(&self.tokens).insert(token.hash.clone(), token.clone());
+        Ok(())
+    }
+    async fn take_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OneTimeToken>, StoreError> {
+        let mut tokens = lock(&self.tokens);
+        match tokens.get(hash) {
+            Some(t) if t.purpose == purpose && t.is_valid_at(now) => Ok(tokens.remove(hash)),
+            _ => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl AttemptStore for MemoryStore {
+    async fn attempts(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<Option<Attempts>, StoreError> {
+        Ok(lock(&self.attempts).get(key).copied().filter(|a| now < a.window_started_at + window))
+    }
+    async fn record_failure(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<Attempts, StoreError> {
+        let mut all = lock(&self.attempts);
+        let entry = all.entry(key.to_owned()).or_insert(Attempts { failures: 0, window_started_at: now });
+        if now >= entry.window_started_at + window {
+            *entry = Attempts { failures: 0, window_started_at: now };
+        }
+        entry.failures += 1;
+        Ok(*entry)
+    }
+    async fn clear(&self, key: &str) -> Result<(), StoreError> {
+        lock(&self.attempts).remove(key);
+        Ok(())
+    }
+}
+
+/// A user pool: users by email with their password and confirmation; `fail_confirm` makes
+/// confirmation fail as an unreachable pool would.
+#[derive(Default)]
+pub struct MemoryIdentity {
+    users: Mutex<HashMap<Email, (AccountId, String, bool)>>,
+    pub fail_confirm: AtomicBool,
+}
+
+#[async_trait]
+impl Identity for MemoryIdentity {
+    async fn sign_up(&self, email: &Email, password: &Password) -> Result<AccountId, IdentityError> {
+        let mut users = lock(&self.users);
+        if users.contains_key(email) {
+            return Err(IdentityError::AlreadyExists);
+        }
+        let id = AccountId::parse(&uuid::Uuid::new_v4().to_string()).ok_or(IdentityError::Unavailable("id".into()))?;
+        users.insert(email.clone(), (id.clone(), password.expose().to_owned(), false));
+        Ok(id)
+    }
+    async fn find_user(&self, email: &Email) -> Result<Option<PoolUser>, IdentityError> {
+        Ok(lock(&self.users).get(email).map(|(id, _, confirmed)| PoolUser { id: id.clone(), confirmed: *confirmed }))
+    }
+    async fn confirm(&self, email: &Email) -> Result<(), IdentityError> {
+        if self.fail_confirm.load(Ordering::SeqCst) {
+            return Err(IdentityError::Unavailable("the pool is down".into()));
+        }
+        if let Some(user) = lock(&self.users).get_mut(email) {
+            user.2 = true;
+        }
+        Ok(())
+    }
+    async fn set_password(&self, email: &Email, password: &Password) -> Result<(), IdentityError> {
+        if let Some(user) = lock(&self.users).get_mut(email) {
+            user.1 = password.expose().to_owned();
+        }
+        Ok(())
+    }
+    async fn sign_in(&self, email: &Email, password: &Password) -> Result<Session, IdentityError> {
+        match lock(&self.users).get(email) {
+            Some((_, p, true)) if p == password.expose() => Ok(Session {
+                access_token: "a.b.c".into(),
+                id_token: "a.b.c".into(),
+                refresh_token: Some("r".into()),
+                expires_in: 3600,
+                token_type: "Bearer".into(),
+            }),
+            Some((_, p, false)) if p == password.expose() => Err(IdentityError::NotConfirmed),
+            _ => Err(IdentityError::InvalidCredentials),
+        }
+    }
+    async fn refresh(&self, _refresh_token: &str) -> Result<Session, IdentityError> {
+        Err(IdentityError::InvalidCredentials)
+    }
+}
+
+/// Keeps what it was asked to send; `fail` makes every send fail.
+#[derive(Default)]
+pub struct MemoryMailer {
+    pub sent: Mutex<Vec<OutgoingMail>>,
+    pub fail: AtomicBool,
+}
+
+impl MemoryMailer {
+    pub fn sent(&self) -> Vec<OutgoingMail> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl Mailer for MemoryMailer {
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(MailError("SES is down".into()));
+        }
+        lock(&self.sent).push(mail.clone());
+        Ok(())
+    }
+}
+
+pub struct Fakes {
+    pub store: Arc<MemoryStore>,
+    pub identity: Arc<MemoryIdentity>,
+    pub mailer: Arc<MemoryMailer>,
+    pub deps: Deps,
+}
+
+pub fn fakes() -> Fakes {
+    let store = Arc::new(MemoryStore::default());
+    let identity = Arc::new(MemoryIdentity::default());
+    let mailer = Arc::new(MemoryMailer::default());
+    let config = Config {
+        table_name: "t".into(),
+        partner_user_pool_id: "p".into(),
+        partner_client_id: "c".into(),
+        portal_url: "https://portal.test".into(),
+        mail_from_accounts: Email::parse("from", "info@informat.be").unwrap_or_else(|e| panic!("{e}")),
+    };
+    let deps = Deps {
+        config,
+        accounts: store.clone(),
+        attempts: store.clone(),
+        identity: identity.clone(),
+        mailer: mailer.clone(),
+        clock: Arc::new(SystemClock),
+    };
+    Fakes { store, identity, mailer, deps }
+}
