@@ -3,11 +3,13 @@
 mod account;
 mod email;
 mod password;
+mod profile;
 mod secret;
 
 pub use account::{Account, AccountId, AccountStatus};
 pub use email::Email;
 pub use password::Password;
+pub use profile::{EnterpriseNumber, ProfileName};
 pub use secret::{OneTimeToken, SecretToken, TokenHash, TokenPurpose};
 
 /// Why a value was refused; the `code` is stable, the message is Dutch and shown to people.
