@@ -9,7 +9,7 @@ mod secret;
 pub use account::{Account, AccountId, AccountStatus};
 pub use email::Email;
 pub use password::Password;
-pub use profile::{EnterpriseNumber, ProfileName};
+pub use profile::{Address, CATEGORIES, Category, EnterpriseNumber, ProfileName, Website, categories, text};
 pub use secret::{OneTimeToken, SecretToken, TokenHash, TokenPurpose};
 
 /// Why a value was refused; the `code` is stable, the message is Dutch and shown to people.

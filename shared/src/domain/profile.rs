@@ -59,7 +59,11 @@ impl ProfileName {
             }
         }
         let slug = slug.trim_end_matches('-');
-        if slug.is_empty() { "partner".to_owned() } else { slug.chars().take(80).collect::<String>().trim_end_matches('-').to_owned() }
+        if slug.is_empty() {
+            "partner".to_owned()
+        } else {
+            slug.chars().take(80).collect::<String>().trim_end_matches('-').to_owned()
+        }
     }
 }
 
@@ -189,5 +193,202 @@ mod tests {
         for bad in ["0123456748", "2123456749", "123456749", "01234567490", "BE01234567AB", "", "NL0123456749"] {
             assert_eq!(EnterpriseNumber::parse(bad).expect_err(bad).code, "invalid_enterprise_number", "{bad}");
         }
+    }
+}
+
+/// The partner's website: an absolute http(s) URL with a host that has a dot, at most 2000 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Website(String);
+
+impl Website {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(FieldError::required("website"));
+        }
+        let invalid = || {
+            FieldError::new(
+                "website",
+                "invalid_url",
+                "Geef een volledig webadres in, bijvoorbeeld https://www.bedrijf.be.",
+            )
+        };
+        if value.len() > 2000 {
+            return Err(invalid());
+        }
+        let url = url::Url::parse(value).map_err(|_| invalid())?;
+        let host_ok = url.host_str().is_some_and(|h| h.contains('.') && !h.starts_with('.') && !h.ends_with('.'));
+        if !matches!(url.scheme(), "http" | "https")
+            || !host_ok
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(invalid());
+        }
+        Ok(Self(url.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Website {
+    type Error = FieldError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Website> for String {
+    fn from(value: Website) -> Self {
+        value.0
+    }
+}
+
+/// The kinds of school software a partner can say it makes (GET /categories).
+pub const CATEGORIES: &[(&str, &str)] = &[
+    ("administratie", "Administratie"),
+    ("communiceren", "Communiceren"),
+    ("evalueren", "Evalueren en rapporteren"),
+    ("financieel", "Financieel en boekhouding"),
+    ("hrm", "HRM"),
+    ("inschrijvingen", "Inschrijvingen"),
+    ("leerplatform", "Leerplatform en lesmateriaal"),
+    ("leerlingvolgsysteem", "Leerlingvolgsysteem en zorg"),
+    ("planning", "Planning en uurroosters"),
+    ("aanwezigheden", "Aanwezigheden"),
+    ("ict", "ICT-beheer en identiteit"),
+    ("maaltijden", "Maaltijden en betalingen"),
+    ("andere", "Andere"),
+];
+
+/// One code of [`CATEGORIES`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Category(String);
+
+impl Category {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let code = raw.trim().to_lowercase();
+        if CATEGORIES.iter().any(|(c, _)| *c == code) {
+            Ok(Self(code))
+        } else {
+            Err(FieldError::new(
+                "categories",
+                "unknown_category",
+                format!("Onbekende categorie \u{201c}{}\u{201d}: kies uit GET /categories.", raw.trim()),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Category {
+    type Error = FieldError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Category> for String {
+    fn from(value: Category) -> Self {
+        value.0
+    }
+}
+
+/// At least one category, each once, in a stable order.
+pub fn categories(raw: &[String]) -> Result<Vec<Category>, FieldError> {
+    let mut parsed = raw.iter().map(|c| Category::parse(c)).collect::<Result<Vec<_>, _>>()?;
+    parsed.sort();
+    parsed.dedup();
+    if parsed.is_empty() {
+        return Err(FieldError::new("categories", "required", "Kies minstens één categorie."));
+    }
+    Ok(parsed)
+}
+
+/// The organisation's address; `country` is an ISO 3166-1 alpha-2 code (BE, NL, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+}
+
+impl Address {
+    /// Checks each part; errors name the part (`address.street`, ...).
+    pub fn parse(street: &str, postal_code: &str, city: &str, country: &str) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut part =
+            |field: &'static str, raw: &str, max: usize| bounded(field, raw, 1, max).map_err(|e| errors.push(e)).ok();
+        let street = part("address.street", street, 200);
+        let postal_code = part("address.postal_code", postal_code, 20);
+        let city = part("address.city", city, 100);
+        let country = country.trim().to_ascii_uppercase();
+        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+            errors.push(FieldError::new(
+                "address.country",
+                "invalid_country",
+                "Geef het land als tweeletterige ISO-code, bijvoorbeeld BE.",
+            ));
+        }
+        match (street, postal_code, city, errors.is_empty()) {
+            (Some(street), Some(postal_code), Some(city), true) => Ok(Self { street, postal_code, city, country }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Free text of at most `max` characters; `required` says whether it may be empty.
+pub fn text(field: &'static str, raw: &str, required: bool, max: usize) -> Result<String, FieldError> {
+    bounded(field, raw, usize::from(required), max)
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    #[test]
+    fn websites_are_absolute_http_urls() {
+        assert_eq!(Website::parse(" https://www.plantyn.com ").expect("valid").as_str(), "https://www.plantyn.com/");
+        for bad in [
+            "www.plantyn.com",
+            "ftp://plantyn.com",
+            "https://localhost",
+            "javascript:alert(1)",
+            "https://user:pw@x.be",
+            "",
+        ] {
+            assert!(Website::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn categories_are_known_and_deduplicated() {
+        let picked = categories(&["HRM".into(), "communiceren".into(), "hrm".into()]).expect("valid");
+        assert_eq!(picked.iter().map(Category::as_str).collect::<Vec<_>>(), ["communiceren", "hrm"]);
+        assert_eq!(categories(&[]).expect_err("empty").code, "required");
+        assert_eq!(categories(&["games".into()]).expect_err("unknown").code, "unknown_category");
+    }
+
+    #[test]
+    fn addresses_name_the_wrong_part() {
+        assert!(Address::parse("Kerkstraat 1", "2000", "Antwerpen", "be").is_ok_and(|a| a.country == "BE"));
+        let errors = Address::parse("", "2000", "Antwerpen", "Belgium").expect_err("invalid");
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["address.street", "address.country"]);
+    }
+
+    #[test]
+    fn text_limits() {
+        assert_eq!(text("description", "", true, 2000).expect_err("required").code, "required");
+        assert_eq!(text("extra_info", "", false, 2000).expect("optional"), "");
+        assert_eq!(text("description", &"x".repeat(2001), true, 2000).expect_err("long").code, "too_long");
     }
 }
