@@ -1,2 +1,2 @@
-//! Lambda: activate_account
+//! Lambda for `POST /accounts/activate`.
 portal_functions::lambda_main!(portal_functions::accounts::activate_account);

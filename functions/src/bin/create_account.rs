@@ -1,2 +1,2 @@
-//! Lambda: create_account
+//! Lambda for `POST /accounts`.
 portal_functions::lambda_main!(portal_functions::accounts::create_account);

@@ -1,2 +1,2 @@
-//! Lambda: create_session
+//! Lambda for `POST /sessions`.
 portal_functions::lambda_main!(portal_functions::accounts::create_session);

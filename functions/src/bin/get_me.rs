@@ -1,2 +1,2 @@
-//! Lambda: get_me
+//! Lambda for `GET /me`.
 portal_functions::lambda_main!(portal_functions::accounts::get_me);

@@ -1,2 +1,2 @@
-//! Lambda: refresh_session
+//! Lambda for `POST /sessions/refresh`.
 portal_functions::lambda_main!(portal_functions::accounts::refresh_session);

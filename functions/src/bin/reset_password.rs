@@ -1,2 +1,2 @@
-//! Lambda: reset_password
+//! Lambda for `POST /accounts/reset-password`.
 portal_functions::lambda_main!(portal_functions::accounts::reset_password);
