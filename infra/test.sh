@@ -12,7 +12,7 @@ if ! python3 -c 'import moto.server, flask, flask_cors' 2>/dev/null; then
   python3 -m pip install --quiet 'moto[server]>=5.2,<6'
 fi
 # cfn-lint through its module, so a fresh install works before any shell picks up its script.
-cfn_lint() { python3 -c 'import sys; from cfnlint.runner import main; sys.exit(main())' "$@"; }
+cfn_lint() { python3 -c 'import sys; sys.argv[0] = "cfn-lint"; from cfnlint.runner import main; sys.exit(main())' "$@"; }
 if ! python3 -c 'import cfnlint.runner' 2>/dev/null; then
   python3 -m pip install --quiet 'cfn-lint>=1.20,<2'
 fi
