@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use crate::config::{Config, ConfigError};
-use crate::ports::{AccountStore, AttemptStore, Clock, Identity, Mailer};
+use crate::ports::{AccountStore, AttemptStore, Clock, Identity, Mailer, ProfileStore};
 
 #[derive(Clone)]
 pub struct Deps {
     pub config: Config,
     pub accounts: Arc<dyn AccountStore>,
     pub attempts: Arc<dyn AttemptStore>,
+    pub profiles: Arc<dyn ProfileStore>,
     pub identity: Arc<dyn Identity>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,

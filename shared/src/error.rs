@@ -26,6 +26,11 @@ pub enum AppError {
     InvalidCredentials,
     #[error("account not activated")]
     AccountNotActivated,
+    /// A conflict with stored state: the contract's code and a Dutch sentence.
+    #[error("conflict: {code}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("the account has no partner profile")]
+    ProfileNotLinked,
     #[error("too many attempts; retry after {retry_after_seconds} s")]
     TooManyAttempts { retry_after_seconds: i64 },
     #[error("internal: {0}")]
@@ -80,7 +85,8 @@ impl AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::AccountNotActivated => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::ProfileNotLinked => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -95,6 +101,8 @@ impl AppError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
+            Self::Conflict { code, .. } => code,
+            Self::ProfileNotLinked => "profile_not_linked",
             Self::InvalidToken => "invalid_token",
             Self::InvalidCredentials => "invalid_credentials",
             Self::AccountNotActivated => "account_not_activated",
@@ -113,6 +121,8 @@ impl AppError {
             Self::Unauthorized => "Meld je aan om verder te gaan; je sessie ontbreekt of is verlopen.".into(),
             Self::Forbidden => "Je hebt geen rechten voor deze actie.".into(),
             Self::NotFound => "Deze pagina of dit item bestaat niet.".into(),
+            Self::Conflict { detail, .. } => detail.clone(),
+            Self::ProfileNotLinked => "Je account is nog niet gekoppeld aan een partnerprofiel. Voeg een nieuw profiel toe of koppel met een bestaand profiel via een uitnodigingscode.".into(),
             Self::InvalidToken => "Deze link is ongeldig, al gebruikt of verlopen. Vraag een nieuwe aan via \u{201c}Wachtwoord vergeten?\u{201d}.".into(),
             Self::InvalidCredentials => "Het e-mailadres of wachtwoord is niet correct.".into(),
             Self::AccountNotActivated => "Je account is nog niet geactiveerd. Klik op de link in de activatiemail, of gebruik \u{201c}Wachtwoord vergeten?\u{201d} om een nieuwe link te ontvangen.".into(),
@@ -132,6 +142,8 @@ impl AppError {
             Self::Unauthorized => "Niet aangemeld",
             Self::Forbidden => "Geen toegang",
             Self::NotFound => "Niet gevonden",
+            Self::Conflict { .. } => "Conflict",
+            Self::ProfileNotLinked => "Geen partnerprofiel",
             Self::InvalidToken => "Ongeldige link",
             Self::InvalidCredentials => "Aanmelden mislukt",
             Self::AccountNotActivated => "Account niet geactiveerd",

@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod mail;
 pub mod ports;
+pub mod profiles;
 pub mod telemetry;
 #[cfg(test)]
 pub mod testing;

@@ -6,7 +6,7 @@ use std::fmt;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::{Account, AccountId, Email, OneTimeToken, Password, TokenHash, TokenPurpose};
+use crate::domain::{Account, AccountId, Email, OneTimeToken, PartnerId, Password, Profile, TokenHash, TokenPurpose};
 
 /// "Now", as the portal sees it. The local stack can move it forward to expire links.
 pub trait Clock: Send + Sync {
@@ -57,6 +57,26 @@ pub trait AccountStore: Send + Sync {
         purpose: TokenPurpose,
         now: DateTime<Utc>,
     ) -> Result<Option<OneTimeToken>, StoreError>;
+}
+
+/// The result of creating a profile and linking its creator, in one transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileCreated {
+    Yes,
+    /// Another profile has the same name (compared by [`crate::domain::ProfileName::key`]).
+    NameTaken,
+    /// Another profile has the same slug (a different name that slugs alike); try another slug.
+    SlugTaken,
+    /// The creator's account is already linked to a profile.
+    AccountAlreadyLinked,
+}
+
+#[async_trait]
+pub trait ProfileStore: Send + Sync {
+    /// Stores the profile with the guards of its name and slug, links the creator's account and
+    /// makes it a member: all or nothing.
+    async fn create_profile(&self, profile: &Profile, creator: &Account) -> Result<ProfileCreated, StoreError>;
+    async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError>;
 }
 
 /// Failed attempts within a window, for throttling.

@@ -10,7 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Config;
 use crate::deps::Deps;
-use crate::domain::{Account, AccountId, AccountStatus, Email, OneTimeToken, Password, TokenHash, TokenPurpose};
+use crate::domain::{
+    Account, AccountId, AccountStatus, Email, OneTimeToken, PartnerId, Password, Profile, TokenHash, TokenPurpose,
+};
 use crate::ports::*;
 
 #[derive(Default)]
@@ -19,6 +21,7 @@ pub struct MemoryStore {
     emails: Mutex<HashMap<Email, AccountId>>,
     tokens: Mutex<HashMap<TokenHash, OneTimeToken>>,
     attempts: Mutex<HashMap<String, Attempts>>,
+    profiles: Mutex<HashMap<PartnerId, Profile>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -92,6 +95,30 @@ impl AttemptStore for MemoryStore {
     async fn clear(&self, key: &str) -> Result<(), StoreError> {
         lock(&self.attempts).remove(key);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ProfileStore for MemoryStore {
+    async fn create_profile(&self, profile: &Profile, creator: &Account) -> Result<ProfileCreated, StoreError> {
+        let mut profiles = lock(&self.profiles);
+        if profiles.values().any(|p| p.fields.name.key() == profile.fields.name.key()) {
+            return Ok(ProfileCreated::NameTaken);
+        }
+        if profiles.values().any(|p| p.slug == profile.slug) {
+            return Ok(ProfileCreated::SlugTaken);
+        }
+        let mut accounts = lock(&self.accounts);
+        let Some(account) = accounts.get_mut(&creator.id) else { return Err(StoreError::Corrupt("no account".into())) };
+        if account.partner_id.is_some() {
+            return Ok(ProfileCreated::AccountAlreadyLinked);
+        }
+        account.partner_id = Some(profile.id.clone());
+        profiles.insert(profile.id.clone(), profile.clone());
+        Ok(ProfileCreated::Yes)
+    }
+    async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError> {
+        Ok(lock(&self.profiles).get(id).cloned())
     }
 }
 
@@ -196,6 +223,7 @@ pub fn fakes() -> Fakes {
         config,
         accounts: store.clone(),
         attempts: store.clone(),
+        profiles: store.clone(),
         identity: identity.clone(),
         mailer: mailer.clone(),
         clock: Arc::new(SystemClock),

@@ -30,7 +30,8 @@ pub fn deps(sdk: &SdkConfig, config: Config) -> Deps {
     let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone()));
     Deps {
         accounts: store.clone(),
-        attempts: store,
+        attempts: store.clone(),
+        profiles: store,
         identity: Arc::new(CognitoIdentity::new(
             aws_sdk_cognitoidentityprovider::Client::new(sdk),
             config.partner_user_pool_id.clone(),

@@ -6,6 +6,10 @@
 //! | email guard | `EMAIL#<email>` | `EMAIL` | account_id; makes the address unique |
 //! | single-use token | `TOKEN#<sha256>` | `TOKEN` | purpose, account, expires_at, `ttl` |
 //! | failed attempts | `ATTEMPTS#<key>` | `ATTEMPTS` | failures, window start, `ttl` |
+//! | partner profile | `PARTNER#<id>` | `PROFILE` | the profile (map `profile`), `name_key` |
+//! | profile member | `PARTNER#<id>` | `MEMBER#<sub>` | a linked account: email, linked_at |
+//! | name guard | `PROFILENAME#<name key>` | `PROFILENAME` | partner_id; makes the name unique |
+//! | slug guard | `SLUG#<slug>` | `SLUG` | partner_id; makes the public URL unique |
 //!
 //! Every operation is one GetItem, one conditional write or one TransactWriteItems.
 
@@ -14,13 +18,16 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Account, AccountId, AccountStatus, Email, OneTimeToken, TokenHash, TokenPurpose};
-use crate::ports::{AccountStore, AttemptStore, Attempts, Created, StoreError};
+use crate::domain::{
+    Account, AccountId, AccountStatus, Email, OneTimeToken, PartnerId, Profile, TokenHash, TokenPurpose,
+};
+use crate::ports::{AccountStore, AttemptStore, Attempts, Created, ProfileCreated, ProfileStore, StoreError};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -109,6 +116,8 @@ struct AccountItem {
     created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     activated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    partner_id: Option<PartnerId>,
 }
 
 impl From<&Account> for AccountItem {
@@ -122,13 +131,21 @@ impl From<&Account> for AccountItem {
             status: a.status,
             created_at: a.created_at,
             activated_at: a.activated_at,
+            partner_id: a.partner_id.clone(),
         }
     }
 }
 
 impl From<AccountItem> for Account {
     fn from(i: AccountItem) -> Self {
-        Self { id: i.id, email: i.email, status: i.status, created_at: i.created_at, activated_at: i.activated_at }
+        Self {
+            id: i.id,
+            email: i.email,
+            status: i.status,
+            created_at: i.created_at,
+            activated_at: i.activated_at,
+            partner_id: i.partner_id,
+        }
     }
 }
 
@@ -369,5 +386,122 @@ impl AttemptStore for DynamoStore {
             .await
             .map(|_| ())
             .map_err(unavailable)
+    }
+}
+
+/// Which items of a cancelled transaction failed their condition, in request order; `None` when
+/// the transaction failed for another reason.
+fn failed_conditions(
+    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, impl std::fmt::Debug>,
+) -> Option<Vec<bool>> {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
+        return None;
+    };
+    let reasons = cancelled.cancellation_reasons();
+    if !reasons.is_empty() {
+        return Some(reasons.iter().map(|r| r.code() == Some("ConditionalCheckFailed")).collect());
+    }
+    // Some emulators put the reasons only in the message: "... [ConditionalCheckFailed, None]".
+    let message = cancelled.message().unwrap_or_default();
+    let list = message.rsplit_once('[').and_then(|(_, rest)| rest.split_once(']')).map(|(list, _)| list)?;
+    Some(list.split(',').map(|r| r.trim() == "ConditionalCheckFailed").collect())
+}
+
+fn partner_pk(id: &PartnerId) -> String {
+    format!("PARTNER#{id}")
+}
+
+#[derive(Serialize, Deserialize)]
+struct ProfileItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    name_key: String,
+    profile: Profile,
+}
+
+#[derive(Serialize, Deserialize)]
+struct GuardItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    partner_id: PartnerId,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MemberItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    account_id: AccountId,
+    email: Email,
+    linked_at: DateTime<Utc>,
+}
+
+#[async_trait]
+impl ProfileStore for DynamoStore {
+    async fn create_profile(&self, profile: &Profile, creator: &Account) -> Result<ProfileCreated, StoreError> {
+        let name_key = profile.fields.name.key();
+        let item = ProfileItem {
+            pk: partner_pk(&profile.id),
+            sk: "PROFILE".into(),
+            entity: "profile".into(),
+            name_key: name_key.clone(),
+            profile: profile.clone(),
+        };
+        let guard = |pk: String, sk: &str, entity: &str| GuardItem {
+            pk,
+            sk: sk.into(),
+            entity: entity.into(),
+            partner_id: profile.id.clone(),
+        };
+        let member = MemberItem {
+            pk: partner_pk(&profile.id),
+            sk: format!("MEMBER#{}", creator.id),
+            entity: "member".into(),
+            account_id: creator.id.clone(),
+            email: creator.email.clone(),
+            linked_at: profile.created_at,
+        };
+        let link = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(account_pk(&creator.id), "ACCOUNT")))
+            .update_expression("SET partner_id = :partner")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(partner_id)")
+            .expression_attribute_values(":partner", AttributeValue::S(profile.id.to_string()))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let absent = Some("attribute_not_exists(PK)");
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(self.put(to_item(&item)?, absent)?)
+            .transact_items(
+                self.put(to_item(&guard(format!("PROFILENAME#{name_key}"), "PROFILENAME", "name_guard"))?, absent)?,
+            )
+            .transact_items(self.put(to_item(&guard(format!("SLUG#{}", profile.slug), "SLUG", "slug_guard"))?, absent)?)
+            .transact_items(TransactWriteItem::builder().update(link).build())
+            .transact_items(self.put(to_item(&member)?, absent)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(ProfileCreated::Yes),
+            Err(e) => match failed_conditions(&e).as_deref() {
+                Some([_, true, ..]) => Ok(ProfileCreated::NameTaken),
+                Some([_, _, _, true, ..]) => Ok(ProfileCreated::AccountAlreadyLinked),
+                Some([_, _, true, ..]) => Ok(ProfileCreated::SlugTaken),
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError> {
+        Ok(self.get::<ProfileItem>(partner_pk(id), "PROFILE").await?.map(|i| i.profile))
     }
 }

@@ -3,7 +3,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::Email;
+use super::{Email, PartnerId};
 
 /// The identifier of a partner account: the `sub` the partner user pool gave it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,11 +57,20 @@ pub struct Account {
     pub status: AccountStatus,
     pub created_at: DateTime<Utc>,
     pub activated_at: Option<DateTime<Utc>>,
+    /// The partner profile this account is linked to (at most one, manual 3.2).
+    pub partner_id: Option<PartnerId>,
 }
 
 impl Account {
     pub fn register(id: AccountId, email: Email, now: DateTime<Utc>) -> Self {
-        Self { id, email, status: AccountStatus::PendingActivation, created_at: now, activated_at: None }
+        Self {
+            id,
+            email,
+            status: AccountStatus::PendingActivation,
+            created_at: now,
+            activated_at: None,
+            partner_id: None,
+        }
     }
 
     pub fn is_active(&self) -> bool {

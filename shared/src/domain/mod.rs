@@ -9,7 +9,10 @@ mod secret;
 pub use account::{Account, AccountId, AccountStatus};
 pub use email::Email;
 pub use password::Password;
-pub use profile::{Address, CATEGORIES, Category, EnterpriseNumber, ProfileName, Website, categories, text};
+pub use profile::{
+    Address, CATEGORIES, Category, EnterpriseNumber, PartnerId, Profile, ProfileFields, ProfileName, Website,
+    categories, text,
+};
 pub use secret::{OneTimeToken, SecretToken, TokenHash, TokenPurpose};
 
 /// Why a value was refused; the `code` is stable, the message is Dutch and shown to people.

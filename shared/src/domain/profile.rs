@@ -392,3 +392,76 @@ mod more_tests {
         assert_eq!(text("description", &"x".repeat(2001), true, 2000).expect_err("long").code, "too_long");
     }
 }
+
+/// The identifier of a partner (its profile).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PartnerId(String);
+
+impl PartnerId {
+    pub fn new() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        uuid::Uuid::parse_str(raw).ok().map(|u| Self(u.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for PartnerId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for PartnerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for PartnerId {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value).ok_or_else(|| format!("not a partner id: {value:?}"))
+    }
+}
+
+impl From<PartnerId> for String {
+    fn from(value: PartnerId) -> Self {
+        value.0
+    }
+}
+
+/// What a partner fills in (ProfileInput of api.md), validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileFields {
+    pub name: ProfileName,
+    pub enterprise_number: Option<EnterpriseNumber>,
+    pub description: String,
+    pub contact_name: String,
+    pub address: Address,
+    pub public: bool,
+    pub categories: Vec<Category>,
+    pub website: Website,
+    pub extra_info: Option<String>,
+}
+
+/// A partner profile as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub id: PartnerId,
+    pub slug: String,
+    /// The creator's address: read-only, receives notifications.
+    pub email: super::Email,
+    pub active: bool,
+    pub logo_url: Option<String>,
+    pub fields: ProfileFields,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub version: u64,
+}
