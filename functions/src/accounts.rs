@@ -176,6 +176,9 @@ pub async fn get_me(deps: &Deps, req: Request) -> Response<Body> {
 async fn me(deps: &Deps, req: &Request) -> HttpResult {
     let id = partner_account(req)?;
     let account = accounts::me(deps, &id).await?;
-    // Partner profiles arrive with the profile capability; until an account links one, it has none.
-    json(StatusCode::OK, &body!({"email": account.email, "profile": null}))
+    let profile = match &account.partner_id {
+        Some(partner) => deps.profiles.profile(partner).await?.map(|p| body!({"id": p.id, "name": p.fields.name})),
+        None => None,
+    };
+    json(StatusCode::OK, &body!({"email": account.email, "profile": profile}))
 }

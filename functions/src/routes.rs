@@ -25,6 +25,9 @@ pub enum Operation {
     CreateSession,
     RefreshSession,
     GetMe,
+    CreateProfile,
+    GetProfile,
+    ListCategories,
 }
 
 impl Operation {
@@ -38,6 +41,9 @@ impl Operation {
             Self::CreateSession => "create_session",
             Self::RefreshSession => "refresh_session",
             Self::GetMe => "get_me",
+            Self::CreateProfile => "create_profile",
+            Self::GetProfile => "get_profile",
+            Self::ListCategories => "list_categories",
         }
     }
 
@@ -55,7 +61,7 @@ impl Operation {
     }
 
     pub async fn handle(self, deps: &Deps, req: Request) -> Response<Body> {
-        use crate::accounts;
+        use crate::{accounts, profiles};
         match self {
             Self::CreateAccount => accounts::create_account(deps, req).await,
             Self::ActivateAccount => accounts::activate_account(deps, req).await,
@@ -64,6 +70,9 @@ impl Operation {
             Self::CreateSession => accounts::create_session(deps, req).await,
             Self::RefreshSession => accounts::refresh_session(deps, req).await,
             Self::GetMe => accounts::get_me(deps, req).await,
+            Self::CreateProfile => profiles::create_profile(deps, req).await,
+            Self::GetProfile => profiles::get_profile(deps, req).await,
+            Self::ListCategories => profiles::list_categories(deps, req).await,
         }
     }
 }
@@ -89,6 +98,9 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/sessions", Auth::Public, Operation::CreateSession),
     route("POST", "/sessions/refresh", Auth::Public, Operation::RefreshSession),
     route("GET", "/me", Auth::Partner, Operation::GetMe),
+    route("POST", "/profile", Auth::Partner, Operation::CreateProfile),
+    route("GET", "/profile", Auth::Partner, Operation::GetProfile),
+    route("GET", "/categories", Auth::Public, Operation::ListCategories),
 ];
 
 impl Route {

@@ -1,0 +1,2 @@
+//! Lambda for `POST /profile`.
+portal_functions::lambda_main!(portal_functions::profiles::create_profile);

@@ -1,0 +1,141 @@
+//! Partner profiles (api.md "Me, profile, users") and the category list of the directory.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use portal::Deps;
+use portal::domain::{
+    Address, CATEGORIES, EnterpriseNumber, Profile, ProfileFields, ProfileName, Website, categories, text,
+};
+use portal::http::{Checks, HttpResult, json, json_body, partner_account, respond};
+use portal::profiles;
+use serde::Deserialize;
+use serde_json::{Value, json as body};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddressBody {
+    street: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
+    country: Option<String>,
+}
+
+/// ProfileInput of api.md, as sent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileBody {
+    name: Option<String>,
+    enterprise_number: Option<String>,
+    description: Option<String>,
+    contact_name: Option<String>,
+    address: Option<AddressBody>,
+    public: Option<bool>,
+    categories: Option<Vec<String>>,
+    website: Option<String>,
+    extra_info: Option<String>,
+}
+
+fn s(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("")
+}
+
+impl ProfileBody {
+    /// Every field checked; all refusals at once.
+    fn parse(self) -> Result<ProfileFields, portal::AppError> {
+        use portal::domain::FieldError;
+        let mut checks = Checks::default();
+        let name = checks.check(ProfileName::parse(s(&self.name)));
+        let enterprise_number = match self.enterprise_number.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(raw) => checks.check(EnterpriseNumber::parse(raw).map(Some)),
+        };
+        let description = checks.check(text("description", s(&self.description), true, 2000));
+        let contact_name = checks.check(text("contact_name", s(&self.contact_name), true, 200));
+        let address = match &self.address {
+            None => {
+                checks.refuse(FieldError::required("address"));
+                None
+            }
+            Some(a) => match Address::parse(s(&a.street), s(&a.postal_code), s(&a.city), s(&a.country)) {
+                Ok(address) => Some(address),
+                Err(errors) => {
+                    errors.into_iter().for_each(|e| checks.refuse(e));
+                    None
+                }
+            },
+        };
+        if self.public.is_none() {
+            checks.refuse(FieldError::new("public", "required", "Kies of het profiel publiek of privé is."));
+        }
+        let categories = checks.check(categories(self.categories.as_deref().unwrap_or_default()));
+        let website = checks.check(Website::parse(s(&self.website)));
+        let extra_info = checks.check(text("extra_info", s(&self.extra_info), false, 2000));
+        let values = (|| {
+            Some(ProfileFields {
+                name: name?,
+                enterprise_number: enterprise_number?,
+                description: description?,
+                contact_name: contact_name?,
+                address: address?,
+                public: self.public?,
+                categories: categories?,
+                website: website?,
+                extra_info: extra_info.map(|e| Some(e).filter(|e| !e.is_empty()))?,
+            })
+        })();
+        checks.finish(values)
+    }
+}
+
+/// The Profile of api.md.
+pub fn render(p: &Profile) -> Value {
+    let f = &p.fields;
+    body!({
+        "id": p.id,
+        "slug": p.slug,
+        "name": f.name,
+        "enterprise_number": f.enterprise_number,
+        "description": f.description,
+        "email": p.email,
+        "contact_name": f.contact_name,
+        "address": f.address,
+        "public": f.public,
+        "categories": f.categories,
+        "website": f.website,
+        "logo_url": p.logo_url,
+        "extra_info": f.extra_info,
+        "active": p.active,
+        "created_at": p.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "updated_at": p.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "version": p.version,
+    })
+}
+
+/// POST /profile
+pub async fn create_profile(deps: &Deps, req: Request) -> Response<Body> {
+    respond(create(deps, &req).await)
+}
+
+async fn create(deps: &Deps, req: &Request) -> HttpResult {
+    let account = partner_account(req)?;
+    let fields = json_body::<ProfileBody>(req)?.parse()?;
+    let profile = profiles::create(deps, &account, fields).await?;
+    json(StatusCode::CREATED, &render(&profile))
+}
+
+/// GET /profile
+pub async fn get_profile(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            json(StatusCode::OK, &render(&profiles::of_account(deps, &account).await?))
+        }
+        .await,
+    )
+}
+
+/// GET /categories
+pub async fn list_categories(_deps: &Deps, _req: Request) -> Response<Body> {
+    let items: Vec<Value> = CATEGORIES.iter().map(|(code, label)| body!({"code": code, "label": label})).collect();
+    respond(json(StatusCode::OK, &body!({"items": items})))
+}

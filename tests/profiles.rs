@@ -1,0 +1,180 @@
+//! Partner profiles over HTTP (manual 3.2, api.md "Me, profile, users"): create, read, the
+//! name's uniqueness (also under concurrent creates), field rules, and the category list.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashSet;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use portal_e2e::Stack;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn input(name: &str) -> Value {
+    json!({
+        "name": name,
+        "enterprise_number": "BE 0123.456.749",
+        "description": "Leerlingenadministratie gekoppeld aan Informat.",
+        "contact_name": "An Peeters",
+        "address": {"street": "Kerkstraat 1", "postal_code": "2000", "city": "Antwerpen", "country": "be"},
+        "public": true,
+        "categories": ["hrm", "communiceren"],
+        "website": "https://www.voorbeeld.be",
+        "extra_info": "Mail support@voorbeeld.be om te starten."
+    })
+}
+
+async fn post(stack: &Stack, path: &str, token: &str, body: Value) -> portal_e2e::Answer {
+    stack.send(stack.http.post(stack.url(path)).bearer_auth(token).json(&body)).await
+}
+
+#[tokio::test]
+async fn create_read_and_me() {
+    let stack = Stack::start().await;
+    let token = stack.access_token("creator@voorbeeld.be").await;
+    let none = stack.get("/profile", Some(&token)).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert_eq!(none.problem_code(), "profile_not_linked");
+
+    let created = post(&stack, "/profile", &token, input("  Voorbeeld   Software ")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let p = &created.body;
+    assert_eq!(p["name"], "Voorbeeld Software");
+    assert_eq!(p["slug"], "voorbeeld-software");
+    assert_eq!(p["enterprise_number"], "0123456749");
+    assert_eq!(p["email"], "creator@voorbeeld.be");
+    assert_eq!(p["address"]["country"], "BE");
+    assert_eq!(p["categories"], json!(["communiceren", "hrm"]));
+    assert_eq!(p["website"], "https://www.voorbeeld.be/");
+    assert_eq!(p["active"], true);
+    assert_eq!(p["logo_url"], Value::Null);
+    assert_eq!(p["version"], 1);
+
+    let read = stack.get("/profile", Some(&token)).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(&read.body, p);
+    let me = stack.get("/me", Some(&token)).await;
+    assert_eq!(me.body["profile"], json!({"id": p["id"], "name": "Voorbeeld Software"}));
+
+    // One profile per account.
+    let second = post(&stack, "/profile", &token, input("Nog Een Bedrijf")).await;
+    assert_eq!(second.status, StatusCode::CONFLICT);
+    assert_eq!(second.problem_code(), "account_already_linked");
+    // The email is the creator's and cannot be sent.
+    let mut with_email = input("Ander Bedrijf");
+    with_email["email"] = json!("iemand@anders.be");
+    assert_eq!(post(&stack, "/profile", &token, with_email).await.problem_code(), "invalid_request");
+}
+
+#[tokio::test]
+async fn names_are_unique_across_case_and_spacing() {
+    let stack = Stack::start().await;
+    let first = stack.access_token("first@voorbeeld.be").await;
+    assert_eq!(post(&stack, "/profile", &first, input("Plantyn Software")).await.status, StatusCode::CREATED);
+    let other = stack.access_token("other@voorbeeld.be").await;
+    for variant in ["Plantyn Software", "plantyn software", "  PLANTYN    software  "] {
+        let answer = post(&stack, "/profile", &other, input(variant)).await;
+        assert_eq!(answer.status, StatusCode::CONFLICT, "{variant}");
+        assert_eq!(answer.problem_code(), "profile_name_taken");
+        let name = variant.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(answer.body["detail"], format!("Er bestaat al een profiel met als naam {name}"));
+    }
+    // A name that only slugs alike is a different name: it gets its own, longer slug.
+    let alike = post(&stack, "/profile", &other, input("Plantyn-Software")).await;
+    assert_eq!(alike.status, StatusCode::CREATED, "{}", alike.body);
+    assert!(alike.body["slug"].as_str().unwrap().starts_with("plantyn-software-"), "{}", alike.body["slug"]);
+}
+
+#[tokio::test]
+async fn field_rules_are_enforced_and_all_reported() {
+    let stack = Stack::start().await;
+    let token = stack.access_token("rules@voorbeeld.be").await;
+    let cases = [
+        ("name", json!("x".repeat(201)), "too_long"),
+        ("name", json!("   "), "required"),
+        ("enterprise_number", json!("0123.456.748"), "invalid_enterprise_number"),
+        ("enterprise_number", json!("2123456749"), "invalid_enterprise_number"),
+        ("description", json!("x".repeat(2001)), "too_long"),
+        ("contact_name", json!("x".repeat(201)), "too_long"),
+        ("extra_info", json!("x".repeat(2001)), "too_long"),
+        ("website", json!("www.voorbeeld.be"), "invalid_url"),
+        ("categories", json!([]), "required"),
+        ("categories", json!(["games"]), "unknown_category"),
+    ];
+    for (field, value, code) in cases {
+        let mut body = input("Regels BV");
+        body[field] = value;
+        let answer = post(&stack, "/profile", &token, body).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{field}");
+        assert_eq!(answer.problem_code(), "validation_failed");
+        let errors = answer.body["errors"].as_array().unwrap();
+        assert!(errors.iter().any(|e| e["field"] == field && e["code"] == code), "{field}: {errors:?}");
+    }
+    // Exactly at the limits is fine; the enterprise number is optional.
+    let mut edge = input(&"N".repeat(200));
+    edge["description"] = json!("d".repeat(2000));
+    edge["enterprise_number"] = Value::Null;
+    let answer = post(&stack, "/profile", &token, edge).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    assert_eq!(answer.body["enterprise_number"], Value::Null);
+}
+
+#[tokio::test]
+async fn concurrent_creates_with_one_name_have_one_winner_and_leave_no_orphans() {
+    let stack = Stack::start().await;
+    let a = stack.access_token("a@voorbeeld.be").await;
+    let b = stack.access_token("b@voorbeeld.be").await;
+    let (ra, rb) = tokio::join!(
+        post(&stack, "/profile", &a, input("Gelijktijdig BV")),
+        post(&stack, "/profile", &b, input("gelijktijdig  bv"))
+    );
+    let mut statuses = [ra.status, rb.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT], "{} / {}", ra.body, rb.body);
+
+    // The loser's account stayed unlinked: it can still create a profile of its own.
+    let loser = if ra.status == StatusCode::CONFLICT { &a } else { &b };
+    assert_eq!(post(&stack, "/profile", loser, input("Tweede BV")).await.status, StatusCode::CREATED);
+
+    // Every guard in the table points at a stored profile; every profile has its guards.
+    let sdk = portal::adapters::aws::for_emulator(&stack.local.aws_endpoint, &stack.local.resources.region).await;
+    let items = aws_sdk_dynamodb::Client::new(&sdk)
+        .scan()
+        .table_name(&stack.local.resources.table)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let s = |item: &std::collections::HashMap<String, AttributeValue>, k: &str| {
+        item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+    };
+    let profiles: HashSet<String> = items
+        .iter()
+        .filter(|i| s(i, "SK") == "PROFILE")
+        .map(|i| s(i, "PK").trim_start_matches("PARTNER#").to_owned())
+        .collect();
+    let guards: Vec<_> = items.iter().filter(|i| ["PROFILENAME", "SLUG"].contains(&s(i, "SK").as_str())).collect();
+    assert_eq!(profiles.len(), 2);
+    assert_eq!(guards.len(), 4, "one name and one slug guard per profile");
+    for guard in guards {
+        assert!(profiles.contains(&s(guard, "partner_id")), "orphan guard {}", s(guard, "PK"));
+    }
+}
+
+#[tokio::test]
+async fn categories_are_public() {
+    let stack = Stack::start().await;
+    let answer = stack.get("/categories", None).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let items = answer.body["items"].as_array().unwrap();
+    assert!(items.contains(&json!({"code": "communiceren", "label": "Communiceren"})));
+    assert!(items.contains(&json!({"code": "hrm", "label": "HRM"})));
+}
+
+#[tokio::test]
+async fn profile_routes_need_a_partner() {
+    let stack = Stack::start().await;
+    assert_eq!(stack.get("/profile", None).await.status, StatusCode::UNAUTHORIZED);
+    let answer = stack.send(stack.http.post(stack.url("/profile")).json(&input("Anoniem BV"))).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+}
