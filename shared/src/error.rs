@@ -56,7 +56,12 @@ pub enum Internal {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
+        match e {
+            StoreError::InvalidCursor => Self::InvalidRequest(
+                "De cursor is ongeldig: gebruik de next_cursor uit het vorige antwoord van deze lijst.".into(),
+            ),
+            other => Self::Internal(other.into()),
+        }
     }
 }
 

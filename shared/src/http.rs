@@ -223,3 +223,24 @@ impl Checks {
         }
     }
 }
+
+/// `?limit=` (default 50, 1 to 100) and `?cursor=` of a list (api.md conventions).
+pub fn page_params(req: &Request) -> Result<(u32, Option<String>), AppError> {
+    let query = req.query_string_parameters();
+    let limit = match query.first("limit") {
+        None => 50,
+        Some(raw) => raw.trim().parse::<u32>().ok().filter(|l| (1..=100).contains(l)).ok_or_else(|| {
+            AppError::Validation(vec![crate::domain::FieldError::new(
+                "limit",
+                "out_of_range",
+                "Geef als limit een getal van 1 tot en met 100.",
+            )])
+        })?,
+    };
+    Ok((limit, query.first("cursor").filter(|c| !c.is_empty()).map(str::to_owned)))
+}
+
+/// A timestamp as the API writes it: RFC 3339, UTC, whole seconds.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -11,6 +11,7 @@ use crate::ports::OutgoingMail;
 pub const ACTIVATION_SUBJECT: &str = "Informat \u{2013} Activeer je partneraccount";
 pub const ACCOUNT_EXISTS_SUBJECT: &str = "Informat \u{2013} Je partneraccount bestaat al";
 pub const PASSWORD_RESET_SUBJECT: &str = "Informat \u{2013} Kies een nieuw wachtwoord";
+pub const PROFILE_CHANGED_SUBJECT: &str = "Informat \u{2013} Je partnerprofiel werd gewijzigd";
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -22,6 +23,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("account_exists.txt", include_str!("../templates/account_exists.txt")),
         ("password_reset.html", include_str!("../templates/password_reset.html")),
         ("password_reset.txt", include_str!("../templates/password_reset.txt")),
+        ("profile_changed.html", include_str!("../templates/profile_changed.html")),
+        ("profile_changed.txt", include_str!("../templates/profile_changed.txt")),
     ] {
         // A template that does not parse is a build defect; the unit tests below render each one.
         if let Err(e) = env.add_template(name, source) {
@@ -64,6 +67,25 @@ pub fn account_exists(from: &Email, to: &Email, portal_url: &str) -> Result<Outg
 pub fn password_reset(from: &Email, to: &Email, link: &str, activates: bool) -> Result<OutgoingMail, minijinja::Error> {
     let valid_minutes = TokenPurpose::PasswordReset.lifetime().num_minutes();
     render("password_reset", PASSWORD_RESET_SUBJECT, from, to, context! { link, activates, valid_minutes })
+}
+
+/// To the profile's email: what changed, by whom, when.
+pub fn profile_changed(
+    from: &Email,
+    to: &Email,
+    profile: &str,
+    user: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    changes: &[crate::domain::LogEntry],
+    portal_url: &str,
+) -> Result<OutgoingMail, minijinja::Error> {
+    let changes: Vec<minijinja::Value> = changes
+        .iter()
+        .map(|c| context! { property => c.property.as_str(), from => c.from.as_deref(), to => c.to.as_deref() })
+        .collect();
+    let at = at.format("%Y-%m-%d %H:%M:%S").to_string();
+    let profile_url = format!("{}/profiel", portal_url.trim_end_matches('/'));
+    render("profile_changed", PROFILE_CHANGED_SUBJECT, from, to, context! { profile, user, at, changes, profile_url })
 }
 
 #[cfg(test)]

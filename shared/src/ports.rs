@@ -6,7 +6,9 @@ use std::fmt;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::{Account, AccountId, Email, OneTimeToken, PartnerId, Password, Profile, TokenHash, TokenPurpose};
+use crate::domain::{
+    Account, AccountId, Email, LogEntry, OneTimeToken, PartnerId, Password, Profile, TokenHash, TokenPurpose,
+};
 
 /// "Now", as the portal sees it. The local stack can move it forward to expire links.
 pub trait Clock: Send + Sync {
@@ -29,6 +31,15 @@ pub enum StoreError {
     Unavailable(String),
     #[error("a stored item could not be read: {0}")]
     Corrupt(String),
+    #[error("the pagination cursor is not one this list gave out")]
+    InvalidCursor,
+}
+
+/// One page of a list, and the cursor of the next page (`None` on the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
 }
 
 /// The result of registering an account's records.
@@ -77,6 +88,26 @@ pub trait ProfileStore: Send + Sync {
     /// makes it a member: all or nothing.
     async fn create_profile(&self, profile: &Profile, creator: &Account) -> Result<ProfileCreated, StoreError>;
     async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError>;
+    /// Replaces `before` by `after` if nobody changed it since (`before.version`), moves the name
+    /// guard when the name changed, and stores the log entries: all or nothing.
+    async fn update_profile(
+        &self,
+        before: &Profile,
+        after: &Profile,
+        log: &[LogEntry],
+    ) -> Result<ProfileUpdated, StoreError>;
+    /// The profile's log, newest first.
+    async fn profile_log(&self, id: &PartnerId, limit: u32, cursor: Option<&str>)
+    -> Result<Page<LogEntry>, StoreError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileUpdated {
+    Yes,
+    /// The profile changed since the caller read it.
+    VersionConflict,
+    /// The new name is another profile's.
+    NameTaken,
 }
 
 /// Failed attempts within a window, for throttling.

@@ -1,9 +1,10 @@
 //! Partner profiles (manual 3.2): create one and link the creator, read it.
 
 use crate::deps::Deps;
-use crate::domain::{AccountId, PartnerId, Profile, ProfileFields};
+use crate::domain::{AccountId, LogAction, LogEntry, PartnerId, Profile, ProfileFields};
 use crate::error::{AppError, Internal};
-use crate::ports::ProfileCreated;
+use crate::mail;
+use crate::ports::{Page, ProfileCreated, ProfileUpdated};
 
 /// The partner profile an account is linked to.
 pub async fn linked_partner(deps: &Deps, account: &AccountId) -> Result<PartnerId, AppError> {
@@ -71,4 +72,77 @@ pub async fn of_account(deps: &Deps, account: &AccountId) -> Result<Profile, App
         .profile(&partner)
         .await?
         .ok_or_else(|| AppError::Internal(Internal::Invariant(format!("account linked to missing partner {partner}"))))
+}
+
+/// PUT /profile: every changed property is logged and mailed to the profile's email. The
+/// optional `expected_version` guards against overwriting someone else's edit; the store checks
+/// the version it read either way, so two edits never silently merge.
+pub async fn update(
+    deps: &Deps,
+    account: &AccountId,
+    fields: ProfileFields,
+    expected_version: Option<u64>,
+) -> Result<Profile, AppError> {
+    let editor = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
+    let before = of_account(deps, account).await?;
+    if expected_version.is_some_and(|v| v != before.version) {
+        return Err(version_conflict());
+    }
+    let now = deps.clock.now();
+    let log: Vec<LogEntry> = before
+        .fields
+        .changes(&fields)
+        .into_iter()
+        .map(|(property, from, to)| LogEntry {
+            at: now,
+            action: LogAction::Updated,
+            property: property.to_owned(),
+            user: editor.email.to_string(),
+            from,
+            to,
+        })
+        .collect();
+    if log.is_empty() {
+        return Ok(before);
+    }
+    let after = Profile { fields, updated_at: now, version: before.version + 1, ..before.clone() };
+    match deps.profiles.update_profile(&before, &after, &log).await? {
+        ProfileUpdated::Yes => {}
+        ProfileUpdated::VersionConflict => return Err(version_conflict()),
+        ProfileUpdated::NameTaken => return Err(name_taken(&after.fields)),
+    }
+    tracing::info!(partner = %after.id, changes = log.len(), "profile updated");
+    let mail = mail::profile_changed(
+        &deps.config.mail_from_accounts,
+        &after.email,
+        after.fields.name.as_str(),
+        editor.email.as_str(),
+        now,
+        &log,
+        &deps.config.portal_url,
+    )?;
+    if let Err(e) = deps.mailer.send(&mail).await {
+        tracing::error!(mail = "profile_changed", outcome = "send_failed", error = %e, "mail could not be sent");
+    }
+    Ok(after)
+}
+
+fn version_conflict() -> AppError {
+    AppError::Conflict {
+        code: "version_conflict",
+        detail:
+            "Het profiel werd intussen door iemand anders gewijzigd. Laad het opnieuw en doe je aanpassingen nog eens."
+                .into(),
+    }
+}
+
+/// GET /profile/logs: newest first.
+pub async fn log(
+    deps: &Deps,
+    account: &AccountId,
+    limit: u32,
+    cursor: Option<&str>,
+) -> Result<Page<LogEntry>, AppError> {
+    let partner = linked_partner(deps, account).await?;
+    Ok(deps.profiles.profile_log(&partner, limit, cursor).await?)
 }

@@ -11,7 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::domain::{
-    Account, AccountId, AccountStatus, Email, OneTimeToken, PartnerId, Password, Profile, TokenHash, TokenPurpose,
+    Account, AccountId, AccountStatus, Email, LogEntry, OneTimeToken, PartnerId, Password, Profile, TokenHash,
+    TokenPurpose,
 };
 use crate::ports::*;
 
@@ -119,6 +120,30 @@ impl ProfileStore for MemoryStore {
     }
     async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError> {
         Ok(lock(&self.profiles).get(id).cloned())
+    }
+    async fn update_profile(
+        &self,
+        before: &Profile,
+        after: &Profile,
+        _log: &[LogEntry],
+    ) -> Result<ProfileUpdated, StoreError> {
+        let mut profiles = lock(&self.profiles);
+        if profiles.get(&before.id).map(|p| p.version) != Some(before.version) {
+            return Ok(ProfileUpdated::VersionConflict);
+        }
+        if profiles.values().any(|p| p.id != after.id && p.fields.name.key() == after.fields.name.key()) {
+            return Ok(ProfileUpdated::NameTaken);
+        }
+        profiles.insert(after.id.clone(), after.clone());
+        Ok(ProfileUpdated::Yes)
+    }
+    async fn profile_log(
+        &self,
+        _id: &PartnerId,
+        _limit: u32,
+        _cursor: Option<&str>,
+    ) -> Result<Page<LogEntry>, StoreError> {
+        Ok(Page { items: Vec::new(), next_cursor: None })
     }
 }
 

@@ -10,6 +10,7 @@
 //! | profile member | `PARTNER#<id>` | `MEMBER#<sub>` | a linked account: email, linked_at |
 //! | name guard | `PROFILENAME#<name key>` | `PROFILENAME` | partner_id; makes the name unique |
 //! | slug guard | `SLUG#<slug>` | `SLUG` | partner_id; makes the public URL unique |
+//! | profile log | `PARTNER#<id>` | `LOG#<time>#<nn>` | one LogEntry (map `entry`); newest first by a reverse Query |
 //!
 //! Every operation is one GetItem, one conditional write or one TransactWriteItems.
 
@@ -19,15 +20,19 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Account, AccountId, AccountStatus, Email, OneTimeToken, PartnerId, Profile, TokenHash, TokenPurpose,
+    Account, AccountId, AccountStatus, Email, LogEntry, OneTimeToken, PartnerId, Profile, TokenHash, TokenPurpose,
 };
-use crate::ports::{AccountStore, AttemptStore, Attempts, Created, ProfileCreated, ProfileStore, StoreError};
+use crate::ports::{
+    AccountStore, AttemptStore, Attempts, Created, Page, ProfileCreated, ProfileStore, ProfileUpdated, StoreError,
+};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -419,7 +424,44 @@ struct ProfileItem {
     sk: String,
     entity: String,
     name_key: String,
+    /// The profile's version, at the top level so conditions can name it.
+    version: u64,
     profile: Profile,
+}
+
+impl ProfileItem {
+    fn new(profile: &Profile) -> Self {
+        Self {
+            pk: partner_pk(&profile.id),
+            sk: "PROFILE".into(),
+            entity: "profile".into(),
+            name_key: profile.fields.name.key(),
+            version: profile.version,
+            profile: profile.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct LogItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    entry: LogEntry,
+}
+
+fn log_items(pk: &str, log: &[LogEntry]) -> Vec<LogItem> {
+    log.iter()
+        .enumerate()
+        .map(|(n, entry)| LogItem {
+            pk: pk.to_owned(),
+            sk: format!("LOG#{}#{n:02}", entry.at.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+            entity: "log".into(),
+            entry: entry.clone(),
+        })
+        .collect()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -448,13 +490,7 @@ struct MemberItem {
 impl ProfileStore for DynamoStore {
     async fn create_profile(&self, profile: &Profile, creator: &Account) -> Result<ProfileCreated, StoreError> {
         let name_key = profile.fields.name.key();
-        let item = ProfileItem {
-            pk: partner_pk(&profile.id),
-            sk: "PROFILE".into(),
-            entity: "profile".into(),
-            name_key: name_key.clone(),
-            profile: profile.clone(),
-        };
+        let item = ProfileItem::new(profile);
         let guard = |pk: String, sk: &str, entity: &str| GuardItem {
             pk,
             sk: sk.into(),
@@ -503,5 +539,100 @@ impl ProfileStore for DynamoStore {
 
     async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError> {
         Ok(self.get::<ProfileItem>(partner_pk(id), "PROFILE").await?.map(|i| i.profile))
+    }
+
+    async fn update_profile(
+        &self,
+        before: &Profile,
+        after: &Profile,
+        log: &[LogEntry],
+    ) -> Result<ProfileUpdated, StoreError> {
+        let pk = partner_pk(&after.id);
+        let replace = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&ProfileItem::new(after))?))
+            .condition_expression("version = :seen")
+            .expression_attribute_values(":seen", AttributeValue::N(before.version.to_string()))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut request =
+            self.client.transact_write_items().transact_items(TransactWriteItem::builder().put(replace).build());
+        let (old_key, new_key) = (before.fields.name.key(), after.fields.name.key());
+        let renamed = old_key != new_key;
+        if renamed {
+            // Release the old name (only if it is still ours) and take the new one.
+            let release = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(format!("PROFILENAME#{old_key}"), "PROFILENAME")))
+                .condition_expression("partner_id = :me")
+                .expression_attribute_values(":me", AttributeValue::S(after.id.to_string()))
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let guard = GuardItem {
+                pk: format!("PROFILENAME#{new_key}"),
+                sk: "PROFILENAME".into(),
+                entity: "name_guard".into(),
+                partner_id: after.id.clone(),
+            };
+            request = request
+                .transact_items(TransactWriteItem::builder().delete(release).build())
+                .transact_items(self.put(to_item(&guard)?, Some("attribute_not_exists(PK)"))?);
+        }
+        for item in log_items(&pk, log) {
+            request = request.transact_items(self.put(to_item(&item)?, None)?);
+        }
+        match request.send().await {
+            Ok(_) => Ok(ProfileUpdated::Yes),
+            Err(e) => match failed_conditions(&e).as_deref() {
+                Some([true, ..]) => Ok(ProfileUpdated::VersionConflict),
+                Some([_, _, true, ..]) if renamed => Ok(ProfileUpdated::NameTaken),
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn profile_log(
+        &self,
+        id: &PartnerId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<LogEntry>, StoreError> {
+        let pk = partner_pk(id);
+        // The cursor is the last SK of the previous page; the partition is always the caller's.
+        let start = match cursor {
+            None => None,
+            Some(raw) => {
+                let sk = URL_SAFE_NO_PAD
+                    .decode(raw)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .filter(|sk| sk.starts_with("LOG#"))
+                    .ok_or(StoreError::InvalidCursor)?;
+                Some(key(pk.clone(), &sk))
+            }
+        };
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :log)")
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .expression_attribute_values(":log", AttributeValue::S("LOG#".into()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(100))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<LogItem>(item).map(|i| i.entry))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out
+            .last_evaluated_key
+            .and_then(|k| k.get("SK").and_then(|v| v.as_s().ok()).map(|sk| URL_SAFE_NO_PAD.encode(sk)));
+        Ok(Page { items, next_cursor })
     }
 }

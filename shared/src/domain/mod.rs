@@ -2,12 +2,14 @@
 
 mod account;
 mod email;
+mod log;
 mod password;
 mod profile;
 mod secret;
 
 pub use account::{Account, AccountId, AccountStatus};
 pub use email::Email;
+pub use log::{LogAction, LogEntry};
 pub use password::Password;
 pub use profile::{
     Address, CATEGORIES, Category, EnterpriseNumber, PartnerId, Profile, ProfileFields, ProfileName, Website,

@@ -465,3 +465,74 @@ pub struct Profile {
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub version: u64,
 }
+
+impl ProfileFields {
+    /// What changed from `self` to `after`: (property as shown, from, to), in the form's order.
+    pub fn changes(&self, after: &ProfileFields) -> Vec<(&'static str, Option<String>, Option<String>)> {
+        let address = |a: &Address| Some(format!("{}, {} {}, {}", a.street, a.postal_code, a.city, a.country));
+        let public = |p: bool| Some(if p { "Publiek" } else { "Privé" }.to_owned());
+        let cats = |c: &[Category]| {
+            Some(
+                c.iter()
+                    .map(|c| {
+                        CATEGORIES.iter().find(|(code, _)| *code == c.as_str()).map_or(c.as_str(), |(_, label)| label)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        };
+        let rows = [
+            ("Naam", Some(self.name.to_string()), Some(after.name.to_string())),
+            (
+                "Ondernemingsnr.",
+                self.enterprise_number.as_ref().map(|e| e.as_str().to_owned()),
+                after.enterprise_number.as_ref().map(|e| e.as_str().to_owned()),
+            ),
+            ("Omschrijving", Some(self.description.clone()), Some(after.description.clone())),
+            ("Contactpersoon", Some(self.contact_name.clone()), Some(after.contact_name.clone())),
+            ("Adres", address(&self.address), address(&after.address)),
+            ("Publiek / Privé", public(self.public), public(after.public)),
+            ("Categorie", cats(&self.categories), cats(&after.categories)),
+            ("Website", Some(self.website.as_str().to_owned()), Some(after.website.as_str().to_owned())),
+            ("Extra info", self.extra_info.clone(), after.extra_info.clone()),
+        ];
+        rows.into_iter().filter(|(_, from, to)| from != to).collect()
+    }
+}
+
+#[cfg(test)]
+mod change_tests {
+    use super::*;
+
+    fn fields() -> ProfileFields {
+        ProfileFields {
+            name: ProfileName::parse("Voorbeeld").expect("name"),
+            enterprise_number: None,
+            description: "Beschrijving".into(),
+            contact_name: "An".into(),
+            address: Address::parse("Kerkstraat 1", "2000", "Antwerpen", "BE").expect("address"),
+            public: true,
+            categories: categories(&["hrm".into()]).expect("categories"),
+            website: Website::parse("https://voorbeeld.be").expect("website"),
+            extra_info: None,
+        }
+    }
+
+    #[test]
+    fn lists_only_what_changed() {
+        let before = fields();
+        assert!(before.changes(&before).is_empty());
+        let mut after = fields();
+        after.public = false;
+        after.categories = categories(&["hrm".into(), "communiceren".into()]).expect("categories");
+        after.extra_info = Some("Nieuw".into());
+        assert_eq!(
+            before.changes(&after),
+            vec![
+                ("Publiek / Privé", Some("Publiek".into()), Some("Privé".into())),
+                ("Categorie", Some("HRM".into()), Some("Communiceren, HRM".into())),
+                ("Extra info", None, Some("Nieuw".into())),
+            ]
+        );
+    }
+}
