@@ -178,3 +178,143 @@ async fn profile_routes_need_a_partner() {
     let answer = stack.send(stack.http.post(stack.url("/profile")).json(&input("Anoniem BV"))).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
 }
+
+async fn put(stack: &Stack, token: &str, body: Value) -> portal_e2e::Answer {
+    stack.send(stack.http.put(stack.url("/profile")).bearer_auth(token).json(&body)).await
+}
+
+async fn logs(stack: &Stack, token: &str, query: &str) -> portal_e2e::Answer {
+    stack.get(&format!("/profile/logs{query}"), Some(token)).await
+}
+
+#[tokio::test]
+async fn edits_are_logged_per_property_and_mailed() {
+    let stack = Stack::start().await;
+    let token = stack.access_token("editor@voorbeeld.be").await;
+    post(&stack, "/profile", &token, input("Bewerk BV")).await;
+
+    let mut changed = input("Bewerk BV");
+    changed["public"] = json!(false);
+    changed["categories"] = json!(["hrm", "communiceren", "planning"]);
+    changed["extra_info"] = Value::Null;
+    changed["version"] = json!(1);
+    let answer = put(&stack, &token, changed.clone()).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["version"], 2);
+    assert_eq!(answer.body["public"], false);
+    assert_eq!(answer.body["extra_info"], Value::Null);
+
+    let log = logs(&stack, &token, "").await;
+    assert_eq!(log.status, StatusCode::OK);
+    let items = log.body["items"].as_array().unwrap();
+    let properties: Vec<&str> = items.iter().map(|e| e["property"].as_str().unwrap()).collect();
+    assert_eq!(properties.len(), 3, "{items:?}");
+    for property in ["Publiek / Privé", "Categorie", "Extra info"] {
+        assert!(properties.contains(&property), "{property}: {properties:?}");
+    }
+    let public = items.iter().find(|e| e["property"] == "Publiek / Privé").unwrap();
+    assert_eq!(public["action"], "updated");
+    assert_eq!(public["user"], "editor@voorbeeld.be");
+    assert_eq!((public["from"].as_str(), public["to"].as_str()), (Some("Publiek"), Some("Privé")));
+    assert!(public["at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(log.body["next_cursor"], Value::Null);
+
+    let mail = stack.mails_to("editor@voorbeeld.be").await.pop().unwrap();
+    assert_eq!(mail["subject"], "Informat – Je partnerprofiel werd gewijzigd");
+    assert!(mail["text"].as_str().unwrap().contains("Publiek / Privé: Publiek -> Privé"), "{}", mail["text"]);
+
+    // Saving without changes writes nothing.
+    changed["version"] = json!(2);
+    assert_eq!(put(&stack, &token, changed).await.body["version"], 2);
+    assert_eq!(logs(&stack, &token, "").await.body["items"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn stale_versions_and_taken_names_change_nothing() {
+    let stack = Stack::start().await;
+    let token = stack.access_token("one@voorbeeld.be").await;
+    let other = stack.access_token("two@voorbeeld.be").await;
+    post(&stack, "/profile", &token, input("Eerste BV")).await;
+    post(&stack, "/profile", &other, input("Tweede BV")).await;
+
+    let mut edit = input("Eerste BV");
+    edit["description"] = json!("Nieuwe omschrijving");
+    edit["version"] = json!(1);
+    assert_eq!(put(&stack, &token, edit.clone()).await.status, StatusCode::OK);
+    // The same edit again, based on version 1: someone else's change would be lost.
+    edit["description"] = json!("Nog een omschrijving");
+    let stale = put(&stack, &token, edit).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.problem_code(), "version_conflict");
+
+    let mut rename = input("  tweede   bv ");
+    rename["version"] = json!(2);
+    let taken = put(&stack, &token, rename).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    assert_eq!(taken.problem_code(), "profile_name_taken");
+    let now = stack.get("/profile", Some(&token)).await.body;
+    assert_eq!((now["name"].as_str(), now["version"].as_u64()), (Some("Eerste BV"), Some(2)));
+    assert_eq!(now["description"], "Nieuwe omschrijving");
+    assert_eq!(logs(&stack, &token, "").await.body["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_rename_frees_the_old_name() {
+    let stack = Stack::start().await;
+    let token = stack.access_token("renamer@voorbeeld.be").await;
+    post(&stack, "/profile", &token, input("Oude Naam")).await;
+    let renamed = put(&stack, &token, input("Nieuwe Naam")).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(renamed.body["name"], "Nieuwe Naam");
+    let entry = &logs(&stack, &token, "").await.body["items"][0];
+    assert_eq!(
+        (entry["property"].as_str(), entry["from"].as_str(), entry["to"].as_str()),
+        (Some("Naam"), Some("Oude Naam"), Some("Nieuwe Naam"))
+    );
+
+    let other = stack.access_token("newcomer@voorbeeld.be").await;
+    assert_eq!(post(&stack, "/profile", &other, input("nieuwe naam")).await.problem_code(), "profile_name_taken");
+    assert_eq!(post(&stack, "/profile", &other, input("oude naam")).await.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn logs_are_paginated_newest_first_within_the_partner() {
+    let stack = Stack::start().await;
+    let token = stack.access_token("pages@voorbeeld.be").await;
+    post(&stack, "/profile", &token, input("Pagina BV")).await;
+    for n in 1..=5 {
+        let mut edit = input("Pagina BV");
+        edit["description"] = json!(format!("Omschrijving {n}"));
+        assert_eq!(put(&stack, &token, edit).await.status, StatusCode::OK);
+    }
+    let first = logs(&stack, &token, "?limit=2").await;
+    let items = first.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["to"], "Omschrijving 5");
+    assert_eq!(items[1]["to"], "Omschrijving 4");
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let second = logs(&stack, &token, &format!("?limit=2&cursor={cursor}")).await;
+    assert_eq!(second.body["items"][0]["to"], "Omschrijving 3");
+    let mut all = Vec::new();
+    let mut next = String::new();
+    loop {
+        let page = logs(&stack, &token, &format!("?limit=2{next}")).await;
+        all.extend(page.body["items"].as_array().unwrap().iter().map(|e| e["to"].clone()));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => next = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(all.len(), 5);
+
+    assert_eq!(logs(&stack, &token, "?limit=0").await.problem_code(), "validation_failed");
+    assert_eq!(logs(&stack, &token, "?limit=101").await.problem_code(), "validation_failed");
+    assert_eq!(logs(&stack, &token, "?cursor=bm9wZQ").await.problem_code(), "invalid_request");
+
+    // Another partner with this cursor reads its own (empty) log, never this one's.
+    let stranger = stack.access_token("stranger@voorbeeld.be").await;
+    post(&stack, "/profile", &stranger, input("Vreemde BV")).await;
+    let theirs = logs(&stack, &stranger, &format!("?cursor={cursor}")).await;
+    assert_eq!(theirs.status, StatusCode::OK);
+    assert_eq!(theirs.body["items"], json!([]));
+}

@@ -6,7 +6,7 @@ use portal::Deps;
 use portal::domain::{
     Address, CATEGORIES, EnterpriseNumber, Profile, ProfileFields, ProfileName, Website, categories, text,
 };
-use portal::http::{Checks, HttpResult, json, json_body, partner_account, respond};
+use portal::http::{Checks, HttpResult, json, json_body, page_params, partner_account, respond, timestamp};
 use portal::profiles;
 use serde::Deserialize;
 use serde_json::{Value, json as body};
@@ -33,6 +33,8 @@ struct ProfileBody {
     categories: Option<Vec<String>>,
     website: Option<String>,
     extra_info: Option<String>,
+    /// Only on PUT: the version the edit is based on.
+    version: Option<u64>,
 }
 
 fn s(value: &Option<String>) -> &str {
@@ -105,8 +107,8 @@ pub fn render(p: &Profile) -> Value {
         "logo_url": p.logo_url,
         "extra_info": f.extra_info,
         "active": p.active,
-        "created_at": p.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "updated_at": p.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "created_at": timestamp(p.created_at),
+        "updated_at": timestamp(p.updated_at),
         "version": p.version,
     })
 }
@@ -118,8 +120,11 @@ pub async fn create_profile(deps: &Deps, req: Request) -> Response<Body> {
 
 async fn create(deps: &Deps, req: &Request) -> HttpResult {
     let account = partner_account(req)?;
-    let fields = json_body::<ProfileBody>(req)?.parse()?;
-    let profile = profiles::create(deps, &account, fields).await?;
+    let input = json_body::<ProfileBody>(req)?;
+    if input.version.is_some() {
+        return Err(portal::AppError::InvalidRequest("Een nieuw profiel heeft nog geen version.".into()));
+    }
+    let profile = profiles::create(deps, &account, input.parse()?).await?;
     json(StatusCode::CREATED, &render(&profile))
 }
 
@@ -138,4 +143,35 @@ pub async fn get_profile(deps: &Deps, req: Request) -> Response<Body> {
 pub async fn list_categories(_deps: &Deps, _req: Request) -> Response<Body> {
     let items: Vec<Value> = CATEGORIES.iter().map(|(code, label)| body!({"code": code, "label": label})).collect();
     respond(json(StatusCode::OK, &body!({"items": items})))
+}
+
+/// PUT /profile
+pub async fn update_profile(deps: &Deps, req: Request) -> Response<Body> {
+    respond(update(deps, &req).await)
+}
+
+async fn update(deps: &Deps, req: &Request) -> HttpResult {
+    let account = partner_account(req)?;
+    let input = json_body::<ProfileBody>(req)?;
+    let version = input.version;
+    let profile = profiles::update(deps, &account, input.parse()?, version).await?;
+    json(StatusCode::OK, &render(&profile))
+}
+
+/// GET /profile/logs
+pub async fn get_profile_logs(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let (limit, cursor) = page_params(&req)?;
+            let page = profiles::log(deps, &account, limit, cursor.as_deref()).await?;
+            let items: Vec<Value> = page
+                .items
+                .iter()
+                .map(|e| body!({"at": timestamp(e.at), "action": e.action, "property": e.property, "user": e.user, "from": e.from, "to": e.to}))
+                .collect();
+            json(StatusCode::OK, &body!({"items": items, "next_cursor": page.next_cursor}))
+        }
+        .await,
+    )
 }

@@ -27,6 +27,8 @@ pub enum Operation {
     GetMe,
     CreateProfile,
     GetProfile,
+    UpdateProfile,
+    GetProfileLogs,
     ListCategories,
 }
 
@@ -43,6 +45,8 @@ impl Operation {
             Self::GetMe => "get_me",
             Self::CreateProfile => "create_profile",
             Self::GetProfile => "get_profile",
+            Self::UpdateProfile => "update_profile",
+            Self::GetProfileLogs => "get_profile_logs",
             Self::ListCategories => "list_categories",
         }
     }
@@ -72,6 +76,8 @@ impl Operation {
             Self::GetMe => accounts::get_me(deps, req).await,
             Self::CreateProfile => profiles::create_profile(deps, req).await,
             Self::GetProfile => profiles::get_profile(deps, req).await,
+            Self::UpdateProfile => profiles::update_profile(deps, req).await,
+            Self::GetProfileLogs => profiles::get_profile_logs(deps, req).await,
             Self::ListCategories => profiles::list_categories(deps, req).await,
         }
     }
@@ -100,6 +106,8 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/me", Auth::Partner, Operation::GetMe),
     route("POST", "/profile", Auth::Partner, Operation::CreateProfile),
     route("GET", "/profile", Auth::Partner, Operation::GetProfile),
+    route("PUT", "/profile", Auth::Partner, Operation::UpdateProfile),
+    route("GET", "/profile/logs", Auth::Partner, Operation::GetProfileLogs),
     route("GET", "/categories", Auth::Public, Operation::ListCategories),
 ];
 

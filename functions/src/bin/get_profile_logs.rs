@@ -1,0 +1,2 @@
+//! Lambda for `GET /profile/logs`.
+portal_functions::lambda_main!(portal_functions::profiles::get_profile_logs);
