@@ -26,6 +26,9 @@ pub enum AppError {
     InvalidCredentials,
     #[error("account not activated")]
     AccountNotActivated,
+    /// A refused request with its own contract code (400) and a Dutch sentence.
+    #[error("refused: {code}")]
+    Refused { code: &'static str, detail: String },
     /// A conflict with stored state: the contract's code and a Dutch sentence.
     #[error("conflict: {code}")]
     Conflict { code: &'static str, detail: String },
@@ -92,6 +95,7 @@ impl AppError {
             Self::Forbidden | Self::AccountNotActivated => StatusCode::FORBIDDEN,
             Self::NotFound | Self::ProfileNotLinked => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Refused { .. } => StatusCode::BAD_REQUEST,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,7 +110,7 @@ impl AppError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
-            Self::Conflict { code, .. } => code,
+            Self::Conflict { code, .. } | Self::Refused { code, .. } => code,
             Self::ProfileNotLinked => "profile_not_linked",
             Self::InvalidToken => "invalid_token",
             Self::InvalidCredentials => "invalid_credentials",
@@ -126,7 +130,7 @@ impl AppError {
             Self::Unauthorized => "Meld je aan om verder te gaan; je sessie ontbreekt of is verlopen.".into(),
             Self::Forbidden => "Je hebt geen rechten voor deze actie.".into(),
             Self::NotFound => "Deze pagina of dit item bestaat niet.".into(),
-            Self::Conflict { detail, .. } => detail.clone(),
+            Self::Conflict { detail, .. } | Self::Refused { detail, .. } => detail.clone(),
             Self::ProfileNotLinked => "Je account is nog niet gekoppeld aan een partnerprofiel. Voeg een nieuw profiel toe of koppel met een bestaand profiel via een uitnodigingscode.".into(),
             Self::InvalidToken => "Deze link is ongeldig, al gebruikt of verlopen. Vraag een nieuwe aan via \u{201c}Wachtwoord vergeten?\u{201d}.".into(),
             Self::InvalidCredentials => "Het e-mailadres of wachtwoord is niet correct.".into(),
@@ -148,6 +152,7 @@ impl AppError {
             Self::Forbidden => "Geen toegang",
             Self::NotFound => "Niet gevonden",
             Self::Conflict { .. } => "Conflict",
+            Self::Refused { .. } => "Ongeldige aanvraag",
             Self::ProfileNotLinked => "Geen partnerprofiel",
             Self::InvalidToken => "Ongeldige link",
             Self::InvalidCredentials => "Aanmelden mislukt",

@@ -101,6 +101,40 @@ pub trait ProfileStore: Send + Sync {
     -> Result<Page<LogEntry>, StoreError>;
 }
 
+/// A code that links another account to a profile (manual 3.2.2): stored only as its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub hash: TokenHash,
+    pub partner_id: PartnerId,
+    pub invited_by: Email,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A linked account of a profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub account_id: AccountId,
+    pub email: Email,
+    pub linked_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Linked {
+    Yes(PartnerId),
+    /// Unknown, used or expired.
+    InvalidCode,
+    AccountAlreadyLinked,
+}
+
+#[async_trait]
+pub trait MemberStore: Send + Sync {
+    async fn put_invitation(&self, invitation: &Invitation) -> Result<(), StoreError>;
+    /// Uses the invitation (once, before it expires) to link `account` to its profile, makes it
+    /// a member and logs it: all or nothing.
+    async fn link(&self, hash: &TokenHash, account: &Account, now: DateTime<Utc>) -> Result<Linked, StoreError>;
+    async fn members(&self, partner: &PartnerId) -> Result<Vec<Member>, StoreError>;
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProfileUpdated {
     Yes,

@@ -1,10 +1,10 @@
 //! Partner profiles (manual 3.2): create one and link the creator, read it.
 
 use crate::deps::Deps;
-use crate::domain::{AccountId, LogAction, LogEntry, PartnerId, Profile, ProfileFields};
+use crate::domain::{AccountId, LogAction, LogEntry, PartnerId, Profile, ProfileFields, SecretToken};
 use crate::error::{AppError, Internal};
 use crate::mail;
-use crate::ports::{Page, ProfileCreated, ProfileUpdated};
+use crate::ports::{Invitation, Linked, Member, Page, ProfileCreated, ProfileUpdated};
 
 /// The partner profile an account is linked to.
 pub async fn linked_partner(deps: &Deps, account: &AccountId) -> Result<PartnerId, AppError> {
@@ -145,4 +145,60 @@ pub async fn log(
 ) -> Result<Page<LogEntry>, AppError> {
     let partner = linked_partner(deps, account).await?;
     Ok(deps.profiles.profile_log(&partner, limit, cursor).await?)
+}
+
+/// How long an invitation code works (api.md: 7 days).
+pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::days(7);
+
+/// POST /profile/invitations: a code to paste, shown once, single use, valid 7 days. It is a
+/// 256-bit random secret (copied, never typed), so a SHA-256 digest is what is stored.
+pub async fn invite(
+    deps: &Deps,
+    account: &AccountId,
+) -> Result<(SecretToken, chrono::DateTime<chrono::Utc>), AppError> {
+    let inviter = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
+    let partner_id = inviter.partner_id.ok_or(AppError::ProfileNotLinked)?;
+    let secret = SecretToken::generate()?;
+    let expires_at = deps.clock.now() + INVITATION_LIFETIME;
+    deps.members
+        .put_invitation(&Invitation {
+            hash: secret.hash(),
+            partner_id: partner_id.clone(),
+            invited_by: inviter.email,
+            expires_at,
+        })
+        .await?;
+    tracing::info!(partner = %partner_id, "invitation code issued");
+    Ok((secret, expires_at))
+}
+
+/// POST /profile/link: links the caller's account with the profile of a valid code.
+pub async fn link(deps: &Deps, account: &AccountId, code: &str) -> Result<Profile, AppError> {
+    let account = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
+    if account.partner_id.is_some() {
+        return Err(already_linked());
+    }
+    let invalid = || {
+        AppError::Refused {
+        code: "invalid_invitation_code",
+        detail: "Deze uitnodigingscode is ongeldig, al gebruikt of verlopen. Vraag een nieuwe code aan een gekoppelde gebruiker.".into(),
+    }
+    };
+    let secret = SecretToken::parse(code).ok_or_else(invalid)?;
+    match deps.members.link(&secret.hash(), &account, deps.clock.now()).await? {
+        Linked::Yes(partner) => {
+            tracing::info!(partner = %partner, account = %account.id, "account linked to profile");
+            deps.profiles.profile(&partner).await?.ok_or_else(|| {
+                AppError::Internal(Internal::Invariant(format!("invitation for missing partner {partner}")))
+            })
+        }
+        Linked::InvalidCode => Err(invalid()),
+        Linked::AccountAlreadyLinked => Err(already_linked()),
+    }
+}
+
+/// GET /profile/users: the accounts linked to the caller's profile, oldest first.
+pub async fn members(deps: &Deps, account: &AccountId) -> Result<Vec<Member>, AppError> {
+    let partner = linked_partner(deps, account).await?;
+    Ok(deps.members.members(&partner).await?)
 }

@@ -147,6 +147,19 @@ impl ProfileStore for MemoryStore {
     }
 }
 
+#[async_trait]
+impl MemberStore for MemoryStore {
+    async fn put_invitation(&self, _invitation: &Invitation) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn link(&self, _hash: &TokenHash, _account: &Account, _now: DateTime<Utc>) -> Result<Linked, StoreError> {
+        Ok(Linked::InvalidCode)
+    }
+    async fn members(&self, _partner: &PartnerId) -> Result<Vec<Member>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
 /// A user pool: users by email with their password and confirmation; `fail_confirm` makes
 /// confirmation fail as an unreachable pool would.
 #[derive(Default)]
@@ -249,6 +262,7 @@ pub fn fakes() -> Fakes {
         accounts: store.clone(),
         attempts: store.clone(),
         profiles: store.clone(),
+        members: store.clone(),
         identity: identity.clone(),
         mailer: mailer.clone(),
         clock: Arc::new(SystemClock),

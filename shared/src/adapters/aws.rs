@@ -31,7 +31,8 @@ pub fn deps(sdk: &SdkConfig, config: Config) -> Deps {
     Deps {
         accounts: store.clone(),
         attempts: store.clone(),
-        profiles: store,
+        profiles: store.clone(),
+        members: store,
         identity: Arc::new(CognitoIdentity::new(
             aws_sdk_cognitoidentityprovider::Client::new(sdk),
             config.partner_user_pool_id.clone(),

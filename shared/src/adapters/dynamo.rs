@@ -10,6 +10,7 @@
 //! | profile member | `PARTNER#<id>` | `MEMBER#<sub>` | a linked account: email, linked_at |
 //! | name guard | `PROFILENAME#<name key>` | `PROFILENAME` | partner_id; makes the name unique |
 //! | slug guard | `SLUG#<slug>` | `SLUG` | partner_id; makes the public URL unique |
+//! | invitation code | `INVITATION#<sha256>` | `INVITATION` | partner_id, invited_by, expires, `ttl` |
 //! | profile log | `PARTNER#<id>` | `LOG#<time>#<nn>` | one LogEntry (map `entry`); newest first by a reverse Query |
 //!
 //! Every operation is one GetItem, one conditional write or one TransactWriteItems.
@@ -634,5 +635,141 @@ impl ProfileStore for DynamoStore {
             .last_evaluated_key
             .and_then(|k| k.get("SK").and_then(|v| v.as_s().ok()).map(|sk| URL_SAFE_NO_PAD.encode(sk)));
         Ok(Page { items, next_cursor })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct InvitationItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    partner_id: PartnerId,
+    invited_by: Email,
+    expires_at: DateTime<Utc>,
+    expires_epoch: i64,
+    ttl: i64,
+}
+
+fn invitation_pk(hash: &TokenHash) -> String {
+    format!("INVITATION#{}", hash.as_str())
+}
+
+#[async_trait]
+impl crate::ports::MemberStore for DynamoStore {
+    async fn put_invitation(&self, invitation: &crate::ports::Invitation) -> Result<(), StoreError> {
+        let item = InvitationItem {
+            pk: invitation_pk(&invitation.hash),
+            sk: "INVITATION".into(),
+            entity: "invitation".into(),
+            partner_id: invitation.partner_id.clone(),
+            invited_by: invitation.invited_by.clone(),
+            expires_at: invitation.expires_at,
+            expires_epoch: invitation.expires_at.timestamp(),
+            ttl: ttl(invitation.expires_at),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&item)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn link(
+        &self,
+        hash: &TokenHash,
+        account: &Account,
+        now: DateTime<Utc>,
+    ) -> Result<crate::ports::Linked, StoreError> {
+        use crate::ports::Linked;
+        // The read only finds the profile; the conditional delete below is what makes the code
+        // single use and bounded in time.
+        let Some(invitation) = self.get::<InvitationItem>(invitation_pk(hash), "INVITATION").await? else {
+            return Ok(Linked::InvalidCode);
+        };
+        if invitation.expires_at <= now {
+            return Ok(Linked::InvalidCode);
+        }
+        let use_code = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(invitation_pk(hash), "INVITATION")))
+            .condition_expression("attribute_exists(PK) AND expires_epoch > :now")
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let link = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(account_pk(&account.id), "ACCOUNT")))
+            .update_expression("SET partner_id = :partner")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(partner_id)")
+            .expression_attribute_values(":partner", AttributeValue::S(invitation.partner_id.to_string()))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let pk = partner_pk(&invitation.partner_id);
+        let member = MemberItem {
+            pk: pk.clone(),
+            sk: format!("MEMBER#{}", account.id),
+            entity: "member".into(),
+            account_id: account.id.clone(),
+            email: account.email.clone(),
+            linked_at: now,
+        };
+        let entry = LogEntry {
+            at: now,
+            action: crate::domain::LogAction::Linked,
+            property: "Gebruiker".into(),
+            user: account.email.to_string(),
+            from: None,
+            to: Some(account.email.to_string()),
+        };
+        let mut request = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(use_code).build())
+            .transact_items(TransactWriteItem::builder().update(link).build())
+            .transact_items(self.put(to_item(&member)?, Some("attribute_not_exists(PK)"))?);
+        for item in log_items(&pk, &[entry]) {
+            request = request.transact_items(self.put(to_item(&item)?, None)?);
+        }
+        match request.send().await {
+            Ok(_) => Ok(Linked::Yes(invitation.partner_id)),
+            Err(e) => match failed_conditions(&e).as_deref() {
+                Some([true, ..]) => Ok(Linked::InvalidCode),
+                Some([_, true, ..] | [_, _, true, ..]) => Ok(Linked::AccountAlreadyLinked),
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn members(&self, partner: &PartnerId) -> Result<Vec<crate::ports::Member>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :member)")
+            .expression_attribute_values(":pk", AttributeValue::S(partner_pk(partner)))
+            .expression_attribute_values(":member", AttributeValue::S("MEMBER#".into()))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut members = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                from_item::<MemberItem>(item).map(|m| crate::ports::Member {
+                    account_id: m.account_id,
+                    email: m.email,
+                    linked_at: m.linked_at,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        members.sort_by_key(|m| m.linked_at);
+        Ok(members)
     }
 }
