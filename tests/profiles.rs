@@ -318,3 +318,66 @@ async fn logs_are_paginated_newest_first_within_the_partner() {
     assert_eq!(theirs.status, StatusCode::OK);
     assert_eq!(theirs.body["items"], json!([]));
 }
+
+#[tokio::test]
+async fn an_invitation_code_links_one_more_account_once() {
+    let stack = Stack::start().await;
+    let owner = stack.access_token("owner@voorbeeld.be").await;
+    let none = post(&stack, "/profile/invitations", &owner, json!(null)).await;
+    assert_eq!(none.problem_code(), "profile_not_linked");
+    let profile = post(&stack, "/profile", &owner, input("Team BV")).await.body;
+
+    let invitation = post(&stack, "/profile/invitations", &owner, json!(null)).await;
+    assert_eq!(invitation.status, StatusCode::CREATED, "{}", invitation.body);
+    let code = invitation.body["code"].as_str().unwrap().to_owned();
+    assert!(invitation.body["expires_at"].as_str().unwrap().ends_with('Z'));
+
+    let colleague = stack.access_token("colleague@voorbeeld.be").await;
+    let linked = post(&stack, "/profile/link", &colleague, json!({"code": code})).await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
+    assert_eq!(linked.body["id"], profile["id"]);
+    assert_eq!(stack.get("/me", Some(&colleague)).await.body["profile"]["name"], "Team BV");
+
+    // Used once: a second account gets the one answer for unknown, used and expired codes.
+    let third = stack.access_token("third@voorbeeld.be").await;
+    let reused = post(&stack, "/profile/link", &third, json!({"code": code})).await;
+    assert_eq!(reused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reused.problem_code(), "invalid_invitation_code");
+    let unknown = post(&stack, "/profile/link", &third, json!({"code": "niet-een-code"})).await;
+    assert_eq!(unknown.body["detail"], reused.body["detail"]);
+
+    // An account that already has a profile cannot link another.
+    let fresh =
+        post(&stack, "/profile/invitations", &owner, json!(null)).await.body["code"].as_str().unwrap().to_owned();
+    let again = post(&stack, "/profile/link", &colleague, json!({"code": fresh})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.problem_code(), "account_already_linked");
+
+    // Every linked user has the same rights, and the users list shows both.
+    let users = stack.get("/profile/users", Some(&colleague)).await;
+    let emails: Vec<&str> =
+        users.body["items"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["owner@voorbeeld.be", "colleague@voorbeeld.be"]);
+    let mut edit = input("Team BV");
+    edit["contact_name"] = json!("Collega");
+    assert_eq!(put(&stack, &colleague, edit).await.status, StatusCode::OK);
+    let log = logs(&stack, &owner, "").await.body;
+    assert_eq!(log["items"][0]["user"], "colleague@voorbeeld.be");
+    assert!(
+        log["items"].as_array().unwrap().iter().any(|e| e["action"] == "linked" && e["to"] == "colleague@voorbeeld.be")
+    );
+}
+
+#[tokio::test]
+async fn invitation_codes_expire_after_seven_days() {
+    let stack = Stack::start().await;
+    let owner = stack.access_token("owner@voorbeeld.be").await;
+    post(&stack, "/profile", &owner, input("Verloop BV")).await;
+    let code =
+        post(&stack, "/profile/invitations", &owner, json!(null)).await.body["code"].as_str().unwrap().to_owned();
+    let late = stack.access_token("late@voorbeeld.be").await;
+    stack.advance_clock(7 * 24 * 3600).await;
+    let expired = post(&stack, "/profile/link", &late, json!({"code": code})).await;
+    assert_eq!(expired.problem_code(), "invalid_invitation_code");
+    assert_eq!(stack.get("/profile", Some(&late)).await.problem_code(), "profile_not_linked");
+}

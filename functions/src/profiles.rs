@@ -175,3 +175,50 @@ pub async fn get_profile_logs(deps: &Deps, req: Request) -> Response<Body> {
         .await,
     )
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    code: Option<String>,
+}
+
+/// POST /profile/invitations
+pub async fn create_invitation(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let (code, expires_at) = profiles::invite(deps, &account).await?;
+            json(StatusCode::CREATED, &body!({"code": code.expose(), "expires_at": timestamp(expires_at)}))
+        }
+        .await,
+    )
+}
+
+/// POST /profile/link
+pub async fn link_profile(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let input: LinkBody = json_body(&req)?;
+            let profile = profiles::link(deps, &account, s(&input.code)).await?;
+            json(StatusCode::OK, &render(&profile))
+        }
+        .await,
+    )
+}
+
+/// GET /profile/users
+pub async fn list_profile_users(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let items: Vec<Value> = profiles::members(deps, &account)
+                .await?
+                .iter()
+                .map(|m| body!({"email": m.email, "linked_at": timestamp(m.linked_at)}))
+                .collect();
+            json(StatusCode::OK, &body!({"items": items}))
+        }
+        .await,
+    )
+}

@@ -29,6 +29,9 @@ pub enum Operation {
     GetProfile,
     UpdateProfile,
     GetProfileLogs,
+    CreateInvitation,
+    LinkProfile,
+    ListProfileUsers,
     ListCategories,
 }
 
@@ -47,6 +50,9 @@ impl Operation {
             Self::GetProfile => "get_profile",
             Self::UpdateProfile => "update_profile",
             Self::GetProfileLogs => "get_profile_logs",
+            Self::CreateInvitation => "create_invitation",
+            Self::LinkProfile => "link_profile",
+            Self::ListProfileUsers => "list_profile_users",
             Self::ListCategories => "list_categories",
         }
     }
@@ -78,6 +84,9 @@ impl Operation {
             Self::GetProfile => profiles::get_profile(deps, req).await,
             Self::UpdateProfile => profiles::update_profile(deps, req).await,
             Self::GetProfileLogs => profiles::get_profile_logs(deps, req).await,
+            Self::CreateInvitation => profiles::create_invitation(deps, req).await,
+            Self::LinkProfile => profiles::link_profile(deps, req).await,
+            Self::ListProfileUsers => profiles::list_profile_users(deps, req).await,
             Self::ListCategories => profiles::list_categories(deps, req).await,
         }
     }
@@ -108,6 +117,9 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/profile", Auth::Partner, Operation::GetProfile),
     route("PUT", "/profile", Auth::Partner, Operation::UpdateProfile),
     route("GET", "/profile/logs", Auth::Partner, Operation::GetProfileLogs),
+    route("GET", "/profile/users", Auth::Partner, Operation::ListProfileUsers),
+    route("POST", "/profile/invitations", Auth::Partner, Operation::CreateInvitation),
+    route("POST", "/profile/link", Auth::Partner, Operation::LinkProfile),
     route("GET", "/categories", Auth::Public, Operation::ListCategories),
 ];
 
