@@ -60,6 +60,32 @@ impl DynamoStore {
         out.item.map(from_item).transpose()
     }
 
+    /// One PutItem, optionally conditional.
+    async fn put_one(&self, item: Item, condition: Option<&str>) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    /// The transaction step that links an account to a partner, only if it is not linked yet.
+    fn link_account(&self, account: &AccountId, partner: &PartnerId) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(account_pk(account), "ACCOUNT")))
+            .update_expression("SET partner_id = :partner")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(partner_id)")
+            .expression_attribute_values(":partner", AttributeValue::S(partner.to_string()))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
     fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
@@ -300,14 +326,7 @@ impl AccountStore for DynamoStore {
     }
 
     async fn put_token(&self, token: &OneTimeToken) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&TokenItem::from(token))?))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+        self.put_one(to_item(&TokenItem::from(token))?, None).await
     }
 
     async fn take_token(
@@ -373,13 +392,7 @@ impl AttemptStore for DynamoStore {
             window_started_epoch: now.timestamp(),
             ttl: ttl(now + window),
         };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&item)?))
-            .send()
-            .await
-            .map_err(unavailable)?;
+        self.put_one(to_item(&item)?, None).await?;
         Ok(item.attempts())
     }
 
@@ -506,14 +519,7 @@ impl ProfileStore for DynamoStore {
             email: creator.email.clone(),
             linked_at: profile.created_at,
         };
-        let link = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(account_pk(&creator.id), "ACCOUNT")))
-            .update_expression("SET partner_id = :partner")
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(partner_id)")
-            .expression_attribute_values(":partner", AttributeValue::S(profile.id.to_string()))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let link = self.link_account(&creator.id, &profile.id)?;
         let absent = Some("attribute_not_exists(PK)");
         let result = self
             .client
@@ -523,7 +529,7 @@ impl ProfileStore for DynamoStore {
                 self.put(to_item(&guard(format!("PROFILENAME#{name_key}"), "PROFILENAME", "name_guard"))?, absent)?,
             )
             .transact_items(self.put(to_item(&guard(format!("SLUG#{}", profile.slug), "SLUG", "slug_guard"))?, absent)?)
-            .transact_items(TransactWriteItem::builder().update(link).build())
+            .transact_items(link)
             .transact_items(self.put(to_item(&member)?, absent)?)
             .send()
             .await;
@@ -669,15 +675,7 @@ impl crate::ports::MemberStore for DynamoStore {
             expires_epoch: invitation.expires_at.timestamp(),
             ttl: ttl(invitation.expires_at),
         };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&item)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+        self.put_one(to_item(&item)?, Some("attribute_not_exists(PK)")).await
     }
 
     async fn link(
@@ -702,14 +700,7 @@ impl crate::ports::MemberStore for DynamoStore {
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let link = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(account_pk(&account.id), "ACCOUNT")))
-            .update_expression("SET partner_id = :partner")
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(partner_id)")
-            .expression_attribute_values(":partner", AttributeValue::S(invitation.partner_id.to_string()))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let link = self.link_account(&account.id, &invitation.partner_id)?;
         let pk = partner_pk(&invitation.partner_id);
         let member = MemberItem {
             pk: pk.clone(),
@@ -731,7 +722,7 @@ impl crate::ports::MemberStore for DynamoStore {
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().delete(use_code).build())
-            .transact_items(TransactWriteItem::builder().update(link).build())
+            .transact_items(link)
             .transact_items(self.put(to_item(&member)?, Some("attribute_not_exists(PK)"))?);
         for item in log_items(&pk, &[entry]) {
             request = request.transact_items(self.put(to_item(&item)?, None)?);
