@@ -67,11 +67,15 @@ pub async fn create(deps: &Deps, creator: &AccountId, fields: ProfileFields) -> 
 
 /// GET /profile: the profile of the caller's partner.
 pub async fn of_account(deps: &Deps, account: &AccountId) -> Result<Profile, AppError> {
-    let partner = linked_partner(deps, account).await?;
+    stored(deps, &linked_partner(deps, account).await?).await
+}
+
+/// The profile that an account or an invitation points at: it must exist.
+async fn stored(deps: &Deps, partner: &PartnerId) -> Result<Profile, AppError> {
     deps.profiles
-        .profile(&partner)
+        .profile(partner)
         .await?
-        .ok_or_else(|| AppError::Internal(Internal::Invariant(format!("account linked to missing partner {partner}"))))
+        .ok_or_else(|| AppError::Internal(Internal::Invariant(format!("a link points at missing partner {partner}"))))
 }
 
 /// PUT /profile: every changed property is logged and mailed to the profile's email. The
@@ -84,7 +88,8 @@ pub async fn update(
     expected_version: Option<u64>,
 ) -> Result<Profile, AppError> {
     let editor = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
-    let before = of_account(deps, account).await?;
+    let partner = editor.partner_id.clone().ok_or(AppError::ProfileNotLinked)?;
+    let before = stored(deps, &partner).await?;
     if expected_version.is_some_and(|v| v != before.version) {
         return Err(version_conflict());
     }
@@ -188,9 +193,7 @@ pub async fn link(deps: &Deps, account: &AccountId, code: &str) -> Result<Profil
     match deps.members.link(&secret.hash(), &account, deps.clock.now()).await? {
         Linked::Yes(partner) => {
             tracing::info!(partner = %partner, account = %account.id, "account linked to profile");
-            deps.profiles.profile(&partner).await?.ok_or_else(|| {
-                AppError::Internal(Internal::Invariant(format!("invitation for missing partner {partner}")))
-            })
+            stored(deps, &partner).await
         }
         Linked::InvalidCode => Err(invalid()),
         Linked::AccountAlreadyLinked => Err(already_linked()),
