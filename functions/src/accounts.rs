@@ -3,6 +3,8 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use portal::Deps;
+
+use crate::field;
 use portal::accounts::{self, Registration};
 use portal::domain::{Email, FieldError, Password};
 use portal::http::{Checks, HttpResult, json, json_body, no_content, partner_account, respond};
@@ -72,18 +74,14 @@ impl From<Session> for SessionBody {
     }
 }
 
-fn text(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or("")
-}
-
 /// POST /accounts
 pub async fn create_account(deps: &Deps, req: Request) -> Response<Body> {
     respond(
         async {
             let input: RegisterBody = json_body(&req)?;
             let mut checks = Checks::default();
-            let email = checks.check(Email::parse("email", text(&input.email)));
-            let password = checks.check(Password::parse("password", text(&input.password)));
+            let email = checks.check(Email::parse("email", field(&input.email)));
+            let password = checks.check(Password::parse("password", field(&input.password)));
             if input.accept_terms != Some(true) {
                 checks.refuse(FieldError::new(
                     "accept_terms",
@@ -104,7 +102,7 @@ pub async fn activate_account(deps: &Deps, req: Request) -> Response<Body> {
     respond(
         async {
             let input: TokenBody = json_body(&req)?;
-            accounts::activate(deps, text(&input.token)).await?;
+            accounts::activate(deps, field(&input.token)).await?;
             no_content()
         }
         .await,
@@ -116,7 +114,7 @@ pub async fn forgot_password(deps: &Deps, req: Request) -> Response<Body> {
     respond(
         async {
             let input: EmailBody = json_body(&req)?;
-            let email = Email::parse("email", text(&input.email))?;
+            let email = Email::parse("email", field(&input.email))?;
             accounts::forgot_password(deps, &email).await?;
             json(StatusCode::ACCEPTED, &body!({"status": "accepted"}))
         }
@@ -130,8 +128,8 @@ pub async fn reset_password(deps: &Deps, req: Request) -> Response<Body> {
         async {
             let input: ResetBody = json_body(&req)?;
             // The password is checked first: a weak one must not use up the link.
-            let password = Password::parse("password", text(&input.password))?;
-            accounts::reset_password(deps, text(&input.token), &password).await?;
+            let password = Password::parse("password", field(&input.password))?;
+            accounts::reset_password(deps, field(&input.token), &password).await?;
             no_content()
         }
         .await,
@@ -144,12 +142,12 @@ pub async fn create_session(deps: &Deps, req: Request) -> Response<Body> {
         async {
             let input: SignInBody = json_body(&req)?;
             let mut checks = Checks::default();
-            let email = checks.check(Email::parse("email", text(&input.email)));
-            if text(&input.password).is_empty() {
+            let email = checks.check(Email::parse("email", field(&input.email)));
+            if field(&input.password).is_empty() {
                 checks.refuse(FieldError::required("password"));
             }
             let email = checks.finish(email)?;
-            let session = accounts::sign_in(deps, &email, text(&input.password)).await?;
+            let session = accounts::sign_in(deps, &email, field(&input.password)).await?;
             json(StatusCode::OK, &SessionBody::from(session))
         }
         .await,
@@ -161,7 +159,7 @@ pub async fn refresh_session(deps: &Deps, req: Request) -> Response<Body> {
     respond(
         async {
             let input: RefreshBody = json_body(&req)?;
-            let session = accounts::refresh(deps, text(&input.refresh_token)).await?;
+            let session = accounts::refresh(deps, field(&input.refresh_token)).await?;
             json(StatusCode::OK, &SessionBody::from(session))
         }
         .await,

@@ -12,6 +12,11 @@ pub use lambda_http;
 pub use portal::Deps;
 pub use routes::{Auth, Operation, ROUTES, Route};
 
+/// A text field as sent, or "" when it was left out: the domain types say whether that is allowed.
+pub(crate) fn field(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("")
+}
+
 /// Start-up of every function: JSON logs, configuration and clients, once per execution environment.
 pub async fn init() -> Result<Arc<Deps>, lambda_http::Error> {
     portal::telemetry::init();

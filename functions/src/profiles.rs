@@ -3,6 +3,8 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use portal::Deps;
+
+use crate::field;
 use portal::domain::{
     Address, CATEGORIES, EnterpriseNumber, Profile, ProfileFields, ProfileName, Website, categories, text,
 };
@@ -37,28 +39,25 @@ struct ProfileBody {
     version: Option<u64>,
 }
 
-fn s(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or("")
-}
-
 impl ProfileBody {
     /// Every field checked; all refusals at once.
     fn parse(self) -> Result<ProfileFields, portal::AppError> {
         use portal::domain::FieldError;
         let mut checks = Checks::default();
-        let name = checks.check(ProfileName::parse(s(&self.name)));
+        let name = checks.check(ProfileName::parse(field(&self.name)));
         let enterprise_number = match self.enterprise_number.as_deref().map(str::trim) {
             None | Some("") => Some(None),
             Some(raw) => checks.check(EnterpriseNumber::parse(raw).map(Some)),
         };
-        let description = checks.check(text("description", s(&self.description), true, 2000));
-        let contact_name = checks.check(text("contact_name", s(&self.contact_name), true, 200));
+        let description = checks.check(text("description", field(&self.description), true, 2000));
+        let contact_name = checks.check(text("contact_name", field(&self.contact_name), true, 200));
         let address = match &self.address {
             None => {
                 checks.refuse(FieldError::required("address"));
                 None
             }
-            Some(a) => match Address::parse(s(&a.street), s(&a.postal_code), s(&a.city), s(&a.country)) {
+            Some(a) => match Address::parse(field(&a.street), field(&a.postal_code), field(&a.city), field(&a.country))
+            {
                 Ok(address) => Some(address),
                 Err(errors) => {
                     errors.into_iter().for_each(|e| checks.refuse(e));
@@ -70,8 +69,8 @@ impl ProfileBody {
             checks.refuse(FieldError::new("public", "required", "Kies of het profiel publiek of privé is."));
         }
         let categories = checks.check(categories(self.categories.as_deref().unwrap_or_default()));
-        let website = checks.check(Website::parse(s(&self.website)));
-        let extra_info = checks.check(text("extra_info", s(&self.extra_info), false, 2000));
+        let website = checks.check(Website::parse(field(&self.website)));
+        let extra_info = checks.check(text("extra_info", field(&self.extra_info), false, 2000));
         let values = (|| {
             Some(ProfileFields {
                 name: name?,
@@ -200,7 +199,7 @@ pub async fn link_profile(deps: &Deps, req: Request) -> Response<Body> {
         async {
             let account = partner_account(&req)?;
             let input: LinkBody = json_body(&req)?;
-            let profile = profiles::link(deps, &account, s(&input.code)).await?;
+            let profile = profiles::link(deps, &account, field(&input.code)).await?;
             json(StatusCode::OK, &render(&profile))
         }
         .await,

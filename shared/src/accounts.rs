@@ -8,7 +8,7 @@ use crate::deps::Deps;
 use crate::domain::{Account, AccountId, Email, OneTimeToken, Password, SecretToken, TokenPurpose};
 use crate::error::{AppError, Internal};
 use crate::mail;
-use crate::ports::{Created, IdentityError, OutgoingMail, PoolUser, Session};
+use crate::ports::{Created, IdentityError, PoolUser, Session};
 
 /// Failed sign-ins allowed per email address within [`SIGN_IN_WINDOW`] before 429.
 pub const MAX_FAILED_SIGN_INS: u32 = 5;
@@ -78,7 +78,7 @@ async fn existing_account(deps: &Deps, email: &Email) -> Result<(), AppError> {
     };
     if account.is_active() {
         let mail = mail::account_exists(&deps.config.mail_from_accounts, email, &deps.config.portal_url)?;
-        deliver(deps, "account_exists", &mail).await;
+        mail::deliver(deps.mailer.as_ref(), "account_exists", &mail).await;
         Ok(())
     } else {
         let (secret, token) = OneTimeToken::issue(TokenPurpose::Activation, account.id.clone(), email.clone(), now)?;
@@ -90,17 +90,8 @@ async fn existing_account(deps: &Deps, email: &Email) -> Result<(), AppError> {
 async fn send_activation(deps: &Deps, email: &Email, secret: &SecretToken) -> Result<(), AppError> {
     let link = mail::token_link(&deps.config.portal_url, "activeren", secret);
     let mail = mail::activation(&deps.config.mail_from_accounts, email, &link)?;
-    deliver(deps, "activation", &mail).await;
+    mail::deliver(deps.mailer.as_ref(), "activation", &mail).await;
     Ok(())
-}
-
-/// Sends a mail whose action is already stored. A failed send is logged, never lost work: the
-/// person can ask again ("Wachtwoord vergeten?" also activates).
-async fn deliver(deps: &Deps, kind: &'static str, mail: &OutgoingMail) {
-    match deps.mailer.send(mail).await {
-        Ok(()) => tracing::info!(mail = kind, outcome = "sent", "mail sent"),
-        Err(e) => tracing::error!(mail = kind, outcome = "send_failed", error = %e, "mail could not be sent"),
-    }
 }
 
 /// POST /accounts/activate.
@@ -127,7 +118,7 @@ pub async fn forgot_password(deps: &Deps, email: &Email) -> Result<(), AppError>
     deps.accounts.put_token(&token).await?;
     let link = mail::token_link(&deps.config.portal_url, "wachtwoord-herstellen", &secret);
     let mail = mail::password_reset(&deps.config.mail_from_accounts, email, &link, !account.is_active())?;
-    deliver(deps, "password_reset", &mail).await;
+    mail::deliver(deps.mailer.as_ref(), "password_reset", &mail).await;
     Ok(())
 }
 
@@ -136,10 +127,11 @@ pub async fn forgot_password(deps: &Deps, email: &Email) -> Result<(), AppError>
 pub async fn reset_password(deps: &Deps, presented: &str, password: &Password) -> Result<(), AppError> {
     let now = deps.clock.now();
     let token = take_token(deps, presented, TokenPurpose::PasswordReset, now).await?;
-    let account = deps.accounts.account(&token.account_id).await?;
+    // An account that was never activated is activated by its new password.
+    let activating = !deps.accounts.account(&token.account_id).await?.as_ref().is_some_and(Account::is_active);
     let result = async {
         deps.identity.set_password(&token.email, password).await?;
-        if !account.as_ref().is_some_and(Account::is_active) {
+        if activating {
             deps.identity.confirm(&token.email).await?;
         }
         Ok::<(), IdentityError>(())
@@ -156,7 +148,7 @@ pub async fn reset_password(deps: &Deps, presented: &str, password: &Password) -
             return Err(identity_failure(e));
         }
     }
-    if !account.as_ref().is_some_and(Account::is_active) {
+    if activating {
         deps.accounts.activate(&token.account_id, now).await?;
     }
     // A new password also lifts the sign-in throttle of this address.
@@ -253,7 +245,7 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::ports::AccountStore as _;
+    use crate::ports::{AccountStore as _, OutgoingMail};
     use crate::testing::fakes;
 
     fn email(s: &str) -> Email {

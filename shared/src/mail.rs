@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use minijinja::{Environment, context};
 
 use crate::domain::{Email, SecretToken, TokenPurpose};
-use crate::ports::OutgoingMail;
+use crate::ports::{Mailer, OutgoingMail};
 
 pub const ACTIVATION_SUBJECT: &str = "Informat \u{2013} Activeer je partneraccount";
 pub const ACCOUNT_EXISTS_SUBJECT: &str = "Informat \u{2013} Je partneraccount bestaat al";
@@ -45,6 +45,15 @@ fn render(
     let text = TEMPLATES.get_template(&format!("{name}.txt"))?.render(&ctx)?;
     let html = TEMPLATES.get_template(&format!("{name}.html"))?.render(&ctx)?;
     Ok(OutgoingMail { from: from.clone(), to: vec![to.clone()], subject: subject.to_owned(), text, html })
+}
+
+/// Sends a mail whose action is already stored. A failed send is logged, never lost work: the
+/// action stands, and the person can ask again or find it in the logs.
+pub async fn deliver(mailer: &dyn Mailer, kind: &'static str, mail: &OutgoingMail) {
+    match mailer.send(mail).await {
+        Ok(()) => tracing::info!(mail = kind, outcome = "sent", "mail sent"),
+        Err(e) => tracing::error!(mail = kind, outcome = "send_failed", error = %e, "mail could not be sent"),
+    }
 }
 
 /// A link into the portal's front end carrying a single-use token.

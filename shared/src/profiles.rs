@@ -126,9 +126,7 @@ pub async fn update(
         &log,
         &deps.config.portal_url,
     )?;
-    if let Err(e) = deps.mailer.send(&mail).await {
-        tracing::error!(mail = "profile_changed", outcome = "send_failed", error = %e, "mail could not be sent");
-    }
+    mail::deliver(deps.mailer.as_ref(), "profile_changed", &mail).await;
     Ok(after)
 }
 

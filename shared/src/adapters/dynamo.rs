@@ -277,21 +277,9 @@ impl AccountStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(Created::Yes),
-            Err(e) => {
-                let service = e.as_service_error();
-                let taken = service.is_some_and(|s| {
-                    s.is_transaction_canceled_exception()
-                        && s.meta().message().unwrap_or_default().contains("ConditionalCheckFailed")
-                });
-                let reasons_say_taken = match service {
-                    Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => c
-                        .cancellation_reasons()
-                        .iter()
-                        .any(|r| r.code() == Some("ConditionalCheckFailed")),
-                    _ => false,
-                };
-                if taken || reasons_say_taken { Ok(Created::EmailTaken) } else { Err(unavailable(e)) }
-            }
+            // The email guard and the account are conditional; either failing means the address is taken.
+            Err(e) if failed_conditions(&e).is_some_and(|failed| failed.contains(&true)) => Ok(Created::EmailTaken),
+            Err(e) => Err(unavailable(e)),
         }
     }
 
