@@ -89,7 +89,7 @@ impl ProfileBody {
 }
 
 /// The Profile of api.md.
-pub fn render(p: &Profile) -> Value {
+pub fn render(config: &portal::config::Config, p: &Profile) -> Value {
     let f = &p.fields;
     body!({
         "id": p.id,
@@ -103,7 +103,7 @@ pub fn render(p: &Profile) -> Value {
         "public": f.public,
         "categories": f.categories,
         "website": f.website,
-        "logo_url": p.logo_url,
+        "logo_url": profiles::logo_url(config, p),
         "extra_info": f.extra_info,
         "active": p.active,
         "created_at": timestamp(p.created_at),
@@ -124,7 +124,7 @@ async fn create(deps: &Deps, req: &Request) -> HttpResult {
         return Err(portal::AppError::InvalidRequest("Een nieuw profiel heeft nog geen version.".into()));
     }
     let profile = profiles::create(deps, &account, input.parse()?).await?;
-    json(StatusCode::CREATED, &render(&profile))
+    json(StatusCode::CREATED, &render(&deps.config, &profile))
 }
 
 /// GET /profile
@@ -132,7 +132,7 @@ pub async fn get_profile(deps: &Deps, req: Request) -> Response<Body> {
     respond(
         async {
             let account = partner_account(&req)?;
-            json(StatusCode::OK, &render(&profiles::of_account(deps, &account).await?))
+            json(StatusCode::OK, &render(&deps.config, &profiles::of_account(deps, &account).await?))
         }
         .await,
     )
@@ -154,7 +154,7 @@ async fn update(deps: &Deps, req: &Request) -> HttpResult {
     let input = json_body::<ProfileBody>(req)?;
     let version = input.version;
     let profile = profiles::update(deps, &account, input.parse()?, version).await?;
-    json(StatusCode::OK, &render(&profile))
+    json(StatusCode::OK, &render(&deps.config, &profile))
 }
 
 /// GET /profile/logs
@@ -200,7 +200,7 @@ pub async fn link_profile(deps: &Deps, req: Request) -> Response<Body> {
             let account = partner_account(&req)?;
             let input: LinkBody = json_body(&req)?;
             let profile = profiles::link(deps, &account, field(&input.code)).await?;
-            json(StatusCode::OK, &render(&profile))
+            json(StatusCode::OK, &render(&deps.config, &profile))
         }
         .await,
     )
@@ -217,6 +217,18 @@ pub async fn list_profile_users(deps: &Deps, req: Request) -> Response<Body> {
                 .map(|m| body!({"email": m.email, "linked_at": timestamp(m.linked_at)}))
                 .collect();
             json(StatusCode::OK, &body!({"items": items}))
+        }
+        .await,
+    )
+}
+
+/// PUT /profile/logo: the raw image is the body; its bytes, not its Content-Type, say what it is.
+pub async fn upload_logo(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let profile = profiles::upload_logo(deps, &account, req.body().as_ref().to_vec()).await?;
+            json(StatusCode::OK, &body!({"logo_url": profiles::logo_url(&deps.config, &profile)}))
         }
         .await,
     )

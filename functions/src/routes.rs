@@ -33,6 +33,10 @@ pub enum Operation {
     LinkProfile,
     ListProfileUsers,
     ListCategories,
+    UploadLogo,
+    ListPartners,
+    GetPartner,
+    GetPartnerLogo,
 }
 
 impl Operation {
@@ -54,6 +58,10 @@ impl Operation {
             Self::LinkProfile => "link_profile",
             Self::ListProfileUsers => "list_profile_users",
             Self::ListCategories => "list_categories",
+            Self::UploadLogo => "upload_logo",
+            Self::ListPartners => "list_partners",
+            Self::GetPartner => "get_partner",
+            Self::GetPartnerLogo => "get_partner_logo",
         }
     }
 
@@ -71,7 +79,7 @@ impl Operation {
     }
 
     pub async fn handle(self, deps: &Deps, req: Request) -> Response<Body> {
-        use crate::{accounts, profiles};
+        use crate::{accounts, directory, profiles};
         match self {
             Self::CreateAccount => accounts::create_account(deps, req).await,
             Self::ActivateAccount => accounts::activate_account(deps, req).await,
@@ -88,6 +96,10 @@ impl Operation {
             Self::LinkProfile => profiles::link_profile(deps, req).await,
             Self::ListProfileUsers => profiles::list_profile_users(deps, req).await,
             Self::ListCategories => profiles::list_categories(deps, req).await,
+            Self::UploadLogo => profiles::upload_logo(deps, req).await,
+            Self::ListPartners => directory::list_partners(deps, req).await,
+            Self::GetPartner => directory::get_partner(deps, req).await,
+            Self::GetPartnerLogo => directory::get_partner_logo(deps, req).await,
         }
     }
 }
@@ -120,7 +132,11 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/profile/users", Auth::Partner, Operation::ListProfileUsers),
     route("POST", "/profile/invitations", Auth::Partner, Operation::CreateInvitation),
     route("POST", "/profile/link", Auth::Partner, Operation::LinkProfile),
+    route("PUT", "/profile/logo", Auth::Partner, Operation::UploadLogo),
     route("GET", "/categories", Auth::Public, Operation::ListCategories),
+    route("GET", "/partners", Auth::Public, Operation::ListPartners),
+    route("GET", "/partners/{slug}", Auth::Public, Operation::GetPartner),
+    route("GET", "/partners/{slug}/logo", Auth::Public, Operation::GetPartnerLogo),
 ];
 
 impl Route {

@@ -67,6 +67,12 @@ impl LocalStack {
             Some(endpoint) => emulator::Emulator::external(endpoint),
             None => emulator::Emulator::start().await?,
         };
+        // Bound first: the API's own address goes into the URLs it gives out (logos).
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
+            .await
+            .map_err(|e| StackError::Serve(format!("cannot listen on 127.0.0.1:{}: {e}", options.port)))?;
+        let address = listener.local_addr().map_err(|e| StackError::Serve(e.to_string()))?;
+        let api_url = format!("http://{address}");
         let sdk = portal::adapters::aws::for_emulator(&emulator.endpoint, "eu-west-1").await;
         let suffix = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
         let resources = provision::provision(&sdk, &suffix).await?;
@@ -78,6 +84,8 @@ impl LocalStack {
             portal_url: options.portal_url.trim_end_matches('/').to_owned(),
             mail_from_accounts: Email::parse("MAIL_FROM_ACCOUNTS", provision::SENDERS[0])
                 .map_err(|e| StackError::Provision(e.message))?,
+            logo_bucket: resources.logo_bucket.clone(),
+            public_api_url: api_url.clone(),
         };
         let mut deps = portal::adapters::aws::deps(&sdk, config);
         let clock = Arc::new(OffsetClock::default());
@@ -86,10 +94,6 @@ impl LocalStack {
         deps.mailer = mails.clone();
 
         let authorizer = authorizer::Authorizer::load(&emulator.endpoint, &resources).await?;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
-            .await
-            .map_err(|e| StackError::Serve(format!("cannot listen on 127.0.0.1:{}: {e}", options.port)))?;
-        let address = listener.local_addr().map_err(|e| StackError::Serve(e.to_string()))?;
         let deps = Arc::new(deps);
         let state = Arc::new(server::AppState {
             deps: deps.clone(),
@@ -107,7 +111,7 @@ impl LocalStack {
             }
         });
         Ok(Self {
-            api_url: format!("http://{address}"),
+            api_url,
             aws_endpoint: emulator.endpoint.clone(),
             resources,
             mails,

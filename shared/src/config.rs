@@ -13,6 +13,11 @@ pub struct Config {
     pub portal_url: String,
     /// Sender of account mails (activation, reset): the manual says info@informat.be.
     pub mail_from_accounts: Email,
+    /// The S3 bucket that holds the partners' logos.
+    pub logo_bucket: String,
+    /// The API's public address (custom domain), without trailing slash, for the URLs the API
+    /// gives out (logos). Empty: those URLs are paths relative to the API's root.
+    pub public_api_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +42,14 @@ impl Config {
             return Err(ConfigError::Invalid("PORTAL_URL", "must be an absolute http(s) URL".into()));
         }
         let mail_from_accounts = lookup("MAIL_FROM_ACCOUNTS").unwrap_or_else(|| "info@informat.be".into());
+        let public_api_url =
+            lookup("PUBLIC_API_URL").map(|v| v.trim().trim_end_matches('/').to_owned()).unwrap_or_default();
+        if !(public_api_url.is_empty()
+            || public_api_url.starts_with("https://")
+            || public_api_url.starts_with("http://"))
+        {
+            return Err(ConfigError::Invalid("PUBLIC_API_URL", "must be empty or an absolute http(s) URL".into()));
+        }
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             partner_user_pool_id: required("PARTNER_USER_POOL_ID")?,
@@ -44,6 +57,8 @@ impl Config {
             portal_url: portal_url.trim_end_matches('/').to_owned(),
             mail_from_accounts: Email::parse("MAIL_FROM_ACCOUNTS", &mail_from_accounts)
                 .map_err(|e| ConfigError::Invalid("MAIL_FROM_ACCOUNTS", e.message))?,
+            logo_bucket: required("LOGO_BUCKET")?,
+            public_api_url,
         })
     }
 }
@@ -64,6 +79,7 @@ mod tests {
         ("PARTNER_USER_POOL_ID", "eu-west-1_abc"),
         ("PARTNER_USER_POOL_CLIENT_ID", "client"),
         ("PORTAL_URL", "https://partners.informatsoftware.be/"),
+        ("LOGO_BUCKET", "logos"),
     ];
 
     #[test]
@@ -71,6 +87,7 @@ mod tests {
         let config = Config::from_lookup(env(FULL)).expect("config");
         assert_eq!(config.portal_url, "https://partners.informatsoftware.be");
         assert_eq!(config.mail_from_accounts.as_str(), "info@informat.be");
+        assert_eq!(config.public_api_url, "", "logo URLs are relative unless the API's address is given");
     }
 
     #[test]

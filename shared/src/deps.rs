@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::config::{Config, ConfigError};
-use crate::ports::{AccountStore, AttemptStore, Clock, Identity, Mailer, MemberStore, ProfileStore};
+use crate::ports::{AccountStore, AttemptStore, Clock, Identity, LogoStore, Mailer, MemberStore, ProfileStore};
 
 #[derive(Clone)]
 pub struct Deps {
@@ -13,6 +13,7 @@ pub struct Deps {
     pub attempts: Arc<dyn AttemptStore>,
     pub profiles: Arc<dyn ProfileStore>,
     pub members: Arc<dyn MemberStore>,
+    pub logos: Arc<dyn LogoStore>,
     pub identity: Arc<dyn Identity>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,

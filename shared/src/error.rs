@@ -14,6 +14,10 @@ pub enum AppError {
     InvalidRequest(String),
     #[error("payload too large")]
     PayloadTooLarge,
+    #[error("logo of {size} bytes is too large")]
+    LogoTooLarge { size: usize },
+    #[error("logo is not PNG, JPEG or WebP")]
+    UnsupportedLogoType,
     #[error("unauthorized")]
     Unauthorized,
     #[error("forbidden")]
@@ -90,7 +94,8 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Validation(_) | Self::InvalidRequest(_) | Self::InvalidToken => StatusCode::BAD_REQUEST,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge | Self::LogoTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedLogoType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::AccountNotActivated => StatusCode::FORBIDDEN,
             Self::NotFound | Self::ProfileNotLinked => StatusCode::NOT_FOUND,
@@ -107,6 +112,8 @@ impl AppError {
             Self::Validation(_) => "validation_failed",
             Self::InvalidRequest(_) => "invalid_request",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::LogoTooLarge { .. } => "logo_too_large",
+            Self::UnsupportedLogoType => "unsupported_logo_type",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
@@ -127,6 +134,11 @@ impl AppError {
             Self::Validation(_) => "Niet alle gegevens zijn correct ingevuld. Bekijk de foutmeldingen per veld.".into(),
             Self::InvalidRequest(why) => why.clone(),
             Self::PayloadTooLarge => "De aanvraag is te groot (maximaal 64 KiB).".into(),
+            Self::LogoTooLarge { size } => format!(
+                "Het logo is te groot ({}): een logo mag maximaal 1 MB (1.048.576 bytes) zijn.",
+                size_text(*size)
+            ),
+            Self::UnsupportedLogoType => "Dit bestand is geen PNG-, JPEG- of WebP-afbeelding (of het kon niet gelezen worden). Andere formaten, zoals SVG, worden niet aanvaard.".into(),
             Self::Unauthorized => "Meld je aan om verder te gaan; je sessie ontbreekt of is verlopen.".into(),
             Self::Forbidden => "Je hebt geen rechten voor deze actie.".into(),
             Self::NotFound => "Deze pagina of dit item bestaat niet.".into(),
@@ -148,6 +160,8 @@ impl AppError {
             Self::Validation(_) => "Ongeldige gegevens",
             Self::InvalidRequest(_) => "Ongeldige aanvraag",
             Self::PayloadTooLarge => "Aanvraag te groot",
+            Self::LogoTooLarge { .. } => "Logo te groot",
+            Self::UnsupportedLogoType => "Ongeldig logo",
             Self::Unauthorized => "Niet aangemeld",
             Self::Forbidden => "Geen toegang",
             Self::NotFound => "Niet gevonden",
@@ -161,6 +175,12 @@ impl AppError {
             Self::Internal(_) => "Interne fout",
         }
     }
+}
+
+/// A byte count as people read it: "1,2 MB" (decimal comma, 1 MB = 1,048,576 bytes as the limit).
+fn size_text(bytes: usize) -> String {
+    let tenths = (bytes as u64 * 10).div_ceil(1_048_576);
+    format!("{},{} MB", tenths / 10, tenths % 10)
 }
 
 fn minutes_text(seconds: i64) -> String {
@@ -181,11 +201,19 @@ mod tests {
     }
 
     #[test]
+    fn sizes_round_up_so_a_refused_logo_never_reads_as_allowed() {
+        assert_eq!(size_text(1_048_577), "1,1 MB");
+        assert_eq!(size_text(2 * 1_048_576), "2,0 MB");
+    }
+
+    #[test]
     fn every_error_has_its_contract_code_and_status() {
         let cases: Vec<(AppError, u16, &str)> = vec![
             (AppError::Validation(vec![]), 400, "validation_failed"),
             (AppError::InvalidRequest("x".into()), 400, "invalid_request"),
             (AppError::PayloadTooLarge, 413, "payload_too_large"),
+            (AppError::LogoTooLarge { size: 2_000_000 }, 413, "logo_too_large"),
+            (AppError::UnsupportedLogoType, 415, "unsupported_logo_type"),
             (AppError::Unauthorized, 401, "unauthorized"),
             (AppError::Forbidden, 403, "forbidden"),
             (AppError::InvalidToken, 400, "invalid_token"),

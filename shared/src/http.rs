@@ -68,6 +68,41 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResult {
     Ok(with_headers(status, "application/json", bytes))
 }
 
+/// Makes a public answer (the directory) cacheable by browsers and CDNs for `max_age_seconds`.
+pub fn public_cache(mut response: Response<Body>, max_age_seconds: u32) -> Response<Body> {
+    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age_seconds}")) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response
+}
+
+/// Bytes of a known type (a logo), with the caching policy the caller chose.
+pub fn bytes(content_type: &'static str, cache_control: &'static str, etag: &str, body: Vec<u8>) -> Response<Body> {
+    let mut response = with_headers(StatusCode::OK, content_type, body);
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    if let Ok(value) = HeaderValue::from_str(&format!("\"{etag}\"")) {
+        headers.insert(header::ETAG, value);
+    }
+    response
+}
+
+/// 304 for a client that already holds the current version (`If-None-Match`).
+pub fn not_modified(req: &Request, etag: &str, cache_control: &'static str) -> Option<Response<Body>> {
+    let held = req.headers().get(header::IF_NONE_MATCH)?.to_str().ok()?;
+    let quoted = format!("\"{etag}\"");
+    if !held.split(',').any(|tag| tag.trim().trim_start_matches("W/") == quoted || tag.trim() == "*") {
+        return None;
+    }
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NOT_MODIFIED;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    if let Ok(value) = HeaderValue::from_str(&quoted) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    Some(response)
+}
+
 pub fn no_content() -> HttpResult {
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::NO_CONTENT;

@@ -2,14 +2,15 @@
 //!
 //! - [`domain`]: the nouns of the manual as types; a value that exists is valid.
 //! - [`ports`]: what the domain needs from outside, as traits.
-//! - [`adapters`]: DynamoDB, Cognito and SES v2 behind those traits (the only place an SDK is named).
-//! - [`accounts`]: the operations on partner accounts and sessions, written against the ports.
+//! - [`adapters`]: DynamoDB, Cognito, SES v2 and S3 behind those traits (the only place an SDK is named).
+//! - [`accounts`], [`profiles`], [`directory`]: the operations, written against the ports.
 //! - [`http`]: the glue every function shares: parsing, claims, problem+json responses.
 
 pub mod accounts;
 pub mod adapters;
 pub mod config;
 pub mod deps;
+pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod http;

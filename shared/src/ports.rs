@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{
-    Account, AccountId, Email, LogEntry, OneTimeToken, PartnerId, Password, Profile, TokenHash, TokenPurpose,
+    Account, AccountId, Category, Email, LogEntry, Logo, OneTimeToken, PartnerId, Password, Profile, TokenHash,
+    TokenPurpose,
 };
 
 /// "Now", as the portal sees it. The local stack can move it forward to expire links.
@@ -99,6 +100,35 @@ pub trait ProfileStore: Send + Sync {
     /// The profile's log, newest first.
     async fn profile_log(&self, id: &PartnerId, limit: u32, cursor: Option<&str>)
     -> Result<Page<LogEntry>, StoreError>;
+    /// The profile whose public address is `slug`, listed or not.
+    async fn profile_by_slug(&self, slug: &str) -> Result<Option<Profile>, StoreError>;
+    /// One page of the listed profiles ([`Profile::is_listed`]) that match `filter`, ordered by
+    /// name. Reads the directory's own index, which holds listed profiles only.
+    async fn directory(
+        &self,
+        filter: &DirectoryFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Profile>, StoreError>;
+}
+
+/// What the public directory is narrowed to (GET /partners).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryFilter {
+    pub category: Option<Category>,
+    /// Words that must all occur in the name or description, folded by
+    /// [`crate::domain::search_text`].
+    pub words: Vec<String>,
+}
+
+/// Where logo images are kept (the logo bucket).
+#[async_trait]
+pub trait LogoStore: Send + Sync {
+    async fn put_logo(&self, partner: &PartnerId, logo: &Logo, bytes: &[u8]) -> Result<(), StoreError>;
+    /// The bytes of a stored logo; `None` when there is no such object.
+    async fn logo(&self, partner: &PartnerId, logo: &Logo) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Removes a logo (idempotent).
+    async fn delete_logo(&self, partner: &PartnerId, logo: &Logo) -> Result<(), StoreError>;
 }
 
 /// A code that links another account to a profile (manual 3.2.2): stored only as its hash.

@@ -1,7 +1,11 @@
 //! Partner profiles (manual 3.2): create one and link the creator, read it.
 
+use crate::config::Config;
 use crate::deps::Deps;
-use crate::domain::{AccountId, LogAction, LogEntry, PartnerId, Profile, ProfileFields, SecretToken};
+use crate::domain::{
+    Account, AccountId, LogAction, LogEntry, Logo, LogoImage, LogoRefusal, PartnerId, Profile, ProfileFields,
+    SecretToken,
+};
 use crate::error::{AppError, Internal};
 use crate::mail;
 use crate::ports::{Invitation, Linked, Member, Page, ProfileCreated, ProfileUpdated};
@@ -39,7 +43,8 @@ pub async fn create(deps: &Deps, creator: &AccountId, fields: ProfileFields) -> 
         slug: base_slug.clone(),
         email: account.email.clone(),
         active: true,
-        logo_url: None,
+        logo: None,
+        approved_applications: 0,
         fields,
         created_at: now,
         updated_at: now,
@@ -117,17 +122,96 @@ pub async fn update(
         ProfileUpdated::NameTaken => return Err(name_taken(&after.fields)),
     }
     tracing::info!(partner = %after.id, changes = log.len(), "profile updated");
+    notify_changed(deps, &after, &editor, &log).await?;
+    Ok(after)
+}
+
+/// Mails the profile's email (manual 3.2.3: it "ontvangt notificaties over wijzigingen") what
+/// changed and who changed it.
+async fn notify_changed(deps: &Deps, profile: &Profile, editor: &Account, log: &[LogEntry]) -> Result<(), AppError> {
+    let Some(at) = log.first().map(|entry| entry.at) else {
+        return Ok(());
+    };
     let mail = mail::profile_changed(
         &deps.config.mail_from_accounts,
-        &after.email,
-        after.fields.name.as_str(),
+        &profile.email,
+        profile.fields.name.as_str(),
         editor.email.as_str(),
-        now,
-        &log,
+        at,
+        log,
         &deps.config.portal_url,
     )?;
     mail::deliver(deps.mailer.as_ref(), "profile_changed", &mail).await;
-    Ok(after)
+    Ok(())
+}
+
+/// Where a logo is served: `<api>/partners/<slug>/logo?v=<logo id>`. The id changes with every
+/// upload, so the URL can be cached for good, and it is what lets the partner itself see a logo
+/// that the directory does not show yet.
+pub fn logo_url(config: &Config, profile: &Profile) -> Option<String> {
+    profile.logo.as_ref().map(|logo| format!("{}/partners/{}/logo?v={}", config.public_api_url, profile.slug, logo.id))
+}
+
+/// How often a logo upload retries when the profile changed between its read and its write.
+const LOGO_WRITE_ATTEMPTS: usize = 3;
+
+/// PUT /profile/logo: stores the image, points the profile at it (logged and mailed like any
+/// change), then removes the previous image. The bytes decide the type; the limit is 1 MiB.
+pub async fn upload_logo(deps: &Deps, account: &AccountId, bytes: Vec<u8>) -> Result<Profile, AppError> {
+    let editor = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
+    let partner = editor.partner_id.clone().ok_or(AppError::ProfileNotLinked)?;
+    let image = LogoImage::parse(bytes).map_err(|refusal| match refusal {
+        LogoRefusal::TooLarge { size } => AppError::LogoTooLarge { size },
+        LogoRefusal::Unsupported => AppError::UnsupportedLogoType,
+        LogoRefusal::Empty => AppError::InvalidRequest(
+            "Er werd geen afbeelding ontvangen: stuur het logo (PNG, JPEG of WebP, max. 1 MB) als body.".into(),
+        ),
+    })?;
+    let logo = Logo::new(image.format())?;
+    deps.logos.put_logo(&partner, &logo, image.bytes()).await?;
+    let (width, height) = image.dimensions();
+    for _ in 0..LOGO_WRITE_ATTEMPTS {
+        let before = stored(deps, &partner).await?;
+        let now = deps.clock.now();
+        let after =
+            Profile { logo: Some(logo.clone()), updated_at: now, version: before.version + 1, ..before.clone() };
+        let entry = LogEntry {
+            at: now,
+            action: LogAction::Updated,
+            property: "Logo".into(),
+            user: editor.email.to_string(),
+            from: logo_url(&deps.config, &before),
+            to: logo_url(&deps.config, &after),
+        };
+        let written = deps.profiles.update_profile(&before, &after, std::slice::from_ref(&entry)).await;
+        match written {
+            Ok(ProfileUpdated::Yes) => {
+                tracing::info!(partner = %partner, format = ?logo.format, width, height, "logo replaced");
+                if let Some(old) = &before.logo {
+                    remove_logo(deps, &partner, old).await;
+                }
+                notify_changed(deps, &after, &editor, &[entry]).await?;
+                return Ok(after);
+            }
+            // Someone saved the profile meanwhile: read it again and put the logo on that.
+            Ok(ProfileUpdated::VersionConflict) => continue,
+            Ok(ProfileUpdated::NameTaken) => break,
+            Err(e) => {
+                remove_logo(deps, &partner, &logo).await;
+                return Err(e.into());
+            }
+        }
+    }
+    remove_logo(deps, &partner, &logo).await;
+    Err(version_conflict())
+}
+
+/// Removes a logo image nobody points at any more. A failure leaves an unused object behind,
+/// which is logged; it does not fail the request.
+async fn remove_logo(deps: &Deps, partner: &PartnerId, logo: &Logo) {
+    if let Err(e) = deps.logos.delete_logo(partner, logo).await {
+        tracing::warn!(partner = %partner, error = %e, "an unused logo image was not removed");
+    }
 }
 
 fn version_conflict() -> AppError {
@@ -202,4 +286,119 @@ pub async fn link(deps: &Deps, account: &AccountId, code: &str) -> Result<Profil
 pub async fn members(deps: &Deps, account: &AccountId) -> Result<Vec<Member>, AppError> {
     let partner = linked_partner(deps, account).await?;
     Ok(deps.members.members(&partner).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::directory;
+    use crate::domain::{Account, AccountStatus, Address, Email, ProfileName, Website, categories};
+    use crate::ports::{AccountStore as _, ProfileStore as _};
+    use crate::testing::{Fakes, TINY_PNG, fakes};
+
+    fn fields(name: &str) -> ProfileFields {
+        ProfileFields {
+            name: ProfileName::parse(name).expect("name"),
+            enterprise_number: None,
+            description: "Planning voor scholen".into(),
+            contact_name: "An".into(),
+            address: Address::parse("Kerkstraat 1", "2000", "Antwerpen", "BE").expect("address"),
+            public: true,
+            categories: categories(&["hrm".into()]).expect("categories"),
+            website: Website::parse("https://voorbeeld.be").expect("website"),
+            extra_info: None,
+        }
+    }
+
+    async fn partner(f: &Fakes, name: &str) -> (AccountId, Profile) {
+        let id = AccountId::parse(&uuid::Uuid::new_v4().to_string()).expect("id");
+        let account = Account {
+            id: id.clone(),
+            email: Email::parse("email", &format!("{}@voorbeeld.be", id.as_str())).expect("email"),
+            status: AccountStatus::Active,
+            created_at: chrono::Utc::now(),
+            activated_at: Some(chrono::Utc::now()),
+            partner_id: None,
+        };
+        let (_, token) = crate::domain::OneTimeToken::issue(
+            crate::domain::TokenPurpose::Activation,
+            id.clone(),
+            account.email.clone(),
+            chrono::Utc::now(),
+        )
+        .expect("random");
+        f.store.create_account(&account, &token).await.expect("account");
+        let profile = create(&f.deps, &id, fields(name)).await.expect("profile");
+        (id, profile)
+    }
+
+    #[tokio::test]
+    async fn a_new_logo_replaces_the_old_image_and_is_logged_and_mailed() {
+        let f = fakes();
+        let (account, profile) = partner(&f, "Plantyn").await;
+        let first = upload_logo(&f.deps, &account, TINY_PNG.to_vec()).await.expect("first");
+        let second = upload_logo(&f.deps, &account, TINY_PNG.to_vec()).await.expect("second");
+        let (a, b) = (first.logo.expect("logo"), second.logo.clone().expect("logo"));
+        assert_ne!(a.id, b.id, "every upload gets its own URL");
+        assert_eq!(f.store.logo_ids(&profile.id), std::slice::from_ref(&b.id), "the replaced image is removed");
+        assert_eq!(second.version, profile.version + 2);
+        assert_eq!(
+            logo_url(&f.deps.config, &second).as_deref(),
+            Some(format!("https://api.test/partners/plantyn/logo?v={}", b.id).as_str())
+        );
+        let mails = f.mailer.sent();
+        assert_eq!(mails.len(), 2);
+        assert!(mails[1].text.contains("Logo"), "{}", mails[1].text);
+    }
+
+    #[tokio::test]
+    async fn a_refused_logo_changes_nothing() {
+        let f = fakes();
+        let (account, profile) = partner(&f, "Plantyn").await;
+        let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"/>"#.to_vec();
+        let err = upload_logo(&f.deps, &account, svg).await.expect_err("svg");
+        assert_eq!(err.code(), "unsupported_logo_type");
+        let err = upload_logo(&f.deps, &account, vec![0; crate::domain::MAX_LOGO_BYTES + 1]).await.expect_err("big");
+        assert_eq!((err.code(), err.status().as_u16()), ("logo_too_large", 413));
+        let stored = f.store.profile(&profile.id).await.expect("store").expect("profile");
+        assert_eq!(stored, profile);
+        assert!(f.store.logo_ids(&profile.id).is_empty());
+        assert!(f.mailer.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failed_mail_keeps_the_logo() {
+        let f = fakes();
+        let (account, profile) = partner(&f, "Plantyn").await;
+        f.mailer.fail.store(true, Ordering::SeqCst);
+        upload_logo(&f.deps, &account, TINY_PNG.to_vec()).await.expect("stored although the mail failed");
+        assert_eq!(f.store.logo_ids(&profile.id).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_directory_shows_a_partner_only_when_every_condition_holds() {
+        let f = fakes();
+        let (account, profile) = partner(&f, "Plantyn").await;
+        let with_logo = upload_logo(&f.deps, &account, TINY_PNG.to_vec()).await.expect("logo");
+        let id = with_logo.logo.clone().expect("logo").id;
+        // A logo but no approved application: not listed, and its logo only by its exact URL.
+        assert_eq!(directory::partner(&f.deps, "plantyn").await.expect_err("unlisted").code(), "not_found");
+        assert_eq!(directory::logo(&f.deps, "plantyn", None).await.expect_err("unlisted").code(), "not_found");
+        let own = directory::logo(&f.deps, "plantyn", Some(&id)).await.expect("own logo");
+        assert!(own.immutable);
+        assert_eq!(own.bytes, TINY_PNG);
+        // One approved application switches the listing on ...
+        let approved = Profile { approved_applications: 1, version: with_logo.version + 1, ..with_logo.clone() };
+        f.store.update_profile(&with_logo, &approved, &[]).await.expect("approve");
+        assert_eq!(directory::partner(&f.deps, "plantyn").await.expect("listed").id, profile.id);
+        let latest = directory::logo(&f.deps, "plantyn", Some("outdated")).await.expect("listed logo");
+        assert!(!latest.immutable, "an outdated URL gets the current logo, briefly cached");
+        // ... and making the profile private switches it off.
+        let mut private = fields("Plantyn");
+        private.public = false;
+        update(&f.deps, &account, private, None).await.expect("private");
+        assert_eq!(directory::partner(&f.deps, "plantyn").await.expect_err("private").code(), "not_found");
+    }
 }

@@ -11,10 +11,18 @@ use chrono::{DateTime, Duration, Utc};
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::domain::{
-    Account, AccountId, AccountStatus, Email, LogEntry, OneTimeToken, PartnerId, Password, Profile, TokenHash,
-    TokenPurpose,
+    Account, AccountId, AccountStatus, Email, LogEntry, Logo, OneTimeToken, PartnerId, Password, Profile, TokenHash,
+    TokenPurpose, search_text,
 };
 use crate::ports::*;
+
+/// A 1×1 PNG: the smallest real logo.
+pub const TINY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -23,6 +31,7 @@ pub struct MemoryStore {
     tokens: Mutex<HashMap<TokenHash, OneTimeToken>>,
     attempts: Mutex<HashMap<String, Attempts>>,
     profiles: Mutex<HashMap<PartnerId, Profile>>,
+    logos: Mutex<HashMap<(PartnerId, String), Vec<u8>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -32,6 +41,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl MemoryStore {
     pub fn token_count(&self) -> usize {
         lock(&self.tokens).len()
+    }
+
+    /// The ids of the logo images stored for `partner`.
+    pub fn logo_ids(&self, partner: &PartnerId) -> Vec<String> {
+        lock(&self.logos).keys().filter(|(p, _)| p == partner).map(|(_, id)| id.clone()).collect()
     }
 }
 
@@ -145,6 +159,44 @@ impl ProfileStore for MemoryStore {
     ) -> Result<Page<LogEntry>, StoreError> {
         Ok(Page { items: Vec::new(), next_cursor: None })
     }
+    async fn profile_by_slug(&self, slug: &str) -> Result<Option<Profile>, StoreError> {
+        Ok(lock(&self.profiles).values().find(|p| p.slug == slug).cloned())
+    }
+    /// Every match on one page: the doubles do not paginate.
+    async fn directory(
+        &self,
+        filter: &DirectoryFilter,
+        _limit: u32,
+        _cursor: Option<&str>,
+    ) -> Result<Page<Profile>, StoreError> {
+        let mut items: Vec<Profile> = lock(&self.profiles)
+            .values()
+            .filter(|p| p.is_listed())
+            .filter(|p| filter.category.as_ref().is_none_or(|c| p.fields.categories.contains(c)))
+            .filter(|p| {
+                let text = search_text(&format!("{} {}", p.fields.name.as_str(), p.fields.description));
+                filter.words.iter().all(|w| text.contains(w.as_str()))
+            })
+            .cloned()
+            .collect();
+        items.sort_by_key(|p| search_text(p.fields.name.as_str()));
+        Ok(Page { items, next_cursor: None })
+    }
+}
+
+#[async_trait]
+impl LogoStore for MemoryStore {
+    async fn put_logo(&self, partner: &PartnerId, logo: &Logo, bytes: &[u8]) -> Result<(), StoreError> {
+        lock(&self.logos).insert((partner.clone(), logo.id.clone()), bytes.to_vec());
+        Ok(())
+    }
+    async fn logo(&self, partner: &PartnerId, logo: &Logo) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(lock(&self.logos).get(&(partner.clone(), logo.id.clone())).cloned())
+    }
+    async fn delete_logo(&self, partner: &PartnerId, logo: &Logo) -> Result<(), StoreError> {
+        lock(&self.logos).remove(&(partner.clone(), logo.id.clone()));
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -256,6 +308,8 @@ pub fn fakes() -> Fakes {
         partner_client_id: "c".into(),
         portal_url: "https://portal.test".into(),
         mail_from_accounts: Email::parse("from", "info@informat.be").unwrap_or_else(|e| panic!("{e}")),
+        logo_bucket: "logos".into(),
+        public_api_url: "https://api.test".into(),
     };
     let deps = Deps {
         config,
@@ -263,6 +317,7 @@ pub fn fakes() -> Fakes {
         attempts: store.clone(),
         profiles: store.clone(),
         members: store.clone(),
+        logos: store.clone(),
         identity: identity.clone(),
         mailer: mailer.clone(),
         clock: Arc::new(SystemClock),

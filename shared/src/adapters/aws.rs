@@ -5,7 +5,7 @@ use std::sync::Arc;
 pub use aws_config::SdkConfig;
 use aws_config::{BehaviorVersion, Region};
 
-use super::{cognito::CognitoIdentity, dynamo::DynamoStore, ses::SesMailer};
+use super::{cognito::CognitoIdentity, dynamo::DynamoStore, s3::S3Logos, ses::SesMailer};
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::ports::SystemClock;
@@ -33,6 +33,7 @@ pub fn deps(sdk: &SdkConfig, config: Config) -> Deps {
         attempts: store.clone(),
         profiles: store.clone(),
         members: store,
+        logos: Arc::new(S3Logos::new(s3_client(sdk), config.logo_bucket.clone())),
         identity: Arc::new(CognitoIdentity::new(
             aws_sdk_cognitoidentityprovider::Client::new(sdk),
             config.partner_user_pool_id.clone(),
@@ -42,4 +43,11 @@ pub fn deps(sdk: &SdkConfig, config: Config) -> Deps {
         clock: Arc::new(SystemClock),
         config,
     }
+}
+
+/// S3 addresses buckets by host name; an emulator behind an endpoint override only understands
+/// bucket names in the path.
+fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some()).build();
+    aws_sdk_s3::Client::from_conf(config)
 }

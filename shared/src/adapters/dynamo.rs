@@ -6,14 +6,20 @@
 //! | email guard | `EMAIL#<email>` | `EMAIL` | account_id; makes the address unique |
 //! | single-use token | `TOKEN#<sha256>` | `TOKEN` | purpose, account, expires_at, `ttl` |
 //! | failed attempts | `ATTEMPTS#<key>` | `ATTEMPTS` | failures, window start, `ttl` |
-//! | partner profile | `PARTNER#<id>` | `PROFILE` | the profile (map `profile`), `name_key` |
+//! | partner profile | `PARTNER#<id>` | `PROFILE` | the profile (map `profile`), `name_key`; while listed also `GSI2PK` = `DIRECTORY`, `GSI2SK` = `<folded name>#<id>` |
 //! | profile member | `PARTNER#<id>` | `MEMBER#<sub>` | a linked account: email, linked_at |
 //! | name guard | `PROFILENAME#<name key>` | `PROFILENAME` | partner_id; makes the name unique |
 //! | slug guard | `SLUG#<slug>` | `SLUG` | partner_id; makes the public URL unique |
 //! | invitation code | `INVITATION#<sha256>` | `INVITATION` | partner_id, invited_by, expires, `ttl` |
 //! | profile log | `PARTNER#<id>` | `LOG#<time>#<nn>` | one LogEntry (map `entry`); newest first by a reverse Query |
 //!
-//! Every operation is one GetItem, one conditional write or one TransactWriteItems.
+//! Indexes: GSI2 is the public directory. It is sparse: a profile carries its keys only while
+//! it is listed (`Profile::is_listed`), and every write of a profile rewrites the whole item, so
+//! whatever changes the listing (an edit, a logo, an approval, a deactivation) updates the index
+//! in the same write.
+//!
+//! Every operation is one GetItem, one conditional write or one TransactWriteItems; lists are
+//! Queries on one partition.
 
 use std::collections::HashMap;
 
@@ -30,9 +36,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     Account, AccountId, AccountStatus, Email, LogEntry, OneTimeToken, PartnerId, Profile, TokenHash, TokenPurpose,
+    search_text,
 };
 use crate::ports::{
-    AccountStore, AttemptStore, Attempts, Created, Page, ProfileCreated, ProfileStore, ProfileUpdated, StoreError,
+    AccountStore, AttemptStore, Attempts, Created, DirectoryFilter, Page, ProfileCreated, ProfileStore, ProfileUpdated,
+    StoreError,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -418,6 +426,9 @@ fn partner_pk(id: &PartnerId) -> String {
     format!("PARTNER#{id}")
 }
 
+/// The partition of the directory index (GSI2): every listed profile, and nothing else.
+const DIRECTORY: &str = "DIRECTORY";
+
 #[derive(Serialize, Deserialize)]
 struct ProfileItem {
     #[serde(rename = "PK")]
@@ -428,19 +439,74 @@ struct ProfileItem {
     name_key: String,
     /// The profile's version, at the top level so conditions can name it.
     version: u64,
+    /// The directory index's keys and the attributes its filters read: present only while the
+    /// profile is listed, so GSI2 is sparse and holds exactly the directory.
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
+    /// Name and description, folded by `search_text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    directory_text: Option<String>,
+    /// The category codes between spaces (" communiceren hrm "), so `contains` matches whole codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    directory_categories: Option<String>,
     profile: Profile,
 }
 
 impl ProfileItem {
     fn new(profile: &Profile) -> Self {
+        let listed = profile.is_listed();
+        let fields = &profile.fields;
         Self {
             pk: partner_pk(&profile.id),
             sk: "PROFILE".into(),
             entity: "profile".into(),
-            name_key: profile.fields.name.key(),
+            name_key: fields.name.key(),
             version: profile.version,
+            gsi2pk: listed.then(|| DIRECTORY.to_owned()),
+            gsi2sk: listed.then(|| directory_sort_key(profile)),
+            directory_text: listed.then(|| search_text(&format!("{} {}", fields.name.as_str(), fields.description))),
+            directory_categories: listed
+                .then(|| format!(" {} ", fields.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" "))),
             profile: profile.clone(),
         }
+    }
+}
+
+/// Orders the directory by name (folded, so "École" sorts with "e"); the id keeps keys unique.
+fn directory_sort_key(profile: &Profile) -> String {
+    format!("{}#{}", search_text(profile.fields.name.as_str()), profile.id)
+}
+
+/// The directory's cursor: the sort key and partner of the last profile on the page.
+#[derive(Serialize, Deserialize)]
+struct DirectoryCursor {
+    after: String,
+    partner: PartnerId,
+}
+
+impl DirectoryCursor {
+    fn encode(&self) -> Result<String, StoreError> {
+        let json = serde_json::to_vec(self).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(URL_SAFE_NO_PAD.encode(json))
+    }
+
+    fn decode(raw: &str) -> Result<Self, StoreError> {
+        URL_SAFE_NO_PAD
+            .decode(raw)
+            .ok()
+            .and_then(|json| serde_json::from_slice::<Self>(&json).ok())
+            .filter(|c| c.after.ends_with(&format!("#{}", c.partner)))
+            .ok_or(StoreError::InvalidCursor)
+    }
+
+    /// The key DynamoDB continues after: the index's and the table's.
+    fn start_key(&self) -> Item {
+        let mut start = key(partner_pk(&self.partner), "PROFILE");
+        start.insert("GSI2PK".into(), AttributeValue::S(DIRECTORY.into()));
+        start.insert("GSI2SK".into(), AttributeValue::S(self.after.clone()));
+        start
     }
 }
 
@@ -629,6 +695,72 @@ impl ProfileStore for DynamoStore {
             .last_evaluated_key
             .and_then(|k| k.get("SK").and_then(|v| v.as_s().ok()).map(|sk| URL_SAFE_NO_PAD.encode(sk)));
         Ok(Page { items, next_cursor })
+    }
+
+    async fn profile_by_slug(&self, slug: &str) -> Result<Option<Profile>, StoreError> {
+        match self.get::<GuardItem>(format!("SLUG#{slug}"), "SLUG").await? {
+            Some(guard) => self.profile(&guard.partner_id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn directory(
+        &self,
+        filter: &DirectoryFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Profile>, StoreError> {
+        let mut start = cursor.map(DirectoryCursor::decode).transpose()?.map(|c| c.start_key());
+        // The filter only ever reads listed profiles (the index is sparse). Without a filter one
+        // Query reads the page and one more item, to know whether a next page exists.
+        let mut conditions = Vec::new();
+        let mut values = HashMap::from([(":dir".to_owned(), AttributeValue::S(DIRECTORY.into()))]);
+        if let Some(category) = &filter.category {
+            conditions.push("contains(directory_categories, :category)".to_owned());
+            values.insert(":category".into(), AttributeValue::S(format!(" {} ", category.as_str())));
+        }
+        for (n, word) in filter.words.iter().enumerate() {
+            conditions.push(format!("contains(directory_text, :w{n})"));
+            values.insert(format!(":w{n}"), AttributeValue::S(word.clone()));
+        }
+        let wanted = usize::try_from(limit).unwrap_or(100);
+        let per_request = if conditions.is_empty() { limit + 1 } else { (limit + 1).max(100) };
+        let mut found: Vec<ProfileItem> = Vec::new();
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("GSI2")
+                .key_condition_expression("GSI2PK = :dir")
+                .set_filter_expression((!conditions.is_empty()).then(|| conditions.join(" AND ")))
+                .set_expression_attribute_values(Some(values.clone()))
+                .limit(i32::try_from(per_request).unwrap_or(101))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items.unwrap_or_default() {
+                found.push(from_item(item)?);
+            }
+            start = out.last_evaluated_key;
+            if found.len() > wanted || start.is_none() {
+                break;
+            }
+        }
+        let next_cursor = if found.len() > wanted {
+            found.truncate(wanted);
+            found
+                .last()
+                .map(|last| {
+                    DirectoryCursor { after: directory_sort_key(&last.profile), partner: last.profile.id.clone() }
+                        .encode()
+                })
+                .transpose()?
+        } else {
+            None
+        };
+        Ok(Page { items: found.into_iter().map(|i| i.profile).collect(), next_cursor })
     }
 }
 

@@ -3,4 +3,5 @@
 pub mod aws;
 pub mod cognito;
 pub mod dynamo;
+pub mod s3;
 pub mod ses;

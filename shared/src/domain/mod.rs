@@ -3,6 +3,7 @@
 mod account;
 mod email;
 mod log;
+mod logo;
 mod password;
 mod profile;
 mod secret;
@@ -10,10 +11,11 @@ mod secret;
 pub use account::{Account, AccountId, AccountStatus};
 pub use email::Email;
 pub use log::{LogAction, LogEntry};
+pub use logo::{Logo, LogoFormat, LogoImage, LogoRefusal, MAX_LOGO_BYTES};
 pub use password::Password;
 pub use profile::{
     Address, CATEGORIES, Category, EnterpriseNumber, PartnerId, Profile, ProfileFields, ProfileName, Website,
-    categories, text,
+    categories, search_text, text,
 };
 pub use secret::{OneTimeToken, SecretToken, TokenHash, TokenPurpose};
 

@@ -458,12 +458,35 @@ pub struct Profile {
     pub slug: String,
     /// The creator's address: read-only, receives notifications.
     pub email: super::Email,
+    /// Informat can deactivate a partner (back office); an inactive partner is never listed.
     pub active: bool,
-    pub logo_url: Option<String>,
+    pub logo: Option<super::Logo>,
+    /// How many of the partner's applications are approved: the directory lists a partner only
+    /// when there is at least one. Kept on the profile so that listing is decided by the profile
+    /// alone, in the same write that changes it.
+    #[serde(default)]
+    pub approved_applications: u32,
     pub fields: ProfileFields,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub version: u64,
+}
+
+impl Profile {
+    /// The directory's rule (manual 3.2, api.md): active, public, with a logo and at least one
+    /// approved application.
+    pub fn is_listed(&self) -> bool {
+        self.active && self.fields.public && self.logo.is_some() && self.approved_applications > 0
+    }
+}
+
+/// Text folded for search: lower case, accents removed, white space collapsed. The directory
+/// stores its name and description folded this way and folds the query alike.
+pub fn search_text(raw: &str) -> String {
+    raw.split_whitespace()
+        .map(|word| word.chars().flat_map(fold_accent).flat_map(char::to_lowercase).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl ProfileFields {

@@ -1,0 +1,79 @@
+//! The public partner directory (api.md "Public directory"): no authorizer, cacheable answers,
+//! and only the fields the manual marks with an asterisk.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use portal::Deps;
+use portal::config::Config;
+use portal::directory;
+use portal::domain::Profile;
+use portal::http::{HttpResult, bytes, json, not_modified, page_params, public_cache, respond};
+use portal::profiles::logo_url;
+use serde_json::{Value, json as body};
+
+/// How long browsers and CDNs may keep a directory answer: listing changes show within a minute.
+const DIRECTORY_MAX_AGE: u32 = 60;
+/// A logo asked by its exact URL never changes; by the bare URL it may, after a new upload.
+const LOGO_EXACT_CACHE: &str = "public, max-age=31536000, immutable";
+const LOGO_LATEST_CACHE: &str = "public, max-age=300";
+
+/// PublicPartner: the manual's asterisked fields, never email, contact, enterprise number or address.
+pub fn public_partner(config: &Config, p: &Profile) -> Value {
+    let f = &p.fields;
+    body!({
+        "slug": p.slug,
+        "name": f.name,
+        "description": f.description,
+        "categories": f.categories,
+        "website": f.website,
+        "logo_url": logo_url(config, p),
+        "extra_info": f.extra_info,
+    })
+}
+
+fn path_slug(req: &Request) -> String {
+    req.path_parameters().first("slug").unwrap_or_default().to_owned()
+}
+
+/// GET /partners
+pub async fn list_partners(deps: &Deps, req: Request) -> Response<Body> {
+    respond(list(deps, &req).await)
+}
+
+async fn list(deps: &Deps, req: &Request) -> HttpResult {
+    let (limit, cursor) = page_params(req)?;
+    let query = req.query_string_parameters();
+    let filter = directory::filter(query.first("category"), query.first("q"))?;
+    let page = directory::list(deps, &filter, limit, cursor.as_deref()).await?;
+    let items: Vec<Value> = page.items.iter().map(|p| public_partner(&deps.config, p)).collect();
+    let response = json(StatusCode::OK, &body!({"items": items, "next_cursor": page.next_cursor}))?;
+    Ok(public_cache(response, DIRECTORY_MAX_AGE))
+}
+
+/// GET /partners/{slug}
+pub async fn get_partner(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let profile = directory::partner(deps, &path_slug(&req)).await?;
+            let response = json(StatusCode::OK, &public_partner(&deps.config, &profile))?;
+            Ok(public_cache(response, DIRECTORY_MAX_AGE))
+        }
+        .await,
+    )
+}
+
+/// GET /partners/{slug}/logo
+pub async fn get_partner_logo(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let version = req.query_string_parameters().first("v").map(str::to_owned);
+            let logo = directory::logo(deps, &path_slug(&req), version.as_deref()).await?;
+            let cache = if logo.immutable { LOGO_EXACT_CACHE } else { LOGO_LATEST_CACHE };
+            if let Some(response) = not_modified(&req, &logo.version, cache) {
+                return Ok(response);
+            }
+            Ok(bytes(logo.format.content_type(), cache, &logo.version, logo.bytes))
+        }
+        .await,
+    )
+}
