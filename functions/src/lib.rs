@@ -3,6 +3,7 @@
 //! in `src/bin/` wires one of them to the Lambda runtime with [`lambda_main!`].
 
 pub mod accounts;
+pub mod applications;
 pub mod directory;
 pub mod profiles;
 pub mod routes;

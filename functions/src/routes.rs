@@ -37,6 +37,20 @@ pub enum Operation {
     ListPartners,
     GetPartner,
     GetPartnerLogo,
+    ListApplications,
+    VerifyClientCredentials,
+    CreateApplication,
+    GetApplication,
+    UpdateApplication,
+    CreateClientSecret,
+    GetApplicationLogs,
+    ListReviewQueue,
+    GetAdminApplication,
+    ApproveApplication,
+    RejectApplication,
+    ArchiveApplication,
+    DeactivatePartner,
+    ActivatePartner,
 }
 
 impl Operation {
@@ -62,6 +76,20 @@ impl Operation {
             Self::ListPartners => "list_partners",
             Self::GetPartner => "get_partner",
             Self::GetPartnerLogo => "get_partner_logo",
+            Self::ListApplications => "list_applications",
+            Self::VerifyClientCredentials => "verify_client_credentials",
+            Self::CreateApplication => "create_application",
+            Self::GetApplication => "get_application",
+            Self::UpdateApplication => "update_application",
+            Self::CreateClientSecret => "create_client_secret",
+            Self::GetApplicationLogs => "get_application_logs",
+            Self::ListReviewQueue => "list_review_queue",
+            Self::GetAdminApplication => "get_admin_application",
+            Self::ApproveApplication => "approve_application",
+            Self::RejectApplication => "reject_application",
+            Self::ArchiveApplication => "archive_application",
+            Self::DeactivatePartner => "deactivate_partner",
+            Self::ActivatePartner => "activate_partner",
         }
     }
 
@@ -79,7 +107,7 @@ impl Operation {
     }
 
     pub async fn handle(self, deps: &Deps, req: Request) -> Response<Body> {
-        use crate::{accounts, directory, profiles};
+        use crate::{accounts, applications, directory, profiles};
         match self {
             Self::CreateAccount => accounts::create_account(deps, req).await,
             Self::ActivateAccount => accounts::activate_account(deps, req).await,
@@ -100,6 +128,20 @@ impl Operation {
             Self::ListPartners => directory::list_partners(deps, req).await,
             Self::GetPartner => directory::get_partner(deps, req).await,
             Self::GetPartnerLogo => directory::get_partner_logo(deps, req).await,
+            Self::ListApplications => applications::list_applications(deps, req).await,
+            Self::VerifyClientCredentials => applications::verify_client_credentials(deps, req).await,
+            Self::CreateApplication => applications::create_application(deps, req).await,
+            Self::GetApplication => applications::get_application(deps, req).await,
+            Self::UpdateApplication => applications::update_application(deps, req).await,
+            Self::CreateClientSecret => applications::create_client_secret(deps, req).await,
+            Self::GetApplicationLogs => applications::get_application_logs(deps, req).await,
+            Self::ListReviewQueue => applications::list_review_queue(deps, req).await,
+            Self::GetAdminApplication => applications::get_admin_application(deps, req).await,
+            Self::ApproveApplication => applications::approve_application(deps, req).await,
+            Self::RejectApplication => applications::reject_application(deps, req).await,
+            Self::ArchiveApplication => applications::archive_application(deps, req).await,
+            Self::DeactivatePartner => applications::deactivate_partner(deps, req).await,
+            Self::ActivatePartner => applications::activate_partner(deps, req).await,
         }
     }
 }
@@ -137,6 +179,20 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/partners", Auth::Public, Operation::ListPartners),
     route("GET", "/partners/{slug}", Auth::Public, Operation::GetPartner),
     route("GET", "/partners/{slug}/logo", Auth::Public, Operation::GetPartnerLogo),
+    route("GET", "/applications", Auth::Partner, Operation::ListApplications),
+    route("POST", "/client-credentials/verify", Auth::Partner, Operation::VerifyClientCredentials),
+    route("POST", "/applications", Auth::Partner, Operation::CreateApplication),
+    route("GET", "/applications/{id}", Auth::Partner, Operation::GetApplication),
+    route("PUT", "/applications/{id}", Auth::Partner, Operation::UpdateApplication),
+    route("POST", "/applications/{id}/secret", Auth::Partner, Operation::CreateClientSecret),
+    route("GET", "/applications/{id}/logs", Auth::Partner, Operation::GetApplicationLogs),
+    route("GET", "/admin/applications", Auth::Staff, Operation::ListReviewQueue),
+    route("GET", "/admin/applications/{id}", Auth::Staff, Operation::GetAdminApplication),
+    route("POST", "/admin/applications/{id}/approve", Auth::Staff, Operation::ApproveApplication),
+    route("POST", "/admin/applications/{id}/reject", Auth::Staff, Operation::RejectApplication),
+    route("POST", "/admin/applications/{id}/archive", Auth::Staff, Operation::ArchiveApplication),
+    route("POST", "/admin/partners/{id}/deactivate", Auth::Staff, Operation::DeactivatePartner),
+    route("POST", "/admin/partners/{id}/activate", Auth::Staff, Operation::ActivatePartner),
 ];
 
 impl Route {

@@ -40,6 +40,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_local/mails", get(mails))
         .route("/_local/clock", post(clock))
         .route("/_local/staff-users", post(crate::staff::create_staff_user))
+        .route("/_local/legacy-clients", post(legacy_clients))
         .fallback(api)
         .layer(DefaultBodyLimit::max(MAX_PAYLOAD))
         .with_state(state)
@@ -87,6 +88,25 @@ async fn clock(
             axum::Json(json!({ "now": now })).into_response()
         }
         _ => local_problem(StatusCode::BAD_REQUEST, "Stuur {\"advance_seconds\": <aantal seconden, 0 of meer>}."),
+    }
+}
+
+/// `POST /_local/legacy-clients`: an existing client, loaded as `import-clients` loads it.
+async fn legacy_clients(
+    State(state): State<Arc<AppState>>,
+    body: Result<axum::Json<portal::legacy::LegacyClient>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(axum::Json(entry)) = body else {
+        return local_problem(
+            StatusCode::BAD_REQUEST,
+            "Stuur {\"client_id\", \"client_secret\" (of \"client_secret_hash\"), \"scopes\": [\"leerlingen:012345\"], \"inactive_scopes\": []}.",
+        );
+    };
+    let now = portal::ports::Clock::now(state.clock.as_ref());
+    match portal::legacy::import(state.deps.applications.as_ref(), std::slice::from_ref(&entry), false, now).await {
+        Ok(report) if report.refused.is_empty() => (StatusCode::CREATED, axum::Json(report)).into_response(),
+        Ok(report) => local_problem(StatusCode::BAD_REQUEST, &report.refused[0].1),
+        Err(e) => local_problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
 

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use crate::config::{Config, ConfigError};
-use crate::ports::{AccountStore, AttemptStore, Clock, Identity, LogoStore, Mailer, MemberStore, ProfileStore};
+use crate::ports::{
+    AccountStore, ApplicationStore, AttemptStore, Clock, Identity, LogoStore, Mailer, MemberStore, ProfileStore,
+};
 
 #[derive(Clone)]
 pub struct Deps {
@@ -14,6 +16,7 @@ pub struct Deps {
     pub profiles: Arc<dyn ProfileStore>,
     pub members: Arc<dyn MemberStore>,
     pub logos: Arc<dyn LogoStore>,
+    pub applications: Arc<dyn ApplicationStore>,
     pub identity: Arc<dyn Identity>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,

@@ -53,6 +53,26 @@ pub fn partner_account(req: &Request) -> Result<AccountId, AppError> {
     claims.get("sub").and_then(|sub| AccountId::parse(sub)).ok_or(AppError::Unauthorized)
 }
 
+/// A moderator of Informat: an ID token of the staff pool whose `cognito:groups` holds
+/// `moderators`. Another staff user is known but not allowed: 403.
+pub fn moderator(req: &Request) -> Result<(), AppError> {
+    let claims = jwt_claims(req).ok_or(AppError::Unauthorized)?;
+    if claims.get("token_use").map(String::as_str) != Some("id") {
+        return Err(AppError::Unauthorized);
+    }
+    let groups = claims.get("cognito:groups").map(String::as_str).unwrap_or_default();
+    // API Gateway renders a list claim as "[a b]".
+    let member =
+        groups.trim_start_matches('[').trim_end_matches(']').split([' ', ',']).any(|g| g.trim() == "moderators");
+    if member { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// A JSON body that may also be left out entirely (no body, no content type): then `T::default()`.
+pub fn optional_json_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, AppError> {
+    let body: &[u8] = req.body().as_ref();
+    if body.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { json_body(req) }
+}
+
 fn jwt_claims(req: &Request) -> Option<&std::collections::HashMap<String, String>> {
     match req.request_context_ref()? {
         RequestContext::ApiGatewayV2(ctx) => ctx.authorizer.as_ref()?.jwt.as_ref().map(|jwt| &jwt.claims),

@@ -8,12 +8,14 @@
 
 pub mod accounts;
 pub mod adapters;
+pub mod applications;
 pub mod config;
 pub mod deps;
 pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod legacy;
 pub mod mail;
 pub mod ports;
 pub mod profiles;

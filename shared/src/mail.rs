@@ -25,6 +25,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("password_reset.txt", include_str!("../templates/password_reset.txt")),
         ("profile_changed.html", include_str!("../templates/profile_changed.html")),
         ("profile_changed.txt", include_str!("../templates/profile_changed.txt")),
+        ("application_changed.html", include_str!("../templates/application_changed.html")),
+        ("application_changed.txt", include_str!("../templates/application_changed.txt")),
     ] {
         // A template that does not parse is a build defect; the unit tests below render each one.
         if let Err(e) = env.add_template(name, source) {
@@ -95,6 +97,57 @@ pub fn profile_changed(
     let at = at.format("%Y-%m-%d %H:%M:%S").to_string();
     let profile_url = format!("{}/profiel", portal_url.trim_end_matches('/'));
     render("profile_changed", PROFILE_CHANGED_SUBJECT, from, to, context! { profile, user, at, changes, profile_url })
+}
+
+/// What happened to an application, for [`application_changed`].
+pub struct ApplicationEvent<'a> {
+    /// The subject's ending and the mail's first sentence: "werd goedgekeurd".
+    pub what: &'a str,
+    pub headline: &'a str,
+    pub application: &'a crate::domain::Application,
+    pub partner: &'a str,
+    pub user: &'a str,
+    pub changes: &'a [crate::domain::LogEntry],
+}
+
+/// The mail to the partner's email and the application's contact (manual 3.3.3: both hear of
+/// changes to the app and of its scopes). One mail, both addresses, each once.
+pub fn application_changed(
+    from: &Email,
+    to: &[Email],
+    event: &ApplicationEvent<'_>,
+    portal_url: &str,
+) -> Result<OutgoingMail, minijinja::Error> {
+    let app = event.application;
+    let subject = format!("Informat Partnerportaal \u{2013} Applicatie {} {}", app.fields.name, event.what);
+    let changes: Vec<minijinja::Value> = event
+        .changes
+        .iter()
+        .map(|c| context! { property => c.property.as_str(), from => c.from.as_deref(), to => c.to.as_deref() })
+        .collect();
+    let at = event.changes.first().map(|c| c.at).unwrap_or(app.updated_at).format("%Y-%m-%d %H:%M:%S").to_string();
+    let ctx = context! {
+        subject => subject.as_str(),
+        headline => event.headline,
+        application => app.fields.name.as_str(),
+        partner => event.partner,
+        status => app.status.label(),
+        client_id => app.client_id.as_ref().map(|c| c.as_str()),
+        reason => app.rejection_reason.as_deref(),
+        user => event.user,
+        at,
+        changes,
+        application_url => format!("{}/applicaties/{}", portal_url.trim_end_matches('/'), app.id),
+    };
+    let text = TEMPLATES.get_template("application_changed.txt")?.render(&ctx)?;
+    let html = TEMPLATES.get_template("application_changed.html")?.render(&ctx)?;
+    let mut recipients: Vec<Email> = Vec::new();
+    for address in to {
+        if !recipients.contains(address) {
+            recipients.push(address.clone());
+        }
+    }
+    Ok(OutgoingMail { from: from.clone(), to: recipients, subject, text, html })
 }
 
 #[cfg(test)]

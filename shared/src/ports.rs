@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{
-    Account, AccountId, Category, Email, LogEntry, Logo, OneTimeToken, PartnerId, Password, Profile, TokenHash,
-    TokenPurpose,
+    Account, AccountId, Application, ApplicationId, ApplicationStatus, Category, Client, ClientId, Email, LogEntry,
+    Logo, OneTimeToken, PartnerId, Password, Profile, TokenHash, TokenPurpose,
 };
 
 /// "Now", as the portal sees it. The local stack can move it forward to expire links.
@@ -100,6 +100,8 @@ pub trait ProfileStore: Send + Sync {
     /// The profile's log, newest first.
     async fn profile_log(&self, id: &PartnerId, limit: u32, cursor: Option<&str>)
     -> Result<Page<LogEntry>, StoreError>;
+    /// Several profiles at once (the review queue names each application's partner).
+    async fn profiles(&self, ids: &[PartnerId]) -> Result<Vec<Profile>, StoreError>;
     /// The profile whose public address is `slug`, listed or not.
     async fn profile_by_slug(&self, slug: &str) -> Result<Option<Profile>, StoreError>;
     /// One page of the listed profiles ([`Profile::is_listed`]) that match `filter`, ordered by
@@ -257,4 +259,63 @@ pub struct MailError(pub String);
 #[async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError>;
+}
+
+/// One change to an application, with what it changes beside it, written all or nothing. Each
+/// `before` is the version the caller read: the write happens only if it is still the stored one.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplicationWrite<'a> {
+    /// `None`: a new application.
+    pub before: Option<&'a Application>,
+    pub after: &'a Application,
+    /// The client it changes: (the stored one, or `None` for a new client; the new state).
+    pub client: Option<(Option<&'a Client>, &'a Client)>,
+    /// The partner's profile, when its count of approved applications changes.
+    pub profile: Option<(&'a Profile, &'a Profile)>,
+    pub log: &'a [LogEntry],
+}
+
+/// Which part of an [`ApplicationWrite`] was no longer as the caller read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stale {
+    Application,
+    Client,
+    Profile,
+}
+
+/// The outcome of an import of an existing client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    Created,
+    /// A client with this id exists already; it was left as it is.
+    Exists,
+}
+
+#[async_trait]
+pub trait ApplicationStore: Send + Sync {
+    async fn write_application(&self, write: ApplicationWrite<'_>) -> Result<Result<(), Stale>, StoreError>;
+    /// An application of `partner`; another partner's is `None`, as if it did not exist.
+    async fn application(&self, partner: &PartnerId, id: &ApplicationId) -> Result<Option<Application>, StoreError>;
+    /// Any partner's application: for Informat's moderators.
+    async fn application_by_id(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError>;
+    /// The partner's applications, newest first.
+    async fn applications(&self, partner: &PartnerId) -> Result<Vec<Application>, StoreError>;
+    /// Applications with `status`, oldest first: the review queue.
+    async fn applications_by_status(
+        &self,
+        status: ApplicationStatus,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Application>, StoreError>;
+    /// An application's log, newest first.
+    async fn application_log(
+        &self,
+        partner: &PartnerId,
+        id: &ApplicationId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<LogEntry>, StoreError>;
+    async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError>;
+    /// Stores an existing client unless one with its id exists (idempotent).
+    async fn import_client(&self, client: &Client) -> Result<Imported, StoreError>;
 }

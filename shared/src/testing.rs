@@ -11,8 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::domain::{
-    Account, AccountId, AccountStatus, Email, LogEntry, Logo, OneTimeToken, PartnerId, Password, Profile, TokenHash,
-    TokenPurpose, search_text,
+    Account, AccountId, AccountStatus, Application, ApplicationId, ApplicationStatus, Client, ClientId, Email,
+    LogEntry, Logo, OneTimeToken, PartnerId, Password, Profile, TokenHash, TokenPurpose, search_text,
 };
 use crate::ports::*;
 
@@ -32,6 +32,9 @@ pub struct MemoryStore {
     attempts: Mutex<HashMap<String, Attempts>>,
     profiles: Mutex<HashMap<PartnerId, Profile>>,
     logos: Mutex<HashMap<(PartnerId, String), Vec<u8>>>,
+    applications: Mutex<HashMap<ApplicationId, Application>>,
+    clients: Mutex<HashMap<ClientId, Client>>,
+    app_logs: Mutex<Vec<(ApplicationId, LogEntry)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -159,6 +162,9 @@ impl ProfileStore for MemoryStore {
     ) -> Result<Page<LogEntry>, StoreError> {
         Ok(Page { items: Vec::new(), next_cursor: None })
     }
+    async fn profiles(&self, ids: &[PartnerId]) -> Result<Vec<Profile>, StoreError> {
+        Ok(lock(&self.profiles).values().filter(|p| ids.contains(&p.id)).cloned().collect())
+    }
     async fn profile_by_slug(&self, slug: &str) -> Result<Option<Profile>, StoreError> {
         Ok(lock(&self.profiles).values().find(|p| p.slug == slug).cloned())
     }
@@ -181,6 +187,81 @@ impl ProfileStore for MemoryStore {
             .collect();
         items.sort_by_key(|p| search_text(p.fields.name.as_str()));
         Ok(Page { items, next_cursor: None })
+    }
+}
+
+#[async_trait]
+impl ApplicationStore for MemoryStore {
+    async fn write_application(&self, w: ApplicationWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
+        let mut apps = lock(&self.applications);
+        let mut clients = lock(&self.clients);
+        let mut profiles = lock(&self.profiles);
+        if apps.get(&w.after.id).map(|a| a.version) != w.before.map(|b| b.version) {
+            return Ok(Err(Stale::Application));
+        }
+        if let Some((before, after)) = w.client
+            && clients.get(&after.id).map(|c| c.version) != before.map(|b| b.version)
+        {
+            return Ok(Err(Stale::Client));
+        }
+        if let Some((before, _)) = w.profile
+            && profiles.get(&before.id).map(|p| p.version) != Some(before.version)
+        {
+            return Ok(Err(Stale::Profile));
+        }
+        apps.insert(w.after.id.clone(), w.after.clone());
+        if let Some((_, after)) = w.client {
+            clients.insert(after.id.clone(), after.clone());
+        }
+        if let Some((_, after)) = w.profile {
+            profiles.insert(after.id.clone(), after.clone());
+        }
+        lock(&self.app_logs).extend(w.log.iter().map(|e| (w.after.id.clone(), e.clone())));
+        Ok(Ok(()))
+    }
+    async fn application(&self, partner: &PartnerId, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
+        Ok(lock(&self.applications).get(id).filter(|a| &a.partner_id == partner).cloned())
+    }
+    async fn application_by_id(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
+        Ok(lock(&self.applications).get(id).cloned())
+    }
+    async fn applications(&self, partner: &PartnerId) -> Result<Vec<Application>, StoreError> {
+        let mut apps: Vec<_> =
+            lock(&self.applications).values().filter(|a| &a.partner_id == partner).cloned().collect();
+        apps.sort_by_key(|a| std::cmp::Reverse(a.created_at));
+        Ok(apps)
+    }
+    async fn applications_by_status(
+        &self,
+        status: ApplicationStatus,
+        _limit: u32,
+        _cursor: Option<&str>,
+    ) -> Result<Page<Application>, StoreError> {
+        let mut apps: Vec<_> = lock(&self.applications).values().filter(|a| a.status == status).cloned().collect();
+        apps.sort_by_key(|a| a.created_at);
+        Ok(Page { items: apps, next_cursor: None })
+    }
+    async fn application_log(
+        &self,
+        _partner: &PartnerId,
+        id: &ApplicationId,
+        _limit: u32,
+        _cursor: Option<&str>,
+    ) -> Result<Page<LogEntry>, StoreError> {
+        let mut items: Vec<_> = lock(&self.app_logs).iter().filter(|(a, _)| a == id).map(|(_, e)| e.clone()).collect();
+        items.reverse();
+        Ok(Page { items, next_cursor: None })
+    }
+    async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        Ok(lock(&self.clients).get(id).cloned())
+    }
+    async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {
+        let mut clients = lock(&self.clients);
+        if clients.contains_key(&client.id) {
+            return Ok(Imported::Exists);
+        }
+        clients.insert(client.id.clone(), client.clone());
+        Ok(Imported::Created)
     }
 }
 
@@ -318,6 +399,7 @@ pub fn fakes() -> Fakes {
         profiles: store.clone(),
         members: store.clone(),
         logos: store.clone(),
+        applications: store.clone(),
         identity: identity.clone(),
         mailer: mailer.clone(),
         clock: Arc::new(SystemClock),

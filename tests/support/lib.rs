@@ -127,6 +127,24 @@ impl Stack {
         answer.body["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// The ID token of a back-office user of the staff pool, in `groups`.
+    pub async fn staff_token(&self, email: &str, groups: &[&str]) -> String {
+        let answer =
+            self.post("/_local/staff-users", json!({"email": email, "password": PASSWORD, "groups": groups})).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        answer.body["id_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A request with a bearer token and, when given, a JSON body.
+    pub async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Answer {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
     pub async fn advance_clock(&self, seconds: i64) {
         let answer = self.post("/_local/clock", json!({"advance_seconds": seconds})).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);

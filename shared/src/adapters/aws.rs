@@ -32,7 +32,8 @@ pub fn deps(sdk: &SdkConfig, config: Config) -> Deps {
         accounts: store.clone(),
         attempts: store.clone(),
         profiles: store.clone(),
-        members: store,
+        members: store.clone(),
+        applications: store,
         logos: Arc::new(S3Logos::new(s3_client(sdk), config.logo_bucket.clone())),
         identity: Arc::new(CognitoIdentity::new(
             aws_sdk_cognitoidentityprovider::Client::new(sdk),

@@ -1,6 +1,8 @@
 //! The nouns of the partner manual and their rules. No AWS types here.
 
 mod account;
+mod application;
+mod client;
 mod email;
 mod log;
 mod logo;
@@ -9,6 +11,11 @@ mod profile;
 mod secret;
 
 pub use account::{Account, AccountId, AccountStatus};
+pub use application::{
+    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, Institution, InvalidTransition,
+    Scope, apis,
+};
+pub use client::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES, Client, SecretError, SecretHash, StoredSecret};
 pub use email::Email;
 pub use log::{LogAction, LogEntry};
 pub use logo::{Logo, LogoFormat, LogoImage, LogoRefusal, MAX_LOGO_BYTES};

@@ -394,7 +394,7 @@ mod more_tests {
 }
 
 /// The identifier of a partner (its profile).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PartnerId(String);
 

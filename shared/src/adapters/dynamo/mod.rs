@@ -12,14 +12,20 @@
 //! | slug guard | `SLUG#<slug>` | `SLUG` | partner_id; makes the public URL unique |
 //! | invitation code | `INVITATION#<sha256>` | `INVITATION` | partner_id, invited_by, expires, `ttl` |
 //! | profile log | `PARTNER#<id>` | `LOG#<time>#<nn>` | one LogEntry (map `entry`); newest first by a reverse Query |
+//! | application | `PARTNER#<id>` | `APP#<app id>` | map `application`, `version`; `GSI1PK` = `APPSTATUS#<status>`, `GSI1SK` = `<created_at>#<app id>` (the review queue); `GSI3PK` = `APP#<app id>` (moderators find it by id) |
+//! | application log | `PARTNER#<id>` | `APPLOG#<app id>#<time>#<nn>` | one LogEntry |
+//! | client | `CLIENT#<client id>` | `CLIENT` | map `client` (secret hashes, scopes, APIs, active), `version`, `application_id`: everything the token endpoint reads, in one item |
 //!
-//! Indexes: GSI2 is the public directory. It is sparse: a profile carries its keys only while
+//! Indexes: GSI1 is the review queue (applications by status, oldest first); GSI3 finds an
+//! application by its id alone. GSI2 is the public directory. It is sparse: a profile carries its keys only while
 //! it is listed (`Profile::is_listed`), and every write of a profile rewrites the whole item, so
 //! whatever changes the listing (an edit, a logo, an approval, a deactivation) updates the index
 //! in the same write.
 //!
 //! Every operation is one GetItem, one conditional write or one TransactWriteItems; lists are
 //! Queries on one partition.
+
+mod applications;
 
 use std::collections::HashMap;
 
@@ -525,7 +531,9 @@ fn log_items(pk: &str, log: &[LogEntry]) -> Vec<LogItem> {
         .enumerate()
         .map(|(n, entry)| LogItem {
             pk: pk.to_owned(),
-            sk: format!("LOG#{}#{n:02}", entry.at.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+            // Read newest first (a reverse Query); entries of one change keep their order, so
+            // the suffix counts down.
+            sk: format!("LOG#{}#{:02}", entry.at.format("%Y-%m-%dT%H:%M:%S%.6fZ"), 99 - n.min(99)),
             entity: "log".into(),
             entry: entry.clone(),
         })
@@ -695,6 +703,37 @@ impl ProfileStore for DynamoStore {
             .last_evaluated_key
             .and_then(|k| k.get("SK").and_then(|v| v.as_s().ok()).map(|sk| URL_SAFE_NO_PAD.encode(sk)));
         Ok(Page { items, next_cursor })
+    }
+
+    async fn profiles(&self, ids: &[PartnerId]) -> Result<Vec<Profile>, StoreError> {
+        let mut found = Vec::new();
+        let mut unique: Vec<&PartnerId> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        // BatchGetItem takes up to 100 keys; it may return some of them unprocessed, to ask again.
+        for chunk in unique.chunks(100) {
+            let keys: Vec<Item> = chunk.iter().map(|id| key(partner_pk(id), "PROFILE")).collect();
+            let mut request = Some(
+                aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            );
+            for _ in 0..5 {
+                let Some(keys) = request.take() else { break };
+                let out =
+                    self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(unavailable)?;
+                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    found.push(from_item::<ProfileItem>(item)?.profile);
+                }
+                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
+            }
+            if request.is_some() {
+                return Err(StoreError::Unavailable("profiles stayed unprocessed after retries".into()));
+            }
+        }
+        Ok(found)
     }
 
     async fn profile_by_slug(&self, slug: &str) -> Result<Option<Profile>, StoreError> {

@@ -1,0 +1,324 @@
+//! Applications of a partner (api.md "Applications") and their moderation by Informat
+//! (api.md "Back office: moderators").
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use portal::Deps;
+use portal::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Reviewed};
+use portal::domain::{Application, ApplicationFields, ApplicationStatus, Email, FieldError, apis, text};
+use portal::http::{
+    Checks, HttpResult, json, json_body, moderator, optional_json_body, page_params, partner_account, respond,
+    timestamp,
+};
+use serde::Deserialize;
+use serde_json::{Value, json as body};
+
+use crate::field;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+impl LinkBody {
+    fn credentials(self) -> Result<Credentials, portal::AppError> {
+        let mut checks = Checks::default();
+        let client_id = checks.check(text("client_id", field(&self.client_id), true, 200));
+        let client_secret = checks.check(text("client_secret", field(&self.client_secret), true, 1000));
+        let values =
+            client_id.zip(client_secret).map(|(client_id, client_secret)| Credentials { client_id, client_secret });
+        checks.finish(values)
+    }
+}
+
+/// ApplicationInput of api.md, as sent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApplicationBody {
+    name: Option<String>,
+    description: Option<String>,
+    contact_name: Option<String>,
+    contact_email: Option<String>,
+    apis: Option<Vec<String>>,
+    /// Only on PUT.
+    version: Option<u64>,
+    /// Only on POST: take over an existing client.
+    link: Option<LinkBody>,
+}
+
+impl ApplicationBody {
+    fn fields(&self) -> Result<ApplicationFields, portal::AppError> {
+        let mut checks = Checks::default();
+        let name = checks.check(ApplicationFields::name(field(&self.name)));
+        let description =
+            checks.check(text("description", field(&self.description), true, ApplicationFields::DESCRIPTION_MAX));
+        let contact_name = checks.check(text("contact_name", field(&self.contact_name), true, 200));
+        let contact_email = checks.check(Email::parse("contact_email", field(&self.contact_email)));
+        let apis = checks.check(apis("apis", self.apis.as_deref().unwrap_or_default()));
+        let values = (|| {
+            Some(ApplicationFields {
+                name: name?,
+                description: description?,
+                contact_name: contact_name?,
+                contact_email: contact_email?,
+                apis: apis?,
+            })
+        })();
+        checks.finish(values)
+    }
+}
+
+/// The Application of api.md.
+pub fn render(app: &Application) -> Value {
+    let f = &app.fields;
+    body!({
+        "id": app.id,
+        "name": f.name,
+        "description": f.description,
+        "contact_name": f.contact_name,
+        "contact_email": f.contact_email,
+        "apis": f.apis,
+        "status": app.status.code(),
+        "client_id": app.client_id,
+        "rejection_reason": app.rejection_reason,
+        "secret_created_at": app.secret_created_at.map(timestamp),
+        "created_at": timestamp(app.created_at),
+        "updated_at": timestamp(app.updated_at),
+        "version": app.version,
+    })
+}
+
+fn path_id(req: &Request) -> String {
+    req.path_parameters().first("id").unwrap_or_default().to_owned()
+}
+
+fn log_page(page: portal::ports::Page<portal::domain::LogEntry>) -> HttpResult {
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|e| body!({"at": timestamp(e.at), "action": e.action, "property": e.property, "user": e.user, "from": e.from, "to": e.to}))
+        .collect();
+    json(StatusCode::OK, &body!({"items": items, "next_cursor": page.next_cursor}))
+}
+
+/// GET /applications
+pub async fn list_applications(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let items: Vec<Value> = applications::list(deps, &account).await?.iter().map(render).collect();
+            json(StatusCode::OK, &body!({"items": items, "next_cursor": null}))
+        }
+        .await,
+    )
+}
+
+/// POST /client-credentials/verify
+pub async fn verify_client_credentials(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let credentials = json_body::<LinkBody>(&req)?.credentials()?;
+            let client = applications::verify(deps, &account, &credentials).await?;
+            json(StatusCode::OK, &body!({"client_id": client.id, "apis": client.scope_apis()}))
+        }
+        .await,
+    )
+}
+
+/// POST /applications
+pub async fn create_application(deps: &Deps, req: Request) -> Response<Body> {
+    respond(create(deps, &req).await)
+}
+
+async fn create(deps: &Deps, req: &Request) -> HttpResult {
+    let account = partner_account(req)?;
+    let input = json_body::<ApplicationBody>(req)?;
+    if input.version.is_some() {
+        return Err(portal::AppError::InvalidRequest("Een nieuwe applicatie heeft nog geen version.".into()));
+    }
+    let fields = input.fields()?;
+    let link = input.link.map(LinkBody::credentials).transpose()?;
+    let app = applications::create(deps, &account, fields, link).await?;
+    json(StatusCode::CREATED, &render(&app))
+}
+
+/// GET /applications/{id}
+pub async fn get_application(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            json(StatusCode::OK, &render(&applications::get(deps, &account, &path_id(&req)).await?))
+        }
+        .await,
+    )
+}
+
+/// PUT /applications/{id}
+pub async fn update_application(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let input = json_body::<ApplicationBody>(&req)?;
+            if input.link.is_some() {
+                return Err(portal::AppError::InvalidRequest(
+                    "Een client koppel je bij het toevoegen van een applicatie, niet bij het bewerken.".into(),
+                ));
+            }
+            let fields = input.fields()?;
+            let app = applications::update(deps, &account, &path_id(&req), fields, input.version).await?;
+            json(StatusCode::OK, &render(&app))
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SecretBody {
+    previous_secret_valid_for_seconds: Option<i64>,
+}
+
+/// POST /applications/{id}/secret
+pub async fn create_client_secret(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let input: SecretBody = optional_json_body(&req)?;
+            let grace = input.previous_secret_valid_for_seconds.unwrap_or(0);
+            if !(0..=MAX_SECRET_GRACE_SECONDS).contains(&grace) {
+                return Err(FieldError::new(
+                    "previous_secret_valid_for_seconds",
+                    "out_of_range",
+                    "Kies hoe lang het vorige secret nog werkt: 0 tot en met 86400 seconden (24 uur).",
+                )
+                .into());
+            }
+            let (client_id, secret) = applications::new_secret(deps, &account, &path_id(&req), grace).await?;
+            json(StatusCode::CREATED, &body!({"client_id": client_id, "client_secret": secret.expose()}))
+        }
+        .await,
+    )
+}
+
+/// GET /applications/{id}/logs
+pub async fn get_application_logs(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let (limit, cursor) = page_params(&req)?;
+            log_page(applications::log(deps, &account, &path_id(&req), limit, cursor.as_deref()).await?)
+        }
+        .await,
+    )
+}
+
+// ------------------------------------------------------------------ moderators
+
+fn reviewed(deps: &Deps, r: &Reviewed, full_partner: bool) -> Value {
+    let mut app = render(&r.application);
+    app["partner"] = match (&r.partner, full_partner) {
+        (Some(p), true) => crate::profiles::render(&deps.config, p),
+        (Some(p), false) => body!({"id": p.id, "name": p.fields.name}),
+        (None, _) => Value::Null,
+    };
+    app
+}
+
+/// GET /admin/applications?status=new
+pub async fn list_review_queue(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            moderator(&req)?;
+            let (limit, cursor) = page_params(&req)?;
+            let raw = req.query_string_parameters().first("status").unwrap_or("new").to_owned();
+            let status = ApplicationStatus::parse(&raw).ok_or_else(|| {
+                portal::AppError::from(FieldError::new(
+                    "status",
+                    "unknown_status",
+                    "Kies als status new, approved, rejected of archived.",
+                ))
+            })?;
+            let page = applications::queue(deps, status, limit, cursor.as_deref()).await?;
+            let items: Vec<Value> = page.items.iter().map(|r| reviewed(deps, r, false)).collect();
+            json(StatusCode::OK, &body!({"items": items, "next_cursor": page.next_cursor}))
+        }
+        .await,
+    )
+}
+
+/// GET /admin/applications/{id}
+pub async fn get_admin_application(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            moderator(&req)?;
+            let r = applications::review(deps, &path_id(&req)).await?;
+            json(StatusCode::OK, &reviewed(deps, &r, true))
+        }
+        .await,
+    )
+}
+
+/// POST /admin/applications/{id}/approve
+pub async fn approve_application(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            moderator(&req)?;
+            json(StatusCode::OK, &render(&applications::approve(deps, &path_id(&req)).await?))
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RejectBody {
+    reason: Option<String>,
+}
+
+/// POST /admin/applications/{id}/reject
+pub async fn reject_application(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            moderator(&req)?;
+            let input: RejectBody = json_body(&req)?;
+            let reason = text("reason", field(&input.reason), true, 2000)?;
+            json(StatusCode::OK, &render(&applications::reject(deps, &path_id(&req), reason).await?))
+        }
+        .await,
+    )
+}
+
+/// POST /admin/applications/{id}/archive
+pub async fn archive_application(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            moderator(&req)?;
+            json(StatusCode::OK, &render(&applications::archive(deps, &path_id(&req)).await?))
+        }
+        .await,
+    )
+}
+
+/// POST /admin/partners/{id}/deactivate
+pub async fn deactivate_partner(deps: &Deps, req: Request) -> Response<Body> {
+    set_active(deps, req, false).await
+}
+
+/// POST /admin/partners/{id}/activate
+pub async fn activate_partner(deps: &Deps, req: Request) -> Response<Body> {
+    set_active(deps, req, true).await
+}
+
+async fn set_active(deps: &Deps, req: Request, active: bool) -> Response<Body> {
+    respond(
+        async {
+            moderator(&req)?;
+            let profile = applications::set_partner_active(deps, &path_id(&req), active).await?;
+            json(StatusCode::OK, &crate::profiles::render(&deps.config, &profile))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,2 @@
+//! Lambda for `GET /applications`.
+portal_functions::lambda_main!(portal_functions::applications::list_applications);

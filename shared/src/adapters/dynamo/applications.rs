@@ -1,0 +1,299 @@
+//! Applications, their logs and clients in the single table (see the item table in the parent
+//! module).
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    DynamoStore, Item, ProfileItem, failed_conditions, from_item, log_items, partner_pk, to_item, unavailable,
+};
+use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId};
+use crate::ports::{ApplicationStore, ApplicationWrite, Imported, Page, Stale, StoreError};
+
+fn app_sk(id: &ApplicationId) -> String {
+    format!("APP#{id}")
+}
+
+fn client_pk(id: &ClientId) -> String {
+    format!("CLIENT#{id}")
+}
+
+#[derive(Serialize, Deserialize)]
+struct ApplicationItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    version: u64,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    #[serde(rename = "GSI3PK")]
+    gsi3pk: String,
+    #[serde(rename = "GSI3SK")]
+    gsi3sk: String,
+    application: Application,
+}
+
+impl ApplicationItem {
+    fn new(app: &Application) -> Self {
+        Self {
+            pk: partner_pk(&app.partner_id),
+            sk: app_sk(&app.id),
+            entity: "application".into(),
+            version: app.version,
+            gsi1pk: format!("APPSTATUS#{}", app.status.code()),
+            gsi1sk: format!("{}#{}", app.created_at.format("%Y-%m-%dT%H:%M:%S%.6fZ"), app.id),
+            gsi3pk: format!("APP#{}", app.id),
+            gsi3sk: "APP".into(),
+            application: app.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ClientItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    application_id: Option<ApplicationId>,
+    client: Client,
+}
+
+impl ClientItem {
+    fn new(client: &Client) -> Self {
+        Self {
+            pk: client_pk(&client.id),
+            sk: "CLIENT".into(),
+            entity: "client".into(),
+            version: client.version,
+            application_id: client.application_id.clone(),
+            client: client.clone(),
+        }
+    }
+}
+
+impl DynamoStore {
+    /// A Put that expects `version` to be the stored one, or no item at all when `None`.
+    fn put_versioned(&self, item: Item, version: Option<u64>) -> Result<TransactWriteItem, StoreError> {
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+        put = match version {
+            None => put.condition_expression("attribute_not_exists(PK)"),
+            Some(v) => put
+                .condition_expression("version = :seen")
+                .expression_attribute_values(":seen", AttributeValue::N(v.to_string())),
+        };
+        let put = put.build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
+/// Encodes the last key of a Query page as an opaque cursor, and reads it back (checking that
+/// it names an item of the same list).
+fn cursor_of(last: Option<Item>) -> Option<String> {
+    let last = last?;
+    let json: serde_json::Map<String, serde_json::Value> = last
+        .into_iter()
+        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k, serde_json::Value::String(s.clone()))))
+        .collect();
+    serde_json::to_vec(&json).ok().map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn start_of(cursor: Option<&str>, expect: impl Fn(&Item) -> bool) -> Result<Option<Item>, StoreError> {
+    let Some(raw) = cursor else { return Ok(None) };
+    let map: serde_json::Map<String, serde_json::Value> = URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or(StoreError::InvalidCursor)?;
+    let item: Item = map
+        .into_iter()
+        .map(|(k, v)| v.as_str().map(|s| (k, AttributeValue::S(s.to_owned()))).ok_or(StoreError::InvalidCursor))
+        .collect::<Result<_, _>>()?;
+    if expect(&item) { Ok(Some(item)) } else { Err(StoreError::InvalidCursor) }
+}
+
+fn s<'a>(item: &'a Item, name: &str) -> &'a str {
+    item.get(name).and_then(|v| v.as_s().ok()).map_or("", String::as_str)
+}
+
+#[async_trait]
+impl ApplicationStore for DynamoStore {
+    async fn write_application(&self, w: ApplicationWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
+        let mut parts = vec![Stale::Application];
+        let mut request = self
+            .client
+            .transact_write_items()
+            .transact_items(self.put_versioned(to_item(&ApplicationItem::new(w.after))?, w.before.map(|b| b.version))?);
+        if let Some((before, after)) = w.client {
+            request = request
+                .transact_items(self.put_versioned(to_item(&ClientItem::new(after))?, before.map(|b| b.version))?);
+            parts.push(Stale::Client);
+        }
+        if let Some((before, after)) = w.profile {
+            request =
+                request.transact_items(self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?);
+            parts.push(Stale::Profile);
+        }
+        let pk = partner_pk(&w.after.partner_id);
+        for mut item in log_items(&pk, w.log) {
+            item.sk = item.sk.replacen("LOG#", &format!("APPLOG#{}#", w.after.id), 1);
+            request = request.transact_items(self.put(to_item(&item)?, None)?);
+        }
+        match request.send().await {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => match failed_conditions(&e) {
+                Some(failed) => match failed.iter().zip(&parts).find(|(failed, _)| **failed) {
+                    Some((_, part)) => Ok(Err(*part)),
+                    None => Err(unavailable(e)),
+                },
+                None => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn application(&self, partner: &PartnerId, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
+        Ok(self.get::<ApplicationItem>(partner_pk(partner), &app_sk(id)).await?.map(|i| i.application))
+    }
+
+    async fn application_by_id(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI3")
+            .key_condition_expression("GSI3PK = :app")
+            .expression_attribute_values(":app", AttributeValue::S(format!("APP#{id}")))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        // The index is eventually consistent: read the item itself for the current state.
+        match out.items.unwrap_or_default().into_iter().next() {
+            Some(item) => {
+                let found = from_item::<ApplicationItem>(item)?.application;
+                self.application(&found.partner_id, id).await
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn applications(&self, partner: &PartnerId) -> Result<Vec<Application>, StoreError> {
+        let mut apps = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :app)")
+                .expression_attribute_values(":pk", AttributeValue::S(partner_pk(partner)))
+                .expression_attribute_values(":app", AttributeValue::S("APP#".into()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items.unwrap_or_default() {
+                apps.push(from_item::<ApplicationItem>(item)?.application);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        apps.sort_by_key(|a| std::cmp::Reverse(a.created_at));
+        Ok(apps)
+    }
+
+    async fn applications_by_status(
+        &self,
+        status: ApplicationStatus,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Application>, StoreError> {
+        let partition = format!("APPSTATUS#{}", status.code());
+        let start = start_of(cursor, |k| s(k, "GSI1PK") == partition && s(k, "SK").starts_with("APP#"))?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :status")
+            .expression_attribute_values(":status", AttributeValue::S(partition.clone()))
+            .limit(i32::try_from(limit).unwrap_or(100))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<ApplicationItem>(item).map(|i| i.application))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, next_cursor: cursor_of(out.last_evaluated_key) })
+    }
+
+    async fn application_log(
+        &self,
+        partner: &PartnerId,
+        id: &ApplicationId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<LogEntry>, StoreError> {
+        let pk = partner_pk(partner);
+        let prefix = format!("APPLOG#{id}#");
+        let start = start_of(cursor, |k| s(k, "PK") == pk && s(k, "SK").starts_with(&prefix))?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :log)")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+            .expression_attribute_values(":log", AttributeValue::S(prefix.clone()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(100))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<super::LogItem>(item).map(|i| i.entry))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, next_cursor: cursor_of(out.last_evaluated_key) })
+    }
+
+    async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        Ok(self.get::<ClientItem>(client_pk(id), "CLIENT").await?.map(|i| i.client))
+    }
+
+    async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&ClientItem::new(client))?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Imported::Created),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(Imported::Exists)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}

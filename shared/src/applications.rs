@@ -1,0 +1,631 @@
+//! Applications (manual 3.3) and their moderation by Informat (manual 2.2): requests, edits,
+//! the status machine, client secrets and linking an existing client. Every change is one
+//! transaction with its log entries (and, where it changes them, the client and the partner's
+//! count of approved applications, which decides the directory listing), then one mail to the
+//! partner's email and the application's contact.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::deps::Deps;
+use crate::domain::{
+    Account, AccountId, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId,
+    LogAction, LogEntry, PartnerId, Profile, SecretHash, SecretToken,
+};
+use crate::error::{AppError, Internal};
+use crate::mail::{self, ApplicationEvent};
+use crate::ports::{ApplicationWrite, Page, Stale};
+
+/// Who moderation log entries name (api.md LogEntry `user`).
+pub const INFORMAT: &str = "Informat";
+
+/// The manual's message for a client id and secret that do not verify (manual 3.3.2, 4).
+pub const INVALID_CLIENT_CREDENTIALS: &str =
+    "De ingevoerde client/secret is ongeldig. Heb je geen geldige client/secret, vraag dan een nieuwe aan.";
+/// The manual's message for a client that another application has (manual 3.3.2.1).
+pub const CLIENT_ALREADY_LINKED: &str =
+    "Sorry! Deze client is al gekoppeld aan een andere applicatie. Je kan een client maar aan één app koppelen.";
+
+/// The longest grace period of a replaced secret (api.md: 0..86400 seconds).
+pub const MAX_SECRET_GRACE_SECONDS: i64 = 86_400;
+
+/// How many failed verifications of one client id are allowed per window.
+const VERIFY_FAILURES: u32 = 5;
+const VERIFY_WINDOW: Duration = Duration::minutes(15);
+
+/// How often a write that also changes the partner's profile retries when the profile changed
+/// between read and write (a concurrent edit of the profile, or a second approval).
+const PROFILE_ATTEMPTS: usize = 4;
+
+fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+fn conflict(code: &'static str, detail: impl Into<String>) -> AppError {
+    AppError::Conflict { code, detail: detail.into() }
+}
+
+fn version_conflict() -> AppError {
+    conflict(
+        "version_conflict",
+        "De applicatie werd intussen door iemand anders gewijzigd. Laad ze opnieuw en doe je aanpassingen nog eens.",
+    )
+}
+
+fn invalid_credentials(detail: &str) -> AppError {
+    AppError::Refused { code: "invalid_client_credentials", detail: detail.to_owned() }
+}
+
+fn invariant(what: String) -> AppError {
+    AppError::Internal(Internal::Invariant(what))
+}
+
+/// The caller's account and the partner it is linked to.
+async fn member(deps: &Deps, account: &AccountId) -> Result<(Account, PartnerId), AppError> {
+    let account = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
+    let partner = account.partner_id.clone().ok_or(AppError::ProfileNotLinked)?;
+    Ok((account, partner))
+}
+
+async fn profile(deps: &Deps, partner: &PartnerId) -> Result<Profile, AppError> {
+    deps.profiles.profile(partner).await?.ok_or_else(|| invariant(format!("partner {partner} has no profile")))
+}
+
+/// One of the caller's applications; anything else (another partner's, an id that is not
+/// one) is 404, never 403.
+async fn own(deps: &Deps, partner: &PartnerId, id: &str) -> Result<Application, AppError> {
+    let id = ApplicationId::parse(id).ok_or_else(not_found)?;
+    deps.applications.application(partner, &id).await?.ok_or_else(not_found)
+}
+
+fn entry(
+    at: DateTime<Utc>,
+    action: LogAction,
+    property: &str,
+    user: &str,
+    from: Option<String>,
+    to: Option<String>,
+) -> LogEntry {
+    LogEntry { at, action, property: property.to_owned(), user: user.to_owned(), from, to }
+}
+
+/// Writes `after` (and the client) with the log, adjusting the partner's count of approved
+/// applications by `approved_delta` in the same transaction. Returns the profile as written
+/// (or as read, when the count does not change).
+async fn commit(
+    deps: &Deps,
+    before: Option<&Application>,
+    after: &Application,
+    client: Option<(Option<&Client>, &Client)>,
+    approved_delta: i64,
+    log: &[LogEntry],
+) -> Result<Result<Profile, Stale>, AppError> {
+    for _ in 0..PROFILE_ATTEMPTS {
+        let current = profile(deps, &after.partner_id).await?;
+        let counted = (approved_delta != 0).then(|| {
+            let count = i64::from(current.approved_applications) + approved_delta;
+            Profile {
+                approved_applications: u32::try_from(count.max(0)).unwrap_or(0),
+                version: current.version + 1,
+                ..current.clone()
+            }
+        });
+        let write = ApplicationWrite { before, after, client, profile: counted.as_ref().map(|c| (&current, c)), log };
+        match deps.applications.write_application(write).await? {
+            Ok(()) => return Ok(Ok(counted.unwrap_or(current))),
+            Err(Stale::Profile) => continue,
+            Err(other) => return Ok(Err(other)),
+        }
+    }
+    Err(version_conflict())
+}
+
+/// Mails what happened to the partner's email and the application's contact. A failed send is
+/// logged; the change stands.
+async fn notify(
+    deps: &Deps,
+    profile: &Profile,
+    app: &Application,
+    what: &str,
+    headline: &str,
+    user: &str,
+    log: &[LogEntry],
+) -> Result<(), AppError> {
+    let event = ApplicationEvent {
+        what,
+        headline,
+        application: app,
+        partner: profile.fields.name.as_str(),
+        user,
+        changes: log,
+    };
+    let to = [profile.email.clone(), app.fields.contact_email.clone()];
+    let mail = mail::application_changed(&deps.config.mail_from_accounts, &to, &event, &deps.config.portal_url)?;
+    mail::deliver(deps.mailer.as_ref(), "application_changed", &mail).await;
+    Ok(())
+}
+
+/// GET /applications
+pub async fn list(deps: &Deps, account: &AccountId) -> Result<Vec<Application>, AppError> {
+    let (_, partner) = member(deps, account).await?;
+    Ok(deps.applications.applications(&partner).await?)
+}
+
+/// GET /applications/{id}
+pub async fn get(deps: &Deps, account: &AccountId, id: &str) -> Result<Application, AppError> {
+    let (_, partner) = member(deps, account).await?;
+    own(deps, &partner, id).await
+}
+
+/// GET /applications/{id}/logs
+pub async fn log(
+    deps: &Deps,
+    account: &AccountId,
+    id: &str,
+    limit: u32,
+    cursor: Option<&str>,
+) -> Result<Page<LogEntry>, AppError> {
+    let (_, partner) = member(deps, account).await?;
+    let app = own(deps, &partner, id).await?;
+    Ok(deps.applications.application_log(&partner, &app.id, limit, cursor).await?)
+}
+
+/// An existing client's id and secret as a partner types them.
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// Argon2id of nothing anyone knows: an unknown client id is checked against it, so it takes
+/// as long as a known one and the answer's timing does not tell which ids exist.
+static DUMMY: LazyLock<Option<SecretHash>> =
+    LazyLock::new(|| SecretHash::of_imported("no client has this secret").ok());
+
+/// POST /client-credentials/verify: the client exists, the secret is one of its valid ones, it
+/// has no blocked scopes and no application yet. Failures per client id are throttled.
+pub async fn verify(deps: &Deps, account: &AccountId, credentials: &Credentials) -> Result<Client, AppError> {
+    member(deps, account).await?;
+    let now = deps.clock.now();
+    let throttle_key = format!(
+        "verify:{}",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(credentials.client_id.trim().as_bytes()))
+    );
+    if let Some(attempts) = deps.attempts.attempts(&throttle_key, now, VERIFY_WINDOW).await?
+        && attempts.failures >= VERIFY_FAILURES
+    {
+        let retry = (attempts.window_started_at + VERIFY_WINDOW - now).num_seconds();
+        return Err(AppError::TooManyAttempts { retry_after_seconds: retry });
+    }
+    let client = match ClientId::parse(&credentials.client_id) {
+        Some(id) => deps.applications.client(&id).await?,
+        None => None,
+    };
+    let secret = credentials.client_secret.trim();
+    let matches = match &client {
+        Some(client) => client.secret_matches(secret, now),
+        None => {
+            if let Some(dummy) = DUMMY.as_ref() {
+                let _ = dummy.verifies(secret);
+            }
+            false
+        }
+    };
+    let Some(client) = client.filter(|_| matches) else {
+        deps.attempts.record_failure(&throttle_key, now, VERIFY_WINDOW).await?;
+        tracing::info!(outcome = "refused", "client credentials did not verify");
+        return Err(invalid_credentials(INVALID_CLIENT_CREDENTIALS));
+    };
+    if !client.blocked_scopes.is_empty() {
+        return Err(invalid_credentials(&format!(
+            "{INVALID_CLIENT_CREDENTIALS} Deze client heeft nog scopes voor niet-actieve toegangsgroepen in Rekeningen ({}). Laat die eerst door Informat verwijderen.",
+            client.blocked_scopes.join(", ")
+        )));
+    }
+    if client.application_id.is_some() {
+        return Err(conflict("client_already_linked", CLIENT_ALREADY_LINKED));
+    }
+    Ok(client)
+}
+
+/// POST /applications: a request for a new client (status `new`), or, with `link`, an
+/// application that takes over an existing client and its scopes and is approved at once.
+pub async fn create(
+    deps: &Deps,
+    account: &AccountId,
+    fields: ApplicationFields,
+    link: Option<Credentials>,
+) -> Result<Application, AppError> {
+    let (creator, partner) = member(deps, account).await?;
+    let now = deps.clock.now();
+    let user = creator.email.to_string();
+    let mut app = Application {
+        id: ApplicationId::new(),
+        partner_id: partner,
+        fields,
+        status: ApplicationStatus::New,
+        client_id: None,
+        rejection_reason: None,
+        secret_created_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let Some(credentials) = link else {
+        let mut log = vec![entry(now, LogAction::Created, "Status", &user, None, Some(app.status.label().into()))];
+        log.extend(app.fields.apis.iter().map(|api| {
+            entry(
+                now,
+                LogAction::Created,
+                &format!("API toegang - {}", api.label()),
+                &user,
+                None,
+                Some(api.label().into()),
+            )
+        }));
+        let profile = commit(deps, None, &app, None, 0, &log).await?.map_err(|_| version_conflict())?;
+        tracing::info!(application = %app.id, "application requested");
+        notify(deps, &profile, &app, "aangevraagd", "Er werd een nieuwe applicatie aangevraagd. Informat beoordeelt de aanvraag; je ontvangt een bericht zodra dat gebeurd is.", &user, &log).await?;
+        return Ok(app);
+    };
+    let client = verify(deps, account, &credentials).await?;
+    // The client's scopes decide its APIs (manual 3.3.3); a client without scopes keeps the
+    // APIs the partner checked.
+    let scope_apis = client.scope_apis();
+    if !scope_apis.is_empty() {
+        app.fields.apis = scope_apis;
+    }
+    app.status = ApplicationStatus::Approved;
+    app.client_id = Some(client.id.clone());
+    let linked = Client {
+        application_id: Some(app.id.clone()),
+        partner_id: Some(app.partner_id.clone()),
+        active: true,
+        apis: app.fields.apis.clone(),
+        updated_at: now,
+        version: client.version + 1,
+        ..client.clone()
+    };
+    let mut log = vec![
+        entry(now, LogAction::Linked, "Client ID", &user, None, Some(client.id.to_string())),
+        entry(now, LogAction::Approved, "Status", &user, None, Some(app.status.label().into())),
+    ];
+    log.extend(app.fields.apis.iter().map(|api| {
+        entry(now, LogAction::Created, &format!("API toegang - {}", api.label()), &user, None, Some(api.label().into()))
+    }));
+    match commit(deps, None, &app, Some((Some(&client), &linked)), 1, &log).await? {
+        Ok(profile) => {
+            tracing::info!(application = %app.id, "application created with an existing client");
+            notify(deps, &profile, &app, "gekoppeld", "Er werd een bestaande client gekoppeld aan een nieuwe applicatie. De applicatie is goedgekeurd en de bestaande scopes blijven geldig.", &user, &log).await?;
+            Ok(app)
+        }
+        // Another application took the client between the check and the write.
+        Err(Stale::Client) => Err(conflict("client_already_linked", CLIENT_ALREADY_LINKED)),
+        Err(_) => Err(version_conflict()),
+    }
+}
+
+/// The client after the application's APIs became `apis`: scopes of an API that is no longer
+/// checked are removed (manual 3.3.3 "Opgelet!").
+fn client_for_apis(client: &Client, apis: &BTreeSet<Api>, now: DateTime<Utc>) -> Client {
+    Client {
+        apis: apis.clone(),
+        scopes: client.scopes.iter().filter(|s| apis.contains(&s.api)).cloned().collect(),
+        updated_at: now,
+        version: client.version + 1,
+        ..client.clone()
+    }
+}
+
+/// PUT /applications/{id}: one log entry per changed property; an API that is unchecked loses
+/// its scopes at every school; a rejected application goes back to `new`.
+pub async fn update(
+    deps: &Deps,
+    account: &AccountId,
+    id: &str,
+    fields: ApplicationFields,
+    expected_version: Option<u64>,
+) -> Result<Application, AppError> {
+    let (editor, partner) = member(deps, account).await?;
+    let before = own(deps, &partner, id).await?;
+    if expected_version.is_some_and(|v| v != before.version) {
+        return Err(version_conflict());
+    }
+    let now = deps.clock.now();
+    let user = editor.email.to_string();
+    let mut log: Vec<LogEntry> = before
+        .fields
+        .changes(&fields)
+        .into_iter()
+        .map(|(action, property, from, to)| entry(now, action, &property, &user, from, to))
+        .collect();
+    let edited = before.edited(fields).map_err(|_| {
+        conflict("application_archived", "Deze applicatie is gearchiveerd en kan niet meer gewijzigd worden.")
+    })?;
+    if log.is_empty() {
+        return Ok(before);
+    }
+    if edited.status != before.status {
+        log.push(entry(
+            now,
+            LogAction::Updated,
+            "Status",
+            &user,
+            Some(before.status.label().into()),
+            Some(edited.status.label().into()),
+        ));
+    }
+    let after = Application { updated_at: now, version: before.version + 1, ..edited };
+    let stored_client = match &after.client_id {
+        Some(id) if before.fields.apis != after.fields.apis => deps.applications.client(id).await?,
+        _ => None,
+    };
+    let new_client = stored_client.as_ref().map(|c| client_for_apis(c, &after.fields.apis, now));
+    if let (Some(before_client), Some(after_client)) = (&stored_client, &new_client) {
+        for scope in before_client.scopes.difference(&after_client.scopes) {
+            log.push(entry(now, LogAction::Revoked, "Scope", &user, Some(scope.to_string()), None));
+        }
+    }
+    let client = stored_client.as_ref().zip(new_client.as_ref()).map(|(b, a)| (Some(b), a));
+    match commit(deps, Some(&before), &after, client, 0, &log).await? {
+        Ok(profile) => {
+            tracing::info!(application = %after.id, changes = log.len(), "application updated");
+            let headline = if after.status == ApplicationStatus::New && before.status == ApplicationStatus::Rejected {
+                "De applicatie werd gewijzigd en gaat terug naar Informat voor een nieuwe beoordeling."
+            } else {
+                "De applicatie werd gewijzigd."
+            };
+            notify(deps, &profile, &after, "gewijzigd", headline, &user, &log).await?;
+            Ok(after)
+        }
+        Err(_) => Err(version_conflict()),
+    }
+}
+
+/// POST /applications/{id}/secret: a new 256-bit secret, shown this once and stored as SHA-256;
+/// the previous one stays valid for `grace_seconds` (0: stops at once).
+pub async fn new_secret(
+    deps: &Deps,
+    account: &AccountId,
+    id: &str,
+    grace_seconds: i64,
+) -> Result<(ClientId, SecretToken), AppError> {
+    let (editor, partner) = member(deps, account).await?;
+    let before = own(deps, &partner, id).await?;
+    let client_id = match (&before.client_id, before.status) {
+        (Some(client_id), ApplicationStatus::Approved) => client_id.clone(),
+        _ => {
+            return Err(conflict(
+                "application_not_approved",
+                "Een client secret kan pas aangemaakt worden als Informat de applicatie heeft goedgekeurd.",
+            ));
+        }
+    };
+    let client = deps
+        .applications
+        .client(&client_id)
+        .await?
+        .ok_or_else(|| invariant(format!("client {client_id} is missing")))?;
+    let now = deps.clock.now();
+    let secret = SecretToken::generate()?;
+    let rotated =
+        client.with_new_secret(SecretHash::of_generated(&secret), now, now + Duration::seconds(grace_seconds));
+    let user = editor.email.to_string();
+    let grace = if grace_seconds > 0 {
+        format!("nieuw secret; het vorige blijft {grace_seconds} seconden geldig")
+    } else {
+        "nieuw secret; het vorige werkt niet meer".to_owned()
+    };
+    let log = vec![entry(now, LogAction::Created, "Client secret", &user, None, Some(grace))];
+    let after =
+        Application { secret_created_at: Some(now), updated_at: now, version: before.version + 1, ..before.clone() };
+    match commit(deps, Some(&before), &after, Some((Some(&client), &rotated)), 0, &log).await? {
+        Ok(profile) => {
+            tracing::info!(application = %after.id, grace_seconds, "client secret replaced");
+            notify(deps, &profile, &after, "heeft een nieuw client secret", "Er werd een nieuw client secret aangemaakt. Het secret zelf staat niet in deze mail en wordt nergens bewaard.", &user, &log).await?;
+            Ok((client_id, secret))
+        }
+        Err(_) => Err(version_conflict()),
+    }
+}
+
+// ------------------------------------------------------------------ moderation (Informat)
+
+/// An application and its partner, as moderators see them.
+pub struct Reviewed {
+    pub application: Application,
+    pub partner: Option<Profile>,
+}
+
+/// GET /admin/applications?status=: oldest first, each with its partner.
+pub async fn queue(
+    deps: &Deps,
+    status: ApplicationStatus,
+    limit: u32,
+    cursor: Option<&str>,
+) -> Result<Page<Reviewed>, AppError> {
+    let page = deps.applications.applications_by_status(status, limit, cursor).await?;
+    let ids: Vec<PartnerId> = page.items.iter().map(|a| a.partner_id.clone()).collect();
+    let partners = deps.profiles.profiles(&ids).await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|application| {
+            let partner = partners.iter().find(|p| p.id == application.partner_id).cloned();
+            Reviewed { application, partner }
+        })
+        .collect();
+    Ok(Page { items, next_cursor: page.next_cursor })
+}
+
+async fn any(deps: &Deps, id: &str) -> Result<Application, AppError> {
+    let id = ApplicationId::parse(id).ok_or_else(not_found)?;
+    deps.applications.application_by_id(&id).await?.ok_or_else(not_found)
+}
+
+/// GET /admin/applications/{id}
+pub async fn review(deps: &Deps, id: &str) -> Result<Reviewed, AppError> {
+    let application = any(deps, id).await?;
+    let partner = Some(profile(deps, &application.partner_id).await?);
+    Ok(Reviewed { application, partner })
+}
+
+fn invalid_transition(app: &Application, to: &str) -> AppError {
+    conflict(
+        "invalid_transition",
+        format!("Een applicatie met status \u{201c}{}\u{201d} kan niet {to} worden.", app.status.label()),
+    )
+}
+
+/// POST /admin/applications/{id}/approve: assigns a client id (for good) and activates it.
+pub async fn approve(deps: &Deps, id: &str) -> Result<Application, AppError> {
+    let before = any(deps, id).await?;
+    let approved = before.approved(ClientId::generate()?).map_err(|_| invalid_transition(&before, "goedgekeurd"))?;
+    let now = deps.clock.now();
+    let after = Application { updated_at: now, version: before.version + 1, ..approved };
+    let client_id = after.client_id.clone().ok_or_else(|| invariant("approval without a client id".into()))?;
+    let stored = deps.applications.client(&client_id).await?;
+    let client = match &stored {
+        Some(c) => Client {
+            active: true,
+            apis: after.fields.apis.clone(),
+            updated_at: now,
+            version: c.version + 1,
+            ..c.clone()
+        },
+        None => Client {
+            id: client_id.clone(),
+            application_id: Some(after.id.clone()),
+            partner_id: Some(after.partner_id.clone()),
+            active: true,
+            apis: after.fields.apis.clone(),
+            scopes: BTreeSet::new(),
+            blocked_scopes: Vec::new(),
+            secrets: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        },
+    };
+    let log = vec![
+        entry(
+            now,
+            LogAction::Approved,
+            "Status",
+            INFORMAT,
+            Some(before.status.label().into()),
+            Some(after.status.label().into()),
+        ),
+        entry(now, LogAction::Created, "Client ID", INFORMAT, None, Some(client_id.to_string())),
+    ];
+    match commit(deps, Some(&before), &after, Some((stored.as_ref(), &client)), 1, &log).await? {
+        Ok(profile) => {
+            tracing::info!(application = %after.id, "application approved");
+            notify(deps, &profile, &after, "werd goedgekeurd", "Informat heeft je applicatie goedgekeurd. Maak in het partnerportaal een client secret aan en vraag daarna toegang aan de schoolbeheerders.", INFORMAT, &log).await?;
+            Ok(after)
+        }
+        Err(_) => Err(version_conflict()),
+    }
+}
+
+/// POST /admin/applications/{id}/reject
+pub async fn reject(deps: &Deps, id: &str, reason: String) -> Result<Application, AppError> {
+    let before = any(deps, id).await?;
+    let rejected = before.rejected(reason.clone()).map_err(|_| invalid_transition(&before, "geweigerd"))?;
+    let now = deps.clock.now();
+    let after = Application { updated_at: now, version: before.version + 1, ..rejected };
+    let log = vec![
+        entry(
+            now,
+            LogAction::Rejected,
+            "Status",
+            INFORMAT,
+            Some(before.status.label().into()),
+            Some(after.status.label().into()),
+        ),
+        entry(now, LogAction::Rejected, "Reden", INFORMAT, None, Some(reason)),
+    ];
+    match commit(deps, Some(&before), &after, None, 0, &log).await? {
+        Ok(profile) => {
+            tracing::info!(application = %after.id, "application rejected");
+            notify(deps, &profile, &after, "werd geweigerd", "Informat heeft je applicatie niet goedgekeurd. Pas je profiel of de applicatie aan; Informat beoordeelt ze dan opnieuw.", INFORMAT, &log).await?;
+            Ok(after)
+        }
+        Err(_) => Err(version_conflict()),
+    }
+}
+
+/// POST /admin/applications/{id}/archive: final; the client stops working at once.
+pub async fn archive(deps: &Deps, id: &str) -> Result<Application, AppError> {
+    let before = any(deps, id).await?;
+    let archived = before.archived().map_err(|_| invalid_transition(&before, "gearchiveerd"))?;
+    let now = deps.clock.now();
+    let after = Application { updated_at: now, version: before.version + 1, ..archived };
+    let stored = match &after.client_id {
+        Some(id) => deps.applications.client(id).await?,
+        None => None,
+    };
+    let deactivated =
+        stored.as_ref().map(|c| Client { active: false, updated_at: now, version: c.version + 1, ..c.clone() });
+    let client = stored.as_ref().zip(deactivated.as_ref()).map(|(b, a)| (Some(b), a));
+    let delta = if before.status == ApplicationStatus::Approved { -1 } else { 0 };
+    let log = vec![entry(
+        now,
+        LogAction::Archived,
+        "Status",
+        INFORMAT,
+        Some(before.status.label().into()),
+        Some(after.status.label().into()),
+    )];
+    match commit(deps, Some(&before), &after, client, delta, &log).await? {
+        Ok(profile) => {
+            tracing::info!(application = %after.id, "application archived");
+            notify(
+                deps,
+                &profile,
+                &after,
+                "werd gearchiveerd",
+                "Informat heeft je applicatie gearchiveerd. De client werkt niet meer.",
+                INFORMAT,
+                &log,
+            )
+            .await?;
+            Ok(after)
+        }
+        Err(_) => Err(version_conflict()),
+    }
+}
+
+/// POST /admin/partners/{id}/deactivate and /activate: an inactive partner is not listed.
+pub async fn set_partner_active(deps: &Deps, id: &str, active: bool) -> Result<Profile, AppError> {
+    let id = PartnerId::parse(id).ok_or_else(not_found)?;
+    for _ in 0..PROFILE_ATTEMPTS {
+        let before = deps.profiles.profile(&id).await?.ok_or_else(not_found)?;
+        if before.active == active {
+            return Ok(before);
+        }
+        let now = deps.clock.now();
+        let after = Profile { active, updated_at: now, version: before.version + 1, ..before.clone() };
+        let label = |a: bool| Some(if a { "Actief" } else { "Niet actief" }.to_owned());
+        let log = [entry(now, LogAction::Updated, "Status", INFORMAT, label(before.active), label(active))];
+        match deps.profiles.update_profile(&before, &after, &log).await? {
+            crate::ports::ProfileUpdated::Yes => {
+                tracing::info!(partner = %id, active, "partner activation changed");
+                let mail = mail::profile_changed(
+                    &deps.config.mail_from_accounts,
+                    &after.email,
+                    after.fields.name.as_str(),
+                    INFORMAT,
+                    now,
+                    &log,
+                    &deps.config.portal_url,
+                )?;
+                mail::deliver(deps.mailer.as_ref(), "profile_changed", &mail).await;
+                return Ok(after);
+            }
+            _ => continue,
+        }
+    }
+    Err(conflict("version_conflict", "Het profiel werd intussen gewijzigd. Probeer het opnieuw."))
+}

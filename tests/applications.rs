@@ -1,0 +1,407 @@
+//! Applications over HTTP (manual 2.2, 3.3; api.md "Applications" and "Back office:
+//! moderators"): requests and their moderation, mails and logs, secrets, linking existing
+//! clients, unchecking an API, and that nobody reaches another partner's applications.
+#![allow(clippy::unwrap_used)]
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use portal::domain::ClientId;
+use portal_e2e::{Answer, Stack};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const INVALID: &str =
+    "De ingevoerde client/secret is ongeldig. Heb je geen geldige client/secret, vraag dan een nieuwe aan.";
+const TAKEN: &str =
+    "Sorry! Deze client is al gekoppeld aan een andere applicatie. Je kan een client maar aan één app koppelen.";
+
+/// A 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+fn profile(name: &str) -> Value {
+    json!({
+        "name": name,
+        "description": "Software voor scholen.",
+        "contact_name": "An Peeters",
+        "address": {"street": "Kerkstraat 1", "postal_code": "2000", "city": "Antwerpen", "country": "BE"},
+        "public": true,
+        "categories": ["communiceren"],
+        "website": "https://www.voorbeeld.be"
+    })
+}
+
+fn app(name: &str, apis: &[&str]) -> Value {
+    json!({
+        "name": name,
+        "description": "Plant lessen op basis van de leerlingenlijsten.",
+        "contact_name": "Tom Ontwikkelaar",
+        "contact_email": "tom@ontwikkelaar.be",
+        "apis": apis
+    })
+}
+
+/// A partner with a profile: its access token and profile.
+async fn partner(stack: &Stack, email: &str, name: &str) -> (String, Value) {
+    let token = stack.access_token(email).await;
+    let created = stack.call("POST", "/profile", &token, Some(profile(name))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    (token, created.body)
+}
+
+fn subjects(mails: &[Value]) -> Vec<String> {
+    mails.iter().map(|m| m["subject"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn logs(stack: &Stack, token: &str, id: &str) -> Vec<(String, String)> {
+    let answer = stack.call("GET", &format!("/applications/{id}/logs"), token, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap().to_owned(), e["property"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_request_is_moderated_with_mails_logs_and_the_directory_following() {
+    let stack = Stack::start().await;
+    let (token, prof) = partner(&stack, "partner@voorbeeld.be", "Planner BV").await;
+    let slug = prof["slug"].as_str().unwrap();
+    assert_eq!(stack.call("PUT", "/profile/logo", &token, None).await.status, StatusCode::BAD_REQUEST);
+    let logo = stack.send(stack.http.put(stack.url("/profile/logo")).bearer_auth(&token).body(PNG.to_vec())).await;
+    assert_eq!(logo.status, StatusCode::OK);
+
+    // A new request: status new, no client, both addresses hear of it.
+    let created =
+        stack.call("POST", "/applications", &token, Some(app("Lessenplanner", &["leerlingen", "personeel"]))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.body["status"], "new");
+    assert_eq!(created.body["client_id"], Value::Null);
+    assert_eq!(created.body["apis"], json!(["leerlingen", "personeel"]));
+    assert_eq!(
+        subjects(&stack.mails_to("tom@ontwikkelaar.be").await),
+        ["Informat Partnerportaal \u{2013} Applicatie Lessenplanner aangevraagd"]
+    );
+    assert_eq!(stack.mails_to("partner@voorbeeld.be").await.len(), 3, "activation, the logo change and this one");
+    let listed = stack.call("GET", "/applications", &token, None).await;
+    assert_eq!(listed.body["items"][0]["id"], id.as_str());
+
+    // Moderation rights: a partner token is refused by the staff authorizer, a staff user
+    // outside the group by the function.
+    assert_eq!(
+        stack.call("GET", "/admin/applications?status=new", &token, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let clerk = stack.staff_token("baliemedewerker@informat.be", &[]).await;
+    for (method, path) in [
+        ("GET", "/admin/applications?status=new".to_owned()),
+        ("GET", format!("/admin/applications/{id}")),
+        ("POST", format!("/admin/applications/{id}/approve")),
+        ("POST", format!("/admin/applications/{id}/archive")),
+        ("POST", format!("/admin/partners/{}/deactivate", prof["id"].as_str().unwrap())),
+    ] {
+        let answer = stack.call(method, &path, &clerk, None).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(answer.problem_code(), "forbidden");
+    }
+    let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
+    let queue = stack.call("GET", "/admin/applications?status=new", &moderator, None).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    assert_eq!(queue.body["items"][0]["id"], id.as_str());
+    assert_eq!(queue.body["items"][0]["partner"]["name"], "Planner BV");
+    let detail = stack.call("GET", &format!("/admin/applications/{id}"), &moderator, None).await;
+    assert_eq!(detail.body["partner"]["email"], "partner@voorbeeld.be");
+
+    // Rejected with a reason (mailed); it cannot be approved; an edit sends it back to new.
+    let reason = "De omschrijving zegt niet welke gegevens u gebruikt.";
+    let rejected = stack
+        .call("POST", &format!("/admin/applications/{id}/reject"), &moderator, Some(json!({"reason": reason})))
+        .await;
+    assert_eq!(rejected.body["status"], "rejected");
+    assert_eq!(rejected.body["rejection_reason"], reason);
+    let mail = stack.mails_to("tom@ontwikkelaar.be").await.pop().unwrap();
+    assert!(mail["subject"].as_str().unwrap().ends_with("werd geweigerd"));
+    assert!(mail["text"].as_str().unwrap().contains(reason));
+    let refused = stack.call("POST", &format!("/admin/applications/{id}/approve"), &moderator, None).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(refused.problem_code(), "invalid_transition");
+    let mut edit = app("Lessenplanner", &["leerlingen", "personeel"]);
+    edit["description"] = json!("Plant lessen met de namen en klassen van leerlingen.");
+    let edited = stack.call("PUT", &format!("/applications/{id}"), &token, Some(edit)).await;
+    assert_eq!(edited.body["status"], "new", "{}", edited.body);
+    assert_eq!(stack.get("/partners", None).await.body["items"], json!([]), "not listed before approval");
+
+    // Approved: a client id, mails, and the partner is listed.
+    let approved = stack.call("POST", &format!("/admin/applications/{id}/approve"), &moderator, None).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    assert_eq!(approved.body["status"], "approved");
+    let client_id = approved.body["client_id"].as_str().unwrap().to_owned();
+    assert!(client_id.starts_with("app-"));
+    for to in ["tom@ontwikkelaar.be", "partner@voorbeeld.be"] {
+        let mail = stack.mails_to(to).await.pop().unwrap();
+        assert!(mail["subject"].as_str().unwrap().ends_with("werd goedgekeurd"), "{to}");
+        assert!(mail["text"].as_str().unwrap().contains(&client_id));
+    }
+    assert_eq!(
+        stack.get(&format!("/partners/{slug}"), None).await.status,
+        StatusCode::OK,
+        "an approval lists the partner"
+    );
+    assert_eq!(
+        logs(&stack, &token, &id).await.iter().map(|(a, p)| format!("{a} {p}")).collect::<Vec<_>>()[..3],
+        ["approved Status", "created Client ID", "updated Omschrijving"].map(String::from)
+    );
+
+    // Deactivating the partner unlists it; activating lists it again.
+    let partner_id = prof["id"].as_str().unwrap();
+    let off = stack.call("POST", &format!("/admin/partners/{partner_id}/deactivate"), &moderator, None).await;
+    assert_eq!(off.body["active"], false, "{}", off.body);
+    assert_eq!(stack.get(&format!("/partners/{slug}"), None).await.status, StatusCode::NOT_FOUND);
+    stack.call("POST", &format!("/admin/partners/{partner_id}/activate"), &moderator, None).await;
+    assert_eq!(stack.get(&format!("/partners/{slug}"), None).await.status, StatusCode::OK);
+
+    // Archived: read-only, unlisted, no secret, and the client is inactive at once.
+    let archived = stack.call("POST", &format!("/admin/applications/{id}/archive"), &moderator, None).await;
+    assert_eq!(archived.body["status"], "archived");
+    assert_eq!(stack.get(&format!("/partners/{slug}"), None).await.status, StatusCode::NOT_FOUND);
+    let put = stack.call("PUT", &format!("/applications/{id}"), &token, Some(app("Nieuw", &["leerlingen"]))).await;
+    assert_eq!(put.status, StatusCode::CONFLICT);
+    assert_eq!(put.problem_code(), "application_archived");
+    let secret = stack.call("POST", &format!("/applications/{id}/secret"), &token, None).await;
+    assert_eq!(secret.problem_code(), "application_not_approved");
+    let client = stack.local.deps.applications.client(&ClientId::parse(&client_id).unwrap()).await.unwrap().unwrap();
+    assert!(!client.active);
+    let again = stack.call("POST", &format!("/admin/applications/{id}/archive"), &moderator, None).await;
+    assert_eq!(again.problem_code(), "invalid_transition");
+}
+
+async fn approved_app(stack: &Stack, token: &str, moderator: &str, name: &str) -> (String, String) {
+    let created = stack.call("POST", "/applications", token, Some(app(name, &["leerlingen"]))).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let approved = stack.call("POST", &format!("/admin/applications/{id}/approve"), moderator, None).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    (id, approved.body["client_id"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn a_secret_is_shown_once_stored_hashed_and_rotated_with_a_grace_period() {
+    let stack = Stack::start().await;
+    let (token, _) = partner(&stack, "geheim@voorbeeld.be", "Geheim BV").await;
+    let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
+    let new = stack.call("POST", "/applications", &token, Some(app("Nog niet", &["leerlingen"]))).await;
+    let early =
+        stack.call("POST", &format!("/applications/{}/secret", new.body["id"].as_str().unwrap()), &token, None).await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert_eq!(early.problem_code(), "application_not_approved");
+
+    let (id, client_id) = approved_app(&stack, &token, &moderator, "Sync").await;
+    let first = stack.call("POST", &format!("/applications/{id}/secret"), &token, None).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(first.body["client_id"], client_id.as_str());
+    let first_secret = first.body["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(first_secret.len(), 43, "256 bits in base64url");
+    assert_eq!(first.headers["cache-control"], "no-store");
+
+    // Never readable again: not in the application, its logs, the mails or the table.
+    let read = stack.call("GET", &format!("/applications/{id}"), &token, None).await;
+    assert!(read.body["secret_created_at"].is_string());
+    let everything = format!(
+        "{}{}{}",
+        read.body,
+        stack.call("GET", &format!("/applications/{id}/logs"), &token, None).await.body,
+        stack.get("/_local/mails", None).await.body
+    );
+    assert!(!everything.contains(&first_secret));
+    let sdk = portal::adapters::aws::for_emulator(&stack.local.aws_endpoint, &stack.local.resources.region).await;
+    let item = aws_sdk_dynamodb::Client::new(&sdk)
+        .get_item()
+        .table_name(&stack.local.resources.table)
+        .key("PK", AttributeValue::S(format!("CLIENT#{client_id}")))
+        .key("SK", AttributeValue::S("CLIENT".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert!(!format!("{item:?}").contains(&first_secret), "only a digest is stored");
+
+    // Rotation: the new secret works; the old one for its grace period only.
+    let store = &stack.local.deps.applications;
+    let client_id = ClientId::parse(&client_id).unwrap();
+    let second = stack
+        .call(
+            "POST",
+            &format!("/applications/{id}/secret"),
+            &token,
+            Some(json!({"previous_secret_valid_for_seconds": 600})),
+        )
+        .await;
+    let second_secret = second.body["client_secret"].as_str().unwrap().to_owned();
+    let now = stack.local.deps.clock.now();
+    let client = store.client(&client_id).await.unwrap().unwrap();
+    assert!(client.secret_matches(&second_secret, now));
+    assert!(client.secret_matches(&first_secret, now), "within the grace period");
+    assert!(!client.secret_matches(&first_secret, now + chrono::Duration::seconds(601)));
+    let third = stack.call("POST", &format!("/applications/{id}/secret"), &token, Some(json!({}))).await;
+    let client = store.client(&client_id).await.unwrap().unwrap();
+    assert!(client.secret_matches(third.body["client_secret"].as_str().unwrap(), now));
+    assert!(!client.secret_matches(&second_secret, now), "no grace asked: replaced at once");
+    let too_long = stack
+        .call(
+            "POST",
+            &format!("/applications/{id}/secret"),
+            &token,
+            Some(json!({"previous_secret_valid_for_seconds": 86401})),
+        )
+        .await;
+    assert_eq!(too_long.problem_code(), "validation_failed");
+}
+
+async fn legacy(stack: &Stack, body: Value) {
+    let answer = stack.post("/_local/legacy-clients", body).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+}
+
+async fn verify(stack: &Stack, token: &str, client_id: &str, secret: &str) -> Answer {
+    stack
+        .call(
+            "POST",
+            "/client-credentials/verify",
+            token,
+            Some(json!({"client_id": client_id, "client_secret": secret})),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn an_existing_client_is_verified_and_linked_to_exactly_one_application() {
+    let stack = Stack::start().await;
+    legacy(&stack, json!({"client_id": "informat_customer_school", "client_secret": "Oud-Secret-1", "scopes": ["leerlingen:012345", "rekeningen:012345", "leerlingen:54321"]})).await;
+    legacy(&stack, json!({"client_id": "met_oude_groep", "client_secret": "Oud-Secret-2", "scopes": ["rekeningen:012345"], "inactive_scopes": ["rekeningen:012345:groep-2019"]})).await;
+    let (a, _) = partner(&stack, "a@voorbeeld.be", "Partner A").await;
+    let (b, _) = partner(&stack, "b@voorbeeld.be", "Partner B").await;
+
+    // Wrong secret, unknown client: the manual's message, word for word.
+    for (id, secret) in [("informat_customer_school", "fout"), ("bestaat_niet", "Oud-Secret-1"), ("spatie erin", "x")] {
+        let answer = verify(&stack, &a, id, secret).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{id}");
+        assert_eq!(answer.problem_code(), "invalid_client_credentials");
+        assert_eq!(answer.body["detail"], INVALID);
+    }
+    // A client with scopes for inactive access groups says so.
+    let blocked = verify(&stack, &a, "met_oude_groep", "Oud-Secret-2").await;
+    assert_eq!(blocked.problem_code(), "invalid_client_credentials");
+    let detail = blocked.body["detail"].as_str().unwrap();
+    assert!(detail.starts_with(INVALID) && detail.contains("Rekeningen") && detail.contains("groep-2019"), "{detail}");
+    // The right secret: its APIs come from its scopes.
+    let ok = verify(&stack, &a, "informat_customer_school", "Oud-Secret-1").await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.body, json!({"client_id": "informat_customer_school", "apis": ["leerlingen", "rekeningen"]}));
+
+    // Both partners link it at the same moment: exactly one wins.
+    let mut body = app("Bestaande koppeling", &["personeel"]);
+    body["link"] = json!({"client_id": "informat_customer_school", "client_secret": "Oud-Secret-1"});
+    let (ra, rb) = tokio::join!(
+        stack.call("POST", "/applications", &a, Some(body.clone())),
+        stack.call("POST", "/applications", &b, Some(body.clone()))
+    );
+    let mut statuses = [ra.status, rb.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT], "{} / {}", ra.body, rb.body);
+    let (winner, loser, loser_token) = if ra.status == StatusCode::CREATED { (&ra, &rb, &b) } else { (&rb, &ra, &a) };
+    assert_eq!(loser.problem_code(), "client_already_linked");
+    assert_eq!(loser.body["detail"], TAKEN);
+    assert_eq!(winner.body["status"], "approved");
+    assert_eq!(winner.body["client_id"], "informat_customer_school");
+    assert_eq!(winner.body["apis"], json!(["leerlingen", "rekeningen"]), "the scopes decide the APIs");
+    assert_eq!(
+        stack.call("GET", "/applications", loser_token, None).await.body["items"],
+        json!([]),
+        "nothing half-made"
+    );
+    // Linked once, the client answers "already linked" to everyone, the old secret still works,
+    // and the scopes are kept.
+    let again = verify(&stack, loser_token, "informat_customer_school", "Oud-Secret-1").await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.body["detail"], TAKEN);
+    let client = stack
+        .local
+        .deps
+        .applications
+        .client(&ClientId::parse("informat_customer_school").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(client.active && client.scopes.len() == 3);
+    assert!(client.secret_matches("Oud-Secret-1", stack.local.deps.clock.now()));
+}
+
+#[tokio::test]
+async fn unchecking_an_api_removes_its_scopes_and_verification_is_throttled() {
+    let stack = Stack::start().await;
+    legacy(&stack, json!({"client_id": "twee_apis", "client_secret": "Oud-Secret-3", "scopes": ["leerlingen:012345", "personeel:012345", "personeel:98765"]})).await;
+    let (token, _) = partner(&stack, "c@voorbeeld.be", "Partner C").await;
+    let mut body = app("Twee API's", &["leerlingen"]);
+    body["link"] = json!({"client_id": "twee_apis", "client_secret": "Oud-Secret-3"});
+    let created = stack.call("POST", "/applications", &token, Some(body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+
+    let edited =
+        stack.call("PUT", &format!("/applications/{id}"), &token, Some(app("Twee API's", &["leerlingen"]))).await;
+    assert_eq!(edited.body["apis"], json!(["leerlingen"]), "{}", edited.body);
+    let client = stack.local.deps.applications.client(&ClientId::parse("twee_apis").unwrap()).await.unwrap().unwrap();
+    assert_eq!(client.scopes.iter().map(ToString::to_string).collect::<Vec<_>>(), ["leerlingen:012345"]);
+    let log = logs(&stack, &token, &id).await;
+    assert!(log.contains(&("removed".into(), "API toegang - Personeel".into())), "{log:?}");
+    assert_eq!(log.iter().filter(|(a, p)| a == "revoked" && p == "Scope").count(), 2, "{log:?}");
+    let mail = stack.mails_to("tom@ontwikkelaar.be").await.pop().unwrap();
+    assert!(mail["text"].as_str().unwrap().contains("personeel:98765"), "{}", mail["text"]);
+
+    // Stale versions are refused.
+    let mut stale = app("Twee API's", &["leerlingen"]);
+    stale["version"] = json!(1);
+    assert_eq!(
+        stack.call("PUT", &format!("/applications/{id}"), &token, Some(stale)).await.problem_code(),
+        "version_conflict"
+    );
+
+    // Guessing a client's secret: five failures, then 429 even for the right secret.
+    legacy(&stack, json!({"client_id": "doelwit", "client_secret": "Juist-Secret", "scopes": []})).await;
+    for _ in 0..5 {
+        assert_eq!(verify(&stack, &token, "doelwit", "gok").await.status, StatusCode::BAD_REQUEST);
+    }
+    let throttled = verify(&stack, &token, "doelwit", "Juist-Secret").await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn another_partner_gets_404_on_every_application_route() {
+    let stack = Stack::start().await;
+    let (owner, _) = partner(&stack, "eigenaar@voorbeeld.be", "Eigenaar").await;
+    let (other, _) = partner(&stack, "ander@voorbeeld.be", "Ander").await;
+    let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
+    let (id, _) = approved_app(&stack, &owner, &moderator, "Van de eigenaar").await;
+    for (method, path, body) in [
+        ("GET", format!("/applications/{id}"), None),
+        ("PUT", format!("/applications/{id}"), Some(app("Overgenomen", &["leerlingen"]))),
+        ("POST", format!("/applications/{id}/secret"), None),
+        ("GET", format!("/applications/{id}/logs"), None),
+        ("GET", "/applications/niet-eens-een-id".to_owned(), None),
+    ] {
+        let answer = stack.call(method, &path, &other, body).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}: {}", answer.body);
+        assert_eq!(answer.problem_code(), "not_found");
+    }
+    assert_eq!(stack.call("GET", "/applications", &other, None).await.body["items"], json!([]));
+    // And the owner's application is as it was.
+    let own = stack.call("GET", &format!("/applications/{id}"), &owner, None).await;
+    assert_eq!((own.body["name"].as_str(), own.body["version"].as_u64()), (Some("Van de eigenaar"), Some(2)));
+}
