@@ -94,7 +94,8 @@ fn path_id(req: &Request) -> String {
     req.path_parameters().first("id").unwrap_or_default().to_owned()
 }
 
-fn log_page(page: portal::ports::Page<portal::domain::LogEntry>) -> HttpResult {
+/// A page of LogEntry (api.md), for profiles and applications alike.
+pub(crate) fn log_page(page: portal::ports::Page<portal::domain::LogEntry>) -> HttpResult {
     let items: Vec<Value> = page
         .items
         .iter()

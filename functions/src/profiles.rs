@@ -163,13 +163,7 @@ pub async fn get_profile_logs(deps: &Deps, req: Request) -> Response<Body> {
         async {
             let account = partner_account(&req)?;
             let (limit, cursor) = page_params(&req)?;
-            let page = profiles::log(deps, &account, limit, cursor.as_deref()).await?;
-            let items: Vec<Value> = page
-                .items
-                .iter()
-                .map(|e| body!({"at": timestamp(e.at), "action": e.action, "property": e.property, "user": e.user, "from": e.from, "to": e.to}))
-                .collect();
-            json(StatusCode::OK, &body!({"items": items, "next_cursor": page.next_cursor}))
+            crate::applications::log_page(profiles::log(deps, &account, limit, cursor.as_deref()).await?)
         }
         .await,
     )

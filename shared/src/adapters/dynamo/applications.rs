@@ -250,29 +250,7 @@ impl ApplicationStore for DynamoStore {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<LogEntry>, StoreError> {
-        let pk = partner_pk(partner);
-        let prefix = format!("APPLOG#{id}#");
-        let start = start_of(cursor, |k| s(k, "PK") == pk && s(k, "SK").starts_with(&prefix))?;
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :log)")
-            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-            .expression_attribute_values(":log", AttributeValue::S(prefix.clone()))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(100))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| from_item::<super::LogItem>(item).map(|i| i.entry))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { items, next_cursor: cursor_of(out.last_evaluated_key) })
+        self.log_page(partner_pk(partner), &format!("APPLOG#{id}#"), limit, cursor).await
     }
 
     async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {

@@ -100,6 +100,53 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
+    /// One page of the log entries under `prefix` in partition `pk`, newest first. The cursor is
+    /// the last SK of the previous page; it must lie under the same prefix, and the partition is
+    /// always the caller's.
+    async fn log_page(
+        &self,
+        pk: String,
+        prefix: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<LogEntry>, StoreError> {
+        let start = match cursor {
+            None => None,
+            Some(raw) => {
+                let sk = URL_SAFE_NO_PAD
+                    .decode(raw)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .filter(|sk| sk.starts_with(prefix))
+                    .ok_or(StoreError::InvalidCursor)?;
+                Some(key(pk.clone(), &sk))
+            }
+        };
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :log)")
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .expression_attribute_values(":log", AttributeValue::S(prefix.to_owned()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(100))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<LogItem>(item).map(|i| i.entry))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out
+            .last_evaluated_key
+            .and_then(|k| k.get("SK").and_then(|v| v.as_s().ok()).map(|sk| URL_SAFE_NO_PAD.encode(sk)));
+        Ok(Page { items, next_cursor })
+    }
+
     fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
@@ -666,43 +713,7 @@ impl ProfileStore for DynamoStore {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<LogEntry>, StoreError> {
-        let pk = partner_pk(id);
-        // The cursor is the last SK of the previous page; the partition is always the caller's.
-        let start = match cursor {
-            None => None,
-            Some(raw) => {
-                let sk = URL_SAFE_NO_PAD
-                    .decode(raw)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .filter(|sk| sk.starts_with("LOG#"))
-                    .ok_or(StoreError::InvalidCursor)?;
-                Some(key(pk.clone(), &sk))
-            }
-        };
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :log)")
-            .expression_attribute_values(":pk", AttributeValue::S(pk))
-            .expression_attribute_values(":log", AttributeValue::S("LOG#".into()))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(100))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| from_item::<LogItem>(item).map(|i| i.entry))
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out
-            .last_evaluated_key
-            .and_then(|k| k.get("SK").and_then(|v| v.as_s().ok()).map(|sk| URL_SAFE_NO_PAD.encode(sk)));
-        Ok(Page { items, next_cursor })
+        self.log_page(partner_pk(id), "LOG#", limit, cursor).await
     }
 
     async fn profiles(&self, ids: &[PartnerId]) -> Result<Vec<Profile>, StoreError> {
