@@ -2,7 +2,7 @@
 //! module).
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -79,21 +79,6 @@ impl ClientItem {
             application_id: client.application_id.clone(),
             client: client.clone(),
         }
-    }
-}
-
-impl DynamoStore {
-    /// A Put that expects `version` to be the stored one, or no item at all when `None`.
-    fn put_versioned(&self, item: Item, version: Option<u64>) -> Result<TransactWriteItem, StoreError> {
-        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
-        put = match version {
-            None => put.condition_expression("attribute_not_exists(PK)"),
-            Some(v) => put
-                .condition_expression("version = :seen")
-                .expression_attribute_values(":seen", AttributeValue::N(v.to_string())),
-        };
-        let put = put.build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(TransactWriteItem::builder().put(put).build())
     }
 }
 

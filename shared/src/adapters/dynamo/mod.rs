@@ -147,6 +147,19 @@ impl DynamoStore {
         Ok(Page { items, next_cursor })
     }
 
+    /// A Put that expects `version` to be the stored one, or no item at all when `None`.
+    fn put_versioned(&self, item: Item, version: Option<u64>) -> Result<TransactWriteItem, StoreError> {
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+        put = match version {
+            None => put.condition_expression("attribute_not_exists(PK)"),
+            Some(v) => put
+                .condition_expression("version = :seen")
+                .expression_attribute_values(":seen", AttributeValue::N(v.to_string())),
+        };
+        let put = put.build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
@@ -664,15 +677,10 @@ impl ProfileStore for DynamoStore {
         log: &[LogEntry],
     ) -> Result<ProfileUpdated, StoreError> {
         let pk = partner_pk(&after.id);
-        let replace = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&ProfileItem::new(after))?))
-            .condition_expression("version = :seen")
-            .expression_attribute_values(":seen", AttributeValue::N(before.version.to_string()))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let mut request =
-            self.client.transact_write_items().transact_items(TransactWriteItem::builder().put(replace).build());
+        let mut request = self
+            .client
+            .transact_write_items()
+            .transact_items(self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?);
         let (old_key, new_key) = (before.fields.name.key(), after.fields.name.key());
         let renamed = old_key != new_key;
         if renamed {
