@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
 step "tools"
-if ! python3 -c 'import moto.server, flask, flask_cors' 2>/dev/null; then
+if ! python3 -c 'import moto.moto_server.werkzeug_app, werkzeug.serving, flask, flask_cors' 2>/dev/null; then
   python3 -m pip install --quiet 'moto[server]>=5.2,<6'
 fi
 # cfn-lint through its module, so a fresh install works before any shell picks up its script.

@@ -1,7 +1,14 @@
-//! The AWS emulator: moto's server (`python3 -m moto.server`, the module behind `moto_server`) on
-//! a free loopback port, owned by this process (killed when dropped), or an emulator someone else
-//! runs (`PORTAL_AWS_ENDPOINT`). Running the module rather than the `moto_server` script works
-//! right after a pip install too, when no shell has picked up the new script yet.
+//! The AWS emulator: moto's server application (what `moto_server` serves) on a free loopback
+//! port, owned by this process (killed when dropped), or an emulator someone else runs
+//! (`PORTAL_AWS_ENDPOINT`).
+//!
+//! It is started through Python rather than the `moto_server` script, which works right after a
+//! pip install too, and it serves one request at a time. moto's `moto_server` serves requests on
+//! threads, and its TransactWriteItems rolls a failed transaction back by restoring a copy of the
+//! whole table taken before it began: a transaction that fails while another one succeeds at
+//! the same moment erases the other's writes. DynamoDB's transactions are atomic; serving one
+//! request at a time makes the emulator's atomic too. The portal's own requests still run
+//! concurrently, which is what the concurrency tests are about.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -12,6 +19,15 @@ use crate::StackError;
 
 /// The moto release line the local stack is written against.
 const MOTO_REQUIREMENT: &str = "moto[server]>=5.2,<6";
+
+/// `moto.server`'s `main`, with `threaded=False` (see the module documentation).
+const SERVE: &str = "import os, signal, sys\n\
+from werkzeug.serving import run_simple\n\
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app\n\
+host, port = sys.argv[1], int(sys.argv[2])\n\
+os.environ.setdefault('MOTO_PORT', str(port))\n\
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n\
+run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False)\n";
 
 pub struct Emulator {
     pub endpoint: String,
@@ -29,13 +45,13 @@ impl Emulator {
         ensure_installed().await?;
         let port = free_port()?;
         let child = Command::new("python3")
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-c", SERVE, "127.0.0.1", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| StackError::Emulator(format!("python3 -m moto.server could not be started: {e}")))?;
+            .map_err(|e| StackError::Emulator(format!("the moto server (python3) could not be started: {e}")))?;
         let endpoint = format!("http://127.0.0.1:{port}");
         wait_until_ready(&endpoint).await?;
         Ok(Self { endpoint, _child: Some(child) })
@@ -44,7 +60,7 @@ impl Emulator {
 
 async fn ensure_installed() -> Result<(), StackError> {
     let found = Command::new("python3")
-        .args(["-c", "import moto.server, flask, flask_cors"])
+        .args(["-c", "import moto.moto_server.werkzeug_app, werkzeug.serving, flask, flask_cors"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
