@@ -186,9 +186,32 @@ fn identity_failure(e: IdentityError) -> AppError {
     }
 }
 
-/// The throttle key of an address: a digest, so the table holds no address for it.
+/// The throttle key of an address.
 fn sign_in_key(email: &Email) -> String {
-    format!("signin#{}", hex::encode(Sha256::digest(email.as_str().as_bytes())))
+    throttle_key("signin", email.as_str())
+}
+
+/// A key of the attempts store: `kind` and a digest of what is counted (an address, a client
+/// id), so the table does not hold it.
+pub(crate) fn throttle_key(kind: &str, counted: &str) -> String {
+    format!("{kind}#{}", hex::encode(Sha256::digest(counted.as_bytes())))
+}
+
+/// 429 with the time left while `key` has `max` failures in its open window.
+pub(crate) async fn refuse_if_throttled(
+    deps: &Deps,
+    key: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    window: Duration,
+    max: u32,
+) -> Result<(), AppError> {
+    match deps.attempts.attempts(key, now, window).await? {
+        Some(attempts) if attempts.failures >= max => {
+            let retry_after_seconds = (attempts.window_started_at + window - now).num_seconds();
+            Err(AppError::TooManyAttempts { retry_after_seconds })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// POST /sessions. One answer for an unknown address and a wrong password; after
@@ -196,12 +219,7 @@ fn sign_in_key(email: &Email) -> String {
 pub async fn sign_in(deps: &Deps, email: &Email, password: &str) -> Result<Session, AppError> {
     let now = deps.clock.now();
     let key = sign_in_key(email);
-    if let Some(attempts) = deps.attempts.attempts(&key, now, SIGN_IN_WINDOW).await?
-        && attempts.failures >= MAX_FAILED_SIGN_INS
-    {
-        let retry_after_seconds = (attempts.window_started_at + SIGN_IN_WINDOW - now).num_seconds();
-        return Err(AppError::TooManyAttempts { retry_after_seconds });
-    }
+    refuse_if_throttled(deps, &key, now, SIGN_IN_WINDOW, MAX_FAILED_SIGN_INS).await?;
     // A password that does not meet the policy cannot be anyone's: no need to ask the pool.
     let outcome = match Password::parse("password", password) {
         Ok(password) => deps.identity.sign_in(email, &password).await,

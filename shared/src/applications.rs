@@ -9,14 +9,16 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::accounts::{refuse_if_throttled, throttle_key};
 use crate::deps::Deps;
 use crate::domain::{
-    Account, AccountId, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId,
-    LogAction, LogEntry, PartnerId, Profile, SecretHash, SecretToken,
+    AccountId, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId, LogAction,
+    LogEntry, PartnerId, Profile, SecretHash, SecretToken,
 };
 use crate::error::{AppError, Internal};
 use crate::mail::{self, ApplicationEvent};
 use crate::ports::{ApplicationWrite, Page, Stale};
+use crate::profiles::{linked_account, notify_changed, stored};
 
 /// Who moderation log entries name (api.md LogEntry `user`).
 pub const INFORMAT: &str = "Informat";
@@ -62,17 +64,6 @@ fn invariant(what: String) -> AppError {
     AppError::Internal(Internal::Invariant(what))
 }
 
-/// The caller's account and the partner it is linked to.
-async fn member(deps: &Deps, account: &AccountId) -> Result<(Account, PartnerId), AppError> {
-    let account = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
-    let partner = account.partner_id.clone().ok_or(AppError::ProfileNotLinked)?;
-    Ok((account, partner))
-}
-
-async fn profile(deps: &Deps, partner: &PartnerId) -> Result<Profile, AppError> {
-    deps.profiles.profile(partner).await?.ok_or_else(|| invariant(format!("partner {partner} has no profile")))
-}
-
 /// One of the caller's applications; anything else (another partner's, an id that is not
 /// one) is 404, never 403.
 async fn own(deps: &Deps, partner: &PartnerId, id: &str) -> Result<Application, AppError> {
@@ -91,6 +82,14 @@ fn entry(
     LogEntry { at, action, property: property.to_owned(), user: user.to_owned(), from, to }
 }
 
+/// One log entry per API a new application starts with.
+fn checked_apis<'a>(app: &'a Application, now: DateTime<Utc>, user: &'a str) -> impl Iterator<Item = LogEntry> + 'a {
+    app.fields
+        .apis
+        .iter()
+        .map(move |api| entry(now, LogAction::Created, &api.log_property(), user, None, Some(api.label().into())))
+}
+
 /// Writes `after` (and the client) with the log, adjusting the partner's count of approved
 /// applications by `approved_delta` in the same transaction. Returns the profile as written
 /// (or as read, when the count does not change).
@@ -103,7 +102,7 @@ async fn commit(
     log: &[LogEntry],
 ) -> Result<Result<Profile, Stale>, AppError> {
     for _ in 0..PROFILE_ATTEMPTS {
-        let current = profile(deps, &after.partner_id).await?;
+        let current = stored(deps, &after.partner_id).await?;
         let counted = (approved_delta != 0).then(|| {
             let count = i64::from(current.approved_applications) + approved_delta;
             Profile {
@@ -149,13 +148,13 @@ async fn notify(
 
 /// GET /applications
 pub async fn list(deps: &Deps, account: &AccountId) -> Result<Vec<Application>, AppError> {
-    let (_, partner) = member(deps, account).await?;
+    let (_, partner) = linked_account(deps, account).await?;
     Ok(deps.applications.applications(&partner).await?)
 }
 
 /// GET /applications/{id}
 pub async fn get(deps: &Deps, account: &AccountId, id: &str) -> Result<Application, AppError> {
-    let (_, partner) = member(deps, account).await?;
+    let (_, partner) = linked_account(deps, account).await?;
     own(deps, &partner, id).await
 }
 
@@ -167,7 +166,7 @@ pub async fn log(
     limit: u32,
     cursor: Option<&str>,
 ) -> Result<Page<LogEntry>, AppError> {
-    let (_, partner) = member(deps, account).await?;
+    let (_, partner) = linked_account(deps, account).await?;
     let app = own(deps, &partner, id).await?;
     Ok(deps.applications.application_log(&partner, &app.id, limit, cursor).await?)
 }
@@ -186,18 +185,10 @@ static DUMMY: LazyLock<Option<SecretHash>> =
 /// POST /client-credentials/verify: the client exists, the secret is one of its valid ones, it
 /// has no blocked scopes and no application yet. Failures per client id are throttled.
 pub async fn verify(deps: &Deps, account: &AccountId, credentials: &Credentials) -> Result<Client, AppError> {
-    member(deps, account).await?;
+    linked_account(deps, account).await?;
     let now = deps.clock.now();
-    let throttle_key = format!(
-        "verify:{}",
-        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(credentials.client_id.trim().as_bytes()))
-    );
-    if let Some(attempts) = deps.attempts.attempts(&throttle_key, now, VERIFY_WINDOW).await?
-        && attempts.failures >= VERIFY_FAILURES
-    {
-        let retry = (attempts.window_started_at + VERIFY_WINDOW - now).num_seconds();
-        return Err(AppError::TooManyAttempts { retry_after_seconds: retry });
-    }
+    let throttle_key = throttle_key("verify", credentials.client_id.trim());
+    refuse_if_throttled(deps, &throttle_key, now, VERIFY_WINDOW, VERIFY_FAILURES).await?;
     let client = match ClientId::parse(&credentials.client_id) {
         Some(id) => deps.applications.client(&id).await?,
         None => None,
@@ -237,7 +228,7 @@ pub async fn create(
     fields: ApplicationFields,
     link: Option<Credentials>,
 ) -> Result<Application, AppError> {
-    let (creator, partner) = member(deps, account).await?;
+    let (creator, partner) = linked_account(deps, account).await?;
     let now = deps.clock.now();
     let user = creator.email.to_string();
     let mut app = Application {
@@ -254,16 +245,7 @@ pub async fn create(
     };
     let Some(credentials) = link else {
         let mut log = vec![entry(now, LogAction::Created, "Status", &user, None, Some(app.status.label().into()))];
-        log.extend(app.fields.apis.iter().map(|api| {
-            entry(
-                now,
-                LogAction::Created,
-                &format!("API toegang - {}", api.label()),
-                &user,
-                None,
-                Some(api.label().into()),
-            )
-        }));
+        log.extend(checked_apis(&app, now, &user));
         let profile = commit(deps, None, &app, None, 0, &log).await?.map_err(|_| version_conflict())?;
         tracing::info!(application = %app.id, "application requested");
         notify(deps, &profile, &app, "aangevraagd", "Er werd een nieuwe applicatie aangevraagd. Informat beoordeelt de aanvraag; je ontvangt een bericht zodra dat gebeurd is.", &user, &log).await?;
@@ -291,9 +273,7 @@ pub async fn create(
         entry(now, LogAction::Linked, "Client ID", &user, None, Some(client.id.to_string())),
         entry(now, LogAction::Approved, "Status", &user, None, Some(app.status.label().into())),
     ];
-    log.extend(app.fields.apis.iter().map(|api| {
-        entry(now, LogAction::Created, &format!("API toegang - {}", api.label()), &user, None, Some(api.label().into()))
-    }));
+    log.extend(checked_apis(&app, now, &user));
     match commit(deps, None, &app, Some((Some(&client), &linked)), 1, &log).await? {
         Ok(profile) => {
             tracing::info!(application = %app.id, "application created with an existing client");
@@ -327,7 +307,7 @@ pub async fn update(
     fields: ApplicationFields,
     expected_version: Option<u64>,
 ) -> Result<Application, AppError> {
-    let (editor, partner) = member(deps, account).await?;
+    let (editor, partner) = linked_account(deps, account).await?;
     let before = own(deps, &partner, id).await?;
     if expected_version.is_some_and(|v| v != before.version) {
         return Err(version_conflict());
@@ -391,7 +371,7 @@ pub async fn new_secret(
     id: &str,
     grace_seconds: i64,
 ) -> Result<(ClientId, SecretToken), AppError> {
-    let (editor, partner) = member(deps, account).await?;
+    let (editor, partner) = linked_account(deps, account).await?;
     let before = own(deps, &partner, id).await?;
     let client_id = match (&before.client_id, before.status) {
         (Some(client_id), ApplicationStatus::Approved) => client_id.clone(),
@@ -467,7 +447,7 @@ async fn any(deps: &Deps, id: &str) -> Result<Application, AppError> {
 /// GET /admin/applications/{id}
 pub async fn review(deps: &Deps, id: &str) -> Result<Reviewed, AppError> {
     let application = any(deps, id).await?;
-    let partner = Some(profile(deps, &application.partner_id).await?);
+    let partner = Some(stored(deps, &application.partner_id).await?);
     Ok(Reviewed { application, partner })
 }
 
@@ -612,16 +592,7 @@ pub async fn set_partner_active(deps: &Deps, id: &str, active: bool) -> Result<P
         match deps.profiles.update_profile(&before, &after, &log).await? {
             crate::ports::ProfileUpdated::Yes => {
                 tracing::info!(partner = %id, active, "partner activation changed");
-                let mail = mail::profile_changed(
-                    &deps.config.mail_from_accounts,
-                    &after.email,
-                    after.fields.name.as_str(),
-                    INFORMAT,
-                    now,
-                    &log,
-                    &deps.config.portal_url,
-                )?;
-                mail::deliver(deps.mailer.as_ref(), "profile_changed", &mail).await;
+                notify_changed(deps, &after, INFORMAT, &log).await?;
                 return Ok(after);
             }
             _ => continue,

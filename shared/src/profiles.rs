@@ -12,8 +12,14 @@ use crate::ports::{Invitation, Linked, Member, Page, ProfileCreated, ProfileUpda
 
 /// The partner profile an account is linked to.
 pub async fn linked_partner(deps: &Deps, account: &AccountId) -> Result<PartnerId, AppError> {
+    Ok(linked_account(deps, account).await?.1)
+}
+
+/// The caller's account and the partner it is linked to.
+pub(crate) async fn linked_account(deps: &Deps, account: &AccountId) -> Result<(Account, PartnerId), AppError> {
     let account = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
-    account.partner_id.ok_or(AppError::ProfileNotLinked)
+    let partner = account.partner_id.clone().ok_or(AppError::ProfileNotLinked)?;
+    Ok((account, partner))
 }
 
 fn name_taken(fields: &ProfileFields) -> AppError {
@@ -76,7 +82,7 @@ pub async fn of_account(deps: &Deps, account: &AccountId) -> Result<Profile, App
 }
 
 /// The profile that an account or an invitation points at: it must exist.
-async fn stored(deps: &Deps, partner: &PartnerId) -> Result<Profile, AppError> {
+pub(crate) async fn stored(deps: &Deps, partner: &PartnerId) -> Result<Profile, AppError> {
     deps.profiles
         .profile(partner)
         .await?
@@ -92,8 +98,7 @@ pub async fn update(
     fields: ProfileFields,
     expected_version: Option<u64>,
 ) -> Result<Profile, AppError> {
-    let editor = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
-    let partner = editor.partner_id.clone().ok_or(AppError::ProfileNotLinked)?;
+    let (editor, partner) = linked_account(deps, account).await?;
     let before = stored(deps, &partner).await?;
     if expected_version.is_some_and(|v| v != before.version) {
         return Err(version_conflict());
@@ -122,13 +127,18 @@ pub async fn update(
         ProfileUpdated::NameTaken => return Err(name_taken(&after.fields)),
     }
     tracing::info!(partner = %after.id, changes = log.len(), "profile updated");
-    notify_changed(deps, &after, &editor, &log).await?;
+    notify_changed(deps, &after, editor.email.as_str(), &log).await?;
     Ok(after)
 }
 
 /// Mails the profile's email (manual 3.2.3: it "ontvangt notificaties over wijzigingen") what
-/// changed and who changed it.
-async fn notify_changed(deps: &Deps, profile: &Profile, editor: &Account, log: &[LogEntry]) -> Result<(), AppError> {
+/// changed and who (`user`: an email, or "Informat") changed it.
+pub(crate) async fn notify_changed(
+    deps: &Deps,
+    profile: &Profile,
+    user: &str,
+    log: &[LogEntry],
+) -> Result<(), AppError> {
     let Some(at) = log.first().map(|entry| entry.at) else {
         return Ok(());
     };
@@ -136,7 +146,7 @@ async fn notify_changed(deps: &Deps, profile: &Profile, editor: &Account, log: &
         &deps.config.mail_from_accounts,
         &profile.email,
         profile.fields.name.as_str(),
-        editor.email.as_str(),
+        user,
         at,
         log,
         &deps.config.portal_url,
@@ -158,8 +168,7 @@ const LOGO_WRITE_ATTEMPTS: usize = 3;
 /// PUT /profile/logo: stores the image, points the profile at it (logged and mailed like any
 /// change), then removes the previous image. The bytes decide the type; the limit is 1 MiB.
 pub async fn upload_logo(deps: &Deps, account: &AccountId, bytes: Vec<u8>) -> Result<Profile, AppError> {
-    let editor = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
-    let partner = editor.partner_id.clone().ok_or(AppError::ProfileNotLinked)?;
+    let (editor, partner) = linked_account(deps, account).await?;
     let image = LogoImage::parse(bytes).map_err(|refusal| match refusal {
         LogoRefusal::TooLarge { size } => AppError::LogoTooLarge { size },
         LogoRefusal::Unsupported => AppError::UnsupportedLogoType,
@@ -190,7 +199,7 @@ pub async fn upload_logo(deps: &Deps, account: &AccountId, bytes: Vec<u8>) -> Re
                 if let Some(old) = &before.logo {
                     remove_logo(deps, &partner, old).await;
                 }
-                notify_changed(deps, &after, &editor, &[entry]).await?;
+                notify_changed(deps, &after, editor.email.as_str(), &[entry]).await?;
                 return Ok(after);
             }
             // Someone saved the profile meanwhile: read it again and put the logo on that.
@@ -243,8 +252,7 @@ pub async fn invite(
     deps: &Deps,
     account: &AccountId,
 ) -> Result<(SecretToken, chrono::DateTime<chrono::Utc>), AppError> {
-    let inviter = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
-    let partner_id = inviter.partner_id.ok_or(AppError::ProfileNotLinked)?;
+    let (inviter, partner_id) = linked_account(deps, account).await?;
     let secret = SecretToken::generate()?;
     let expires_at = deps.clock.now() + INVITATION_LIFETIME;
     deps.members

@@ -45,6 +45,11 @@ impl Api {
         }
     }
 
+    /// The property its checkbox is logged as: "API toegang - Leerlingen".
+    pub fn log_property(self) -> String {
+        format!("API toegang - {}", self.label())
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim().to_lowercase();
         Self::ALL.into_iter().find(|api| api.code() == raw)
@@ -315,7 +320,7 @@ impl ApplicationFields {
         field("Contactpersoon", &self.contact_name, &after.contact_name);
         field("E-mailadres", self.contact_email.as_str(), after.contact_email.as_str());
         for api in Api::ALL {
-            let property = format!("API toegang - {}", api.label());
+            let property = api.log_property();
             match (self.apis.contains(&api), after.apis.contains(&api)) {
                 (false, true) => rows.push((Created, property, None, Some(api.label().to_owned()))),
                 (true, false) => rows.push((Removed, property, Some(api.label().to_owned()), None)),
