@@ -545,35 +545,51 @@ fn directory_sort_key(profile: &Profile) -> String {
     format!("{}#{}", search_text(profile.fields.name.as_str()), profile.id)
 }
 
-/// The directory's cursor: the sort key and partner of the last profile on the page.
-#[derive(Serialize, Deserialize)]
-struct DirectoryCursor {
-    after: String,
-    partner: PartnerId,
+/// The directory index's key of a listed profile: where the next page continues.
+fn directory_key(profile: &Profile) -> Item {
+    let mut start = key(partner_pk(&profile.id), "PROFILE");
+    start.insert("GSI2PK".into(), AttributeValue::S(DIRECTORY.into()));
+    start.insert("GSI2SK".into(), AttributeValue::S(directory_sort_key(profile)));
+    start
 }
 
-impl DirectoryCursor {
-    fn encode(&self) -> Result<String, StoreError> {
-        let json = serde_json::to_vec(self).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(URL_SAFE_NO_PAD.encode(json))
-    }
+/// Whether a cursor's key is a directory key: the index's partition, a profile, and a sort key
+/// that ends with that profile's id.
+fn is_directory_key(k: &Item) -> bool {
+    let partner = s(k, "PK").strip_prefix("PARTNER#").filter(|id| PartnerId::parse(id).is_some());
+    k.len() == 4
+        && s(k, "GSI2PK") == DIRECTORY
+        && s(k, "SK") == "PROFILE"
+        && partner.is_some_and(|id| s(k, "GSI2SK").ends_with(&format!("#{id}")))
+}
 
-    fn decode(raw: &str) -> Result<Self, StoreError> {
-        URL_SAFE_NO_PAD
-            .decode(raw)
-            .ok()
-            .and_then(|json| serde_json::from_slice::<Self>(&json).ok())
-            .filter(|c| c.after.ends_with(&format!("#{}", c.partner)))
-            .ok_or(StoreError::InvalidCursor)
-    }
+/// Encodes the last key of a Query page as an opaque cursor, and reads it back (checking that
+/// it names an item of the same list).
+fn cursor_of(last: Option<Item>) -> Option<String> {
+    let last = last?;
+    let json: serde_json::Map<String, serde_json::Value> = last
+        .into_iter()
+        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k, serde_json::Value::String(s.clone()))))
+        .collect();
+    serde_json::to_vec(&json).ok().map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
+}
 
-    /// The key DynamoDB continues after: the index's and the table's.
-    fn start_key(&self) -> Item {
-        let mut start = key(partner_pk(&self.partner), "PROFILE");
-        start.insert("GSI2PK".into(), AttributeValue::S(DIRECTORY.into()));
-        start.insert("GSI2SK".into(), AttributeValue::S(self.after.clone()));
-        start
-    }
+fn start_of(cursor: Option<&str>, expect: impl Fn(&Item) -> bool) -> Result<Option<Item>, StoreError> {
+    let Some(raw) = cursor else { return Ok(None) };
+    let map: serde_json::Map<String, serde_json::Value> = URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or(StoreError::InvalidCursor)?;
+    let item: Item = map
+        .into_iter()
+        .map(|(k, v)| v.as_str().map(|s| (k, AttributeValue::S(s.to_owned()))).ok_or(StoreError::InvalidCursor))
+        .collect::<Result<_, _>>()?;
+    if expect(&item) { Ok(Some(item)) } else { Err(StoreError::InvalidCursor) }
+}
+
+fn s<'a>(item: &'a Item, name: &str) -> &'a str {
+    item.get(name).and_then(|v| v.as_s().ok()).map_or("", String::as_str)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -768,7 +784,7 @@ impl ProfileStore for DynamoStore {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<Profile>, StoreError> {
-        let mut start = cursor.map(DirectoryCursor::decode).transpose()?.map(|c| c.start_key());
+        let mut start = start_of(cursor, is_directory_key)?;
         // The filter only ever reads listed profiles (the index is sparse). Without a filter one
         // Query reads the page and one more item, to know whether a next page exists.
         let mut conditions = Vec::new();
@@ -808,13 +824,7 @@ impl ProfileStore for DynamoStore {
         }
         let next_cursor = if found.len() > wanted {
             found.truncate(wanted);
-            found
-                .last()
-                .map(|last| {
-                    DirectoryCursor { after: directory_sort_key(&last.profile), partner: last.profile.id.clone() }
-                        .encode()
-                })
-                .transpose()?
+            cursor_of(found.last().map(|last| directory_key(&last.profile)))
         } else {
             None
         };
