@@ -186,6 +186,11 @@ static DUMMY: LazyLock<Option<SecretHash>> =
 /// has no blocked scopes and no application yet. Failures per client id are throttled.
 pub async fn verify(deps: &Deps, account: &AccountId, credentials: &Credentials) -> Result<Client, AppError> {
     linked_account(deps, account).await?;
+    linkable_client(deps, credentials).await
+}
+
+/// The checks of [`verify`], for a caller whose account is already known to be linked.
+async fn linkable_client(deps: &Deps, credentials: &Credentials) -> Result<Client, AppError> {
     let now = deps.clock.now();
     let throttle_key = throttle_key("verify", credentials.client_id.trim());
     refuse_if_throttled(deps, &throttle_key, now, VERIFY_WINDOW, VERIFY_FAILURES).await?;
@@ -251,7 +256,7 @@ pub async fn create(
         notify(deps, &profile, &app, "aangevraagd", "Er werd een nieuwe applicatie aangevraagd. Informat beoordeelt de aanvraag; je ontvangt een bericht zodra dat gebeurd is.", &user, &log).await?;
         return Ok(app);
     };
-    let client = verify(deps, account, &credentials).await?;
+    let client = linkable_client(deps, &credentials).await?;
     // The client's scopes decide its APIs (manual 3.3.3); a client without scopes keeps the
     // APIs the partner checked.
     let scope_apis = client.scope_apis();
