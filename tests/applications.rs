@@ -5,7 +5,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use portal::domain::ClientId;
-use portal_e2e::{Answer, PNG, Stack};
+use portal_e2e::{Answer, PNG, Stack, application_input as app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -13,36 +13,6 @@ const INVALID: &str =
     "De ingevoerde client/secret is ongeldig. Heb je geen geldige client/secret, vraag dan een nieuwe aan.";
 const TAKEN: &str =
     "Sorry! Deze client is al gekoppeld aan een andere applicatie. Je kan een client maar aan één app koppelen.";
-
-fn profile(name: &str) -> Value {
-    json!({
-        "name": name,
-        "description": "Software voor scholen.",
-        "contact_name": "An Peeters",
-        "address": {"street": "Kerkstraat 1", "postal_code": "2000", "city": "Antwerpen", "country": "BE"},
-        "public": true,
-        "categories": ["communiceren"],
-        "website": "https://www.voorbeeld.be"
-    })
-}
-
-fn app(name: &str, apis: &[&str]) -> Value {
-    json!({
-        "name": name,
-        "description": "Plant lessen op basis van de leerlingenlijsten.",
-        "contact_name": "Tom Ontwikkelaar",
-        "contact_email": "tom@ontwikkelaar.be",
-        "apis": apis
-    })
-}
-
-/// A partner with a profile: its access token and profile.
-async fn partner(stack: &Stack, email: &str, name: &str) -> (String, Value) {
-    let token = stack.access_token(email).await;
-    let created = stack.call("POST", "/profile", &token, Some(profile(name))).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    (token, created.body)
-}
 
 fn subjects(mails: &[Value]) -> Vec<String> {
     mails.iter().map(|m| m["subject"].as_str().unwrap().to_owned()).collect()
@@ -62,7 +32,7 @@ async fn logs(stack: &Stack, token: &str, id: &str) -> Vec<(String, String)> {
 #[tokio::test]
 async fn a_request_is_moderated_with_mails_logs_and_the_directory_following() {
     let stack = Stack::start().await;
-    let (token, prof) = partner(&stack, "partner@voorbeeld.be", "Planner BV").await;
+    let (token, prof) = stack.partner("partner@voorbeeld.be", "Planner BV").await;
     let slug = prof["slug"].as_str().unwrap();
     assert_eq!(stack.call("PUT", "/profile/logo", &token, None).await.status, StatusCode::BAD_REQUEST);
     let logo = stack.send(stack.http.put(stack.url("/profile/logo")).bearer_auth(&token).body(PNG.to_vec())).await;
@@ -184,7 +154,7 @@ async fn approved_app(stack: &Stack, token: &str, moderator: &str, name: &str) -
 #[tokio::test]
 async fn a_secret_is_shown_once_stored_hashed_and_rotated_with_a_grace_period() {
     let stack = Stack::start().await;
-    let (token, _) = partner(&stack, "geheim@voorbeeld.be", "Geheim BV").await;
+    let (token, _) = stack.partner("geheim@voorbeeld.be", "Geheim BV").await;
     let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
     let new = stack.call("POST", "/applications", &token, Some(app("Nog niet", &["leerlingen"]))).await;
     let early =
@@ -255,11 +225,6 @@ async fn a_secret_is_shown_once_stored_hashed_and_rotated_with_a_grace_period() 
     assert_eq!(too_long.problem_code(), "validation_failed");
 }
 
-async fn legacy(stack: &Stack, body: Value) {
-    let answer = stack.post("/_local/legacy-clients", body).await;
-    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
-}
-
 async fn verify(stack: &Stack, token: &str, client_id: &str, secret: &str) -> Answer {
     stack
         .call(
@@ -274,10 +239,10 @@ async fn verify(stack: &Stack, token: &str, client_id: &str, secret: &str) -> An
 #[tokio::test]
 async fn an_existing_client_is_verified_and_linked_to_exactly_one_application() {
     let stack = Stack::start().await;
-    legacy(&stack, json!({"client_id": "informat_customer_school", "client_secret": "Oud-Secret-1", "scopes": ["leerlingen:012345", "rekeningen:012345", "leerlingen:54321"]})).await;
-    legacy(&stack, json!({"client_id": "met_oude_groep", "client_secret": "Oud-Secret-2", "scopes": ["rekeningen:012345"], "inactive_scopes": ["rekeningen:012345:groep-2019"]})).await;
-    let (a, _) = partner(&stack, "a@voorbeeld.be", "Partner A").await;
-    let (b, _) = partner(&stack, "b@voorbeeld.be", "Partner B").await;
+    stack.legacy_client(json!({"client_id": "informat_customer_school", "client_secret": "Oud-Secret-1", "scopes": ["leerlingen:012345", "rekeningen:012345", "leerlingen:54321"]})).await;
+    stack.legacy_client(json!({"client_id": "met_oude_groep", "client_secret": "Oud-Secret-2", "scopes": ["rekeningen:012345"], "inactive_scopes": ["rekeningen:012345:groep-2019"]})).await;
+    let (a, _) = stack.partner("a@voorbeeld.be", "Partner A").await;
+    let (b, _) = stack.partner("b@voorbeeld.be", "Partner B").await;
 
     // Wrong secret, unknown client: the manual's message, word for word.
     for (id, secret) in [("informat_customer_school", "fout"), ("bestaat_niet", "Oud-Secret-1"), ("spatie erin", "x")] {
@@ -337,8 +302,8 @@ async fn an_existing_client_is_verified_and_linked_to_exactly_one_application() 
 #[tokio::test]
 async fn unchecking_an_api_removes_its_scopes_and_verification_is_throttled() {
     let stack = Stack::start().await;
-    legacy(&stack, json!({"client_id": "twee_apis", "client_secret": "Oud-Secret-3", "scopes": ["leerlingen:012345", "personeel:012345", "personeel:98765"]})).await;
-    let (token, _) = partner(&stack, "c@voorbeeld.be", "Partner C").await;
+    stack.legacy_client(json!({"client_id": "twee_apis", "client_secret": "Oud-Secret-3", "scopes": ["leerlingen:012345", "personeel:012345", "personeel:98765"]})).await;
+    let (token, _) = stack.partner("c@voorbeeld.be", "Partner C").await;
     let mut body = app("Twee API's", &["leerlingen"]);
     body["link"] = json!({"client_id": "twee_apis", "client_secret": "Oud-Secret-3"});
     let created = stack.call("POST", "/applications", &token, Some(body)).await;
@@ -365,7 +330,7 @@ async fn unchecking_an_api_removes_its_scopes_and_verification_is_throttled() {
     );
 
     // Guessing a client's secret: five failures, then 429 even for the right secret.
-    legacy(&stack, json!({"client_id": "doelwit", "client_secret": "Juist-Secret", "scopes": []})).await;
+    stack.legacy_client(json!({"client_id": "doelwit", "client_secret": "Juist-Secret", "scopes": []})).await;
     for _ in 0..5 {
         assert_eq!(verify(&stack, &token, "doelwit", "gok").await.status, StatusCode::BAD_REQUEST);
     }
@@ -377,14 +342,15 @@ async fn unchecking_an_api_removes_its_scopes_and_verification_is_throttled() {
 #[tokio::test]
 async fn another_partner_gets_404_on_every_application_route() {
     let stack = Stack::start().await;
-    let (owner, _) = partner(&stack, "eigenaar@voorbeeld.be", "Eigenaar").await;
-    let (other, _) = partner(&stack, "ander@voorbeeld.be", "Ander").await;
+    let (owner, _) = stack.partner("eigenaar@voorbeeld.be", "Eigenaar").await;
+    let (other, _) = stack.partner("ander@voorbeeld.be", "Ander").await;
     let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
     let (id, _) = approved_app(&stack, &owner, &moderator, "Van de eigenaar").await;
     for (method, path, body) in [
         ("GET", format!("/applications/{id}"), None),
         ("PUT", format!("/applications/{id}"), Some(app("Overgenomen", &["leerlingen"]))),
         ("POST", format!("/applications/{id}/secret"), None),
+        ("PUT", format!("/applications/{id}/jwks"), Some(json!({"keys": []}))),
         ("GET", format!("/applications/{id}/logs"), None),
         ("GET", "/applications/niet-eens-een-id".to_owned(), None),
     ] {

@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use portal::Deps;
 use portal::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Reviewed};
-use portal::domain::{Application, ApplicationFields, ApplicationStatus, Email, FieldError, apis, text};
+use portal::domain::{Application, ApplicationFields, ApplicationStatus, ClientJwks, Email, FieldError, apis, text};
 use portal::http::{
     Checks, HttpResult, json, json_body, moderator, optional_json_body, page_params, partner_account, respond,
     timestamp,
@@ -199,6 +199,21 @@ pub async fn create_client_secret(deps: &Deps, req: Request) -> Response<Body> {
             }
             let (client_id, secret) = applications::new_secret(deps, &account, &path_id(&req), grace).await?;
             json(StatusCode::CREATED, &body!({"client_id": client_id, "client_secret": secret.expose()}))
+        }
+        .await,
+    )
+}
+
+/// PUT /applications/{id}/jwks: answers the keys as registered (public members only).
+pub async fn update_application_jwks(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let body: Value = json_body(&req)?;
+            let jwks = ClientJwks::parse(&body)
+                .map_err(|detail| portal::AppError::Refused { code: "invalid_jwks", detail })?;
+            applications::set_jwks(deps, &account, &path_id(&req), jwks.clone()).await?;
+            json(StatusCode::OK, &jwks)
         }
         .await,
     )

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod directory;
+pub mod oauth;
 pub mod profiles;
 pub mod routes;
 

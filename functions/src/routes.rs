@@ -51,6 +51,10 @@ pub enum Operation {
     ArchiveApplication,
     DeactivatePartner,
     ActivatePartner,
+    UpdateApplicationJwks,
+    CreateToken,
+    GetJwks,
+    GetAuthorizationServerMetadata,
 }
 
 impl Operation {
@@ -90,6 +94,10 @@ impl Operation {
             Self::ArchiveApplication => "archive_application",
             Self::DeactivatePartner => "deactivate_partner",
             Self::ActivatePartner => "activate_partner",
+            Self::UpdateApplicationJwks => "update_application_jwks",
+            Self::CreateToken => "create_token",
+            Self::GetJwks => "get_jwks",
+            Self::GetAuthorizationServerMetadata => "get_authorization_server_metadata",
         }
     }
 
@@ -107,7 +115,7 @@ impl Operation {
     }
 
     pub async fn handle(self, deps: &Deps, req: Request) -> Response<Body> {
-        use crate::{accounts, applications, directory, profiles};
+        use crate::{accounts, applications, directory, oauth, profiles};
         match self {
             Self::CreateAccount => accounts::create_account(deps, req).await,
             Self::ActivateAccount => accounts::activate_account(deps, req).await,
@@ -142,6 +150,10 @@ impl Operation {
             Self::ArchiveApplication => applications::archive_application(deps, req).await,
             Self::DeactivatePartner => applications::deactivate_partner(deps, req).await,
             Self::ActivatePartner => applications::activate_partner(deps, req).await,
+            Self::UpdateApplicationJwks => applications::update_application_jwks(deps, req).await,
+            Self::CreateToken => oauth::create_token(deps, req).await,
+            Self::GetJwks => oauth::get_jwks(deps, req).await,
+            Self::GetAuthorizationServerMetadata => oauth::get_authorization_server_metadata(deps, req).await,
         }
     }
 }
@@ -185,6 +197,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/applications/{id}", Auth::Partner, Operation::GetApplication),
     route("PUT", "/applications/{id}", Auth::Partner, Operation::UpdateApplication),
     route("POST", "/applications/{id}/secret", Auth::Partner, Operation::CreateClientSecret),
+    route("PUT", "/applications/{id}/jwks", Auth::Partner, Operation::UpdateApplicationJwks),
     route("GET", "/applications/{id}/logs", Auth::Partner, Operation::GetApplicationLogs),
     route("GET", "/admin/applications", Auth::Staff, Operation::ListReviewQueue),
     route("GET", "/admin/applications/{id}", Auth::Staff, Operation::GetAdminApplication),
@@ -193,6 +206,9 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/admin/applications/{id}/archive", Auth::Staff, Operation::ArchiveApplication),
     route("POST", "/admin/partners/{id}/deactivate", Auth::Staff, Operation::DeactivatePartner),
     route("POST", "/admin/partners/{id}/activate", Auth::Staff, Operation::ActivatePartner),
+    route("POST", "/oauth2/token", Auth::Public, Operation::CreateToken),
+    route("GET", "/.well-known/jwks.json", Auth::Public, Operation::GetJwks),
+    route("GET", "/.well-known/oauth-authorization-server", Auth::Public, Operation::GetAuthorizationServerMetadata),
 ];
 
 impl Route {

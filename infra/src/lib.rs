@@ -86,6 +86,9 @@ impl LocalStack {
                 .map_err(|e| StackError::Provision(e.message))?,
             logo_bucket: resources.logo_bucket.clone(),
             public_api_url: api_url.clone(),
+            signing_key_id: resources.signing_key_id.clone(),
+            token_audience: portal::config::DEFAULT_TOKEN_AUDIENCE.into(),
+            token_lifetime_seconds: 3600,
         };
         let mut deps = portal::adapters::aws::deps(&sdk, config);
         let clock = Arc::new(OffsetClock::default());

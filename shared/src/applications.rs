@@ -12,8 +12,8 @@ use chrono::{DateTime, Duration, Utc};
 use crate::accounts::{refuse_if_throttled, throttle_key};
 use crate::deps::Deps;
 use crate::domain::{
-    AccountId, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId, LogAction,
-    LogEntry, PartnerId, Profile, SecretHash, SecretToken,
+    AccountId, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId, ClientJwks,
+    LogAction, LogEntry, PartnerId, Profile, SecretHash, SecretToken,
 };
 use crate::error::{AppError, Internal};
 use crate::mail::{self, ApplicationEvent};
@@ -179,7 +179,7 @@ pub struct Credentials {
 
 /// Argon2id of nothing anyone knows: an unknown client id is checked against it, so it takes
 /// as long as a known one and the answer's timing does not tell which ids exist.
-static DUMMY: LazyLock<Option<SecretHash>> =
+pub(crate) static DUMMY: LazyLock<Option<SecretHash>> =
     LazyLock::new(|| SecretHash::of_imported("no client has this secret").ok());
 
 /// POST /client-credentials/verify: the client exists, the secret is one of its valid ones, it
@@ -376,27 +376,18 @@ pub async fn new_secret(
     id: &str,
     grace_seconds: i64,
 ) -> Result<(ClientId, SecretToken), AppError> {
-    let (editor, partner) = linked_account(deps, account).await?;
-    let before = own(deps, &partner, id).await?;
-    let client_id = match (&before.client_id, before.status) {
-        (Some(client_id), ApplicationStatus::Approved) => client_id.clone(),
-        _ => {
-            return Err(conflict(
-                "application_not_approved",
-                "Een client secret kan pas aangemaakt worden als Informat de applicatie heeft goedgekeurd.",
-            ));
-        }
-    };
-    let client = deps
-        .applications
-        .client(&client_id)
-        .await?
-        .ok_or_else(|| invariant(format!("client {client_id} is missing")))?;
+    let (user, before, client) = approved_client(
+        deps,
+        account,
+        id,
+        "Een client secret kan pas aangemaakt worden als Informat de applicatie heeft goedgekeurd.",
+    )
+    .await?;
+    let client_id = client.id.clone();
     let now = deps.clock.now();
     let secret = SecretToken::generate()?;
     let rotated =
         client.with_new_secret(SecretHash::of_generated(&secret), now, now + Duration::seconds(grace_seconds));
-    let user = editor.email.to_string();
     let grace = if grace_seconds > 0 {
         format!("nieuw secret; het vorige blijft {grace_seconds} seconden geldig")
     } else {
@@ -410,6 +401,60 @@ pub async fn new_secret(
             tracing::info!(application = %after.id, grace_seconds, "client secret replaced");
             notify(deps, &profile, &after, "heeft een nieuw client secret", "Er werd een nieuw client secret aangemaakt. Het secret zelf staat niet in deze mail en wordt nergens bewaard.", &user, &log).await?;
             Ok((client_id, secret))
+        }
+        Err(_) => Err(version_conflict()),
+    }
+}
+
+/// The editor (email), the partner's approved application `id` and its client; 409
+/// `application_not_approved` (saying `why`) for an application without a working client.
+async fn approved_client(
+    deps: &Deps,
+    account: &AccountId,
+    id: &str,
+    why: &str,
+) -> Result<(String, Application, Client), AppError> {
+    let (editor, partner) = linked_account(deps, account).await?;
+    let app = own(deps, &partner, id).await?;
+    let client_id = match (&app.client_id, app.status) {
+        (Some(client_id), ApplicationStatus::Approved) => client_id.clone(),
+        _ => return Err(conflict("application_not_approved", why)),
+    };
+    let client = deps
+        .applications
+        .client(&client_id)
+        .await?
+        .ok_or_else(|| invariant(format!("client {client_id} is missing")))?;
+    Ok((editor.email.to_string(), app, client))
+}
+
+/// PUT /applications/{id}/jwks: the public keys the client signs its assertions with
+/// (`private_key_jwt`); they replace the registered ones. An empty set turns the method off.
+pub async fn set_jwks(deps: &Deps, account: &AccountId, id: &str, jwks: ClientJwks) -> Result<Application, AppError> {
+    let (user, before, client) = approved_client(
+        deps,
+        account,
+        id,
+        "Publieke sleutels kunnen pas geregistreerd worden als Informat de applicatie heeft goedgekeurd.",
+    )
+    .await?;
+    let now = deps.clock.now();
+    let describe = |jwks: &ClientJwks| {
+        (!jwks.is_empty()).then(|| jwks.keys.iter().map(|k| k.describe()).collect::<Vec<_>>().join(", "))
+    };
+    let (from, to) = (describe(&client.jwks), describe(&jwks));
+    if client.jwks == jwks {
+        return Ok(before);
+    }
+    let action = if to.is_none() { LogAction::Removed } else { LogAction::Updated };
+    let log = vec![entry(now, action, "Publieke sleutels (JWKS)", &user, from, to)];
+    let changed = Client { jwks, updated_at: now, version: client.version + 1, ..client.clone() };
+    let after = Application { updated_at: now, version: before.version + 1, ..before.clone() };
+    match commit(deps, Some(&before), &after, Some((Some(&client), &changed)), 0, &log).await? {
+        Ok(profile) => {
+            tracing::info!(application = %after.id, keys = changed.jwks.keys.len(), "public keys replaced");
+            notify(deps, &profile, &after, "heeft nieuwe publieke sleutels", "De publieke sleutels waarmee de applicatie zich bij het token endpoint aanmeldt (private_key_jwt) werden gewijzigd.", &user, &log).await?;
+            Ok(after)
         }
         Err(_) => Err(version_conflict()),
     }
@@ -488,6 +533,7 @@ pub async fn approve(deps: &Deps, id: &str) -> Result<Application, AppError> {
             scopes: BTreeSet::new(),
             blocked_scopes: Vec::new(),
             secrets: Vec::new(),
+            jwks: ClientJwks::default(),
             created_at: now,
             updated_at: now,
             version: 1,

@@ -15,9 +15,30 @@ pub struct Config {
     pub mail_from_accounts: Email,
     /// The S3 bucket that holds the partners' logos.
     pub logo_bucket: String,
-    /// The API's public address (custom domain), without trailing slash, for the URLs the API
-    /// gives out (logos). Empty: those URLs are paths relative to the API's root.
+    /// The API's public address (custom domain), without trailing slash: the URLs the API gives
+    /// out (logos) start with it, and it is the OAuth2 issuer (`iss` of every access token).
     pub public_api_url: String,
+    /// The KMS key that signs access tokens (id, ARN or alias).
+    pub signing_key_id: String,
+    /// The `aud` of access tokens: Informat's APIs, the resource servers that accept them.
+    pub token_audience: String,
+    /// How long an access token is valid.
+    pub token_lifetime_seconds: i64,
+}
+
+/// The default `aud` of access tokens.
+pub const DEFAULT_TOKEN_AUDIENCE: &str = "https://api.informatsoftware.be";
+const DEFAULT_TOKEN_LIFETIME_SECONDS: i64 = 3600;
+
+impl Config {
+    /// The OAuth2 issuer (RFC 8414): the API's public address.
+    pub fn issuer(&self) -> &str {
+        &self.public_api_url
+    }
+
+    pub fn token_endpoint(&self) -> String {
+        format!("{}/oauth2/token", self.public_api_url)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,14 +63,19 @@ impl Config {
             return Err(ConfigError::Invalid("PORTAL_URL", "must be an absolute http(s) URL".into()));
         }
         let mail_from_accounts = lookup("MAIL_FROM_ACCOUNTS").unwrap_or_else(|| "info@informat.be".into());
-        let public_api_url =
-            lookup("PUBLIC_API_URL").map(|v| v.trim().trim_end_matches('/').to_owned()).unwrap_or_default();
-        if !(public_api_url.is_empty()
-            || public_api_url.starts_with("https://")
-            || public_api_url.starts_with("http://"))
-        {
-            return Err(ConfigError::Invalid("PUBLIC_API_URL", "must be empty or an absolute http(s) URL".into()));
+        let public_api_url = required("PUBLIC_API_URL")?.trim().trim_end_matches('/').to_owned();
+        if !(public_api_url.starts_with("https://") || public_api_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid("PUBLIC_API_URL", "must be an absolute http(s) URL".into()));
         }
+        let token_lifetime_seconds = match lookup("TOKEN_LIFETIME_SECONDS").filter(|v| !v.trim().is_empty()) {
+            None => DEFAULT_TOKEN_LIFETIME_SECONDS,
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|s| (60..=86_400).contains(s))
+                .ok_or(ConfigError::Invalid("TOKEN_LIFETIME_SECONDS", "must be 60 to 86400 seconds".into()))?,
+        };
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             partner_user_pool_id: required("PARTNER_USER_POOL_ID")?,
@@ -59,6 +85,11 @@ impl Config {
                 .map_err(|e| ConfigError::Invalid("MAIL_FROM_ACCOUNTS", e.message))?,
             logo_bucket: required("LOGO_BUCKET")?,
             public_api_url,
+            signing_key_id: required("TOKEN_SIGNING_KEY_ID")?,
+            token_audience: lookup("TOKEN_AUDIENCE")
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_TOKEN_AUDIENCE.into()),
+            token_lifetime_seconds,
         })
     }
 }
@@ -80,6 +111,8 @@ mod tests {
         ("PARTNER_USER_POOL_CLIENT_ID", "client"),
         ("PORTAL_URL", "https://partners.informatsoftware.be/"),
         ("LOGO_BUCKET", "logos"),
+        ("PUBLIC_API_URL", "https://api.partners.informatsoftware.be/"),
+        ("TOKEN_SIGNING_KEY_ID", "alias/portal-tokens"),
     ];
 
     #[test]
@@ -87,7 +120,9 @@ mod tests {
         let config = Config::from_lookup(env(FULL)).expect("config");
         assert_eq!(config.portal_url, "https://partners.informatsoftware.be");
         assert_eq!(config.mail_from_accounts.as_str(), "info@informat.be");
-        assert_eq!(config.public_api_url, "", "logo URLs are relative unless the API's address is given");
+        assert_eq!(config.issuer(), "https://api.partners.informatsoftware.be");
+        assert_eq!(config.token_endpoint(), "https://api.partners.informatsoftware.be/oauth2/token");
+        assert_eq!((config.token_audience.as_str(), config.token_lifetime_seconds), (DEFAULT_TOKEN_AUDIENCE, 3600));
     }
 
     #[test]
@@ -97,5 +132,8 @@ mod tests {
         let mut bad = FULL.to_vec();
         bad[3] = ("PORTAL_URL", "partners.informatsoftware.be");
         assert!(Config::from_lookup(env(&bad)).expect_err("invalid").to_string().contains("PORTAL_URL"));
+        let mut long = FULL.to_vec();
+        long.push(("TOKEN_LIFETIME_SECONDS", "604800"));
+        assert!(Config::from_lookup(env(&long)).expect_err("too long").to_string().contains("TOKEN_LIFETIME_SECONDS"));
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::config::{Config, ConfigError};
 use crate::ports::{
     AccountStore, ApplicationStore, AttemptStore, Clock, Identity, LogoStore, Mailer, MemberStore, ProfileStore,
+    TokenSigner, TokenStore,
 };
 
 #[derive(Clone)]
@@ -17,6 +18,8 @@ pub struct Deps {
     pub members: Arc<dyn MemberStore>,
     pub logos: Arc<dyn LogoStore>,
     pub applications: Arc<dyn ApplicationStore>,
+    pub tokens: Arc<dyn TokenStore>,
+    pub signer: Arc<dyn TokenSigner>,
     pub identity: Arc<dyn Identity>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,

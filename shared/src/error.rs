@@ -57,6 +57,8 @@ pub enum Internal {
     Random(#[from] getrandom::Error),
     #[error("a mail template failed to render: {0}")]
     Template(#[from] minijinja::Error),
+    #[error(transparent)]
+    Signer(#[from] crate::ports::SignerError),
     #[error("{0}")]
     Invariant(String),
 }
@@ -69,6 +71,12 @@ impl From<StoreError> for AppError {
             ),
             other => Self::Internal(other.into()),
         }
+    }
+}
+
+impl From<crate::ports::SignerError> for AppError {
+    fn from(e: crate::ports::SignerError) -> Self {
+        Self::Internal(e.into())
     }
 }
 

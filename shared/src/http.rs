@@ -164,6 +164,31 @@ pub fn problem(err: &AppError) -> Response<Body> {
     response
 }
 
+/// The one place a refused token request becomes a response (RFC 6749 §5.2): JSON with `error`
+/// and `error_description`, never cached. `invalid_client` after HTTP Basic is 401 with the
+/// `WWW-Authenticate` challenge of that scheme; a throttled client gets 429 with `Retry-After`.
+pub fn oauth_error(err: &crate::domain::OAuthError) -> Response<Body> {
+    use crate::domain::OAuthErrorCode;
+    let status = match (err.retry_after_seconds, err.code, err.basic) {
+        (Some(_), _, _) => StatusCode::TOO_MANY_REQUESTS,
+        (None, OAuthErrorCode::InvalidClient, true) => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let body = json!({"error": err.code.as_str(), "error_description": err.description});
+    let mut response = with_headers(status, "application/json", body.to_string().into_bytes());
+    let headers = response.headers_mut();
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if status == StatusCode::UNAUTHORIZED {
+        headers
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Informat\", charset=\"UTF-8\""));
+    }
+    if let Some(value) = err.retry_after_seconds.and_then(|s| HeaderValue::from_str(&s.max(1).to_string()).ok()) {
+        headers.insert(header::RETRY_AFTER, value);
+    }
+    tracing::info!(status = status.as_u16(), code = err.code.as_str(), outcome = "refused", "request refused");
+    response
+}
+
 /// Turns a handler's result into the response, and logs the outcome: expected failures at info
 /// with their code, our own failures at error with their cause. Never an `Err` for the runtime,
 /// so API Gateway never answers a 502 for something we know how to say.

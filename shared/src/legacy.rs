@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Client, ClientId, Scope, SecretHash, StoredSecret};
+use crate::domain::{Client, ClientId, ClientJwks, Scope, SecretHash, StoredSecret};
 use crate::ports::{ApplicationStore, Imported, StoreError};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,6 +57,7 @@ impl LegacyClient {
                 .filter(|s| !s.is_empty())
                 .collect(),
             secrets: vec![StoredSecret { hash, created_at: now, valid_until: None }],
+            jwks: ClientJwks::default(),
             created_at: now,
             updated_at: now,
             version: 1,

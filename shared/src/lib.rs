@@ -22,6 +22,7 @@ pub mod profiles;
 pub mod telemetry;
 #[cfg(test)]
 pub mod testing;
+pub mod tokens;
 
 pub use deps::Deps;
 pub use error::AppError;

@@ -319,3 +319,83 @@ pub trait ApplicationStore: Send + Sync {
     /// Stores an existing client unless one with its id exists (idempotent).
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError>;
 }
+
+/// What the token endpoint reads for one client id, in one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenClient {
+    pub client: Option<Client>,
+    /// Failed authentications for this client id in the window open at the time of reading.
+    pub failures: Option<Attempts>,
+}
+
+/// The token endpoint's view of the store: it must stay one read per request.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// The client and its failed-authentication count together (one Query).
+    async fn token_client(
+        &self,
+        id: &ClientId,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<TokenClient, StoreError>;
+    /// Counts one failed client authentication for `id`.
+    async fn record_token_failure(
+        &self,
+        id: &ClientId,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<Attempts, StoreError>;
+    async fn clear_token_failures(&self, id: &ClientId) -> Result<(), StoreError>;
+    /// Remembers the `jti` of a client assertion until `until`; `false` when it was seen before
+    /// and is still remembered (a replay).
+    async fn use_assertion_once(
+        &self,
+        id: &ClientId,
+        jti: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("token signing: {0}")]
+pub struct SignerError(pub String);
+
+/// The public half of the token signing key, as a JWK (RFC 7517) with its `kid`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SigningJwk {
+    pub kty: &'static str,
+    pub crv: &'static str,
+    pub x: String,
+    pub y: String,
+    pub kid: String,
+    pub alg: &'static str,
+    #[serde(rename = "use")]
+    pub use_: &'static str,
+}
+
+/// Signs access tokens with ES256; the private key never leaves the signer (KMS).
+#[async_trait]
+pub trait TokenSigner: Send + Sync {
+    /// The public key (fetched once and kept).
+    async fn public_jwk(&self) -> Result<SigningJwk, SignerError>;
+    /// The JWS signature (r ‖ s, 64 bytes) of `signing_input` with ES256.
+    async fn sign_es256(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignerError>;
+}
+
+impl SigningJwk {
+    /// The JWK of a P-256 public key, its `kid` the RFC 7638 thumbprint: it names the key itself,
+    /// so a new key gets a new `kid` without anyone choosing one.
+    pub fn p256(key: &p256::PublicKey) -> Self {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+        use sha2::Digest as _;
+        let point = key.to_encoded_point(false);
+        let coordinate = |c: Option<&p256::FieldBytes>| c.map(|c| URL_SAFE_NO_PAD.encode(c)).unwrap_or_default();
+        let (x, y) = (coordinate(point.x()), coordinate(point.y()));
+        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+        let kid = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(canonical.as_bytes()));
+        Self { kty: "EC", crv: "P-256", x, y, kid, alg: "ES256", use_: "sig" }
+    }
+}

@@ -35,6 +35,7 @@ pub struct MemoryStore {
     applications: Mutex<HashMap<ApplicationId, Application>>,
     clients: Mutex<HashMap<ClientId, Client>>,
     app_logs: Mutex<Vec<(ApplicationId, LogEntry)>>,
+    used_assertions: Mutex<HashMap<(ClientId, String), DateTime<Utc>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -372,6 +373,78 @@ impl Mailer for MemoryMailer {
     }
 }
 
+#[async_trait]
+impl TokenStore for MemoryStore {
+    async fn token_client(
+        &self,
+        id: &ClientId,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<TokenClient, StoreError> {
+        let client = lock(&self.clients).get(id).cloned();
+        Ok(TokenClient { client, failures: self.attempts(&format!("token#{id}"), now, window).await? })
+    }
+    async fn record_token_failure(
+        &self,
+        id: &ClientId,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<Attempts, StoreError> {
+        self.record_failure(&format!("token#{id}"), now, window).await
+    }
+    async fn clear_token_failures(&self, id: &ClientId) -> Result<(), StoreError> {
+        self.clear(&format!("token#{id}")).await
+    }
+    async fn use_assertion_once(
+        &self,
+        id: &ClientId,
+        jti: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut used = lock(&self.used_assertions);
+        let key = (id.clone(), jti.to_owned());
+        if used.get(&key).is_some_and(|kept| *kept >= now) {
+            return Ok(false);
+        }
+        used.insert(key, until);
+        Ok(true)
+    }
+}
+
+/// An ES256 signer with a key in memory, standing in for KMS.
+pub struct LocalSigner {
+    key: p256::ecdsa::SigningKey,
+}
+
+impl LocalSigner {
+    pub fn generate() -> Self {
+        loop {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).unwrap_or_else(|e| panic!("no randomness: {e}"));
+            if let Ok(key) = p256::ecdsa::SigningKey::from_slice(&bytes) {
+                return Self { key };
+            }
+        }
+    }
+
+    pub fn verifying_key(&self) -> p256::ecdsa::VerifyingKey {
+        *self.key.verifying_key()
+    }
+}
+
+#[async_trait]
+impl TokenSigner for LocalSigner {
+    async fn public_jwk(&self) -> Result<SigningJwk, SignerError> {
+        Ok(SigningJwk::p256(&p256::PublicKey::from(self.key.verifying_key())))
+    }
+    async fn sign_es256(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignerError> {
+        use p256::ecdsa::signature::Signer as _;
+        let signature: p256::ecdsa::Signature = self.key.sign(signing_input);
+        Ok(signature.to_bytes().to_vec())
+    }
+}
+
 pub struct Fakes {
     pub store: Arc<MemoryStore>,
     pub identity: Arc<MemoryIdentity>,
@@ -391,6 +464,9 @@ pub fn fakes() -> Fakes {
         mail_from_accounts: Email::parse("from", "info@informat.be").unwrap_or_else(|e| panic!("{e}")),
         logo_bucket: "logos".into(),
         public_api_url: "https://api.test".into(),
+        signing_key_id: "test-key".into(),
+        token_audience: crate::config::DEFAULT_TOKEN_AUDIENCE.into(),
+        token_lifetime_seconds: 3600,
     };
     let deps = Deps {
         config,
@@ -400,6 +476,8 @@ pub fn fakes() -> Fakes {
         members: store.clone(),
         logos: store.clone(),
         applications: store.clone(),
+        tokens: store.clone(),
+        signer: Arc::new(LocalSigner::generate()),
         identity: identity.clone(),
         mailer: mailer.clone(),
         clock: Arc::new(SystemClock),

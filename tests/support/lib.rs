@@ -157,4 +157,42 @@ impl Stack {
         let answer = self.post("/_local/clock", json!({"advance_seconds": seconds})).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     }
+
+    /// A partner with a profile: its access token and the profile.
+    pub async fn partner(&self, email: &str, name: &str) -> (String, Value) {
+        let token = self.access_token(email).await;
+        let created = self.call("POST", "/profile", &token, Some(profile_input(name))).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        (token, created.body)
+    }
+
+    /// Loads an existing client as the import tool does (`POST /_local/legacy-clients`).
+    pub async fn legacy_client(&self, body: Value) {
+        let answer = self.post("/_local/legacy-clients", body).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    }
+}
+
+/// A valid ProfileInput named `name`.
+pub fn profile_input(name: &str) -> Value {
+    json!({
+        "name": name,
+        "description": "Software voor scholen.",
+        "contact_name": "An Peeters",
+        "address": {"street": "Kerkstraat 1", "postal_code": "2000", "city": "Antwerpen", "country": "BE"},
+        "public": true,
+        "categories": ["communiceren"],
+        "website": "https://www.voorbeeld.be"
+    })
+}
+
+/// A valid ApplicationInput named `name` with `apis` checked.
+pub fn application_input(name: &str, apis: &[&str]) -> Value {
+    json!({
+        "name": name,
+        "description": "Plant lessen op basis van de leerlingenlijsten.",
+        "contact_name": "Tom Ontwikkelaar",
+        "contact_email": "tom@ontwikkelaar.be",
+        "apis": apis
+    })
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 pub use aws_config::SdkConfig;
 use aws_config::{BehaviorVersion, Region};
 
-use super::{cognito::CognitoIdentity, dynamo::DynamoStore, s3::S3Logos, ses::SesMailer};
+use super::{cognito::CognitoIdentity, dynamo::DynamoStore, kms::KmsSigner, s3::S3Logos, ses::SesMailer};
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::ports::SystemClock;
@@ -33,7 +33,9 @@ pub fn deps(sdk: &SdkConfig, config: Config) -> Deps {
         attempts: store.clone(),
         profiles: store.clone(),
         members: store.clone(),
-        applications: store,
+        applications: store.clone(),
+        tokens: store,
+        signer: Arc::new(KmsSigner::new(aws_sdk_kms::Client::new(sdk), config.signing_key_id.clone())),
         logos: Arc::new(S3Logos::new(s3_client(sdk), config.logo_bucket.clone())),
         identity: Arc::new(CognitoIdentity::new(
             aws_sdk_cognitoidentityprovider::Client::new(sdk),

@@ -3,5 +3,6 @@
 pub mod aws;
 pub mod cognito;
 pub mod dynamo;
+pub mod kms;
 pub mod s3;
 pub mod ses;

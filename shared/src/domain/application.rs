@@ -213,10 +213,13 @@ impl ClientId {
     }
 
     /// Letters, digits and `_ - .`, 1 to 128 characters: what ids of the existing clients use.
+    /// Never shaped like a UUID: the client id is the `sub` of its access tokens, and a user's
+    /// `sub` (Cognito) is a UUID, so the two can never be mistaken for each other.
     pub fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim();
         ((1..=128).contains(&raw.len())
-            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
+            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            && !(raw.len() == 36 && uuid::Uuid::try_parse(raw).is_ok()))
         .then(|| Self(raw.to_owned()))
     }
 
@@ -486,6 +489,8 @@ mod tests {
     fn client_ids_of_old_and_new_clients() {
         assert!(ClientId::parse("informat_customer_school").is_some());
         assert!(ClientId::parse("a b").is_none());
+        assert!(ClientId::parse("8e7bd2a4-5c3f-4f7e-9d3a-1c2b3a4d5e6f").is_none(), "shaped like a user's sub");
+        assert!(ClientId::parse("8e7bd2a45c3f4f7e9d3a1c2b3a4d5e6f").is_some(), "32 hex digits are an old client id");
         assert!(ClientId::parse("").is_none());
         let id = ClientId::generate().expect("random");
         assert!(id.as_str().starts_with("app-") && id.as_str().len() == 28);

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use super::{Api, ApplicationId, ClientId, PartnerId, Scope, SecretToken};
+use super::{Api, ApplicationId, ClientId, ClientJwks, PartnerId, Scope, SecretToken};
 
 /// The argon2id cost for imported secrets, chosen by measuring (see `benches/secrets.rs` and the
 /// README): OWASP's floor of 19 MiB, 2 passes, 1 lane.
@@ -137,6 +137,9 @@ pub struct Client {
     pub blocked_scopes: Vec<String>,
     /// The current secret first; at most one earlier secret still in its grace period.
     pub secrets: Vec<StoredSecret>,
+    /// Public keys for `private_key_jwt` (PUT /applications/{id}/jwks); empty: secrets only.
+    #[serde(default)]
+    pub jwks: ClientJwks,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -147,6 +150,21 @@ impl Client {
     /// checked, so the time taken does not say which one matched.
     pub fn secret_matches(&self, presented: &str, now: DateTime<Utc>) -> bool {
         self.secrets.iter().fold(false, |ok, s| s.hash.verifies(presented) & s.is_valid_at(now) | ok)
+    }
+
+    /// Like [`Self::secret_matches`], but only against secrets the portal generated: a cheap
+    /// SHA-256 check that is safe to offer while failed attempts are throttled, because nobody
+    /// can guess 256 random bits (an imported secret of unknown strength could be guessed).
+    pub fn generated_secret_matches(&self, presented: &str, now: DateTime<Utc>) -> bool {
+        self.secrets.iter().fold(false, |ok, s| {
+            matches!(s.hash, SecretHash::Sha256(_)) & s.hash.verifies(presented) & s.is_valid_at(now) | ok
+        })
+    }
+
+    /// The scopes a token of this client carries: what schools granted, for the APIs its
+    /// application has checked.
+    pub fn token_scopes(&self) -> BTreeSet<Scope> {
+        self.scopes.iter().filter(|s| self.apis.contains(&s.api)).cloned().collect()
     }
 
     /// The APIs its scopes cover: what a linked application gets checked (manual 3.3.3).
@@ -207,6 +225,7 @@ mod tests {
             scopes: BTreeSet::new(),
             blocked_scopes: Vec::new(),
             secrets: vec![StoredSecret { hash: SecretHash::of_generated(&first), created_at: now, valid_until: None }],
+            jwks: ClientJwks::default(),
             created_at: now,
             updated_at: now,
             version: 1,

@@ -4,8 +4,10 @@ mod account;
 mod application;
 mod client;
 mod email;
+mod jwks;
 mod log;
 mod logo;
+mod oauth;
 mod password;
 mod profile;
 mod secret;
@@ -17,8 +19,12 @@ pub use application::{
 };
 pub use client::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES, Client, SecretError, SecretHash, StoredSecret};
 pub use email::Email;
+pub use jwks::{AssertionClaims, CLOCK_SKEW, ClientJwks, ClientKey, MAX_ASSERTION_LIFETIME, MAX_KEYS};
 pub use log::{LogAction, LogEntry};
 pub use logo::{Logo, LogoFormat, LogoImage, LogoRefusal, MAX_LOGO_BYTES};
+pub use oauth::{
+    ClientAuth, JWT_BEARER, MAX_TOKEN_REQUEST, OAuthError, OAuthErrorCode, TokenRequest, is_error_description,
+};
 pub use password::Password;
 pub use profile::{
     Address, CATEGORIES, Category, EnterpriseNumber, PartnerId, Profile, ProfileFields, ProfileName, Website,

@@ -16,7 +16,7 @@ fn app_sk(id: &ApplicationId) -> String {
     format!("APP#{id}")
 }
 
-fn client_pk(id: &ClientId) -> String {
+pub(super) fn client_pk(id: &ClientId) -> String {
     format!("CLIENT#{id}")
 }
 
@@ -56,7 +56,7 @@ impl ApplicationItem {
 }
 
 #[derive(Serialize, Deserialize)]
-struct ClientItem {
+pub(super) struct ClientItem {
     #[serde(rename = "PK")]
     pk: String,
     #[serde(rename = "SK")]
@@ -65,7 +65,7 @@ struct ClientItem {
     version: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     application_id: Option<ApplicationId>,
-    client: Client,
+    pub(super) client: Client,
 }
 
 impl ClientItem {

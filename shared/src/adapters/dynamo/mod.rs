@@ -14,7 +14,9 @@
 //! | profile log | `PARTNER#<id>` | `LOG#<time>#<nn>` | one LogEntry (map `entry`); newest first by a reverse Query |
 //! | application | `PARTNER#<id>` | `APP#<app id>` | map `application`, `version`; `GSI1PK` = `APPSTATUS#<status>`, `GSI1SK` = `<created_at>#<app id>` (the review queue); `GSI3PK` = `APP#<app id>` (moderators find it by id) |
 //! | application log | `PARTNER#<id>` | `APPLOG#<app id>#<time>#<nn>` | one LogEntry |
-//! | client | `CLIENT#<client id>` | `CLIENT` | map `client` (secret hashes, scopes, APIs, active), `version`, `application_id`: everything the token endpoint reads, in one item |
+//! | client | `CLIENT#<client id>` | `CLIENT` | map `client` (secret hashes, public keys, scopes, APIs, active), `version`, `application_id`: everything the token endpoint reads, in one item |
+//! | token failures | `CLIENT#<client id>` | `CLIENT#FAILURES` | failed client authentications at the token endpoint: failures, window start, `ttl`; read with the client by one Query (`SK` begins with `CLIENT`) |
+//! | used assertion | `CLIENT#<client id>` | `JTI#<sha256 of jti>` | a `private_key_jwt` assertion seen, kept until it expires (`ttl`) so it is not accepted twice |
 //!
 //! Indexes: GSI1 is the review queue (applications by status, oldest first); GSI3 finds an
 //! application by its id alone. GSI2 is the public directory. It is sparse: a profile carries its keys only while
@@ -26,6 +28,7 @@
 //! Queries on one partition.
 
 mod applications;
+mod tokens;
 
 use std::collections::HashMap;
 
@@ -85,6 +88,49 @@ impl DynamoStore {
             .await
             .map(|_| ())
             .map_err(unavailable)
+    }
+
+    /// Counts one failure in the item `pk`/`sk`: in the window that is open, or in a new one that
+    /// starts `now`. The sign-in throttle and the token endpoint's both count this way.
+    async fn count_failure(
+        &self,
+        pk: String,
+        sk: &str,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<Attempts, StoreError> {
+        // Count in the open window, if there is one ...
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self::key(pk.clone(), sk)))
+            .update_expression("ADD failures :one")
+            .condition_expression("attribute_exists(PK) AND window_started_epoch > :cutoff")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":cutoff", AttributeValue::N((now - window).timestamp().to_string()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match counted {
+            Ok(out) => {
+                let item = out.attributes.ok_or_else(|| StoreError::Corrupt("no attributes returned".into()))?;
+                return Ok(from_item::<AttemptsItem>(item)?.attempts());
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
+            Err(e) => return Err(unavailable(e)),
+        }
+        // ... or open a new one.
+        let item = AttemptsItem {
+            pk,
+            sk: sk.into(),
+            entity: "attempts".into(),
+            failures: 1,
+            window_started_epoch: now.timestamp(),
+            ttl: ttl(now + window),
+        };
+        self.put_one(to_item(&item)?, None).await?;
+        Ok(item.attempts())
     }
 
     /// The transaction step that links an account to a partner, only if it is not linked yet.
@@ -424,38 +470,7 @@ impl AttemptStore for DynamoStore {
     }
 
     async fn record_failure(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<Attempts, StoreError> {
-        // Count in the open window, if there is one ...
-        let counted = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(self::key(attempts_pk(key), "ATTEMPTS")))
-            .update_expression("ADD failures :one")
-            .condition_expression("attribute_exists(PK) AND window_started_epoch > :cutoff")
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":cutoff", AttributeValue::N((now - window).timestamp().to_string()))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match counted {
-            Ok(out) => {
-                let item = out.attributes.ok_or_else(|| StoreError::Corrupt("no attributes returned".into()))?;
-                return Ok(from_item::<AttemptsItem>(item)?.attempts());
-            }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
-            Err(e) => return Err(unavailable(e)),
-        }
-        // ... or open a new one.
-        let item = AttemptsItem {
-            pk: attempts_pk(key),
-            sk: "ATTEMPTS".into(),
-            entity: "attempts".into(),
-            failures: 1,
-            window_started_epoch: now.timestamp(),
-            ttl: ttl(now + window),
-        };
-        self.put_one(to_item(&item)?, None).await?;
-        Ok(item.attempts())
+        self.count_failure(attempts_pk(key), "ATTEMPTS", now, window).await
     }
 
     async fn clear(&self, key: &str) -> Result<(), StoreError> {
