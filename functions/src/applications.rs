@@ -4,8 +4,12 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use portal::Deps;
+use portal::access;
 use portal::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Reviewed};
-use portal::domain::{Application, ApplicationFields, ApplicationStatus, ClientJwks, Email, FieldError, apis, text};
+use portal::domain::{
+    AccessRequest, Application, ApplicationFields, ApplicationStatus, ClientJwks, Email, FieldError, apis,
+    parse_addresses, text,
+};
 use portal::http::{
     Checks, HttpResult, json, json_body, moderator, optional_json_body, page_params, partner_account, respond,
     timestamp,
@@ -214,6 +218,96 @@ pub async fn update_application_jwks(deps: &Deps, req: Request) -> Response<Body
                 .map_err(|detail| portal::AppError::Refused { code: "invalid_jwks", detail })?;
             applications::set_jwks(deps, &account, &path_id(&req), jwks.clone()).await?;
             json(StatusCode::OK, &jwks)
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Emails {
+    Joined(String),
+    Listed(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessRequestBody {
+    emails: Option<Emails>,
+}
+
+/// An access request as the partner sees it (the link itself only in the answer that made it,
+/// and in the logs).
+pub(crate) fn render_request(r: &AccessRequest) -> Value {
+    body!({
+        "id": r.id.to_string(),
+        "email": r.email,
+        "requested_by": r.requested_by,
+        "created_at": timestamp(r.created_at),
+        "expires_at": timestamp(r.expires_at),
+        "status": r.status.code(),
+        "institutions": r.granted,
+    })
+}
+
+/// POST /applications/{id}/access-requests
+pub async fn create_access_requests(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let input: AccessRequestBody = json_body(&req)?;
+            let raw = match input.emails {
+                Some(Emails::Joined(joined)) => vec![joined],
+                Some(Emails::Listed(list)) => list,
+                None => Vec::new(),
+            };
+            let addresses = parse_addresses(&raw)?;
+            let sent = access::request_access(deps, &account, &path_id(&req), addresses).await?;
+            let items: Vec<Value> = sent
+                .iter()
+                .map(|s| {
+                    let mut item = render_request(&s.request);
+                    item["link"] = body!(s.link);
+                    item
+                })
+                .collect();
+            json(StatusCode::CREATED, &body!({"items": items}))
+        }
+        .await,
+    )
+}
+
+/// GET /applications/{id}/access-requests
+pub async fn list_access_requests(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let all = access::requests(deps, &account, &path_id(&req)).await?;
+            let items: Vec<Value> = all.iter().map(render_request).collect();
+            json(StatusCode::OK, &body!({"items": items, "next_cursor": null}))
+        }
+        .await,
+    )
+}
+
+/// GET /applications/{id}/access
+pub async fn get_application_access(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let account = partner_account(&req)?;
+            let granted = access::access(deps, &account, &path_id(&req)).await?;
+            let items: Vec<Value> = granted
+                .iter()
+                .map(|g| {
+                    body!({
+                        "institution": g.scope.institution,
+                        "api": g.scope.api,
+                        "granted_at": g.granted_at.map(timestamp),
+                        "granted_by": g.granted_by,
+                    })
+                })
+                .collect();
+            json(StatusCode::OK, &body!({"items": items}))
         }
         .await,
     )

@@ -8,12 +8,14 @@ pub mod directory;
 pub mod oauth;
 pub mod profiles;
 pub mod routes;
+pub mod schedule;
+pub mod schools;
 
 use std::sync::Arc;
 
 pub use lambda_http;
 pub use portal::Deps;
-pub use routes::{Auth, Operation, ROUTES, Route};
+pub use routes::{Auth, Operation, ROUTES, Route, SCHEDULED};
 
 /// A text field as sent, or "" when it was left out: the domain types say whether that is allowed.
 pub(crate) fn field(value: &Option<String>) -> &str {

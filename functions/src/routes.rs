@@ -55,7 +55,17 @@ pub enum Operation {
     CreateToken,
     GetJwks,
     GetAuthorizationServerMetadata,
+    CreateAccessRequests,
+    ListAccessRequests,
+    GetApplicationAccess,
+    GetAccessRequest,
+    GrantAccess,
+    ListSchoolApplications,
+    UpdateSchoolAccess,
 }
+
+/// Functions that no route calls: the EventBridge schedule's (a binary each in `src/bin/`).
+pub const SCHEDULED: &[&str] = &["expire_access_requests"];
 
 impl Operation {
     /// The binary in `functions/src/bin/` (and the cargo-lambda `Binary` in template.yaml).
@@ -98,6 +108,13 @@ impl Operation {
             Self::CreateToken => "create_token",
             Self::GetJwks => "get_jwks",
             Self::GetAuthorizationServerMetadata => "get_authorization_server_metadata",
+            Self::CreateAccessRequests => "create_access_requests",
+            Self::ListAccessRequests => "list_access_requests",
+            Self::GetApplicationAccess => "get_application_access",
+            Self::GetAccessRequest => "get_access_request",
+            Self::GrantAccess => "grant_access",
+            Self::ListSchoolApplications => "list_school_applications",
+            Self::UpdateSchoolAccess => "update_school_access",
         }
     }
 
@@ -115,7 +132,7 @@ impl Operation {
     }
 
     pub async fn handle(self, deps: &Deps, req: Request) -> Response<Body> {
-        use crate::{accounts, applications, directory, oauth, profiles};
+        use crate::{accounts, applications, directory, oauth, profiles, schools};
         match self {
             Self::CreateAccount => accounts::create_account(deps, req).await,
             Self::ActivateAccount => accounts::activate_account(deps, req).await,
@@ -154,6 +171,13 @@ impl Operation {
             Self::CreateToken => oauth::create_token(deps, req).await,
             Self::GetJwks => oauth::get_jwks(deps, req).await,
             Self::GetAuthorizationServerMetadata => oauth::get_authorization_server_metadata(deps, req).await,
+            Self::CreateAccessRequests => applications::create_access_requests(deps, req).await,
+            Self::ListAccessRequests => applications::list_access_requests(deps, req).await,
+            Self::GetApplicationAccess => applications::get_application_access(deps, req).await,
+            Self::GetAccessRequest => schools::get_access_request(deps, req).await,
+            Self::GrantAccess => schools::grant_access(deps, req).await,
+            Self::ListSchoolApplications => schools::list_school_applications(deps, req).await,
+            Self::UpdateSchoolAccess => schools::update_school_access(deps, req).await,
         }
     }
 }
@@ -199,6 +223,9 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/applications/{id}/secret", Auth::Partner, Operation::CreateClientSecret),
     route("PUT", "/applications/{id}/jwks", Auth::Partner, Operation::UpdateApplicationJwks),
     route("GET", "/applications/{id}/logs", Auth::Partner, Operation::GetApplicationLogs),
+    route("GET", "/applications/{id}/access", Auth::Partner, Operation::GetApplicationAccess),
+    route("POST", "/applications/{id}/access-requests", Auth::Partner, Operation::CreateAccessRequests),
+    route("GET", "/applications/{id}/access-requests", Auth::Partner, Operation::ListAccessRequests),
     route("GET", "/admin/applications", Auth::Staff, Operation::ListReviewQueue),
     route("GET", "/admin/applications/{id}", Auth::Staff, Operation::GetAdminApplication),
     route("POST", "/admin/applications/{id}/approve", Auth::Staff, Operation::ApproveApplication),
@@ -206,6 +233,10 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/admin/applications/{id}/archive", Auth::Staff, Operation::ArchiveApplication),
     route("POST", "/admin/partners/{id}/deactivate", Auth::Staff, Operation::DeactivatePartner),
     route("POST", "/admin/partners/{id}/activate", Auth::Staff, Operation::ActivatePartner),
+    route("GET", "/access-requests/{token}", Auth::Staff, Operation::GetAccessRequest),
+    route("POST", "/access-requests/{token}/grant", Auth::Staff, Operation::GrantAccess),
+    route("GET", "/schools/{institution}/applications", Auth::Staff, Operation::ListSchoolApplications),
+    route("PUT", "/schools/{institution}/applications/{id}/access", Auth::Staff, Operation::UpdateSchoolAccess),
     route("POST", "/oauth2/token", Auth::Public, Operation::CreateToken),
     route("GET", "/.well-known/jwks.json", Auth::Public, Operation::GetJwks),
     route("GET", "/.well-known/oauth-authorization-server", Auth::Public, Operation::GetAuthorizationServerMetadata),
@@ -249,8 +280,12 @@ mod tests {
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin").join(format!("{}.rs", route.operation.binary()));
             assert!(bin.is_file(), "{} has no binary at {}", route.path, bin.display());
         }
+        for name in SCHEDULED {
+            let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin").join(format!("{name}.rs"));
+            assert!(bin.is_file(), "the scheduled function {name} has no binary");
+        }
         let bins = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin")).expect("src/bin").count();
-        assert_eq!(bins, ROUTES.len(), "a binary without a route, or a route without its binary");
+        assert_eq!(bins, ROUTES.len() + SCHEDULED.len(), "a binary without a route, or a route without its binary");
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct Options {
     pub aws_endpoint: Option<String>,
     /// The front end's address, used in links in mails.
     pub portal_url: String,
+    /// The back office's address, used in access-request links.
+    pub backoffice_url: String,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             port: 3000,
             aws_endpoint: std::env::var("PORTAL_AWS_ENDPOINT").ok().filter(|v| !v.trim().is_empty()),
             portal_url: std::env::var("PORTAL_URL").unwrap_or_else(|_| "http://localhost:5173".into()),
+            backoffice_url: std::env::var("BACKOFFICE_URL").unwrap_or_else(|_| "http://localhost:5174".into()),
         }
     }
 }
@@ -84,6 +87,9 @@ impl LocalStack {
             portal_url: options.portal_url.trim_end_matches('/').to_owned(),
             mail_from_accounts: Email::parse("MAIL_FROM_ACCOUNTS", provision::SENDERS[0])
                 .map_err(|e| StackError::Provision(e.message))?,
+            mail_from_access: Email::parse("MAIL_FROM_ACCESS", provision::SENDERS[1])
+                .map_err(|e| StackError::Provision(e.message))?,
+            backoffice_url: options.backoffice_url.trim_end_matches('/').to_owned(),
             logo_bucket: resources.logo_bucket.clone(),
             public_api_url: api_url.clone(),
             signing_key_id: resources.signing_key_id.clone(),

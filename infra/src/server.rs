@@ -41,6 +41,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_local/clock", post(clock))
         .route("/_local/staff-users", post(crate::staff::create_staff_user))
         .route("/_local/legacy-clients", post(legacy_clients))
+        .route("/_local/run/expire-access-requests", post(expire_access_requests))
         .fallback(api)
         .layer(DefaultBodyLimit::max(MAX_PAYLOAD))
         .with_state(state)
@@ -88,6 +89,26 @@ async fn clock(
             axum::Json(json!({ "now": now })).into_response()
         }
         _ => local_problem(StatusCode::BAD_REQUEST, "Stuur {\"advance_seconds\": <aantal seconden, 0 of meer>}."),
+    }
+}
+
+/// `POST /_local/run/expire-access-requests`: the scheduled function, now, with the stack's
+/// clock as the event's time (the event EventBridge would send).
+async fn expire_access_requests(State(state): State<Arc<AppState>>) -> Response {
+    let now = portal::ports::Clock::now(state.clock.as_ref());
+    let event = json!({
+        "version": "0",
+        "id": uuid::Uuid::new_v4().to_string(),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "time": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "region": state.resources.region,
+        "resources": [],
+        "detail": {},
+    });
+    match portal_functions::schedule::expire_access_requests(&state.deps, event).await {
+        Ok(run) => axum::Json(run).into_response(),
+        Err(e) => local_problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
 

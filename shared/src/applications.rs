@@ -45,11 +45,11 @@ fn not_found() -> AppError {
     AppError::NotFound
 }
 
-fn conflict(code: &'static str, detail: impl Into<String>) -> AppError {
+pub(crate) fn conflict(code: &'static str, detail: impl Into<String>) -> AppError {
     AppError::Conflict { code, detail: detail.into() }
 }
 
-fn version_conflict() -> AppError {
+pub(crate) fn version_conflict() -> AppError {
     conflict(
         "version_conflict",
         "De applicatie werd intussen door iemand anders gewijzigd. Laad ze opnieuw en doe je aanpassingen nog eens.",
@@ -60,18 +60,18 @@ fn invalid_credentials(detail: &str) -> AppError {
     AppError::Refused { code: "invalid_client_credentials", detail: detail.to_owned() }
 }
 
-fn invariant(what: String) -> AppError {
+pub(crate) fn invariant(what: String) -> AppError {
     AppError::Internal(Internal::Invariant(what))
 }
 
 /// One of the caller's applications; anything else (another partner's, an id that is not
 /// one) is 404, never 403.
-async fn own(deps: &Deps, partner: &PartnerId, id: &str) -> Result<Application, AppError> {
+pub(crate) async fn own(deps: &Deps, partner: &PartnerId, id: &str) -> Result<Application, AppError> {
     let id = ApplicationId::parse(id).ok_or_else(not_found)?;
     deps.applications.application(partner, &id).await?.ok_or_else(not_found)
 }
 
-fn entry(
+pub(crate) fn entry(
     at: DateTime<Utc>,
     action: LogAction,
     property: &str,
@@ -123,7 +123,7 @@ async fn commit(
 
 /// Mails what happened to the partner's email and the application's contact. A failed send is
 /// logged; the change stands.
-async fn notify(
+pub(crate) async fn notify(
     deps: &Deps,
     profile: &Profile,
     app: &Application,

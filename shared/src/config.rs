@@ -13,6 +13,11 @@ pub struct Config {
     pub portal_url: String,
     /// Sender of account mails (activation, reset): the manual says info@informat.be.
     pub mail_from_accounts: Email,
+    /// Sender of access-request mails: the manual says noreply@informatsoftware.be.
+    pub mail_from_access: Email,
+    /// The back office's address (no trailing slash): access-request links are
+    /// `<BACKOFFICE_URL>/toegang/<token>`.
+    pub backoffice_url: String,
     /// The S3 bucket that holds the partners' logos.
     pub logo_bucket: String,
     /// The API's public address (custom domain), without trailing slash: the URLs the API gives
@@ -63,6 +68,11 @@ impl Config {
             return Err(ConfigError::Invalid("PORTAL_URL", "must be an absolute http(s) URL".into()));
         }
         let mail_from_accounts = lookup("MAIL_FROM_ACCOUNTS").unwrap_or_else(|| "info@informat.be".into());
+        let mail_from_access = lookup("MAIL_FROM_ACCESS").unwrap_or_else(|| "noreply@informatsoftware.be".into());
+        let backoffice_url = required("BACKOFFICE_URL")?.trim().trim_end_matches('/').to_owned();
+        if !(backoffice_url.starts_with("https://") || backoffice_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid("BACKOFFICE_URL", "must be an absolute http(s) URL".into()));
+        }
         let public_api_url = required("PUBLIC_API_URL")?.trim().trim_end_matches('/').to_owned();
         if !(public_api_url.starts_with("https://") || public_api_url.starts_with("http://")) {
             return Err(ConfigError::Invalid("PUBLIC_API_URL", "must be an absolute http(s) URL".into()));
@@ -83,6 +93,9 @@ impl Config {
             portal_url: portal_url.trim_end_matches('/').to_owned(),
             mail_from_accounts: Email::parse("MAIL_FROM_ACCOUNTS", &mail_from_accounts)
                 .map_err(|e| ConfigError::Invalid("MAIL_FROM_ACCOUNTS", e.message))?,
+            mail_from_access: Email::parse("MAIL_FROM_ACCESS", &mail_from_access)
+                .map_err(|e| ConfigError::Invalid("MAIL_FROM_ACCESS", e.message))?,
+            backoffice_url,
             logo_bucket: required("LOGO_BUCKET")?,
             public_api_url,
             signing_key_id: required("TOKEN_SIGNING_KEY_ID")?,
@@ -113,6 +126,7 @@ mod tests {
         ("LOGO_BUCKET", "logos"),
         ("PUBLIC_API_URL", "https://api.partners.informatsoftware.be/"),
         ("TOKEN_SIGNING_KEY_ID", "alias/portal-tokens"),
+        ("BACKOFFICE_URL", "https://app.informatsoftware.be/partnerportaal"),
     ];
 
     #[test]
@@ -120,6 +134,7 @@ mod tests {
         let config = Config::from_lookup(env(FULL)).expect("config");
         assert_eq!(config.portal_url, "https://partners.informatsoftware.be");
         assert_eq!(config.mail_from_accounts.as_str(), "info@informat.be");
+        assert_eq!(config.mail_from_access.as_str(), "noreply@informatsoftware.be");
         assert_eq!(config.issuer(), "https://api.partners.informatsoftware.be");
         assert_eq!(config.token_endpoint(), "https://api.partners.informatsoftware.be/oauth2/token");
         assert_eq!((config.token_audience.as_str(), config.token_lifetime_seconds), (DEFAULT_TOKEN_AUDIENCE, 3600));

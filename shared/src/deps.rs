@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::config::{Config, ConfigError};
 use crate::ports::{
-    AccountStore, ApplicationStore, AttemptStore, Clock, Identity, LogoStore, Mailer, MemberStore, ProfileStore,
-    TokenSigner, TokenStore,
+    AccessStore, AccountStore, ApplicationStore, AttemptStore, Clock, Identity, LogoStore, Mailer, MemberStore,
+    ProfileStore, TokenSigner, TokenStore,
 };
 
 #[derive(Clone)]
@@ -19,6 +19,7 @@ pub struct Deps {
     pub logos: Arc<dyn LogoStore>,
     pub applications: Arc<dyn ApplicationStore>,
     pub tokens: Arc<dyn TokenStore>,
+    pub access: Arc<dyn AccessStore>,
     pub signer: Arc<dyn TokenSigner>,
     pub identity: Arc<dyn Identity>,
     pub mailer: Arc<dyn Mailer>,

@@ -36,6 +36,12 @@ pub enum AppError {
     /// A conflict with stored state: the contract's code and a Dutch sentence.
     #[error("conflict: {code}")]
     Conflict { code: &'static str, detail: String },
+    /// Known, but not allowed: the contract's code (403) and a Dutch sentence.
+    #[error("denied: {code}")]
+    Denied { code: &'static str, detail: String },
+    /// A link that was valid once and is no more (410).
+    #[error("gone: {code}")]
+    Gone { code: &'static str, detail: String },
     #[error("the account has no partner profile")]
     ProfileNotLinked,
     #[error("too many attempts; retry after {retry_after_seconds} s")]
@@ -109,6 +115,8 @@ impl AppError {
             Self::NotFound | Self::ProfileNotLinked => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Refused { .. } => StatusCode::BAD_REQUEST,
+            Self::Denied { .. } => StatusCode::FORBIDDEN,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -125,7 +133,10 @@ impl AppError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
-            Self::Conflict { code, .. } | Self::Refused { code, .. } => code,
+            Self::Conflict { code, .. }
+            | Self::Refused { code, .. }
+            | Self::Denied { code, .. }
+            | Self::Gone { code, .. } => code,
             Self::ProfileNotLinked => "profile_not_linked",
             Self::InvalidToken => "invalid_token",
             Self::InvalidCredentials => "invalid_credentials",
@@ -150,7 +161,10 @@ impl AppError {
             Self::Unauthorized => "Meld je aan om verder te gaan; je sessie ontbreekt of is verlopen.".into(),
             Self::Forbidden => "Je hebt geen rechten voor deze actie.".into(),
             Self::NotFound => "Deze pagina of dit item bestaat niet.".into(),
-            Self::Conflict { detail, .. } | Self::Refused { detail, .. } => detail.clone(),
+            Self::Conflict { detail, .. }
+            | Self::Refused { detail, .. }
+            | Self::Denied { detail, .. }
+            | Self::Gone { detail, .. } => detail.clone(),
             Self::ProfileNotLinked => "Je account is nog niet gekoppeld aan een partnerprofiel. Voeg een nieuw profiel toe of koppel met een bestaand profiel via een uitnodigingscode.".into(),
             Self::InvalidToken => "Deze link is ongeldig, al gebruikt of verlopen. Vraag een nieuwe aan via \u{201c}Wachtwoord vergeten?\u{201d}.".into(),
             Self::InvalidCredentials => "Het e-mailadres of wachtwoord is niet correct.".into(),
@@ -175,6 +189,8 @@ impl AppError {
             Self::NotFound => "Niet gevonden",
             Self::Conflict { .. } => "Conflict",
             Self::Refused { .. } => "Ongeldige aanvraag",
+            Self::Denied { .. } => "Geen toegang",
+            Self::Gone { .. } => "Verlopen",
             Self::ProfileNotLinked => "Geen partnerprofiel",
             Self::InvalidToken => "Ongeldige link",
             Self::InvalidCredentials => "Aanmelden mislukt",

@@ -67,6 +67,19 @@ pub fn moderator(req: &Request) -> Result<(), AppError> {
     if member { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
+/// A school administrator: an ID token of the staff pool with its email; its rights are the
+/// scopes in `custom:admin_scopes` (none: it may grant nothing).
+pub fn school_admin(req: &Request) -> Result<crate::access::SchoolAdmin, AppError> {
+    let claims = jwt_claims(req).ok_or(AppError::Unauthorized)?;
+    if claims.get("token_use").map(String::as_str) != Some("id") {
+        return Err(AppError::Unauthorized);
+    }
+    let email =
+        claims.get("email").and_then(|e| crate::domain::Email::parse("email", e).ok()).ok_or(AppError::Unauthorized)?;
+    let rights = crate::domain::AdminRights::parse(claims.get("custom:admin_scopes").map(String::as_str).unwrap_or(""));
+    Ok(crate::access::SchoolAdmin { email, rights })
+}
+
 /// A JSON body that may also be left out entirely (no body, no content type): then `T::default()`.
 pub fn optional_json_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, AppError> {
     let body: &[u8] = req.body().as_ref();

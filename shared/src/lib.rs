@@ -6,6 +6,7 @@
 //! - [`accounts`], [`profiles`], [`directory`]: the operations, written against the ports.
 //! - [`http`]: the glue every function shares: parsing, claims, problem+json responses.
 
+pub mod access;
 pub mod accounts;
 pub mod adapters;
 pub mod applications;

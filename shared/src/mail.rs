@@ -12,6 +12,8 @@ pub const ACTIVATION_SUBJECT: &str = "Informat \u{2013} Activeer je partneraccou
 pub const ACCOUNT_EXISTS_SUBJECT: &str = "Informat \u{2013} Je partneraccount bestaat al";
 pub const PASSWORD_RESET_SUBJECT: &str = "Informat \u{2013} Kies een nieuw wachtwoord";
 pub const PROFILE_CHANGED_SUBJECT: &str = "Informat \u{2013} Je partnerprofiel werd gewijzigd";
+/// The manual's subject (3.4), with the application's name after it.
+pub const ACCESS_REQUEST_SUBJECT: &str = "Informat Partnerportaal - Datatoegang voor applicatie";
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -27,6 +29,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("profile_changed.txt", include_str!("../templates/profile_changed.txt")),
         ("application_changed.html", include_str!("../templates/application_changed.html")),
         ("application_changed.txt", include_str!("../templates/application_changed.txt")),
+        ("access_request.html", include_str!("../templates/access_request.html")),
+        ("access_request.txt", include_str!("../templates/access_request.txt")),
     ] {
         // A template that does not parse is a build defect; the unit tests below render each one.
         if let Err(e) = env.add_template(name, source) {
@@ -51,10 +55,17 @@ fn render(
 
 /// Sends a mail whose action is already stored. A failed send is logged, never lost work: the
 /// action stands, and the person can ask again or find it in the logs.
-pub async fn deliver(mailer: &dyn Mailer, kind: &'static str, mail: &OutgoingMail) {
+/// Whether it left.
+pub async fn deliver(mailer: &dyn Mailer, kind: &'static str, mail: &OutgoingMail) -> bool {
     match mailer.send(mail).await {
-        Ok(()) => tracing::info!(mail = kind, outcome = "sent", "mail sent"),
-        Err(e) => tracing::error!(mail = kind, outcome = "send_failed", error = %e, "mail could not be sent"),
+        Ok(()) => {
+            tracing::info!(mail = kind, outcome = "sent", "mail sent");
+            true
+        }
+        Err(e) => {
+            tracing::error!(mail = kind, outcome = "send_failed", error = %e, "mail could not be sent");
+            false
+        }
     }
 }
 
@@ -97,6 +108,37 @@ pub fn profile_changed(
     let at = at.format("%Y-%m-%d %H:%M:%S").to_string();
     let profile_url = format!("{}/profiel", portal_url.trim_end_matches('/'));
     render("profile_changed", PROFILE_CHANGED_SUBJECT, from, to, context! { profile, user, at, changes, profile_url })
+}
+
+/// The mail to a school administrator (manual 3.4): who asks access to which data, and the
+/// link, valid one month.
+#[allow(clippy::too_many_arguments)]
+pub fn access_request(
+    from: &Email,
+    to: &Email,
+    application: &crate::domain::Application,
+    partner: &str,
+    requested_by: &str,
+    link: &str,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> Result<OutgoingMail, minijinja::Error> {
+    let subject = format!("{ACCESS_REQUEST_SUBJECT} {}", application.fields.name);
+    let apis: Vec<&str> = application.fields.apis.iter().map(|a| a.label()).collect();
+    render(
+        "access_request",
+        &subject,
+        from,
+        to,
+        context! {
+            application => application.fields.name.as_str(),
+            description => application.fields.description.as_str(),
+            partner,
+            requested_by,
+            apis,
+            link,
+            expires => expires_at.format("%Y-%m-%d").to_string(),
+        },
+    )
 }
 
 /// What happened to an application, for [`application_changed`].

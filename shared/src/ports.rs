@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{
-    Account, AccountId, Application, ApplicationId, ApplicationStatus, Category, Client, ClientId, Email, LogEntry,
-    Logo, OneTimeToken, PartnerId, Password, Profile, TokenHash, TokenPurpose,
+    AccessRequest, Account, AccountId, Application, ApplicationId, ApplicationStatus, Category, Client, ClientId,
+    Email, Institution, LogEntry, Logo, OneTimeToken, PartnerId, Password, Profile, SchoolAccess, TokenHash,
+    TokenPurpose,
 };
 
 /// "Now", as the portal sees it. The local stack can move it forward to expire links.
@@ -398,4 +399,50 @@ impl SigningJwk {
         let kid = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(canonical.as_bytes()));
         Self { kty: "EC", crv: "P-256", x, y, kid, alg: "ES256", use_: "sig" }
     }
+}
+
+/// One change to a client's access at one school, written all or nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessWrite<'a> {
+    /// The client as read and as it will be (its scopes).
+    pub client: (&'a Client, &'a Client),
+    /// The school's index entry; `None`: the client keeps no access at this school.
+    pub school: Option<&'a SchoolAccess>,
+    /// The request the grant came through (as read, as it will be), if any.
+    pub request: Option<(&'a AccessRequest, &'a AccessRequest)>,
+    /// The application's log entries: (its partner, its id, the entries).
+    pub log: (&'a PartnerId, &'a ApplicationId, &'a [LogEntry]),
+}
+
+/// Access requests and the access schools granted.
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    /// Stores new requests and their log entries on the application, in one transaction.
+    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<(), StoreError>;
+    /// Adds entries to an application's log (the outcome of a send, say).
+    async fn append_application_log(
+        &self,
+        partner: &PartnerId,
+        application: &ApplicationId,
+        log: &[LogEntry],
+    ) -> Result<(), StoreError>;
+    async fn access_request(&self, hash: &TokenHash) -> Result<Option<AccessRequest>, StoreError>;
+    /// An application's requests, oldest first.
+    async fn access_requests(&self, application: &ApplicationId) -> Result<Vec<AccessRequest>, StoreError>;
+    async fn write_access(&self, write: AccessWrite<'_>) -> Result<Result<(), Stale>, StoreError>;
+    /// The index entries of one school (one Query on an index).
+    async fn school_access(&self, institution: &Institution) -> Result<Vec<SchoolAccess>, StoreError>;
+    /// The schools a client has an index entry at.
+    async fn client_access(&self, client: &ClientId) -> Result<Vec<SchoolAccess>, StoreError>;
+    async fn clients(&self, ids: &[ClientId]) -> Result<Vec<Client>, StoreError>;
+    async fn applications_by_keys(&self, keys: &[(PartnerId, ApplicationId)]) -> Result<Vec<Application>, StoreError>;
+    /// Pending requests whose expiry falls on `day` and is before `now` (one Query on the expiry
+    /// index); also how many items the Query read.
+    async fn expiring(
+        &self,
+        day: chrono::NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<AccessRequest>, u64), StoreError>;
+    /// Marks a pending request expired with its log entry; `false` when it was no longer pending.
+    async fn expire(&self, request: &AccessRequest, log: &LogEntry) -> Result<bool, StoreError>;
 }

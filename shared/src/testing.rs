@@ -11,8 +11,9 @@ use chrono::{DateTime, Duration, Utc};
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::domain::{
-    Account, AccountId, AccountStatus, Application, ApplicationId, ApplicationStatus, Client, ClientId, Email,
-    LogEntry, Logo, OneTimeToken, PartnerId, Password, Profile, TokenHash, TokenPurpose, search_text,
+    AccessRequest, AccessRequestStatus, Account, AccountId, AccountStatus, Application, ApplicationId,
+    ApplicationStatus, Client, ClientId, Email, Institution, LogEntry, Logo, OneTimeToken, PartnerId, Password,
+    Profile, SchoolAccess, TokenHash, TokenPurpose, search_text,
 };
 use crate::ports::*;
 
@@ -36,6 +37,8 @@ pub struct MemoryStore {
     clients: Mutex<HashMap<ClientId, Client>>,
     app_logs: Mutex<Vec<(ApplicationId, LogEntry)>>,
     used_assertions: Mutex<HashMap<(ClientId, String), DateTime<Utc>>>,
+    access_requests: Mutex<Vec<AccessRequest>>,
+    school_access: Mutex<Vec<SchoolAccess>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -412,6 +415,96 @@ impl TokenStore for MemoryStore {
     }
 }
 
+#[async_trait]
+impl AccessStore for MemoryStore {
+    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<(), StoreError> {
+        lock(&self.access_requests).extend(requests.iter().cloned());
+        if let Some(first) = requests.first() {
+            lock(&self.app_logs).extend(log.iter().map(|e| (first.application_id.clone(), e.clone())));
+        }
+        Ok(())
+    }
+    async fn append_application_log(
+        &self,
+        _: &PartnerId,
+        app: &ApplicationId,
+        log: &[LogEntry],
+    ) -> Result<(), StoreError> {
+        lock(&self.app_logs).extend(log.iter().map(|e| (app.clone(), e.clone())));
+        Ok(())
+    }
+    async fn access_request(&self, hash: &TokenHash) -> Result<Option<AccessRequest>, StoreError> {
+        Ok(lock(&self.access_requests).iter().find(|r| &r.token_hash == hash).cloned())
+    }
+    async fn access_requests(&self, app: &ApplicationId) -> Result<Vec<AccessRequest>, StoreError> {
+        Ok(lock(&self.access_requests).iter().filter(|r| &r.application_id == app).cloned().collect())
+    }
+    async fn write_access(&self, w: AccessWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
+        let mut clients = lock(&self.clients);
+        let mut requests = lock(&self.access_requests);
+        if clients.get(&w.client.1.id).map(|c| c.version) != Some(w.client.0.version) {
+            return Ok(Err(Stale::Client));
+        }
+        if let Some((before, _)) = w.request
+            && requests.iter().find(|r| r.id == before.id).map(|r| r.version) != Some(before.version)
+        {
+            return Ok(Err(Stale::Application));
+        }
+        clients.insert(w.client.1.id.clone(), w.client.1.clone());
+        if let Some((_, after)) = w.request {
+            requests.retain(|r| r.id != after.id);
+            requests.push(after.clone());
+        }
+        if let Some(school) = w.school {
+            let mut all = lock(&self.school_access);
+            all.retain(|a| !(a.client_id == school.client_id && a.institution == school.institution));
+            all.push(school.clone());
+        }
+        lock(&self.app_logs).extend(w.log.2.iter().map(|e| (w.log.1.clone(), e.clone())));
+        Ok(Ok(()))
+    }
+    async fn school_access(&self, institution: &Institution) -> Result<Vec<SchoolAccess>, StoreError> {
+        Ok(lock(&self.school_access).iter().filter(|a| &a.institution == institution).cloned().collect())
+    }
+    async fn client_access(&self, client: &ClientId) -> Result<Vec<SchoolAccess>, StoreError> {
+        Ok(lock(&self.school_access).iter().filter(|a| &a.client_id == client).cloned().collect())
+    }
+    async fn clients(&self, ids: &[ClientId]) -> Result<Vec<Client>, StoreError> {
+        let clients = lock(&self.clients);
+        Ok(ids.iter().filter_map(|id| clients.get(id).cloned()).collect())
+    }
+    async fn applications_by_keys(&self, keys: &[(PartnerId, ApplicationId)]) -> Result<Vec<Application>, StoreError> {
+        let apps = lock(&self.applications);
+        Ok(keys.iter().filter_map(|(_, id)| apps.get(id).cloned()).collect())
+    }
+    async fn expiring(
+        &self,
+        day: chrono::NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<AccessRequest>, u64), StoreError> {
+        let found: Vec<AccessRequest> = lock(&self.access_requests)
+            .iter()
+            .filter(|r| {
+                r.status == AccessRequestStatus::Pending && r.expires_at.date_naive() == day && r.expires_at <= now
+            })
+            .cloned()
+            .collect();
+        let read = found.len() as u64;
+        Ok((found, read))
+    }
+    async fn expire(&self, request: &AccessRequest, log: &LogEntry) -> Result<bool, StoreError> {
+        let mut requests = lock(&self.access_requests);
+        let Some(stored) = requests.iter_mut().find(|r| r.id == request.id && r.status == AccessRequestStatus::Pending)
+        else {
+            return Ok(false);
+        };
+        stored.status = AccessRequestStatus::Expired;
+        stored.version += 1;
+        lock(&self.app_logs).push((request.application_id.clone(), log.clone()));
+        Ok(true)
+    }
+}
+
 /// An ES256 signer with a key in memory, standing in for KMS.
 pub struct LocalSigner {
     key: p256::ecdsa::SigningKey,
@@ -465,6 +558,8 @@ pub fn fakes() -> Fakes {
         logo_bucket: "logos".into(),
         public_api_url: "https://api.test".into(),
         signing_key_id: "test-key".into(),
+        mail_from_access: Email::parse("from", "noreply@informatsoftware.be").unwrap_or_else(|e| panic!("{e}")),
+        backoffice_url: "https://backoffice.test".into(),
         token_audience: crate::config::DEFAULT_TOKEN_AUDIENCE.into(),
         token_lifetime_seconds: 3600,
     };
@@ -477,6 +572,7 @@ pub fn fakes() -> Fakes {
         logos: store.clone(),
         applications: store.clone(),
         tokens: store.clone(),
+        access: store.clone(),
         signer: Arc::new(LocalSigner::generate()),
         identity: identity.clone(),
         mailer: mailer.clone(),

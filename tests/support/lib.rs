@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "Sterk!Wachtw00rd";
 pub const PORTAL_URL: &str = "http://portal.test";
+pub const BACKOFFICE_URL: &str = "http://backoffice.test";
 
 /// A 1×1 PNG: the smallest real logo.
 pub const PNG: &[u8] = &[
@@ -48,7 +49,12 @@ impl Answer {
 impl Stack {
     /// Starts a stack with a private emulator. Fails loudly when it cannot: never skips.
     pub async fn start() -> Self {
-        let options = Options { port: 0, aws_endpoint: None, portal_url: PORTAL_URL.into() };
+        let options = Options {
+            port: 0,
+            aws_endpoint: None,
+            portal_url: PORTAL_URL.into(),
+            backoffice_url: BACKOFFICE_URL.into(),
+        };
         let local = LocalStack::start(options).await.unwrap_or_else(|e| {
             panic!("the local stack must start for end-to-end tests (is moto_server installed?): {e}")
         });
@@ -139,6 +145,14 @@ impl Stack {
     pub async fn staff_token(&self, email: &str, groups: &[&str]) -> String {
         let answer =
             self.post("/_local/staff-users", json!({"email": email, "password": PASSWORD, "groups": groups})).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        answer.body["id_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The ID token of a school administrator of the staff pool with `admin_scopes` as its rights.
+    pub async fn admin_token(&self, email: &str, admin_scopes: &str) -> String {
+        let body = json!({"email": email, "password": PASSWORD, "groups": [], "admin_scopes": admin_scopes});
+        let answer = self.post("/_local/staff-users", body).await;
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
         answer.body["id_token"].as_str().unwrap().to_owned()
     }

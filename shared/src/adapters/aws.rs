@@ -34,7 +34,8 @@ pub fn deps(sdk: &SdkConfig, config: Config) -> Deps {
         profiles: store.clone(),
         members: store.clone(),
         applications: store.clone(),
-        tokens: store,
+        tokens: store.clone(),
+        access: store,
         signer: Arc::new(KmsSigner::new(aws_sdk_kms::Client::new(sdk), config.signing_key_id.clone())),
         logos: Arc::new(S3Logos::new(s3_client(sdk), config.logo_bucket.clone())),
         identity: Arc::new(CognitoIdentity::new(

@@ -1,5 +1,6 @@
 //! The nouns of the partner manual and their rules. No AWS types here.
 
+mod access;
 mod account;
 mod application;
 mod client;
@@ -12,6 +13,10 @@ mod password;
 mod profile;
 mod secret;
 
+pub use access::{
+    AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, MAX_ADDRESSES, SchoolAccess, link_expiry,
+    parse_addresses,
+};
 pub use account::{Account, AccountId, AccountStatus};
 pub use application::{
     Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, Institution, InvalidTransition,

@@ -6,14 +6,23 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    DynamoStore, ProfileItem, cursor_of, failed_conditions, from_item, log_items, partner_pk, s, start_of, to_item,
-    unavailable,
+    DynamoStore, LogItem, ProfileItem, cursor_of, failed_conditions, from_item, log_items, partner_pk, s, start_of,
+    to_item, unavailable,
 };
 use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId};
 use crate::ports::{ApplicationStore, ApplicationWrite, Imported, Page, Stale, StoreError};
 
-fn app_sk(id: &ApplicationId) -> String {
+pub(super) fn app_sk(id: &ApplicationId) -> String {
     format!("APP#{id}")
+}
+
+/// An application's log entries: in its partner's partition, `APPLOG#<app id>#<time>#<nn>`.
+pub(super) fn app_log_items(partner: &PartnerId, app: &ApplicationId, log: &[LogEntry]) -> Vec<LogItem> {
+    let mut items = log_items(&partner_pk(partner), log);
+    for item in &mut items {
+        item.sk = item.sk.replacen("LOG#", &format!("APPLOG#{app}#"), 1);
+    }
+    items
 }
 
 pub(super) fn client_pk(id: &ClientId) -> String {
@@ -21,7 +30,7 @@ pub(super) fn client_pk(id: &ClientId) -> String {
 }
 
 #[derive(Serialize, Deserialize)]
-struct ApplicationItem {
+pub(super) struct ApplicationItem {
     #[serde(rename = "PK")]
     pk: String,
     #[serde(rename = "SK")]
@@ -36,7 +45,7 @@ struct ApplicationItem {
     gsi3pk: String,
     #[serde(rename = "GSI3SK")]
     gsi3sk: String,
-    application: Application,
+    pub(super) application: Application,
 }
 
 impl ApplicationItem {
@@ -69,7 +78,7 @@ pub(super) struct ClientItem {
 }
 
 impl ClientItem {
-    fn new(client: &Client) -> Self {
+    pub(super) fn new(client: &Client) -> Self {
         Self {
             pk: client_pk(&client.id),
             sk: "CLIENT".into(),
@@ -99,9 +108,7 @@ impl ApplicationStore for DynamoStore {
                 request.transact_items(self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?);
             parts.push(Stale::Profile);
         }
-        let pk = partner_pk(&w.after.partner_id);
-        for mut item in log_items(&pk, w.log) {
-            item.sk = item.sk.replacen("LOG#", &format!("APPLOG#{}#", w.after.id), 1);
+        for item in app_log_items(&w.after.partner_id, &w.after.id, w.log) {
             request = request.transact_items(self.put(to_item(&item)?, None)?);
         }
         match request.send().await {
@@ -221,12 +228,27 @@ impl ApplicationStore for DynamoStore {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Imported::Created),
+        let outcome = match result {
+            Ok(_) => Imported::Created,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Ok(Imported::Exists)
+                Imported::Exists
             }
-            Err(e) => Err(unavailable(e)),
+            Err(e) => return Err(unavailable(e)),
+        };
+        // Its schools see it among their applications (manual 3.4: administrators manage the
+        // access of applications that have access already). Written after the client, each
+        // only if missing, so a rerun of an interrupted import completes the index.
+        let institutions: std::collections::BTreeSet<_> = client.scopes.iter().map(|s| s.institution.clone()).collect();
+        for institution in institutions {
+            let access = crate::domain::SchoolAccess {
+                client_id: client.id.clone(),
+                institution,
+                granted_at: client.created_at,
+                granted_by: "import".into(),
+                updated_at: client.created_at,
+            };
+            self.index_school_access(&access).await?;
         }
+        Ok(outcome)
     }
 }

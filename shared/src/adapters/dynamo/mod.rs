@@ -27,6 +27,7 @@
 //! Every operation is one GetItem, one conditional write or one TransactWriteItems; lists are
 //! Queries on one partition.
 
+mod access;
 mod applications;
 mod tokens;
 
@@ -88,6 +89,32 @@ impl DynamoStore {
             .await
             .map(|_| ())
             .map_err(unavailable)
+    }
+
+    /// The items with these keys that exist (BatchGetItem: up to 100 keys a call; unprocessed
+    /// keys are asked for again).
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut request = Some(
+                aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            );
+            for _ in 0..5 {
+                let Some(keys) = request.take() else { break };
+                let out =
+                    self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(unavailable)?;
+                found.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
+            }
+            if request.is_some() {
+                return Err(StoreError::Unavailable("keys stayed unprocessed after retries".into()));
+            }
+        }
+        Ok(found)
     }
 
     /// Counts one failure in the item `pk`/`sk`: in the window that is open, or in a new one that
@@ -623,8 +650,14 @@ fn log_items(pk: &str, log: &[LogEntry]) -> Vec<LogItem> {
         .map(|(n, entry)| LogItem {
             pk: pk.to_owned(),
             // Read newest first (a reverse Query); entries of one change keep their order, so
-            // the suffix counts down.
-            sk: format!("LOG#{}#{:02}", entry.at.format("%Y-%m-%dT%H:%M:%S%.6fZ"), 99 - n.min(99)),
+            // the suffix counts down. The random tail keeps two writes at the same instant (a
+            // job's run, say) from overwriting each other.
+            sk: format!(
+                "LOG#{}#{:02}#{}",
+                entry.at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+                99 - n.min(99),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
             entity: "log".into(),
             entry: entry.clone(),
         })
@@ -756,34 +789,11 @@ impl ProfileStore for DynamoStore {
     }
 
     async fn profiles(&self, ids: &[PartnerId]) -> Result<Vec<Profile>, StoreError> {
-        let mut found = Vec::new();
         let mut unique: Vec<&PartnerId> = ids.iter().collect();
         unique.sort();
         unique.dedup();
-        // BatchGetItem takes up to 100 keys; it may return some of them unprocessed, to ask again.
-        for chunk in unique.chunks(100) {
-            let keys: Vec<Item> = chunk.iter().map(|id| key(partner_pk(id), "PROFILE")).collect();
-            let mut request = Some(
-                aws_sdk_dynamodb::types::KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
-            );
-            for _ in 0..5 {
-                let Some(keys) = request.take() else { break };
-                let out =
-                    self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(unavailable)?;
-                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    found.push(from_item::<ProfileItem>(item)?.profile);
-                }
-                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
-            }
-            if request.is_some() {
-                return Err(StoreError::Unavailable("profiles stayed unprocessed after retries".into()));
-            }
-        }
-        Ok(found)
+        let keys = unique.iter().map(|id| key(partner_pk(id), "PROFILE")).collect();
+        self.batch_get(keys).await?.into_iter().map(|item| Ok(from_item::<ProfileItem>(item)?.profile)).collect()
     }
 
     async fn profile_by_slug(&self, slug: &str) -> Result<Option<Profile>, StoreError> {

@@ -1,0 +1,471 @@
+//! Access to schools' data (manual 2.1 step 3, 3.4; api.md "Back office: school administrators"
+//! and the access-request rows): requests by mail, grants by school administrators within their
+//! rights, changes at a school, and the monthly expiry of links. Granted scopes live on the
+//! client, so the next token carries them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::applications::{conflict, entry, invariant, notify, own, version_conflict};
+use crate::deps::Deps;
+use crate::domain::{
+    AccessRequest, AccessRequestId, AccessRequestStatus, AccountId, AdminRights, Api, Application, ApplicationId,
+    ApplicationStatus, Client, Email, FieldError, Institution, LogAction, LogEntry, Profile, SchoolAccess, Scope,
+    SecretToken, link_expiry,
+};
+use crate::error::AppError;
+use crate::mail;
+use crate::ports::AccessWrite;
+use crate::profiles::linked_account;
+
+/// The log property of a request (the manual's Logs tab: "Toegangsaanvraag bij schoolbeheerder").
+pub const REQUEST_PROPERTY: &str = "Toegangsaanvraag bij schoolbeheerder";
+/// How many days back the expiry job looks: it runs daily, so a week covers missed runs.
+pub const EXPIRY_LOOKBACK_DAYS: i64 = 7;
+const SYSTEM: &str = "systeem";
+
+/// A school administrator, from the staff pool's ID token.
+#[derive(Debug, Clone)]
+pub struct SchoolAdmin {
+    pub email: Email,
+    pub rights: AdminRights,
+}
+
+/// A sent request and its link (shown to the partner once, and in the logs).
+pub struct SentRequest {
+    pub request: AccessRequest,
+    pub link: String,
+}
+
+fn not_approved() -> AppError {
+    conflict(
+        "application_not_approved",
+        "Toegang tot schoolgegevens kan pas gevraagd of verleend worden als Informat de applicatie heeft goedgekeurd.",
+    )
+}
+
+fn not_school_admin(detail: String) -> AppError {
+    AppError::Denied { code: "not_school_admin", detail }
+}
+
+fn link(deps: &Deps, token: &SecretToken) -> String {
+    format!("{}/toegang/{}", deps.config.backoffice_url, token.expose())
+}
+
+/// POST /applications/{id}/access-requests: one request, one link and one mail per address.
+/// The requests and their log entries (address and link) are stored first, so a failed send
+/// loses nothing: the log then says the send failed and the partner can forward the link.
+pub async fn request_access(
+    deps: &Deps,
+    account: &AccountId,
+    id: &str,
+    addresses: Vec<Email>,
+) -> Result<Vec<SentRequest>, AppError> {
+    let (editor, partner) = linked_account(deps, account).await?;
+    let app = own(deps, &partner, id).await?;
+    if app.status != ApplicationStatus::Approved {
+        return Err(not_approved());
+    }
+    let profile = deps.profiles.profile(&partner).await?.ok_or_else(|| invariant(format!("profile {partner}")))?;
+    let now = deps.clock.now();
+    let user = editor.email.to_string();
+    let mut sent = Vec::new();
+    let mut log = Vec::new();
+    for email in addresses {
+        let token = SecretToken::generate()?;
+        let link = link(deps, &token);
+        log.push(entry(now, LogAction::Created, REQUEST_PROPERTY, &user, None, Some(format!("{email}: {link}"))));
+        let request = AccessRequest {
+            id: AccessRequestId::new(),
+            token_hash: token.hash(),
+            application_id: app.id.clone(),
+            partner_id: partner.clone(),
+            email,
+            requested_by: user.clone(),
+            created_at: now,
+            expires_at: link_expiry(now),
+            status: AccessRequestStatus::Pending,
+            granted: BTreeSet::new(),
+            version: 1,
+        };
+        sent.push(SentRequest { request, link });
+    }
+    let requests: Vec<AccessRequest> = sent.iter().map(|s| s.request.clone()).collect();
+    deps.access.create_access_requests(&requests, &log).await?;
+    tracing::info!(application = %app.id, requests = sent.len(), "access requests stored");
+    let mut failed = Vec::new();
+    for s in &sent {
+        let r = &s.request;
+        let delivered = match mail::access_request(
+            &deps.config.mail_from_access,
+            &r.email,
+            &app,
+            profile.fields.name.as_str(),
+            &user,
+            &s.link,
+            r.expires_at,
+        ) {
+            Ok(message) => mail::deliver(deps.mailer.as_ref(), "access_request", &message).await,
+            Err(e) => {
+                tracing::error!(error = %e, "access-request mail did not render");
+                false
+            }
+        };
+        if !delivered {
+            failed.push(entry(
+                deps.clock.now(),
+                LogAction::Sent,
+                &format!("{REQUEST_PROPERTY}: verzenden mislukt"),
+                SYSTEM,
+                None,
+                Some(format!("{}: kopieer de link hierboven en stuur hem zelf door", r.email)),
+            ));
+        }
+    }
+    if !failed.is_empty() {
+        deps.access.append_application_log(&partner, &app.id, &failed).await?;
+    }
+    Ok(sent)
+}
+
+/// GET /applications/{id}/access-requests: oldest first, with their status now.
+pub async fn requests(deps: &Deps, account: &AccountId, id: &str) -> Result<Vec<AccessRequest>, AppError> {
+    let (_, partner) = linked_account(deps, account).await?;
+    let app = own(deps, &partner, id).await?;
+    let now = deps.clock.now();
+    let mut all = deps.access.access_requests(&app.id).await?;
+    all.sort_by_key(|r| r.created_at);
+    Ok(all.into_iter().map(|r| AccessRequest { status: r.status_at(now), ..r }).collect())
+}
+
+/// One granted API at one school, for GET /applications/{id}/access.
+pub struct Granted {
+    pub scope: Scope,
+    pub granted_at: Option<DateTime<Utc>>,
+    pub granted_by: Option<String>,
+}
+
+/// GET /applications/{id}/access: the scopes its client holds (what tokens carry), with who
+/// granted them where the portal knows.
+pub async fn access(deps: &Deps, account: &AccountId, id: &str) -> Result<Vec<Granted>, AppError> {
+    let (_, partner) = linked_account(deps, account).await?;
+    let app = own(deps, &partner, id).await?;
+    let Some(client_id) = &app.client_id else { return Ok(Vec::new()) };
+    let Some(client) = deps.applications.client(client_id).await? else { return Ok(Vec::new()) };
+    let index: BTreeMap<Institution, SchoolAccess> =
+        deps.access.client_access(client_id).await?.into_iter().map(|a| (a.institution.clone(), a)).collect();
+    Ok(client
+        .token_scopes()
+        .into_iter()
+        .map(|scope| {
+            let known = index.get(&scope.institution);
+            Granted { granted_at: known.map(|a| a.granted_at), granted_by: known.map(|a| a.granted_by.clone()), scope }
+        })
+        .collect())
+}
+
+/// What a school administrator sees when it opens a link.
+pub struct Opened {
+    pub request: AccessRequest,
+    pub application: Application,
+    pub partner: Profile,
+}
+
+/// GET /access-requests/{token}: 404 for an unknown link; a link is for the administrator it was
+/// sent to; 410 once its month is over (also before the expiry job marked it).
+pub async fn open(deps: &Deps, admin: &SchoolAdmin, token: &str) -> Result<Opened, AppError> {
+    let hash = SecretToken::parse(token).ok_or(AppError::NotFound)?.hash();
+    let request = deps.access.access_request(&hash).await?.ok_or(AppError::NotFound)?;
+    if request.email != admin.email {
+        return Err(AppError::Denied {
+            code: "forbidden",
+            detail: "Deze link werd naar een andere schoolbeheerder gestuurd. Vraag de partner om een aanvraag naar jouw e-mailadres.".into(),
+        });
+    }
+    if request.status_at(deps.clock.now()) == AccessRequestStatus::Expired {
+        return Err(AppError::Gone {
+            code: "access_request_expired",
+            detail:
+                "Deze aanvraag is verlopen: een link blijft een maand geldig. Vraag de partner om een nieuwe aanvraag."
+                    .into(),
+        });
+    }
+    let application =
+        deps.applications.application(&request.partner_id, &request.application_id).await?.ok_or(AppError::NotFound)?;
+    let partner = deps.profiles.profile(&request.partner_id).await?.ok_or(AppError::NotFound)?;
+    Ok(Opened { request, application, partner })
+}
+
+/// Checks `apis` at `institution`: each checked by the application (400) and within the
+/// administrator's rights (403).
+fn check_apis(
+    app: &Application,
+    admin: &SchoolAdmin,
+    institution: &Institution,
+    apis: &BTreeSet<Api>,
+    changed: &BTreeSet<Api>,
+) -> Result<(), AppError> {
+    if let Some(api) = apis.iter().find(|api| !app.fields.apis.contains(api)) {
+        return Err(FieldError::new(
+            "apis",
+            "not_checked",
+            format!(
+                "De applicatie vraagt geen toegang tot {}: je kan alleen de API's verlenen die de applicatie heeft aangevinkt ({}).",
+                api.label(),
+                app.fields.apis.iter().map(|a| a.label()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .into());
+    }
+    if let Some(api) = changed.iter().find(|api| !admin.rights.allows(**api, institution)) {
+        return Err(not_school_admin(format!(
+            "Je hebt geen beheerdersrechten voor {} van instelling {}.",
+            api.label(),
+            institution.as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// The client's scopes at `institution` replaced by `apis` there.
+fn with_scopes_at(client: &Client, institution: &Institution, apis: &BTreeSet<Api>, now: DateTime<Utc>) -> Client {
+    let mut scopes: BTreeSet<Scope> = client.scopes.iter().filter(|s| &s.institution != institution).cloned().collect();
+    scopes.extend(apis.iter().map(|api| Scope { api: *api, institution: institution.clone() }));
+    Client { scopes, updated_at: now, version: client.version + 1, ..client.clone() }
+}
+
+fn apis_at(client: &Client, institution: &Institution) -> BTreeSet<Api> {
+    client.scopes.iter().filter(|s| &s.institution == institution).map(|s| s.api).collect()
+}
+
+/// One log entry per scope granted or revoked.
+fn scope_changes(
+    before: &BTreeSet<Api>,
+    after: &BTreeSet<Api>,
+    institution: &Institution,
+    user: &str,
+    now: DateTime<Utc>,
+) -> Vec<LogEntry> {
+    let scope = |api: &Api| Scope { api: *api, institution: institution.clone() }.to_string();
+    let granted =
+        after.difference(before).map(|api| entry(now, LogAction::Granted, "Scope", user, None, Some(scope(api))));
+    let revoked =
+        before.difference(after).map(|api| entry(now, LogAction::Revoked, "Scope", user, Some(scope(api)), None));
+    granted.chain(revoked).collect()
+}
+
+/// Writes a change of `app`'s access at `institution` (retrying once when the client changed
+/// meanwhile), then mails the partner and the application's contact.
+#[allow(clippy::too_many_arguments)]
+async fn change_access(
+    deps: &Deps,
+    admin: &SchoolAdmin,
+    app: &Application,
+    institution: &Institution,
+    apis: &BTreeSet<Api>,
+    request: Option<&AccessRequest>,
+    check: impl Fn(&BTreeSet<Api>, &BTreeSet<Api>) -> Result<(), AppError>,
+) -> Result<BTreeSet<Api>, AppError> {
+    let client_id = app.client_id.clone().ok_or_else(not_approved)?;
+    let user = admin.email.to_string();
+    for _ in 0..3 {
+        let client =
+            deps.applications.client(&client_id).await?.ok_or_else(|| invariant(format!("client {client_id}")))?;
+        let before = apis_at(&client, institution);
+        let changed: BTreeSet<Api> = before.symmetric_difference(apis).copied().collect();
+        check(&before, &changed)?;
+        let now = deps.clock.now();
+        let log = scope_changes(&before, apis, institution, &user, now);
+        let request_after = request.map(|r| {
+            let mut granted = r.granted.clone();
+            granted.insert(institution.clone());
+            AccessRequest { granted, version: r.version + 1, ..r.clone() }
+        });
+        if log.is_empty() && request_after.as_ref().is_none_or(|r| Some(&r.granted) == request.map(|b| &b.granted)) {
+            return Ok(before);
+        }
+        let after = with_scopes_at(&client, institution, apis, now);
+        let known = deps.access.client_access(&client_id).await?.into_iter().find(|a| &a.institution == institution);
+        let school = SchoolAccess {
+            client_id: client_id.clone(),
+            institution: institution.clone(),
+            granted_at: known.map_or(now, |a| a.granted_at),
+            granted_by: user.clone(),
+            updated_at: now,
+        };
+        let write = AccessWrite {
+            client: (&client, &after),
+            school: (!apis.is_empty()).then_some(&school),
+            request: request.zip(request_after.as_ref()),
+            log: (&app.partner_id, &app.id, &log),
+        };
+        match deps.access.write_access(write).await? {
+            Ok(()) => {
+                tracing::info!(application = %app.id, institution = institution.as_str(), changes = log.len(), "school access changed");
+                if !log.is_empty() {
+                    let profile = deps
+                        .profiles
+                        .profile(&app.partner_id)
+                        .await?
+                        .ok_or_else(|| invariant(format!("profile {}", app.partner_id)))?;
+                    let what =
+                        if apis.is_empty() { "heeft geen toegang meer tot een school" } else { "kreeg datatoegang" };
+                    let headline = format!(
+                        "Een schoolbeheerder van instelling {} wijzigde de toegang van de applicatie tot de gegevens van de school.",
+                        institution.as_str()
+                    );
+                    notify(deps, &profile, app, what, &headline, &user, &log).await?;
+                }
+                return Ok(apis.clone());
+            }
+            Err(_) => continue,
+        }
+    }
+    Err(version_conflict())
+}
+
+/// POST /access-requests/{token}/grant: grants `apis` at `institution` through a request. Only
+/// APIs the application checked, only where the administrator has the right, only while the
+/// application is approved. What was granted before at this school stays.
+pub async fn grant(
+    deps: &Deps,
+    admin: &SchoolAdmin,
+    token: &str,
+    institution: &Institution,
+    apis: &BTreeSet<Api>,
+) -> Result<Vec<Scope>, AppError> {
+    let opened = open(deps, admin, token).await?;
+    let app = &opened.application;
+    if app.status != ApplicationStatus::Approved {
+        return Err(not_approved());
+    }
+    if apis.is_empty() {
+        return Err(FieldError::new("apis", "required", "Kies minstens een API om toegang tot te verlenen.").into());
+    }
+    let requested = apis.clone();
+    let check = |before: &BTreeSet<Api>, _: &BTreeSet<Api>| {
+        let added: BTreeSet<Api> = requested.difference(before).copied().collect();
+        check_apis(app, admin, institution, &requested, &added)?;
+        // Re-granting what is there already still needs the right to it.
+        check_apis(app, admin, institution, &requested, &requested)
+    };
+    let client = match &app.client_id {
+        Some(id) => deps.applications.client(id).await?,
+        None => None,
+    }
+    .ok_or_else(not_approved)?;
+    let all: BTreeSet<Api> = apis_at(&client, institution).union(apis).copied().collect();
+    change_access(deps, admin, app, institution, &all, Some(&opened.request), check).await?;
+    Ok(apis.iter().map(|api| Scope { api: *api, institution: institution.clone() }).collect())
+}
+
+/// An application with access at one school, as its administrator sees it.
+pub struct SchoolApplication {
+    pub application: Application,
+    pub partner: Option<Profile>,
+    pub apis: BTreeSet<Api>,
+    pub access: SchoolAccess,
+}
+
+fn administers(admin: &SchoolAdmin, institution: &Institution) -> Result<(), AppError> {
+    if admin.rights.administers(institution) {
+        Ok(())
+    } else {
+        Err(not_school_admin(format!("Je bent geen schoolbeheerder van instelling {}.", institution.as_str())))
+    }
+}
+
+/// GET /schools/{institution}/applications: the applications whose clients hold scopes here.
+pub async fn school_applications(
+    deps: &Deps,
+    admin: &SchoolAdmin,
+    institution: &Institution,
+) -> Result<Vec<SchoolApplication>, AppError> {
+    administers(admin, institution)?;
+    let index = deps.access.school_access(institution).await?;
+    let ids: Vec<_> = index.iter().map(|a| a.client_id.clone()).collect();
+    let clients = deps.access.clients(&ids).await?;
+    let keys: Vec<_> = clients
+        .iter()
+        .filter_map(|c| c.application_id.clone().zip(c.partner_id.clone()).map(|(a, p)| (p, a)))
+        .collect();
+    let apps: BTreeMap<ApplicationId, Application> =
+        deps.access.applications_by_keys(&keys).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
+    let partners: Vec<_> = keys.iter().map(|(p, _)| p.clone()).collect();
+    let profiles = deps.profiles.profiles(&partners).await?;
+    let mut out: Vec<SchoolApplication> = index
+        .into_iter()
+        .filter_map(|access| {
+            let client = clients.iter().find(|c| c.id == access.client_id)?;
+            let apis: BTreeSet<Api> =
+                client.token_scopes().into_iter().filter(|s| &s.institution == institution).map(|s| s.api).collect();
+            let application = apps.get(client.application_id.as_ref()?)?.clone();
+            (!apis.is_empty()).then(|| SchoolApplication {
+                partner: profiles.iter().find(|p| p.id == application.partner_id).cloned(),
+                application,
+                apis,
+                access,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.application.fields.name.cmp(&b.application.fields.name));
+    Ok(out)
+}
+
+/// PUT /schools/{institution}/applications/{id}/access: sets this school's APIs for an
+/// application that already has access here (an empty set revokes it). No new application
+/// without an invitation (manual 3.4): 404 when it has no access at this school.
+pub async fn set_school_access(
+    deps: &Deps,
+    admin: &SchoolAdmin,
+    institution: &Institution,
+    id: &str,
+    apis: &BTreeSet<Api>,
+) -> Result<BTreeSet<Api>, AppError> {
+    administers(admin, institution)?;
+    let id = ApplicationId::parse(id).ok_or(AppError::NotFound)?;
+    let app = deps.applications.application_by_id(&id).await?.ok_or(AppError::NotFound)?;
+    let client = match &app.client_id {
+        Some(client_id) => deps.applications.client(client_id).await?,
+        None => None,
+    }
+    .ok_or(AppError::NotFound)?;
+    if apis_at(&client, institution).is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let check = |_: &BTreeSet<Api>, changed: &BTreeSet<Api>| {
+        let added: BTreeSet<Api> = changed.intersection(apis).copied().collect();
+        check_apis(&app, admin, institution, &added, changed)
+    };
+    change_access(deps, admin, &app, institution, apis, None, check).await
+}
+
+/// What one run of the expiry job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ExpiryRun {
+    /// Items the expiry index Queries read: grows with what expires, not with what is stored.
+    pub read: u64,
+    pub expired: u64,
+}
+
+/// The scheduled job: marks pending requests whose month is over at `now` as expired, with a
+/// log entry on their application. Idempotent: a request already marked is skipped. Granted
+/// access is not touched.
+pub async fn expire_requests(deps: &Deps, now: DateTime<Utc>) -> Result<ExpiryRun, AppError> {
+    let mut run = ExpiryRun { read: 0, expired: 0 };
+    let today = now.date_naive();
+    for back in (0..EXPIRY_LOOKBACK_DAYS).rev() {
+        let day = today - chrono::Duration::days(back);
+        let (due, read) = deps.access.expiring(day, now).await?;
+        run.read += read;
+        for request in due {
+            let log = entry(now, LogAction::Expired, REQUEST_PROPERTY, SYSTEM, Some(request.email.to_string()), None);
+            if deps.access.expire(&request, &log).await? {
+                run.expired += 1;
+            }
+        }
+    }
+    tracing::info!(read = run.read, expired = run.expired, outcome = "ok", "access requests expired");
+    Ok(run)
+}

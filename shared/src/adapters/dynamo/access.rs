@@ -1,0 +1,288 @@
+//! Access requests and the per-school index of grants.
+//!
+//! | item | PK | SK | indexes |
+//! |---|---|---|---|
+//! | access request | `ACCESSREQ#<sha256 of the link token>` | `ACCESSREQ` | `GSI1PK` = `APPREQ#<app id>`, `GSI1SK` = `<created_at>#<id>` (an application's requests); while pending `GSI2PK` = `EXPIRES#<yyyy-mm-dd>`, `GSI2SK` = `<expires_at>#<id>` (the expiry job reads one day at a time) |
+//! | school access | `CLIENT#<client id>` | `ACCESS#<institution>` | `GSI1PK` = `SCHOOL#<institution>`, `GSI1SK` = `CLIENT#<client id>` (a school's applications) |
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::applications::{ApplicationItem, ClientItem, app_log_items, app_sk, client_pk};
+use super::{DynamoStore, Item, failed_conditions, from_item, key, partner_pk, to_item, unavailable};
+use crate::domain::{
+    AccessRequest, AccessRequestStatus, Application, ApplicationId, Client, ClientId, Institution, LogEntry, PartnerId,
+    SchoolAccess, TokenHash,
+};
+use crate::ports::{AccessStore, AccessWrite, Stale, StoreError};
+
+const TIME: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+fn request_pk(hash: &TokenHash) -> String {
+    format!("ACCESSREQ#{}", hash.as_str())
+}
+
+fn expiry_day(day: NaiveDate) -> String {
+    format!("EXPIRES#{}", day.format("%Y-%m-%d"))
+}
+
+#[derive(Serialize, Deserialize)]
+struct RequestItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    version: u64,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
+    request: AccessRequest,
+}
+
+impl RequestItem {
+    fn new(r: &AccessRequest) -> Self {
+        let pending = r.status == AccessRequestStatus::Pending;
+        Self {
+            pk: request_pk(&r.token_hash),
+            sk: "ACCESSREQ".into(),
+            entity: "access_request".into(),
+            version: r.version,
+            gsi1pk: format!("APPREQ#{}", r.application_id),
+            gsi1sk: format!("{}#{}", r.created_at.format(TIME), r.id),
+            gsi2pk: pending.then(|| expiry_day(r.expires_at.date_naive())),
+            gsi2sk: pending.then(|| format!("{}#{}", r.expires_at.format(TIME), r.id)),
+            request: r.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SchoolAccessItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    access: SchoolAccess,
+}
+
+impl SchoolAccessItem {
+    fn new(a: &SchoolAccess) -> Self {
+        Self {
+            pk: client_pk(&a.client_id),
+            sk: format!("ACCESS#{}", a.institution.as_str()),
+            entity: "school_access".into(),
+            gsi1pk: format!("SCHOOL#{}", a.institution.as_str()),
+            gsi1sk: format!("CLIENT#{}", a.client_id),
+            access: a.clone(),
+        }
+    }
+}
+
+impl DynamoStore {
+    /// Every item of a Query, following its pages.
+    async fn query_all(
+        &self,
+        index: Option<&str>,
+        condition: &str,
+        values: &[(&str, String)],
+    ) -> Result<(Vec<Item>, u64), StoreError> {
+        let mut items = Vec::new();
+        let mut scanned = 0u64;
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .key_condition_expression(condition)
+                .set_exclusive_start_key(start);
+            for (name, value) in values {
+                query = query.expression_attribute_values(*name, AttributeValue::S(value.clone()));
+            }
+            let out = query.send().await.map_err(unavailable)?;
+            scanned += u64::try_from(out.scanned_count).unwrap_or_default();
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(last) if !last.is_empty() => start = Some(last),
+                _ => return Ok((items, scanned)),
+            }
+        }
+    }
+
+    /// Adds a school's index entry for a client unless it has one.
+    pub(super) async fn index_school_access(&self, access: &SchoolAccess) -> Result<(), StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&SchoolAccessItem::new(access))?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn put_log(
+        &self,
+        partner: &PartnerId,
+        app: &ApplicationId,
+        log: &[LogEntry],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        app_log_items(partner, app, log).iter().map(|item| self.put(to_item(item)?, None)).collect()
+    }
+}
+
+#[async_trait]
+impl AccessStore for DynamoStore {
+    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<(), StoreError> {
+        let Some(first) = requests.first() else { return Ok(()) };
+        let mut items = Vec::new();
+        for r in requests {
+            items.push(self.put(to_item(&RequestItem::new(r))?, Some("attribute_not_exists(PK)"))?);
+        }
+        items.extend(self.put_log(&first.partner_id, &first.application_id, log)?);
+        self.client.transact_write_items().set_transact_items(Some(items)).send().await.map(|_| ()).map_err(unavailable)
+    }
+
+    async fn append_application_log(
+        &self,
+        partner: &PartnerId,
+        application: &ApplicationId,
+        log: &[LogEntry],
+    ) -> Result<(), StoreError> {
+        for item in app_log_items(partner, application, log) {
+            self.put_one(to_item(&item)?, None).await?;
+        }
+        Ok(())
+    }
+
+    async fn access_request(&self, hash: &TokenHash) -> Result<Option<AccessRequest>, StoreError> {
+        Ok(self.get::<RequestItem>(request_pk(hash), "ACCESSREQ").await?.map(|i| i.request))
+    }
+
+    async fn access_requests(&self, application: &ApplicationId) -> Result<Vec<AccessRequest>, StoreError> {
+        let (items, _) =
+            self.query_all(Some("GSI1"), "GSI1PK = :pk", &[(":pk", format!("APPREQ#{application}"))]).await?;
+        items.into_iter().map(|item| Ok(from_item::<RequestItem>(item)?.request)).collect()
+    }
+
+    async fn write_access(&self, w: AccessWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
+        let (before, after) = w.client;
+        let mut parts = vec![Stale::Client];
+        let mut items = vec![self.put_versioned(to_item(&ClientItem::new(after))?, Some(before.version))?];
+        if let Some((before, after)) = w.request {
+            items.push(self.put_versioned(to_item(&RequestItem::new(after))?, Some(before.version))?);
+            parts.push(Stale::Application);
+        }
+        if let Some(school) = w.school {
+            items.push(self.put(to_item(&SchoolAccessItem::new(school))?, None)?);
+        }
+        let (partner, app, log) = w.log;
+        items.extend(self.put_log(partner, app, log)?);
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => match failed_conditions(&e) {
+                Some(failed) => match failed.iter().zip(&parts).find(|(failed, _)| **failed) {
+                    Some((_, part)) => Ok(Err(*part)),
+                    None => Err(unavailable(e)),
+                },
+                None => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn school_access(&self, institution: &Institution) -> Result<Vec<SchoolAccess>, StoreError> {
+        let (items, _) = self
+            .query_all(Some("GSI1"), "GSI1PK = :pk", &[(":pk", format!("SCHOOL#{}", institution.as_str()))])
+            .await?;
+        items.into_iter().map(|item| Ok(from_item::<SchoolAccessItem>(item)?.access)).collect()
+    }
+
+    async fn client_access(&self, client: &ClientId) -> Result<Vec<SchoolAccess>, StoreError> {
+        let (items, _) = self
+            .query_all(
+                None,
+                "PK = :pk AND begins_with(SK, :access)",
+                &[(":pk", client_pk(client)), (":access", "ACCESS#".into())],
+            )
+            .await?;
+        items.into_iter().map(|item| Ok(from_item::<SchoolAccessItem>(item)?.access)).collect()
+    }
+
+    async fn clients(&self, ids: &[ClientId]) -> Result<Vec<Client>, StoreError> {
+        let mut unique: Vec<&ClientId> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let keys = unique.iter().map(|id| key(client_pk(id), "CLIENT")).collect();
+        self.batch_get(keys).await?.into_iter().map(|item| Ok(from_item::<ClientItem>(item)?.client)).collect()
+    }
+
+    async fn applications_by_keys(&self, keys: &[(PartnerId, ApplicationId)]) -> Result<Vec<Application>, StoreError> {
+        let mut unique: Vec<&(PartnerId, ApplicationId)> = keys.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let keys = unique.iter().map(|(partner, app)| key(partner_pk(partner), &app_sk(app))).collect();
+        self.batch_get(keys)
+            .await?
+            .into_iter()
+            .map(|item| Ok(from_item::<ApplicationItem>(item)?.application))
+            .collect()
+    }
+
+    async fn expiring(&self, day: NaiveDate, now: DateTime<Utc>) -> Result<(Vec<AccessRequest>, u64), StoreError> {
+        // `#` sorts after every digit, so `<now>#` bounds every request that expired before now.
+        let (items, read) = self
+            .query_all(
+                Some("GSI2"),
+                "GSI2PK = :day AND GSI2SK <= :now",
+                &[(":day", expiry_day(day)), (":now", format!("{}#", now.format(TIME)))],
+            )
+            .await?;
+        let requests = items
+            .into_iter()
+            .map(|item| Ok(from_item::<RequestItem>(item)?.request))
+            .collect::<Result<_, StoreError>>()?;
+        Ok((requests, read))
+    }
+
+    async fn expire(&self, request: &AccessRequest, log: &LogEntry) -> Result<bool, StoreError> {
+        let expired =
+            AccessRequest { status: AccessRequestStatus::Expired, version: request.version + 1, ..request.clone() };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&RequestItem::new(&expired))?))
+            .condition_expression("#version = :v AND #request.#status = :pending")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#request", "request")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":v", AttributeValue::N(request.version.to_string()))
+            .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        items.extend(self.put_log(&request.partner_id, &request.application_id, std::slice::from_ref(log))?);
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! Access to schools' data over HTTP (manual 2.1 step 3, 3.4; api.md "Back office: school
+//! administrators" and the access-request rows): requests by mail with their links in the logs,
+//! grants within an administrator's rights, changes at a school, the monthly expiry, and the
+//! token's scopes following every change.
+#![allow(clippy::unwrap_used)]
+
+use portal::domain::{AccessRequest, AccessRequestId, AccessRequestStatus, Email, SecretToken};
+use portal_e2e::{BACKOFFICE_URL, Stack, application_input};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const SCHOOL: &str = "012345";
+const OTHER_SCHOOL: &str = "54321";
+const ADMIN: &str = "directie@school.be";
+
+struct Approved {
+    token: String,
+    id: String,
+    client_id: String,
+    secret: String,
+}
+
+/// A partner with an approved application (leerlingen and personeel checked) and a secret.
+async fn approved(stack: &Stack) -> Approved {
+    let (token, _) = stack.partner("partner@voorbeeld.be", "Planner BV").await;
+    let created = stack
+        .call("POST", "/applications", &token, Some(application_input("Lessenplanner", &["leerlingen", "personeel"])))
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
+    let approved = stack.call("POST", &format!("/admin/applications/{id}/approve"), &moderator, None).await;
+    let client_id = approved.body["client_id"].as_str().unwrap().to_owned();
+    let secret = stack.call("POST", &format!("/applications/{id}/secret"), &token, None).await;
+    let secret = secret.body["client_secret"].as_str().unwrap().to_owned();
+    Approved { token, id, client_id, secret }
+}
+
+/// The scope of a fresh token, or the OAuth2 error.
+async fn token_scope(stack: &Stack, app: &Approved) -> Result<String, String> {
+    let request = stack
+        .http
+        .post(stack.url("/oauth2/token"))
+        .basic_auth(&app.client_id, Some(&app.secret))
+        .form(&[("grant_type", "client_credentials")]);
+    let answer = stack.send(request).await;
+    match answer.status {
+        StatusCode::OK => Ok(answer.body["scope"].as_str().unwrap().to_owned()),
+        _ => Err(answer.body["error"].as_str().unwrap().to_owned()),
+    }
+}
+
+/// The link token mailed to `to` for the newest access request.
+async fn mailed_link(stack: &Stack, to: &str) -> String {
+    let mails = stack.mails_to(to).await;
+    let text = mails.last().unwrap()["text"].as_str().unwrap();
+    let prefix = format!("{BACKOFFICE_URL}/toegang/");
+    let start = text.find(&prefix).unwrap() + prefix.len();
+    text[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+async fn send_requests(stack: &Stack, app: &Approved, emails: Value) -> portal_e2e::Answer {
+    stack
+        .call("POST", &format!("/applications/{}/access-requests", app.id), &app.token, Some(json!({"emails": emails})))
+        .await
+}
+
+#[tokio::test]
+async fn a_request_mails_each_address_its_own_link_and_logs_it() {
+    let stack = Stack::start().await;
+    let app = approved(&stack).await;
+
+    // Bad input changes nothing: the wrong address is named.
+    let bad = send_requests(&stack, &app, json!("directie@school.be; geen-adres")).await;
+    assert_eq!(bad.problem_code(), "validation_failed");
+    assert!(bad.body["errors"][0]["message"].as_str().unwrap().contains("geen-adres"), "{}", bad.body);
+    let many: Vec<String> = (0..21).map(|i| format!("b{i}@school.be")).collect();
+    assert_eq!(send_requests(&stack, &app, json!(many.join(";"))).await.problem_code(), "validation_failed");
+    assert!(stack.mails_to(ADMIN).await.is_empty());
+
+    let sent = send_requests(&stack, &app, json!("directie@school.be; ICT@school.be")).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let items = sent.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    for (item, to) in items.iter().zip([ADMIN, "ict@school.be"]) {
+        assert_eq!((item["email"].as_str(), item["status"].as_str()), (Some(to), Some("pending")));
+        let mails = stack.mails_to(to).await;
+        assert_eq!(mails.len(), 1, "one mail for {to}");
+        assert_eq!(mails[0]["from"], "noreply@informatsoftware.be");
+        assert_eq!(mails[0]["subject"], "Informat Partnerportaal - Datatoegang voor applicatie Lessenplanner");
+        let link = item["link"].as_str().unwrap();
+        assert!(link.starts_with(&format!("{BACKOFFICE_URL}/toegang/")));
+        assert!(
+            mails[0]["text"].as_str().unwrap().contains(link)
+                && mails[0]["html"].as_str().unwrap().contains("Planner BV")
+        );
+    }
+    assert_ne!(items[0]["link"], items[1]["link"], "each address its own link");
+    // The logs hold each address with its link, so the partner can forward it by hand.
+    let logs = stack.call("GET", &format!("/applications/{}/logs", app.id), &app.token, None).await;
+    let requests: Vec<&Value> = logs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["property"] == "Toegangsaanvraag bij schoolbeheerder")
+        .collect();
+    assert_eq!(requests.len(), 2);
+    for item in items {
+        let expected = format!("{}: {}", item["email"].as_str().unwrap(), item["link"].as_str().unwrap());
+        assert!(requests.iter().any(|e| e["to"] == expected.as_str()), "{expected} in {requests:?}");
+    }
+    let listed = stack.call("GET", &format!("/applications/{}/access-requests", app.id), &app.token, None).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
+    assert!(listed.body["items"][0].get("link").is_none(), "the link is not readable again from the list");
+
+    // Only for an approved application, and only its own partner's.
+    let new =
+        stack.call("POST", "/applications", &app.token, Some(application_input("Nog nieuw", &["leerlingen"]))).await;
+    let new_id = new.body["id"].as_str().unwrap();
+    let refused = stack
+        .call("POST", &format!("/applications/{new_id}/access-requests"), &app.token, Some(json!({"emails": ADMIN})))
+        .await;
+    assert_eq!(refused.problem_code(), "application_not_approved");
+    let (stranger, _) = stack.partner("ander@voorbeeld.be", "Ander BV").await;
+    for (method, path) in [
+        ("POST", format!("/applications/{}/access-requests", app.id)),
+        ("GET", format!("/applications/{}/access-requests", app.id)),
+        ("GET", format!("/applications/{}/access", app.id)),
+    ] {
+        let answer = stack.call(method, &path, &stranger, Some(json!({"emails": ADMIN}))).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn administrators_grant_within_their_rights_and_tokens_follow_every_change() {
+    let stack = Stack::start().await;
+    let app = approved(&stack).await;
+    assert_eq!(token_scope(&stack, &app).await, Err("invalid_scope".into()), "nothing granted yet");
+    send_requests(&stack, &app, json!(ADMIN)).await;
+    let link = mailed_link(&stack, ADMIN).await;
+    let admin = stack.admin_token(ADMIN, "leerlingen:012345 rekeningen:012345 leerlingen:54321").await;
+
+    // Opening the link: the application and its partner, with the contact's address.
+    let opened = stack.call("GET", &format!("/access-requests/{link}"), &admin, None).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
+    assert_eq!(opened.body["application"]["name"], "Lessenplanner");
+    assert_eq!(opened.body["application"]["apis"], json!(["leerlingen", "personeel"]));
+    assert_eq!(opened.body["partner"]["name"], "Planner BV");
+    assert_eq!(opened.body["partner"]["contact_email"], "tom@ontwikkelaar.be");
+    assert_eq!(opened.body["status"], "pending");
+    assert!(opened.body["partner"].get("enterprise_number").is_none());
+
+    // Outside the rights: another API, an API the application did not check, another school's data.
+    let grant = |school: &str, apis: Value| json!({"institution": school, "apis": apis});
+    let path = format!("/access-requests/{link}/grant");
+    let no_right = stack.call("POST", &path, &admin, Some(grant(SCHOOL, json!(["personeel"])))).await;
+    assert_eq!((no_right.status, no_right.problem_code()), (StatusCode::FORBIDDEN, "not_school_admin"));
+    let unchecked = stack.call("POST", &path, &admin, Some(grant(SCHOOL, json!(["rekeningen"])))).await;
+    assert_eq!(unchecked.problem_code(), "validation_failed", "{}", unchecked.body);
+    let other_school = stack.call("POST", &path, &admin, Some(grant("99999", json!(["leerlingen"])))).await;
+    assert_eq!(other_school.problem_code(), "not_school_admin");
+    // Someone else with the link, or with a partner token, gets nothing.
+    let colleague = stack.admin_token("collega@school.be", "leerlingen:012345").await;
+    assert_eq!(
+        stack.call("POST", &path, &colleague, Some(grant(SCHOOL, json!(["leerlingen"])))).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        stack.call("POST", &path, &app.token, Some(grant(SCHOOL, json!(["leerlingen"])))).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(stack.call("GET", "/access-requests/onbekend", &admin, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(token_scope(&stack, &app).await, Err("invalid_scope".into()), "refusals granted nothing");
+
+    // Within the rights, at two schools through the same link: the partner and the contact hear of it.
+    let before = stack.mails_to("tom@ontwikkelaar.be").await.len();
+    let partner_before = stack.mails_to("partner@voorbeeld.be").await.len();
+    let granted = stack.call("POST", &path, &admin, Some(grant(SCHOOL, json!(["leerlingen"])))).await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+    assert_eq!(granted.body, json!({"granted": ["leerlingen:012345"]}));
+    assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345".into()));
+    let second = stack.call("POST", &path, &admin, Some(grant(OTHER_SCHOOL, json!(["leerlingen"])))).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345 leerlingen:54321".into()));
+    let mails = stack.mails_to("tom@ontwikkelaar.be").await;
+    assert_eq!(mails.len(), before + 2, "a mail per grant");
+    assert!(mails.last().unwrap()["text"].as_str().unwrap().contains("leerlingen:54321"));
+    assert_eq!(stack.mails_to("partner@voorbeeld.be").await.len(), partner_before + 2, "the partner's email too");
+    let access = stack.call("GET", &format!("/applications/{}/access", app.id), &app.token, None).await;
+    assert_eq!(access.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(access.body["items"][0]["granted_by"], ADMIN);
+    let requests = stack.call("GET", &format!("/applications/{}/access-requests", app.id), &app.token, None).await;
+    assert_eq!(requests.body["items"][0]["institutions"], json!([SCHOOL, OTHER_SCHOOL]));
+
+    // A school's administrator sees and changes its applications; another school's cannot.
+    let school_admin = stack.admin_token("ict@school.be", "leerlingen:012345 personeel:012345").await;
+    let listed = stack.call("GET", &format!("/schools/{SCHOOL}/applications"), &school_admin, None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let items = listed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0]["application"]["id"].as_str(), items[0]["apis"].clone()),
+        (Some(app.id.as_str()), json!(["leerlingen"]))
+    );
+    assert_eq!(items[0]["partner"]["name"], "Planner BV");
+    let change = format!("/schools/{SCHOOL}/applications/{}/access", app.id);
+    let both = stack.call("PUT", &change, &school_admin, Some(json!({"apis": ["leerlingen", "personeel"]}))).await;
+    assert_eq!(both.status, StatusCode::OK, "{}", both.body);
+    assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345 leerlingen:54321 personeel:012345".into()));
+    let outsider = stack.admin_token("beheer@andereschool.be", "leerlingen:77777").await;
+    assert_eq!(
+        stack.call("GET", &format!("/schools/{SCHOOL}/applications"), &outsider, None).await.problem_code(),
+        "not_school_admin"
+    );
+    assert_eq!(stack.call("PUT", &change, &outsider, Some(json!({"apis": []}))).await.status, StatusCode::FORBIDDEN);
+    // Without the right for an API, it cannot be taken away either.
+    let narrow = stack.admin_token("leerlingen@school.be", "leerlingen:012345").await;
+    assert_eq!(stack.call("PUT", &change, &narrow, Some(json!({"apis": []}))).await.problem_code(), "not_school_admin");
+    // No new application without an invitation: 404 where it has no access.
+    let other = stack.admin_token("beheer@school77777.be", "leerlingen:77777").await;
+    let uninvited = format!("/schools/77777/applications/{}/access", app.id);
+    assert_eq!(
+        stack.call("PUT", &uninvited, &other, Some(json!({"apis": ["leerlingen"]}))).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Revoking at this school removes its scopes from the next token; the other school's stay.
+    let revoked = stack.call("PUT", &change, &school_admin, Some(json!({"apis": []}))).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:54321".into()));
+    let listed = stack.call("GET", &format!("/schools/{SCHOOL}/applications"), &school_admin, None).await;
+    assert_eq!(listed.body["items"], json!([]));
+    assert_eq!(
+        stack.call("PUT", &change, &school_admin, Some(json!({"apis": ["leerlingen"]}))).await.status,
+        StatusCode::NOT_FOUND,
+        "revoked: needs a new invitation"
+    );
+    let logs = stack.call("GET", &format!("/applications/{}/logs?limit=100", app.id), &app.token, None).await;
+    let actions: Vec<(String, String)> = logs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["property"] == "Scope")
+        .map(|e| {
+            (e["action"].as_str().unwrap().to_owned(), e["to"].as_str().or(e["from"].as_str()).unwrap().to_owned())
+        })
+        .collect();
+    for expected in [
+        ("granted", "leerlingen:012345"),
+        ("granted", "leerlingen:54321"),
+        ("granted", "personeel:012345"),
+        ("revoked", "leerlingen:012345"),
+        ("revoked", "personeel:012345"),
+    ] {
+        assert!(actions.contains(&(expected.0.into(), expected.1.into())), "{expected:?} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn links_expire_after_a_month_and_the_job_marks_them_without_touching_grants() {
+    let stack = Stack::start().await;
+    let app = approved(&stack).await;
+    send_requests(&stack, &app, json!([ADMIN, "ict@school.be"])).await;
+    let link = mailed_link(&stack, ADMIN).await;
+    let admin = stack.admin_token(ADMIN, "leerlingen:012345").await;
+    let grant = json!({"institution": SCHOOL, "apis": ["leerlingen"]});
+    let granted = stack.call("POST", &format!("/access-requests/{link}/grant"), &admin, Some(grant.clone())).await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+
+    // A month and a day later: 410, also before the job ran.
+    stack.advance_clock(32 * 24 * 3600).await;
+    let opened = stack.call("GET", &format!("/access-requests/{link}"), &admin, None).await;
+    assert_eq!((opened.status, opened.problem_code()), (StatusCode::GONE, "access_request_expired"));
+    let late = stack.call("POST", &format!("/access-requests/{link}/grant"), &admin, Some(grant)).await;
+    assert_eq!(late.status, StatusCode::GONE);
+    let listed = stack.call("GET", &format!("/applications/{}/access-requests", app.id), &app.token, None).await;
+    assert!(listed.body["items"].as_array().unwrap().iter().all(|r| r["status"] == "expired"), "{}", listed.body);
+
+    // The job marks both and logs it; running it again changes nothing.
+    let run = stack.post("/_local/run/expire-access-requests", json!({})).await;
+    assert_eq!(run.status, StatusCode::OK, "{}", run.body);
+    assert_eq!(run.body, json!({"read": 2, "expired": 2}));
+    let again = stack.post("/_local/run/expire-access-requests", json!({})).await;
+    assert_eq!(again.body, json!({"read": 0, "expired": 0}), "idempotent, and expired requests leave the index");
+    let logs = stack.call("GET", &format!("/applications/{}/logs", app.id), &app.token, None).await;
+    let expired: Vec<&Value> =
+        logs.body["items"].as_array().unwrap().iter().filter(|e| e["action"] == "expired").collect();
+    assert_eq!(expired.len(), 2);
+    assert_eq!(expired[0]["user"], "systeem");
+    // Granted access is not touched by expiry.
+    assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345".into()));
+}
+
+/// Seeds `per_day` pending requests on each of `days` days starting `from_day` days after now.
+async fn seed(stack: &Stack, app_id: &str, partner_id: &str, from_day: i64, days: i64, per_day: usize) {
+    let now = portal::ports::Clock::now(stack.local.clock.as_ref());
+    for day in from_day..from_day + days {
+        let requests: Vec<AccessRequest> = (0..per_day)
+            .map(|n| {
+                let expires_at = now + chrono::Duration::days(day) + chrono::Duration::minutes(n as i64);
+                AccessRequest {
+                    id: AccessRequestId::new(),
+                    token_hash: SecretToken::generate().unwrap().hash(),
+                    application_id: serde_json::from_value(json!(app_id)).unwrap(),
+                    partner_id: serde_json::from_value(json!(partner_id)).unwrap(),
+                    email: Email::parse("email", &format!("b{day}-{n}@school.be")).unwrap(),
+                    requested_by: "partner@voorbeeld.be".into(),
+                    created_at: expires_at - chrono::Duration::days(30),
+                    expires_at,
+                    status: AccessRequestStatus::Pending,
+                    granted: Default::default(),
+                    version: 1,
+                }
+            })
+            .collect();
+        stack.local.deps.access.create_access_requests(&requests, &[]).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_expiry_job_reads_what_expires_not_what_is_stored() {
+    let stack = Stack::start().await;
+    let app = approved(&stack).await;
+    let profile = stack.call("GET", "/profile", &app.token, None).await;
+    let partner_id = profile.body["id"].as_str().unwrap().to_owned();
+    // 10 requests expire within the next day; 300 more over the 60 days after it.
+    seed(&stack, &app.id, &partner_id, 0, 1, 10).await;
+    seed(&stack, &app.id, &partner_id, 3, 60, 5).await;
+    stack.advance_clock(24 * 3600).await;
+    let run = stack.post("/_local/run/expire-access-requests", json!({})).await;
+    assert_eq!(run.body, json!({"read": 10, "expired": 10}), "310 stored");
+    // Three times as many stored, the same number expiring: the same number read.
+    seed(&stack, &app.id, &partner_id, 3, 60, 10).await;
+    seed(&stack, &app.id, &partner_id, 0, 1, 10).await;
+    stack.advance_clock(24 * 3600).await;
+    let run = stack.post("/_local/run/expire-access-requests", json!({})).await;
+    assert_eq!(run.body, json!({"read": 10, "expired": 10}), "910 stored");
+    eprintln!("expiry run: 10 expiring of 310 stored -> 10 items read; 10 expiring of 910 stored -> 10 items read");
+}
+
+#[tokio::test]
+async fn a_linked_existing_client_is_managed_by_its_schools_without_a_new_invitation() {
+    let stack = Stack::start().await;
+    stack
+        .legacy_client(json!({"client_id": "school_koppeling", "client_secret": "Oud-Geheim-1", "scopes": ["leerlingen:012345", "personeel:012345"]}))
+        .await;
+    let (token, _) = stack.partner("partner@voorbeeld.be", "Planner BV").await;
+    let mut body = application_input("Bestaande koppeling", &["leerlingen"]);
+    body["link"] = json!({"client_id": "school_koppeling", "client_secret": "Oud-Geheim-1"});
+    let created = stack.call("POST", "/applications", &token, Some(body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let app = Approved { token, id: id.clone(), client_id: "school_koppeling".into(), secret: "Oud-Geheim-1".into() };
+    assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345 personeel:012345".into()));
+
+    let admin = stack.admin_token("ict@school.be", "leerlingen:012345 personeel:012345").await;
+    let listed = stack.call("GET", &format!("/schools/{SCHOOL}/applications"), &admin, None).await;
+    assert_eq!(listed.body["items"][0]["application"]["id"], id.as_str(), "{}", listed.body);
+    assert_eq!(listed.body["items"][0]["granted_by"], "import");
+    let access = stack.call("GET", &format!("/applications/{id}/access"), &app.token, None).await;
+    assert_eq!(access.body["items"].as_array().unwrap().len(), 2, "{}", access.body);
+    let change = format!("/schools/{SCHOOL}/applications/{id}/access");
+    let narrowed = stack.call("PUT", &change, &admin, Some(json!({"apis": ["leerlingen"]}))).await;
+    assert_eq!(narrowed.status, StatusCode::OK, "{}", narrowed.body);
+    assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345".into()));
+    // The application can only be given the APIs it checked.
+    let unchecked = stack.call("PUT", &change, &admin, Some(json!({"apis": ["leerlingen", "internen"]}))).await;
+    assert_eq!(unchecked.problem_code(), "validation_failed");
+    let revoked = stack.call("PUT", &change, &admin, Some(json!({"apis": []}))).await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert_eq!(token_scope(&stack, &app).await, Err("invalid_scope".into()));
+}
