@@ -282,7 +282,8 @@ async fn change_access(
             granted.insert(institution.clone());
             AccessRequest { granted, version: r.version + 1, ..r.clone() }
         });
-        if log.is_empty() && request_after.as_ref().is_none_or(|r| Some(&r.granted) == request.map(|b| &b.granted)) {
+        let request_changes = request.is_some_and(|r| !r.granted.contains(institution));
+        if log.is_empty() && !request_changes {
             return Ok(before);
         }
         let after = with_scopes_at(&client, institution, apis, now);
@@ -343,13 +344,8 @@ pub async fn grant(
     if apis.is_empty() {
         return Err(FieldError::new("apis", "required", "Kies minstens een API om toegang tot te verlenen.").into());
     }
-    let requested = apis.clone();
-    let check = |before: &BTreeSet<Api>, _: &BTreeSet<Api>| {
-        let added: BTreeSet<Api> = requested.difference(before).copied().collect();
-        check_apis(app, admin, institution, &requested, &added)?;
-        // Re-granting what is there already still needs the right to it.
-        check_apis(app, admin, institution, &requested, &requested)
-    };
+    // Every API asked for needs the right, also one this school granted before.
+    let check = |_: &BTreeSet<Api>, _: &BTreeSet<Api>| check_apis(app, admin, institution, apis, apis);
     let client = match &app.client_id {
         Some(id) => deps.applications.client(id).await?,
         None => None,

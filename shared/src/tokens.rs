@@ -103,33 +103,26 @@ pub async fn token(deps: &Deps, request: TokenRequest) -> Result<IssuedToken, To
             }
             Err(UNKNOWN_CLIENT.into())
         }
-        (ClientAuth::Assertion { assertion, .. }, Some(client)) => client
-            .jwks
-            .verify_assertion(assertion, id.as_str(), &audiences, now)
-            .map(|_| ())
-            .map_err(|why| format!("De client_assertion is ongeldig: {why}.")),
+        (ClientAuth::Assertion { assertion, .. }, Some(client)) => {
+            match client.jwks.verify_assertion(assertion, id.as_str(), &audiences, now) {
+                Ok(claims) => {
+                    // Remembered until it expires (plus the skew allowed), so it works once.
+                    let until = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or(now) + CLOCK_SKEW;
+                    let jti = claims.jti.unwrap_or_default();
+                    if deps.tokens.use_assertion_once(&id, &jti, now, until).await? {
+                        Ok(())
+                    } else {
+                        Err("De client_assertion werd al gebruikt: maak voor elke aanvraag een nieuwe, met een eigen 'jti'."
+                            .into())
+                    }
+                }
+                Err(why) => Err(format!("De client_assertion is ongeldig: {why}.")),
+            }
+        }
         (ClientAuth::Assertion { .. }, None) => Err(
             "De client_assertion is ongeldig: geen geregistreerde sleutel past bij de 'kid' en het algoritme van de assertion."
                 .into(),
         ),
-    };
-    let checked = match (checked, &request.auth) {
-        (Ok(()), ClientAuth::Assertion { assertion, .. }) => {
-            // Verified above, so the claims are there; kept until it expires, plus the skew allowed.
-            let claims = jsonwebtoken::dangerous::insecure_decode_claims::<crate::domain::AssertionClaims>(assertion)
-                .map_err(|e| {
-                AppError::Internal(crate::error::Internal::Invariant(format!("verified assertion: {e}")))
-            })?;
-            let jti = claims.jti.unwrap_or_default();
-            let until = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or(now) + CLOCK_SKEW;
-            if deps.tokens.use_assertion_once(&id, &jti, now, until).await? {
-                Ok(())
-            } else {
-                Err("De client_assertion werd al gebruikt: maak voor elke aanvraag een nieuwe, met een eigen 'jti'."
-                    .into())
-            }
-        }
-        (checked, _) => checked,
     };
     if let Err(description) = checked {
         if let Some(attempts) = throttled {
