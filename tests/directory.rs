@@ -7,12 +7,6 @@
 //! `approved_applications`), the same write an approval will make.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use portal::adapters::dynamo::DynamoStore;
 use portal::domain::{
     Account, AccountId, AccountStatus, Address, Email, Logo, LogoFormat, OneTimeToken, PartnerId, Profile,
     ProfileFields, ProfileName, TokenPurpose, Website, categories,
@@ -207,25 +201,6 @@ async fn a_partner_is_listed_only_when_every_condition_holds_and_shows_only_publ
     assert_eq!(stack.get("/partners", None).await.body["items"], json!([]));
 }
 
-/// Counts the HTTP requests a DynamoDB client sends.
-#[derive(Debug, Default, Clone)]
-struct Requests(Arc<AtomicUsize>);
-
-impl Intercept for Requests {
-    fn name(&self) -> &'static str {
-        "count requests"
-    }
-    fn read_before_transmit(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-}
-
 /// Stores a profile straight through the store, with its account: for directories of many partners.
 async fn seeded(stack: &Stack, name: &str, category: &str, listed: bool) -> Profile {
     let deps = &stack.local.deps;
@@ -330,20 +305,15 @@ async fn the_directory_is_ordered_filtered_and_paged_at_one_query_per_page() {
     assert_eq!(rest.body["next_cursor"], Value::Null);
 
     // What a page costs: count the store's requests on a client of its own.
-    let sdk = portal::adapters::aws::for_emulator(&stack.local.aws_endpoint, &stack.local.resources.region).await;
-    let requests = Requests::default();
-    let counted = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(requests.clone()).build(),
-    );
-    let store = DynamoStore::new(counted, stack.local.resources.table.clone());
+    let (store, requests) = stack.counted_store().await;
     let all = DirectoryFilter::default();
     let first = store.directory(&all, 10, None).await.unwrap();
-    assert_eq!(requests.0.swap(0, Ordering::SeqCst), 1, "an unfiltered page is one Query");
+    assert_eq!(requests.take(), 1, "an unfiltered page is one Query");
     store.directory(&all, 10, first.next_cursor.as_deref()).await.unwrap();
-    assert_eq!(requests.0.swap(0, Ordering::SeqCst), 1, "the next page is one Query too");
+    assert_eq!(requests.take(), 1, "the next page is one Query too");
     let filtered = DirectoryFilter { category: Some(portal::domain::Category::parse("hrm").unwrap()), words: vec![] };
     assert_eq!(store.directory(&filtered, 50, None).await.unwrap().items.len(), 8);
-    assert_eq!(requests.0.swap(0, Ordering::SeqCst), 1, "a filtered page reads up to 100 listed partners per Query");
+    assert_eq!(requests.take(), 1, "a filtered page reads up to 100 listed partners per Query");
 }
 
 #[tokio::test]

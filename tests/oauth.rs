@@ -437,3 +437,39 @@ async fn failed_client_authentication_is_throttled_per_client_id() {
         (StatusCode::UNAUTHORIZED, Some("invalid_client"))
     );
 }
+
+#[tokio::test]
+async fn a_token_costs_one_query_and_an_unlinked_client_gets_none() {
+    let stack = Stack::start().await;
+    let (token, id) = linked(&stack).await;
+    let rotated = stack.call("POST", &format!("/applications/{id}/secret"), &token, None).await;
+    let secret = rotated.body["client_secret"].as_str().unwrap().to_owned();
+    // The handler as Lambda calls it, with a store whose DynamoDB requests are counted.
+    let (store, requests) = stack.counted_store().await;
+    let mut deps = (*stack.local.deps).clone();
+    deps.tokens = std::sync::Arc::new(store);
+    let event: Value = serde_json::from_str(include_str!("../events/create_token.json")).unwrap();
+    let request = |id: &str, secret: &str| {
+        let mut event = event.clone();
+        event["headers"]["authorization"] = json!(format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))));
+        event["body"] = json!("grant_type=client_credentials");
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    };
+    let ok = portal_functions::Operation::CreateToken.handle(&deps, request(LEGACY_ID, &secret)).await;
+    assert_eq!(ok.status(), 200, "{:?}", ok.body());
+    assert_eq!(requests.take(), 1, "one Query: the client and its failure count");
+    let wrong = portal_functions::Operation::CreateToken.handle(&deps, request(LEGACY_ID, "fout")).await;
+    assert_eq!(wrong.status(), 401);
+    // The Query, then the count: an update that finds no open window, and a new window.
+    assert_eq!(requests.take(), 3, "a failure is counted");
+
+    // An imported client nobody linked is not an approved application's: invalid_client.
+    stack
+        .legacy_client(
+            json!({"client_id": "niet_gekoppeld", "client_secret": "Los-Geheim", "scopes": ["leerlingen:012345"]}),
+        )
+        .await;
+    let unlinked =
+        raw_token(&stack, &[("grant_type", "client_credentials")], Some(("niet_gekoppeld", "Los-Geheim"))).await;
+    assert_eq!((unlinked.status, unlinked.body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
+}

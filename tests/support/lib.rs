@@ -180,6 +180,16 @@ impl Stack {
         (token, created.body)
     }
 
+    /// A store on the stack's table whose DynamoDB requests are counted.
+    pub async fn counted_store(&self) -> (portal::adapters::dynamo::DynamoStore, Requests) {
+        let sdk = portal::adapters::aws::for_emulator(&self.local.aws_endpoint, &self.local.resources.region).await;
+        let requests = Requests::default();
+        let counted = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(requests.clone()).build(),
+        );
+        (portal::adapters::dynamo::DynamoStore::new(counted, self.local.resources.table.clone()), requests)
+    }
+
     /// Loads an existing client as the import tool does (`POST /_local/legacy-clients`).
     pub async fn legacy_client(&self, body: Value) {
         let answer = self.post("/_local/legacy-clients", body).await;
@@ -209,4 +219,30 @@ pub fn application_input(name: &str, apis: &[&str]) -> Value {
         "contact_email": "tom@ontwikkelaar.be",
         "apis": apis
     })
+}
+
+/// Counts the HTTP requests a DynamoDB client sends.
+#[derive(Debug, Default, Clone)]
+pub struct Requests(pub std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Requests {
+    /// The requests counted since the last call.
+    pub fn take(&self) -> usize {
+        self.0.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for Requests {
+    fn name(&self) -> &'static str {
+        "count requests"
+    }
+    fn read_before_transmit(
+        &self,
+        _context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
 }
