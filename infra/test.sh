@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check and every test of the project: what CI runs (.ci/run calls this), and what a
 # developer runs before pushing. Installs what it needs when it is missing: moto (the AWS
-# emulator the end-to-end tests start, one per test) and cfn-lint, from PyPI; rustfmt and clippy.
+# emulator the end-to-end tests start, one per test), cfn-lint, schemathesis and
+# openapi-spec-validator, from PyPI; rustfmt and clippy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,3 +34,6 @@ cfn_lint template.yaml
 
 step "tests (unit and end to end)"
 cargo test --workspace --locked
+
+step "fuzz (schemathesis from openapi.yaml against the local stack)"
+bash infra/fuzz.sh

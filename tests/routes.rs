@@ -1,5 +1,6 @@
-//! One source of truth for routes: the local stack serves `portal_functions::ROUTES`, and
-//! template.yaml must declare exactly the same routes, with the same authorizer and binary.
+//! One source of truth for routes: the local stack serves `portal_functions::ROUTES`;
+//! template.yaml must declare exactly the same routes, with the same authorizer and binary, and
+//! openapi.yaml must document exactly them, with the same protection.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
@@ -96,4 +97,116 @@ fn authorizers_check_the_right_pools() {
         assert_eq!(jwt["audience"][0].as_str(), Some(client), "{name} audience");
         assert_eq!(authorizers[name]["IdentitySource"].as_str(), Some("$request.header.Authorization"));
     }
+}
+
+fn openapi() -> Yaml {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("openapi.yaml is not YAML: {e}")).remove(0)
+}
+
+/// `(METHOD /path, security)` of every operation in the OpenAPI file.
+fn openapi_routes(doc: &Yaml) -> BTreeSet<(String, String)> {
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_hash().unwrap() {
+        for (method, op) in item.as_hash().unwrap() {
+            let method = method.as_str().unwrap();
+            if method == "parameters" {
+                continue;
+            }
+            let security = match &op["security"] {
+                Yaml::Array(schemes) => schemes
+                    .iter()
+                    .filter_map(|s| s.as_hash().and_then(|h| h.keys().next()).and_then(Yaml::as_str))
+                    .find(|s| *s == "partner" || *s == "staff")
+                    .unwrap_or("none")
+                    .to_owned(),
+                _ => "none".to_owned(),
+            };
+            routes.insert((format!("{} {}", method.to_uppercase(), path.as_str().unwrap()), security));
+        }
+    }
+    routes
+}
+
+/// Every `$ref` in the document points at something in it.
+fn check_refs(doc: &Yaml, node: &Yaml, at: &str) {
+    match node {
+        Yaml::Hash(map) => {
+            for (key, value) in map {
+                if key.as_str() == Some("$ref") {
+                    let target = value.as_str().unwrap();
+                    let pointer = target.strip_prefix("#/").unwrap_or_else(|| panic!("{at}: external $ref {target}"));
+                    let found = pointer.split('/').fold(doc, |node, part| &node[part]);
+                    assert!(!found.is_badvalue(), "{at}: $ref {target} points at nothing");
+                } else {
+                    check_refs(doc, value, &format!("{at}/{}", key.as_str().unwrap_or("?")));
+                }
+            }
+        }
+        Yaml::Array(items) => items.iter().enumerate().for_each(|(i, v)| check_refs(doc, v, &format!("{at}/{i}"))),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_openapi_file_is_valid_and_describes_exactly_the_served_routes() {
+    let doc = openapi();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."), "OpenAPI 3.1");
+    check_refs(&doc, &doc, "#");
+    let mut operation_ids = BTreeSet::new();
+    for (path, item) in doc["paths"].as_hash().unwrap() {
+        for (method, op) in item.as_hash().unwrap() {
+            if method.as_str() == Some("parameters") {
+                continue;
+            }
+            let name = format!("{} {}", method.as_str().unwrap(), path.as_str().unwrap());
+            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{name}: no operationId"));
+            assert!(operation_ids.insert(id.to_owned()), "{name}: operationId {id} used twice");
+            let responses = op["responses"].as_hash().unwrap_or_else(|| panic!("{name}: no responses"));
+            assert!(
+                responses.keys().any(|k| k.as_str().is_some_and(|s| s.starts_with('2'))),
+                "{name}: no success answer"
+            );
+            for (status, response) in responses {
+                let status = status.as_str().unwrap();
+                // Errors are problems, except the token endpoint's (RFC 6749 §5.2); a 401 may
+                // also be API Gateway's authorizer, which answers before any function runs.
+                if status.starts_with('4') && !name.ends_with("/oauth2/token") {
+                    let target = response["$ref"].as_str().unwrap_or_default();
+                    let resolved = if target.is_empty() {
+                        response
+                    } else {
+                        target.trim_start_matches("#/").split('/').fold(&doc, |n, p| &n[p])
+                    };
+                    assert!(
+                        !resolved["content"]["application/problem+json"].is_badvalue(),
+                        "{name} {status}: errors are application/problem+json"
+                    );
+                }
+            }
+        }
+    }
+    // The same routes, with the same protection, as ROUTES (served locally) and the template.
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| {
+            let security = match r.auth {
+                Auth::Public => "none",
+                Auth::Partner => "partner",
+                Auth::Staff => "staff",
+            };
+            (format!("{} {}", r.method, r.path), security.to_owned())
+        })
+        .collect();
+    let documented = openapi_routes(&doc);
+    let missing: Vec<_> = expected.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "openapi.yaml differs\n  undocumented: {missing:#?}\n  not served: {extra:#?}"
+    );
+    let in_template: BTreeSet<String> = template_routes(&template()).into_iter().map(|(route, ..)| route).collect();
+    let in_openapi: BTreeSet<String> = documented.into_iter().map(|(route, _)| route).collect();
+    assert_eq!(in_openapi, in_template, "openapi.yaml and template.yaml");
 }
