@@ -210,3 +210,38 @@ fn the_openapi_file_is_valid_and_describes_exactly_the_served_routes() {
     let in_openapi: BTreeSet<String> = documented.into_iter().map(|(route, _)| route).collect();
     assert_eq!(in_openapi, in_template, "openapi.yaml and template.yaml");
 }
+
+#[test]
+fn every_function_has_its_log_group_and_alarms() {
+    // yaml-rust2 reads `!Ref X` as the plain string `X`.
+    let doc = template();
+    let resources = doc["Resources"].as_hash().unwrap();
+    let mut functions = 0;
+    for (id, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        functions += 1;
+        let id = id.as_str().unwrap();
+        let logs = &doc["Resources"][format!("{id}Logs").as_str()];
+        assert_eq!(logs["Type"].as_str(), Some("AWS::Logs::LogGroup"), "{id} has no log group");
+        assert_eq!(
+            logs["Properties"]["RetentionInDays"].as_str(),
+            Some("LogRetentionInDays"),
+            "{id} log retention"
+        );
+        assert_eq!(
+            resource["Properties"]["LoggingConfig"]["LogGroup"].as_str(),
+            Some(format!("{id}Logs").as_str())
+        );
+        for (alarm, metric) in [("Errors", "Errors"), ("Throttles", "Throttles")] {
+            let alarm = &doc["Resources"][format!("{id}{alarm}").as_str()];
+            assert_eq!(alarm["Properties"]["MetricName"].as_str(), Some(metric), "{id} has no {metric} alarm");
+            assert_eq!(alarm["Properties"]["Dimensions"][0]["Value"].as_str(), Some(id));
+            assert_eq!(alarm["Properties"]["AlarmActions"][0].as_str(), Some("AlarmTopic"));
+        }
+    }
+    assert_eq!(functions, ROUTES.len() + portal_functions::SCHEDULED.len(), "one function per route and schedule");
+    let globals = &doc["Globals"]["Function"];
+    assert_eq!(globals["Architectures"][0].as_str(), Some("Architecture"), "the architecture is a parameter");
+}
