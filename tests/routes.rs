@@ -14,6 +14,22 @@ fn template() -> Yaml {
     YamlLoader::load_from_str(&text).unwrap().remove(0)
 }
 
+/// The binary the Makefile copies for a function: its logical id without `Function`, in snake
+/// case (the Makefile's `sed`), e.g. `GetApplicationAccessFunction` -> `get_application_access`.
+fn makefile_binary(logical_id: &str) -> String {
+    let name = logical_id.strip_suffix("Function").unwrap_or(logical_id);
+    let mut out = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            out.push('_');
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 /// `(METHOD /path, authorizer, function logical id, binary)` of every HttpApi event in the template.
 fn template_routes(doc: &Yaml) -> BTreeSet<(String, String, String, String)> {
     let mut routes = BTreeSet::new();
@@ -22,8 +38,8 @@ fn template_routes(doc: &Yaml) -> BTreeSet<(String, String, String, String)> {
             continue;
         }
         let id = id.as_str().unwrap().to_owned();
-        assert_eq!(resource["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{id}");
-        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(resource["Metadata"]["BuildMethod"].as_str(), Some("makefile"), "{id}");
+        let binary = makefile_binary(&id);
         let Some(events) = resource["Properties"]["Events"].as_hash() else { continue };
         for event in events.values() {
             if event["Type"].as_str() != Some("HttpApi") {
@@ -225,15 +241,8 @@ fn every_function_has_its_log_group_and_alarms() {
         let id = id.as_str().unwrap();
         let logs = &doc["Resources"][format!("{id}Logs").as_str()];
         assert_eq!(logs["Type"].as_str(), Some("AWS::Logs::LogGroup"), "{id} has no log group");
-        assert_eq!(
-            logs["Properties"]["RetentionInDays"].as_str(),
-            Some("LogRetentionInDays"),
-            "{id} log retention"
-        );
-        assert_eq!(
-            resource["Properties"]["LoggingConfig"]["LogGroup"].as_str(),
-            Some(format!("{id}Logs").as_str())
-        );
+        assert_eq!(logs["Properties"]["RetentionInDays"].as_str(), Some("LogRetentionInDays"), "{id} log retention");
+        assert_eq!(resource["Properties"]["LoggingConfig"]["LogGroup"].as_str(), Some(format!("{id}Logs").as_str()));
         for (alarm, metric) in [("Errors", "Errors"), ("Throttles", "Throttles")] {
             let alarm = &doc["Resources"][format!("{id}{alarm}").as_str()];
             assert_eq!(alarm["Properties"]["MetricName"].as_str(), Some(metric), "{id} has no {metric} alarm");
@@ -242,6 +251,16 @@ fn every_function_has_its_log_group_and_alarms() {
         }
     }
     assert_eq!(functions, ROUTES.len() + portal_functions::SCHEDULED.len(), "one function per route and schedule");
+    let makefile = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Makefile")).unwrap();
+    assert!(
+        makefile.contains("build-%Function:") && makefile.contains("infra/build.sh"),
+        "sam build goes through infra/build.sh"
+    );
+    for name in portal_functions::SCHEDULED {
+        let id = format!("{}Function", name.split('_').map(|p| p[..1].to_uppercase() + &p[1..]).collect::<String>());
+        assert_eq!(makefile_binary(&id), *name, "the schedule's function builds its binary");
+        assert_eq!(doc["Resources"][id.as_str()]["Properties"]["Events"]["Daily"]["Type"].as_str(), Some("Schedule"));
+    }
     let globals = &doc["Globals"]["Function"];
     assert_eq!(globals["Architectures"][0].as_str(), Some("Architecture"), "the architecture is a parameter");
 }

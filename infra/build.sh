@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds every function for Lambda in ONE cargo invocation (cargo-lambda, release profile), so
+# the shared dependencies compile once, not once per function; then prints each function's
+# zipped size. `sam build` calls it through the Makefile (BuildMethod: makefile).
+#
+#   bash infra/build.sh            ARCH=arm64 (default) or ARCH=x86_64, as the Architecture parameter
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ARCH="${ARCH:-arm64}"
+case "$ARCH" in
+  arm64) TARGET=aarch64-unknown-linux-gnu; FLAG=--arm64 ;;
+  x86_64) TARGET=x86_64-unknown-linux-gnu; FLAG=--x86-64 ;;
+  *) echo "ARCH must be arm64 or x86_64, not $ARCH" >&2; exit 2 ;;
+esac
+if ! command -v cargo-lambda >/dev/null 2>&1; then
+  echo "== installing cargo-lambda (PyPI; it brings the Zig linker it cross-compiles with)"
+  python3 -m pip install --quiet --disable-pip-version-check 'cargo-lambda>=1.9,<2'
+fi
+rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
+
+# A lock, so that `sam build --parallel` (one make target per function) builds once.
+exec 9>target/.lambda-build.lock 2>/dev/null || { mkdir -p target; exec 9>target/.lambda-build.lock; }
+flock 9
+cargo lambda build --release "$FLAG" --locked -p portal-functions --bins --lambda-dir "target/lambda-$ARCH"
+
+if [ "${QUIET:-}" != 1 ]; then
+  python3 - "$ARCH" <<'PY'
+import io, os, sys, zipfile
+arch = sys.argv[1]
+root = f"target/lambda-{arch}"
+rows = []
+for name in sorted(os.listdir(root)):
+    path = os.path.join(root, name, "bootstrap")
+    if not os.path.isfile(path):
+        continue
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(path, "bootstrap")
+    rows.append((name, os.path.getsize(path), len(buf.getvalue())))
+print(f"{'function':<36} {'binary':>10} {'zipped':>10}  ({arch})")
+for name, raw, zipped in rows:
+    print(f"{name:<36} {raw/1048576:>8.1f} MiB {zipped/1048576:>7.2f} MiB")
+print(f"{len(rows)} functions, {sum(r[2] for r in rows)/1048576:.1f} MiB zipped in all")
+PY
+fi
