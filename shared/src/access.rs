@@ -255,17 +255,17 @@ fn scope_changes(
     granted.chain(revoked).collect()
 }
 
-/// Writes a change of `app`'s access at `institution` (retrying once when the client changed
-/// meanwhile), then mails the partner and the application's contact.
+/// Writes a change of `app`'s access at `institution` to the APIs `plan` makes of the ones it
+/// has there now (retried when the client changed meanwhile), then mails the partner and the
+/// application's contact.
 #[allow(clippy::too_many_arguments)]
 async fn change_access(
     deps: &Deps,
     admin: &SchoolAdmin,
     app: &Application,
     institution: &Institution,
-    apis: &BTreeSet<Api>,
     request: Option<&AccessRequest>,
-    check: impl Fn(&BTreeSet<Api>, &BTreeSet<Api>) -> Result<(), AppError>,
+    plan: impl Fn(&BTreeSet<Api>) -> Result<BTreeSet<Api>, AppError>,
 ) -> Result<BTreeSet<Api>, AppError> {
     let client_id = app.client_id.clone().ok_or_else(not_approved)?;
     let user = admin.email.to_string();
@@ -273,8 +273,8 @@ async fn change_access(
         let client =
             deps.applications.client(&client_id).await?.ok_or_else(|| invariant(format!("client {client_id}")))?;
         let before = apis_at(&client, institution);
-        let changed: BTreeSet<Api> = before.symmetric_difference(apis).copied().collect();
-        check(&before, &changed)?;
+        // Planned from the client as read now, so a retry after a concurrent change plans again.
+        let apis = &plan(&before)?;
         let now = deps.clock.now();
         let log = scope_changes(&before, apis, institution, &user, now);
         let request_after = request.map(|r| {
@@ -344,15 +344,12 @@ pub async fn grant(
     if apis.is_empty() {
         return Err(FieldError::new("apis", "required", "Kies minstens een API om toegang tot te verlenen.").into());
     }
-    // Every API asked for needs the right, also one this school granted before.
-    let check = |_: &BTreeSet<Api>, _: &BTreeSet<Api>| check_apis(app, admin, institution, apis, apis);
-    let client = match &app.client_id {
-        Some(id) => deps.applications.client(id).await?,
-        None => None,
-    }
-    .ok_or_else(not_approved)?;
-    let all: BTreeSet<Api> = apis_at(&client, institution).union(apis).copied().collect();
-    change_access(deps, admin, app, institution, &all, Some(&opened.request), check).await?;
+    let plan = |before: &BTreeSet<Api>| {
+        // Every API asked for needs the right, also one this school granted before.
+        check_apis(app, admin, institution, apis, apis)?;
+        Ok(before.union(apis).copied().collect())
+    };
+    change_access(deps, admin, app, institution, Some(&opened.request), plan).await?;
     Ok(apis.iter().map(|api| Scope { api: *api, institution: institution.clone() }).collect())
 }
 
@@ -422,19 +419,19 @@ pub async fn set_school_access(
     administers(admin, institution)?;
     let id = ApplicationId::parse(id).ok_or(AppError::NotFound)?;
     let app = deps.applications.application_by_id(&id).await?.ok_or(AppError::NotFound)?;
-    let client = match &app.client_id {
-        Some(client_id) => deps.applications.client(client_id).await?,
-        None => None,
-    }
-    .ok_or(AppError::NotFound)?;
-    if apis_at(&client, institution).is_empty() {
+    if app.client_id.is_none() {
         return Err(AppError::NotFound);
     }
-    let check = |_: &BTreeSet<Api>, changed: &BTreeSet<Api>| {
+    let plan = |before: &BTreeSet<Api>| {
+        if before.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        let changed: BTreeSet<Api> = before.symmetric_difference(apis).copied().collect();
         let added: BTreeSet<Api> = changed.intersection(apis).copied().collect();
-        check_apis(&app, admin, institution, &added, changed)
+        check_apis(&app, admin, institution, &added, &changed)?;
+        Ok(apis.clone())
     };
-    change_access(deps, admin, &app, institution, apis, None, check).await
+    change_access(deps, admin, &app, institution, None, plan).await
 }
 
 /// What one run of the expiry job did.
