@@ -48,11 +48,27 @@ post "/admin/applications/$APP/approve" '{}' "$STAFF" >/dev/null
 st() { python3 -c 'import sys; sys.argv[0] = "st"; from schemathesis.cli import schemathesis; sys.exit(schemathesis())' "$@"; }
 EXAMPLES="${FUZZ_EXAMPLES:-25}"
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+# One worker: the fuzzer's engine (hypothesis) compiles code, and CPython 3.11 was seen to fail
+# inside that ("AST constructor recursion depth mismatch") with two threads. A run that stops on
+# such an error of the tool itself, with no check failed, is run once more; a failed check
+# (a 5xx, an undocumented status, content type or body) always fails.
 run() {
   local name=$1; shift
-  echo "== fuzz: $name"
-  st run openapi.yaml --url "$API" --checks "$CHECKS" --max-examples "$EXAMPLES" --seed 20261122 \
-    --generation-database none --no-color --workers 2 --suppress-health-check all "$@"
+  local out
+  out=$(mktemp)
+  for attempt in 1 2; do
+    echo "== fuzz: $name"
+    if st run openapi.yaml --url "$API" --checks "$CHECKS" --max-examples "$EXAMPLES" --seed 20261122 \
+      --generation-database none --no-color --workers 1 --suppress-health-check all "$@" 2>&1 | tee "$out"; then
+      rm -f "$out"
+      return 0
+    fi
+    if grep -q '^Failures:' "$out" || [ "$attempt" = 2 ]; then
+      rm -f "$out"
+      return 1
+    fi
+    echo "== the fuzzer itself stopped with an error and no check failed: $name once more"
+  done
 }
 run "public routes" --include-path-regex '^/(accounts|sessions|categories|partners|oauth2|\.well-known)'
 run "partner routes" --include-path-regex '^/(me|profile|applications|client-credentials)' -H "Authorization: Bearer $PARTNER"
