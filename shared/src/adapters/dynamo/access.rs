@@ -139,15 +139,6 @@ impl DynamoStore {
             Err(e) => Err(unavailable(e)),
         }
     }
-
-    fn put_log(
-        &self,
-        partner: &PartnerId,
-        app: &ApplicationId,
-        log: &[LogEntry],
-    ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        app_log_items(partner, app, log).iter().map(|item| self.put(to_item(item)?, None)).collect()
-    }
 }
 
 #[async_trait]
@@ -197,16 +188,7 @@ impl AccessStore for DynamoStore {
         }
         let (partner, app, log) = w.log;
         items.extend(self.put_log(partner, app, log)?);
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(Ok(())),
-            Err(e) => match failed_conditions(&e) {
-                Some(failed) => match failed.iter().zip(&parts).find(|(failed, _)| **failed) {
-                    Some((_, part)) => Ok(Err(*part)),
-                    None => Err(unavailable(e)),
-                },
-                None => Err(unavailable(e)),
-            },
-        }
+        self.transact_versioned(items, &parts).await
     }
 
     async fn school_access(&self, institution: &Institution) -> Result<Vec<SchoolAccess>, StoreError> {

@@ -6,8 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    DynamoStore, LogItem, ProfileItem, cursor_of, failed_conditions, from_item, log_items, partner_pk, s, start_of,
-    to_item, unavailable,
+    DynamoStore, LogItem, ProfileItem, cursor_of, from_item, log_items, partner_pk, s, start_of, to_item, unavailable,
 };
 use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId};
 use crate::ports::{ApplicationStore, ApplicationWrite, Imported, Page, Stale, StoreError};
@@ -23,6 +22,18 @@ pub(super) fn app_log_items(partner: &PartnerId, app: &ApplicationId, log: &[Log
         item.sk = item.sk.replacen("LOG#", &format!("APPLOG#{app}#"), 1);
     }
     items
+}
+
+impl DynamoStore {
+    /// The transaction steps that add `log` to an application's log.
+    pub(super) fn put_log(
+        &self,
+        partner: &PartnerId,
+        app: &ApplicationId,
+        log: &[LogEntry],
+    ) -> Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError> {
+        app_log_items(partner, app, log).iter().map(|item| self.put(to_item(item)?, None)).collect()
+    }
 }
 
 pub(super) fn client_pk(id: &ClientId) -> String {
@@ -94,33 +105,18 @@ impl ClientItem {
 impl ApplicationStore for DynamoStore {
     async fn write_application(&self, w: ApplicationWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
         let mut parts = vec![Stale::Application];
-        let mut request = self
-            .client
-            .transact_write_items()
-            .transact_items(self.put_versioned(to_item(&ApplicationItem::new(w.after))?, w.before.map(|b| b.version))?);
+        let mut items =
+            vec![self.put_versioned(to_item(&ApplicationItem::new(w.after))?, w.before.map(|b| b.version))?];
         if let Some((before, after)) = w.client {
-            request = request
-                .transact_items(self.put_versioned(to_item(&ClientItem::new(after))?, before.map(|b| b.version))?);
+            items.push(self.put_versioned(to_item(&ClientItem::new(after))?, before.map(|b| b.version))?);
             parts.push(Stale::Client);
         }
         if let Some((before, after)) = w.profile {
-            request =
-                request.transact_items(self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?);
+            items.push(self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?);
             parts.push(Stale::Profile);
         }
-        for item in app_log_items(&w.after.partner_id, &w.after.id, w.log) {
-            request = request.transact_items(self.put(to_item(&item)?, None)?);
-        }
-        match request.send().await {
-            Ok(_) => Ok(Ok(())),
-            Err(e) => match failed_conditions(&e) {
-                Some(failed) => match failed.iter().zip(&parts).find(|(failed, _)| **failed) {
-                    Some((_, part)) => Ok(Err(*part)),
-                    None => Err(unavailable(e)),
-                },
-                None => Err(unavailable(e)),
-            },
-        }
+        items.extend(self.put_log(&w.after.partner_id, &w.after.id, w.log)?);
+        self.transact_versioned(items, &parts).await
     }
 
     async fn application(&self, partner: &PartnerId, id: &ApplicationId) -> Result<Option<Application>, StoreError> {

@@ -512,6 +512,26 @@ impl AttemptStore for DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Runs a transaction whose first items are the versioned `parts`, in that order: a failed
+    /// condition on one of them names what was no longer as the caller read it.
+    async fn transact_versioned(
+        &self,
+        items: Vec<TransactWriteItem>,
+        parts: &[crate::ports::Stale],
+    ) -> Result<Result<(), crate::ports::Stale>, StoreError> {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => match failed_conditions(&e)
+                .and_then(|failed| failed.iter().zip(parts).find(|(failed, _)| **failed).map(|(_, part)| *part))
+            {
+                Some(part) => Ok(Err(part)),
+                None => Err(unavailable(e)),
+            },
+        }
+    }
+}
+
 /// Which items of a cancelled transaction failed their condition, in request order; `None` when
 /// the transaction failed for another reason.
 fn failed_conditions(
