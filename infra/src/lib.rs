@@ -60,6 +60,8 @@ pub struct LocalStack {
     pub clock: Arc<OffsetClock>,
     /// What the handlers are given: for tests that call a handler directly.
     pub deps: Arc<portal::Deps>,
+    /// Every request the handlers' AWS clients sent, by `Service.Operation`.
+    pub aws_requests: portal::adapters::aws::AwsRequests,
     server: tokio::task::JoinHandle<()>,
     _emulator: emulator::Emulator,
 }
@@ -96,7 +98,8 @@ impl LocalStack {
             token_audience: portal::config::DEFAULT_TOKEN_AUDIENCE.into(),
             token_lifetime_seconds: 3600,
         };
-        let mut deps = portal::adapters::aws::deps(&sdk, config);
+        let aws_requests = portal::adapters::aws::AwsRequests::default();
+        let mut deps = portal::adapters::aws::counted_deps(&sdk, config, &aws_requests);
         let clock = Arc::new(OffsetClock::default());
         deps.clock = clock.clone();
         let mails = Arc::new(RecordingMailer::new(deps.mailer.clone(), clock.clone()));
@@ -126,6 +129,7 @@ impl LocalStack {
             mails,
             clock,
             deps,
+            aws_requests,
             server,
             _emulator: emulator,
         })

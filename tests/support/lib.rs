@@ -2,6 +2,7 @@
 //! its own resources) and a client that speaks to it over HTTP, as the front end does.
 #![allow(clippy::unwrap_used)] // Test support: a failed expectation should stop the test loudly.
 
+use portal::adapters::aws::AwsRequests;
 use portal_local::{LocalStack, Options};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -181,9 +182,9 @@ impl Stack {
     }
 
     /// A store on the stack's table whose DynamoDB requests are counted.
-    pub async fn counted_store(&self) -> (portal::adapters::dynamo::DynamoStore, Requests) {
+    pub async fn counted_store(&self) -> (portal::adapters::dynamo::DynamoStore, AwsRequests) {
         let sdk = portal::adapters::aws::for_emulator(&self.local.aws_endpoint, &self.local.resources.region).await;
-        let requests = Requests::default();
+        let requests = AwsRequests::default();
         let counted = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(requests.clone()).build(),
         );
@@ -219,30 +220,4 @@ pub fn application_input(name: &str, apis: &[&str]) -> Value {
         "contact_email": "tom@ontwikkelaar.be",
         "apis": apis
     })
-}
-
-/// Counts the HTTP requests a DynamoDB client sends.
-#[derive(Debug, Default, Clone)]
-pub struct Requests(pub std::sync::Arc<std::sync::atomic::AtomicUsize>);
-
-impl Requests {
-    /// The requests counted since the last call.
-    pub fn take(&self) -> usize {
-        self.0.swap(0, std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-impl aws_sdk_dynamodb::config::Intercept for Requests {
-    fn name(&self) -> &'static str {
-        "count requests"
-    }
-    fn read_before_transmit(
-        &self,
-        _context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Ok(())
-    }
 }
