@@ -22,7 +22,11 @@ rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGE
 # A lock, so that `sam build --parallel` (one make target per function) builds once.
 exec 9>target/.lambda-build.lock 2>/dev/null || { mkdir -p target; exec 9>target/.lambda-build.lock; }
 flock 9
-cargo lambda build --release "$FLAG" --locked -p portal-functions --bins --lambda-dir "target/lambda-$ARCH"
+# --disable-optimizations: the workspace's release profile decides (fat LTO, one codegen unit,
+# strip). cargo-lambda's own defaults would also force panic = "abort", and the functions keep
+# panic = "unwind" so that lambda_runtime turns a handler panic into an invocation error instead
+# of losing the execution environment.
+cargo lambda build --release --disable-optimizations "$FLAG" --locked -p portal-functions --bins --lambda-dir "target/lambda-$ARCH"
 
 if [ "${QUIET:-}" != 1 ]; then
   python3 - "$ARCH" <<'PY'
