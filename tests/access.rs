@@ -49,15 +49,6 @@ async fn token_scope(stack: &Stack, app: &Approved) -> Result<String, String> {
     }
 }
 
-/// The link token mailed to `to` for the newest access request.
-async fn mailed_link(stack: &Stack, to: &str) -> String {
-    let mails = stack.mails_to(to).await;
-    let text = mails.last().unwrap()["text"].as_str().unwrap();
-    let prefix = format!("{BACKOFFICE_URL}/toegang/");
-    let start = text.find(&prefix).unwrap() + prefix.len();
-    text[start..].split_whitespace().next().unwrap().to_owned()
-}
-
 async fn send_requests(stack: &Stack, app: &Approved, emails: Value) -> portal_e2e::Answer {
     stack
         .call("POST", &format!("/applications/{}/access-requests", app.id), &app.token, Some(json!({"emails": emails})))
@@ -137,7 +128,7 @@ async fn administrators_grant_within_their_rights_and_tokens_follow_every_change
     let app = approved(&stack).await;
     assert_eq!(token_scope(&stack, &app).await, Err("invalid_scope".into()), "nothing granted yet");
     send_requests(&stack, &app, json!(ADMIN)).await;
-    let link = mailed_link(&stack, ADMIN).await;
+    let link = stack.access_link(ADMIN).await;
     let admin = stack.admin_token(ADMIN, "leerlingen:012345 rekeningen:012345 leerlingen:54321").await;
 
     // Opening the link: the application and its partner, with the contact's address.
@@ -261,7 +252,7 @@ async fn links_expire_after_a_month_and_the_job_marks_them_without_touching_gran
     let stack = Stack::start().await;
     let app = approved(&stack).await;
     send_requests(&stack, &app, json!([ADMIN, "ict@school.be"])).await;
-    let link = mailed_link(&stack, ADMIN).await;
+    let link = stack.access_link(ADMIN).await;
     let admin = stack.admin_token(ADMIN, "leerlingen:012345").await;
     let grant = json!({"institution": SCHOOL, "apis": ["leerlingen"]});
     let granted = stack.call("POST", &format!("/access-requests/{link}/grant"), &admin, Some(grant.clone())).await;

@@ -14,7 +14,7 @@ use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
     AuthType, ClientId, ClientSecret, HttpRequest, HttpResponse, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
-use portal_e2e::{Answer, Stack, application_input};
+use portal_e2e::{Answer, Stack, application_input, dynamodb_requests, one_query};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -444,10 +444,8 @@ async fn a_token_costs_one_query_and_an_unlinked_client_gets_none() {
     let (token, id) = linked(&stack).await;
     let rotated = stack.call("POST", &format!("/applications/{id}/secret"), &token, None).await;
     let secret = rotated.body["client_secret"].as_str().unwrap().to_owned();
-    // The handler as Lambda calls it, with a store whose DynamoDB requests are counted.
-    let (store, requests) = stack.counted_store().await;
-    let mut deps = (*stack.local.deps).clone();
-    deps.tokens = std::sync::Arc::new(store);
+    // The handler as Lambda calls it, with the stack's clients, whose requests are counted.
+    let (deps, requests) = (&stack.local.deps, &stack.local.aws_requests);
     let event: Value = serde_json::from_str(include_str!("../events/create_token.json")).unwrap();
     let request = |id: &str, secret: &str| {
         let mut event = event.clone();
@@ -455,14 +453,14 @@ async fn a_token_costs_one_query_and_an_unlinked_client_gets_none() {
         event["body"] = json!("grant_type=client_credentials");
         lambda_http::request::from_str(&event.to_string()).unwrap()
     };
-    let ok = portal_functions::Operation::CreateToken.handle(&deps, request(LEGACY_ID, &secret)).await;
+    requests.take();
+    let ok = portal_functions::Operation::CreateToken.handle(deps, request(LEGACY_ID, &secret)).await;
     assert_eq!(ok.status(), 200, "{:?}", ok.body());
-    let one_query: std::collections::BTreeMap<String, usize> = [("DynamoDB.Query".to_owned(), 1)].into();
-    assert_eq!(requests.take(), one_query, "one Query: the client and its failure count");
-    let wrong = portal_functions::Operation::CreateToken.handle(&deps, request(LEGACY_ID, "fout")).await;
+    assert_eq!(dynamodb_requests(requests.take()), one_query(), "one Query: the client and its failure count");
+    let wrong = portal_functions::Operation::CreateToken.handle(deps, request(LEGACY_ID, "fout")).await;
     assert_eq!(wrong.status(), 401);
     // The Query, then the count: an update that finds no open window, and a new window.
-    assert_eq!(requests.take().values().sum::<usize>(), 3, "a failure is counted");
+    assert_eq!(dynamodb_requests(requests.take()).values().sum::<usize>(), 3, "a failure is counted");
 
     // An imported client nobody linked is not an approved application's: invalid_client.
     stack

@@ -2,7 +2,8 @@
 //! its own resources) and a client that speaks to it over HTTP, as the front end does.
 #![allow(clippy::unwrap_used)] // Test support: a failed expectation should stop the test loudly.
 
-use portal::adapters::aws::AwsRequests;
+use std::collections::BTreeMap;
+
 use portal_local::{LocalStack, Options};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -181,14 +182,13 @@ impl Stack {
         (token, created.body)
     }
 
-    /// A store on the stack's table whose DynamoDB requests are counted.
-    pub async fn counted_store(&self) -> (portal::adapters::dynamo::DynamoStore, AwsRequests) {
-        let sdk = portal::adapters::aws::for_emulator(&self.local.aws_endpoint, &self.local.resources.region).await;
-        let requests = AwsRequests::default();
-        let counted = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(requests.clone()).build(),
-        );
-        (portal::adapters::dynamo::DynamoStore::new(counted, self.local.resources.table.clone()), requests)
+    /// The link token of the newest access request mailed to `to` (`<BACKOFFICE_URL>/toegang/<token>`).
+    pub async fn access_link(&self, to: &str) -> String {
+        let mails = self.mails_to(to).await;
+        let text = mails.last().unwrap()["text"].as_str().unwrap();
+        let prefix = format!("{BACKOFFICE_URL}/toegang/");
+        let start = text.find(&prefix).unwrap() + prefix.len();
+        text[start..].split_whitespace().next().unwrap().to_owned()
     }
 
     /// Loads an existing client as the import tool does (`POST /_local/legacy-clients`).
@@ -220,4 +220,14 @@ pub fn application_input(name: &str, apis: &[&str]) -> Value {
         "contact_email": "tom@ontwikkelaar.be",
         "apis": apis
     })
+}
+
+/// The DynamoDB requests among those the stack counted (`LocalStack::aws_requests`).
+pub fn dynamodb_requests(requests: BTreeMap<String, usize>) -> BTreeMap<String, usize> {
+    requests.into_iter().filter(|(operation, _)| operation.starts_with("DynamoDB.")).collect()
+}
+
+/// Exactly one DynamoDB Query, as [`dynamodb_requests`] gives it.
+pub fn one_query() -> BTreeMap<String, usize> {
+    [("DynamoDB.Query".to_owned(), 1)].into()
 }
