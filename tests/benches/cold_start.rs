@@ -2,6 +2,7 @@
 //! started as a process against a local Lambda Runtime API that this bench serves, with its AWS
 //! clients pointed at the local stack's emulator. A benchmark, not a test:
 //!
+//!     cargo build --release --locked -p portal-functions --bins
 //!     cargo bench -p portal-e2e --bench cold_start        COLD_RUNS=3 starts, WARM_CALLS=20 calls
 //!
 //! For every binary of `portal-functions` it measures:
@@ -16,8 +17,9 @@
 //!
 //! The sample events name users, applications and links that the fresh stack does not hold, so
 //! most first answers are 401, 403 or 404 after the same reads a successful call starts with;
-//! the table shows each status. The binaries are built first (`cargo build --release -p
-//! portal-functions --bins`), for this machine's architecture rather than Lambda's arm64.
+//! the table shows each status. The binaries are the release build of this machine's
+//! architecture rather than Lambda's arm64; the bench refuses to run when one is missing or
+//! older than its sources (see `release_binaries`).
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -249,36 +251,56 @@ fn cpu_time(pid: u32) -> Duration {
 /// The Lambda memory size this function should get, from what it was measured to need:
 /// room for three times its peak resident set, and enough CPU (Lambda gives a full vCPU at
 /// 1,769 MB, and a share in proportion below that) for its cold start's CPU work to take at
-/// most 100 ms more than on a full core. Argon2id checks are CPU work too, on purpose: the
-/// token endpoint gets its size from the token benchmark instead (README).
+/// most 100 ms more than on a full core. Argon2id checks are CPU work too, on purpose (the
+/// token endpoint's answer to an unknown client includes one).
+///
+/// 128 MB is not a candidate: a function that builds its AWS clients spends 7 to 13 ms of CPU
+/// on its cold start here, and 8 ms is where that rule turns from 128 to 256 MB (8 ms takes
+/// 110 ms on the 1/14 vCPU of 128 MB), so the median of three starts would pick one or the
+/// other by noise; a warm call's CPU would take 14 times as long too.
 fn memory_size(m: &Measured) -> u32 {
     let for_memory = 3.0 * m.peak_rss_kib as f64 / 1024.0;
     let cpu_ms = m.cold_cpu.as_secs_f64() * 1000.0;
     // CPU-bound time at memory M is cpu_ms * 1769 / M; keep the extra at or below 100 ms.
     let for_cpu = if cpu_ms <= 0.0 { 0.0 } else { 1769.0 * cpu_ms / (cpu_ms + 100.0) };
     let needed = for_memory.max(for_cpu);
-    [128, 256, 512, 1024, 1769].into_iter().find(|&size| f64::from(size) >= needed).unwrap_or(1769)
+    [256, 512, 1024, 1769].into_iter().find(|&size| f64::from(size) >= needed).unwrap_or(1769)
 }
 
-/// Builds the function binaries in the profile this bench runs in; returns their directory.
-fn build_functions() -> PathBuf {
+/// The directory with the release binaries of the functions (`target/release`), after checking
+/// that every one of them is there and newer than every source it is built from. The bench
+/// does not build them itself: `cargo bench` compiles the shared crates with the test crate's
+/// features into the same directory, so a nested `cargo build --release` sees them changed and
+/// links all 45 binaries again (about an hour on 2 cores). Build them first:
+/// `cargo build --release --locked -p portal-functions --bins`.
+fn release_binaries() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace = manifest_dir.parent().expect("tests/ sits in the workspace");
     let exe = std::env::current_exe().expect("the bench's own path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<bench>").to_path_buf();
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("release") => "release",
-        Some("debug") => "dev",
-        Some(other) => other,
-        None => panic!("no profile directory in {}", exe.display()),
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<bench>").to_path_buf();
+    let newest_source =
+        ["shared/src", "functions/src", "Cargo.lock", "Cargo.toml", "shared/Cargo.toml", "functions/Cargo.toml"]
+            .iter()
+            .flat_map(|p| files_below(&workspace.join(p)))
+            .filter_map(|f| std::fs::metadata(&f).and_then(|m| m.modified()).ok())
+            .max()
+            .expect("the functions' sources");
+    let build = "cargo build --release --locked -p portal-functions --bins";
+    for binary in ROUTES.iter().map(|r| r.operation.binary()).chain(SCHEDULED.iter().copied()) {
+        let path = dir.join(binary);
+        let built = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|_| panic!("{} is missing: run `{build}` first", path.display()));
+        assert!(built >= newest_source, "{} is older than its sources: run `{build}` first", path.display());
     }
-    .to_owned();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    println!("building the functions: cargo build --profile {profile} --locked -p portal-functions --bins");
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--profile", &profile, "--locked", "-p", "portal-functions", "--bins"])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "the functions must build");
-    profile_dir
+    dir
+}
+
+fn files_below(path: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(path) {
+        Ok(entries) => entries.filter_map(Result::ok).flat_map(|e| files_below(&e.path())).collect(),
+        Err(_) => vec![path.to_path_buf()],
+    }
 }
 
 fn zipped_size(path: &Path) -> Option<u64> {
@@ -309,7 +331,7 @@ fn mib(bytes: u64) -> String {
 async fn main() {
     let cold_runs: usize = std::env::var("COLD_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
     let warm_calls: usize = std::env::var("WARM_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
-    let bin_dir = build_functions();
+    let bin_dir = release_binaries();
     let events_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
 
     let stack = Stack::start().await;
