@@ -269,9 +269,9 @@ fn memory_size(m: &Measured) -> u32 {
 
 /// The directory with the release binaries of the functions (`target/release`), after checking
 /// that every one of them is there and newer than every source it is built from. The bench
-/// does not build them itself: `cargo bench` compiles the shared crates with the test crate's
-/// features into the same directory, so a nested `cargo build --release` sees them changed and
-/// links all 45 binaries again (about an hour on 2 cores). Build them first:
+/// does not build them itself: `cargo bench` rebuilds `portal-shared` into the same directory,
+/// and a nested `cargo build --release` then finds it newer than the binaries and links all 45
+/// again (about an hour on 2 cores; seen with `cargo build -v`). Build them first:
 /// `cargo build --release --locked -p portal-functions --bins`.
 fn release_binaries() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
