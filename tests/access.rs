@@ -166,9 +166,16 @@ async fn administrators_grant_within_their_rights_and_tokens_follow_every_change
     // Within the rights, at two schools through the same link: the partner and the contact hear of it.
     let before = stack.mails_to("tom@ontwikkelaar.be").await.len();
     let partner_before = stack.mails_to("partner@voorbeeld.be").await.len();
+    stack.local.aws_requests.take();
     let granted = stack.call("POST", &path, &admin, Some(grant(SCHOOL, json!(["leerlingen"])))).await;
     assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
     assert_eq!(granted.body, json!({"granted": ["leerlingen:012345"]}));
+    // The request, the application, the profile (read once, also for the mail), the client; the
+    // client's access items; one transaction; one mail.
+    let sent: Vec<(String, usize)> = stack.local.aws_requests.take().into_iter().collect();
+    let expected =
+        [("DynamoDB.GetItem", 4), ("DynamoDB.Query", 1), ("DynamoDB.TransactWriteItems", 1), ("SESv2.SendEmail", 1)];
+    assert_eq!(sent, expected.map(|(operation, n)| (operation.to_owned(), n)), "what one grant sends");
     assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345".into()));
     let second = stack.call("POST", &path, &admin, Some(grant(OTHER_SCHOOL, json!(["leerlingen"])))).await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.body);

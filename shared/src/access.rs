@@ -264,9 +264,10 @@ async fn change_access(
     admin: &SchoolAdmin,
     app: &Application,
     institution: &Institution,
-    request: Option<&AccessRequest>,
+    via: Option<&Opened>,
     plan: impl Fn(&BTreeSet<Api>) -> Result<BTreeSet<Api>, AppError>,
 ) -> Result<BTreeSet<Api>, AppError> {
+    let request = via.map(|opened| &opened.request);
     let client_id = app.client_id.clone().ok_or_else(not_approved)?;
     let user = admin.email.to_string();
     for _ in 0..3 {
@@ -305,18 +306,26 @@ async fn change_access(
             Ok(()) => {
                 tracing::info!(application = %app.id, institution = institution.as_str(), changes = log.len(), "school access changed");
                 if !log.is_empty() {
-                    let profile = deps
-                        .profiles
-                        .profile(&app.partner_id)
-                        .await?
-                        .ok_or_else(|| invariant(format!("profile {}", app.partner_id)))?;
+                    // A grant read the profile when it opened the request; a change reads it now.
+                    let read;
+                    let profile = match via {
+                        Some(opened) => &opened.partner,
+                        None => {
+                            read = deps
+                                .profiles
+                                .profile(&app.partner_id)
+                                .await?
+                                .ok_or_else(|| invariant(format!("profile {}", app.partner_id)))?;
+                            &read
+                        }
+                    };
                     let what =
                         if apis.is_empty() { "heeft geen toegang meer tot een school" } else { "kreeg datatoegang" };
                     let headline = format!(
                         "Een schoolbeheerder van instelling {} wijzigde de toegang van de applicatie tot de gegevens van de school.",
                         institution.as_str()
                     );
-                    notify(deps, &profile, app, what, &headline, &user, &log).await?;
+                    notify(deps, profile, app, what, &headline, &user, &log).await?;
                 }
                 return Ok(apis.clone());
             }
@@ -349,7 +358,7 @@ pub async fn grant(
         check_apis(app, admin, institution, apis, apis)?;
         Ok(before.union(apis).copied().collect())
     };
-    change_access(deps, admin, app, institution, Some(&opened.request), plan).await?;
+    change_access(deps, admin, app, institution, Some(&opened), plan).await?;
     Ok(apis.iter().map(|api| Scope { api: *api, institution: institution.clone() }).collect())
 }
 
