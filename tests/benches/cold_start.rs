@@ -273,7 +273,7 @@ fn memory_size(m: &Measured) -> u32 {
 /// and a nested `cargo build --release` then finds it newer than the binaries and links all 45
 /// again (about an hour on 2 cores; seen with `cargo build -v`). Build them first:
 /// `cargo build --release --locked -p portal-functions --bins`.
-fn release_binaries() -> PathBuf {
+fn release_binaries(binaries: &[&str]) -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.parent().expect("tests/ sits in the workspace");
     let exe = std::env::current_exe().expect("the bench's own path");
@@ -286,7 +286,7 @@ fn release_binaries() -> PathBuf {
             .max()
             .expect("the functions' sources");
     let build = "cargo build --release --locked -p portal-functions --bins";
-    for binary in ROUTES.iter().map(|r| r.operation.binary()).chain(SCHEDULED.iter().copied()) {
+    for binary in binaries {
         let path = dir.join(binary);
         let built = std::fs::metadata(&path)
             .and_then(|m| m.modified())
@@ -331,7 +331,8 @@ fn mib(bytes: u64) -> String {
 async fn main() {
     let cold_runs: usize = std::env::var("COLD_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
     let warm_calls: usize = std::env::var("WARM_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
-    let bin_dir = release_binaries();
+    let binaries: Vec<&str> = ROUTES.iter().map(|r| r.operation.binary()).chain(SCHEDULED.iter().copied()).collect();
+    let bin_dir = release_binaries(&binaries);
     let events_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
 
     let stack = Stack::start().await;
@@ -360,7 +361,6 @@ async fn main() {
     .collect();
 
     let bench = Bench { env, bin_dir };
-    let binaries = ROUTES.iter().map(|r| r.operation.binary()).chain(SCHEDULED.iter().copied());
     let mut rows = Vec::new();
     for binary in binaries {
         let path = events_dir.join(format!("{binary}.json"));
