@@ -2,9 +2,12 @@
 //! manual's journey (register, activation mail, activate, sign in) and its error cases.
 #![allow(clippy::unwrap_used)]
 
-use portal_e2e::{PASSWORD, PORTAL_URL, Stack};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use portal_e2e::{PASSWORD, PORTAL_URL, Stack, profile_input};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn register_activate_sign_in_and_me() {
@@ -47,7 +50,12 @@ async fn register_activate_sign_in_and_me() {
     let access = session.body["access_token"].as_str().unwrap();
     let me = stack.get("/me", Some(access)).await;
     assert_eq!(me.status, StatusCode::OK);
-    assert_eq!(me.body, json!({"email": email, "profile": null}));
+    assert_eq!(me.body["email"], email);
+    assert_eq!(me.body["profile"], Value::Null);
+    // The account records which terms it accepted, and when (at registration).
+    assert_eq!(me.body["terms"]["version"], portal::domain::TERMS_VERSION);
+    let accepted_at = chrono::DateTime::parse_from_rfc3339(me.body["terms"]["accepted_at"].as_str().unwrap()).unwrap();
+    assert!((chrono::Utc::now() - accepted_at.to_utc()).num_seconds().abs() < 120, "{accepted_at}");
 
     let refreshed = stack.post("/sessions/refresh", json!({"refresh_token": session.body["refresh_token"]})).await;
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
@@ -286,4 +294,239 @@ async fn malformed_requests_get_clear_errors() {
     assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(too_large.problem_code(), "payload_too_large");
     assert!(stack.mails_to("a@school.be").await.is_empty());
+}
+
+/// Mails of one kind to one address: 3 an hour, then the same answer and no mail.
+#[tokio::test]
+async fn mails_to_one_address_are_capped_per_hour() {
+    let stack = Stack::start().await;
+    let subjects = |mails: &[Value], subject: &str| mails.iter().filter(|m| m["subject"] == subject).count();
+    const RESET: &str = "Informat – Kies een nieuw wachtwoord";
+    const EXISTS: &str = "Informat – Je partneraccount bestaat al";
+    const ACTIVATION: &str = "Informat – Activeer je partneraccount";
+
+    stack.activated_account("flood@school.be").await;
+    for _ in 0..6 {
+        let answer = stack.post("/accounts/forgot-password", json!({"email": "flood@school.be"})).await;
+        assert_eq!(answer.status, StatusCode::ACCEPTED);
+        assert_eq!(stack.register("flood@school.be", PASSWORD).await.status, StatusCode::ACCEPTED);
+    }
+    let mails = stack.mails_to("flood@school.be").await;
+    assert_eq!(subjects(&mails, RESET), 3, "reset mails");
+    assert_eq!(subjects(&mails, EXISTS), 3, "account-exists mails");
+    assert_eq!(subjects(&mails, ACTIVATION), 1);
+
+    // A registration that is not activated: its activation mails count the same way.
+    for _ in 0..5 {
+        assert_eq!(stack.register("pending-flood@school.be", PASSWORD).await.status, StatusCode::ACCEPTED);
+    }
+    assert_eq!(subjects(&stack.mails_to("pending-flood@school.be").await, ACTIVATION), 3);
+
+    // An hour later the address gets mail again.
+    stack.advance_clock(3600).await;
+    stack.post("/accounts/forgot-password", json!({"email": "flood@school.be"})).await;
+    assert_eq!(subjects(&stack.mails_to("flood@school.be").await, RESET), 4);
+}
+
+/// A password reset ends every session: refresh tokens and older access tokens stop working.
+#[tokio::test]
+async fn a_password_reset_ends_every_session() {
+    let stack = Stack::start().await;
+    let email = "sessie@school.be";
+    let (_, _) = stack.partner(email, "Sessie BV").await;
+    let old = stack.sign_in(email, PASSWORD).await;
+    assert_eq!(old.status, StatusCode::OK);
+    let old_access = old.body["access_token"].as_str().unwrap();
+    let old_refresh = old.body["refresh_token"].clone();
+    for path in ["/me", "/profile"] {
+        assert_eq!(stack.get(path, Some(old_access)).await.status, StatusCode::OK, "{path} before the reset");
+    }
+
+    stack.post("/accounts/forgot-password", json!({"email": email})).await;
+    let token = stack.link_token(email, "wachtwoord-herstellen").await;
+    let new_password = "Nieuw!Wachtw00rd";
+    let done = stack.post("/accounts/reset-password", json!({"token": token, "password": new_password})).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+
+    // Right after the reset: a new sign-in works, at once.
+    let new = stack.sign_in(email, new_password).await;
+    assert_eq!(new.status, StatusCode::OK, "{}", new.body);
+    let new_access = new.body["access_token"].as_str().unwrap();
+    for path in ["/me", "/profile"] {
+        assert_eq!(stack.get(path, Some(new_access)).await.status, StatusCode::OK, "{path} with the new session");
+    }
+    // The old session is over: its refresh token and its access token.
+    let refreshed = stack.post("/sessions/refresh", json!({"refresh_token": old_refresh})).await;
+    assert_eq!(refreshed.status, StatusCode::UNAUTHORIZED, "{}", refreshed.body);
+    assert_eq!(refreshed.problem_code(), "invalid_credentials");
+    for path in ["/me", "/profile"] {
+        let answer = stack.get(path, Some(old_access)).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{path}: {}", answer.body);
+        assert_eq!(answer.problem_code(), "unauthorized");
+    }
+    let edit = stack.call("PUT", "/profile", old_access, Some(profile_input("Overgenomen BV"))).await;
+    assert_eq!(edit.status, StatusCode::UNAUTHORIZED);
+    // The new session's refresh token works.
+    let refreshed = stack.post("/sessions/refresh", json!({"refresh_token": new.body["refresh_token"]})).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    assert_eq!(stack.get("/me", refreshed.body["access_token"].as_str()).await.status, StatusCode::OK);
+}
+
+/// A newer reset link makes every older one unusable, before and after it is used.
+#[tokio::test]
+async fn only_the_newest_reset_link_works() {
+    let stack = Stack::start().await;
+    let email = "links@school.be";
+    stack.activated_account(email).await;
+    let mut links = Vec::new();
+    for _ in 0..3 {
+        stack.post("/accounts/forgot-password", json!({"email": email})).await;
+        links.push(stack.link_token(email, "wachtwoord-herstellen").await);
+    }
+    let reset = |token: &str, password: &str| {
+        stack.post("/accounts/reset-password", json!({"token": token, "password": password}))
+    };
+    // The oldest, before the newest was used.
+    let oldest = reset(&links[0], "Eerste!Wachtw00rd").await;
+    assert_eq!(oldest.status, StatusCode::BAD_REQUEST);
+    assert_eq!(oldest.problem_code(), "invalid_token");
+    assert_eq!(reset(&links[2], "Nieuw!Wachtw00rd").await.status, StatusCode::NO_CONTENT);
+    // The middle one, after the newest was used.
+    let middle = reset(&links[1], "Tweede!Wachtw00rd").await;
+    assert_eq!(middle.problem_code(), "invalid_token");
+    assert_eq!(stack.sign_in(email, "Nieuw!Wachtw00rd").await.status, StatusCode::OK);
+    assert_eq!(stack.sign_in(email, "Tweede!Wachtw00rd").await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Median of what `call` takes, over `tries`.
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Registration and "Wachtwoord vergeten?" take the same time for existing and unknown
+/// addresses. Medians of `ACCOUNT_TIMING_TRIES` (default 15) tries each, interleaved; the
+/// difference must stay under 5 ms (before, existing addresses took 2 to 3 times as long).
+#[tokio::test]
+async fn existing_and_unknown_addresses_take_the_same_time() {
+    let stack = Stack::start().await;
+    let tries: usize = std::env::var("ACCOUNT_TIMING_TRIES").ok().and_then(|n| n.parse().ok()).unwrap_or(15);
+    stack.activated_account("bestaat@school.be").await;
+    let timed = |body: Value, path: &'static str| {
+        let stack = &stack;
+        async move {
+            let started = Instant::now();
+            let answer = stack.post(path, body).await;
+            let took = started.elapsed();
+            assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+            took
+        }
+    };
+    let (mut forgot_known, mut forgot_unknown, mut register_known, mut register_new) = (vec![], vec![], vec![], vec![]);
+    for n in 0..tries {
+        if n % 3 == 0 {
+            // Every try of an existing address sends its mail (3 an hour).
+            stack.advance_clock(3600).await;
+        }
+        let unknown = format!("onbekend-{n}@school.be");
+        forgot_known.push(timed(json!({"email": "bestaat@school.be"}), "/accounts/forgot-password").await);
+        forgot_unknown.push(timed(json!({"email": unknown}), "/accounts/forgot-password").await);
+        let body = |email: &str| json!({"email": email, "password": PASSWORD, "accept_terms": true});
+        register_known.push(timed(body("bestaat@school.be"), "/accounts").await);
+        register_new.push(timed(body(&format!("nieuw-{n}@school.be")), "/accounts").await);
+    }
+    let mails = stack.mails_to("bestaat@school.be").await;
+    assert!(mails.len() > tries, "the existing address got its mails: {}", mails.len());
+    for (what, known, unknown) in
+        [("forgot-password", forgot_known, forgot_unknown), ("registration", register_known, register_new)]
+    {
+        let (known, unknown) = (median(known), median(unknown));
+        let difference = known.abs_diff(unknown);
+        eprintln!("{what}: existing {known:?}, unknown {unknown:?} (medians of {tries})");
+        assert!(difference < Duration::from_millis(5), "{what}: existing {known:?}, unknown {unknown:?}");
+    }
+}
+
+/// Wrong passwords from one source do not lock the owner out elsewhere; the source itself is
+/// stopped, also when it tries many addresses.
+#[tokio::test]
+async fn one_source_cannot_lock_the_owner_out() {
+    let stack = Stack::start().await;
+    let email = "eigenaar@school.be";
+    stack.activated_account(email).await;
+    let from = |last: u8| reqwest::Client::builder().local_address(IpAddr::from([127, 0, 0, last])).build().unwrap();
+    let attacker = from(2);
+    let sign_in = |client: &reqwest::Client, email: &str, password: &str| {
+        stack.send(client.post(stack.url("/sessions")).json(&json!({"email": email, "password": password})))
+    };
+    for _ in 0..10 {
+        let answer = sign_in(&attacker, email, "Fout!Wachtw00rd").await;
+        assert!([StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&answer.status));
+    }
+    let throttled = sign_in(&attacker, email, PASSWORD).await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(throttled.problem_code(), "too_many_attempts");
+    // The owner, from another address, signs in.
+    let owner = stack.sign_in(email, PASSWORD).await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
+
+    // A source that guesses many addresses is stopped after 20 failures, whatever the address.
+    let guesser = from(3);
+    for n in 0..20 {
+        let answer = sign_in(&guesser, &format!("gok-{n}@school.be"), PASSWORD).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "try {n}");
+    }
+    assert_eq!(sign_in(&guesser, "nog-een@school.be", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(sign_in(&guesser, email, PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(stack.sign_in(email, PASSWORD).await.status, StatusCode::OK);
+}
+
+/// Addresses the user pool would refuse are refused as input, never a 500.
+#[tokio::test]
+async fn addresses_the_user_pool_refuses_are_invalid_input() {
+    let stack = Stack::start().await;
+    for email in ["über@partner-x.be", "\"jan peeters\"@partner-x.be", "jan@bücher.be", "jan..p@partner-x.be"] {
+        let answer = stack.register(email, PASSWORD).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{email}: {}", answer.body);
+        assert_eq!(answer.problem_code(), "validation_failed");
+        assert_eq!(answer.body["errors"][0]["field"], "email");
+        assert_eq!(answer.body["errors"][0]["code"], "invalid_email", "{email}");
+        for path in ["/accounts/forgot-password", "/sessions"] {
+            let answer = stack.post(path, json!({"email": email, "password": PASSWORD})).await;
+            assert!(answer.status.is_client_error(), "{path} {email}: {}", answer.status);
+        }
+    }
+    // The punycode form of an internationalised domain is an address the pool takes.
+    assert_eq!(stack.register("jan@xn--bcher-kva.be", PASSWORD).await.status, StatusCode::ACCEPTED);
+}
+
+/// A new password must not be easy to guess; an existing one still signs in.
+#[tokio::test]
+async fn guessable_passwords_are_refused_with_a_hint() {
+    let stack = Stack::start().await;
+    for password in ["Password1!", "Welkom01!", "Zwak@School.be1"] {
+        let answer = stack.register("zwak@school.be", password).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{password}");
+        assert_eq!(answer.body["errors"][0]["code"], "weak_password", "{password}");
+        assert!(answer.body["errors"][0]["message"].as_str().unwrap().contains("wachtzin"));
+    }
+    assert!(stack.mails_to("zwak@school.be").await.is_empty());
+
+    // A reset to a guessable password is refused and keeps the link working.
+    stack.activated_account("herstel@school.be").await;
+    stack.post("/accounts/forgot-password", json!({"email": "herstel@school.be"})).await;
+    let token = stack.link_token("herstel@school.be", "wachtwoord-herstellen").await;
+    for password in ["Welkom01!", "Herstel@School.be1"] {
+        let weak = stack.post("/accounts/reset-password", json!({"token": token, "password": password})).await;
+        assert_eq!(weak.status, StatusCode::BAD_REQUEST, "{password}");
+        assert_eq!(weak.body["errors"][0]["code"], "weak_password", "{password}");
+    }
+    let done = stack.post("/accounts/reset-password", json!({"token": token, "password": "Fiets!Wolk7Paprika"})).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+
+    // A password set before this rule (here straight in the pool) still signs in.
+    let email = portal::domain::Email::parse("email", "herstel@school.be").unwrap();
+    let old = portal::domain::Password::parse("password", "Welkom01!").unwrap();
+    stack.local.deps.identity.set_password(&email, &old).await.unwrap();
+    assert_eq!(stack.sign_in("herstel@school.be", "Welkom01!").await.status, StatusCode::OK);
 }

@@ -214,6 +214,9 @@ async fn seeded(stack: &Stack, name: &str, category: &str, listed: bool) -> Prof
         created_at: now,
         activated_at: Some(now),
         partner_id: None,
+        terms: None,
+        sessions_valid_from: None,
+        reset_token: None,
     };
     let (_, token) = OneTimeToken::issue(TokenPurpose::Activation, account_id, email.clone(), now).unwrap();
     deps.accounts.create_account(&account, &token).await.unwrap();

@@ -6,8 +6,8 @@ use portal::Deps;
 
 use crate::field;
 use portal::accounts::{self, Registration};
-use portal::domain::{Email, FieldError, Password};
-use portal::http::{Checks, HttpResult, json, json_body, no_content, partner_account, respond};
+use portal::domain::{Email, FieldError, NewPassword};
+use portal::http::{Checks, HttpResult, json, json_body, no_content, partner_account, respond, source_ip, timestamp};
 use portal::ports::Session;
 use serde::{Deserialize, Serialize};
 use serde_json::json as body;
@@ -81,7 +81,7 @@ pub async fn create_account(deps: &Deps, req: Request) -> Response<Body> {
             let input: RegisterBody = json_body(&req)?;
             let mut checks = Checks::default();
             let email = checks.check(Email::parse("email", field(&input.email)));
-            let password = checks.check(Password::parse("password", field(&input.password)));
+            let password = checks.check(NewPassword::parse("password", field(&input.password), email.as_ref()));
             if input.accept_terms != Some(true) {
                 checks.refuse(FieldError::new(
                     "accept_terms",
@@ -127,8 +127,9 @@ pub async fn reset_password(deps: &Deps, req: Request) -> Response<Body> {
     respond(
         async {
             let input: ResetBody = json_body(&req)?;
-            // The password is checked first: a weak one must not use up the link.
-            let password = Password::parse("password", field(&input.password))?;
+            // The password is checked first: a weak one must not use up the link (the address,
+            // known once the link is read, is checked against it there).
+            let password = NewPassword::parse("password", field(&input.password), None)?;
             accounts::reset_password(deps, field(&input.token), &password).await?;
             no_content()
         }
@@ -147,7 +148,7 @@ pub async fn create_session(deps: &Deps, req: Request) -> Response<Body> {
                 checks.refuse(FieldError::required("password"));
             }
             let email = checks.finish(email)?;
-            let session = accounts::sign_in(deps, &email, field(&input.password)).await?;
+            let session = accounts::sign_in(deps, &email, field(&input.password), source_ip(&req)).await?;
             json(StatusCode::OK, &SessionBody::from(session))
         }
         .await,
@@ -172,11 +173,12 @@ pub async fn get_me(deps: &Deps, req: Request) -> Response<Body> {
 }
 
 async fn me(deps: &Deps, req: &Request) -> HttpResult {
-    let id = partner_account(req)?;
-    let account = accounts::me(deps, &id).await?;
+    let caller = partner_account(req)?;
+    let account = accounts::me(deps, &caller).await?;
     let profile = match &account.partner_id {
         Some(partner) => deps.profiles.profile(partner).await?.map(|p| body!({"id": p.id, "name": p.fields.name})),
         None => None,
     };
-    json(StatusCode::OK, &body!({"email": account.email, "profile": profile}))
+    let terms = account.terms.as_ref().map(|t| body!({"version": t.version, "accepted_at": timestamp(t.accepted_at)}));
+    json(StatusCode::OK, &body!({"email": account.email, "profile": profile, "terms": terms}))
 }

@@ -118,6 +118,8 @@ impl LocalStack {
         });
         let app = server::router(state);
         let server = tokio::spawn(async move {
+            // The peer's address becomes the request's `sourceIp`, as API Gateway gives it.
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "the local API stopped");
             }

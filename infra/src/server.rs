@@ -152,8 +152,13 @@ fn find(method: &str, path: &str) -> Option<(&'static Route, Vec<(String, String
     ROUTES.iter().find_map(|r| r.matches(method, path).map(|params| (r, params)))
 }
 
-async fn api(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
-    let (parts, body) = request.into_parts();
+async fn api(
+    State(state): State<Arc<AppState>>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    request: axum::extract::Request,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    parts.extensions.insert(Peer(peer.ip()));
     let origin = parts.headers.get(header::ORIGIN).cloned();
     let path = parts.uri.path().to_owned();
     let response = if parts.method == Method::OPTIONS {
@@ -204,7 +209,10 @@ async fn invoke(state: &AppState, parts: &axum::http::request::Parts, body: &[u8
         return response;
     };
     let request_id = uuid::Uuid::new_v4().to_string();
-    let event = payload(route, parts, &params, body, claims, &request_id);
+    let mut event = payload(route, parts, &params, body, claims, &request_id);
+    if let Some(Peer(ip)) = parts.extensions.get::<Peer>() {
+        event["requestContext"]["http"]["sourceIp"] = Value::String(ip.to_string());
+    }
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
         Err(e) => return local_problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("payload 2.0 did not parse: {e}")),
@@ -219,6 +227,10 @@ async fn invoke(state: &AppState, parts: &axum::http::request::Parts, body: &[u8
         .insert("apigw-requestid", HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("local")));
     out
 }
+
+/// The TCP peer of a request: API Gateway's `sourceIp`.
+#[derive(Clone, Copy)]
+struct Peer(std::net::IpAddr);
 
 fn is_text(headers: &HeaderMap) -> bool {
     let content_type =

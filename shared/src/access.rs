@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 
 use crate::applications::{conflict, entry, invariant, notify, own, version_conflict};
 use crate::deps::Deps;
+use crate::domain::Caller;
 use crate::domain::{
-    AccessRequest, AccessRequestId, AccessRequestStatus, AccountId, AdminRights, Api, Application, ApplicationId,
+    AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, Api, Application, ApplicationId,
     ApplicationStatus, Client, Email, FieldError, Institution, LogAction, LogEntry, Profile, SchoolAccess, Scope,
     SecretToken, link_expiry,
 };
@@ -58,7 +59,7 @@ fn link(deps: &Deps, token: &SecretToken) -> String {
 /// loses nothing: the log then says the send failed and the partner can forward the link.
 pub async fn request_access(
     deps: &Deps,
-    account: &AccountId,
+    account: &Caller,
     id: &str,
     addresses: Vec<Email>,
 ) -> Result<Vec<SentRequest>, AppError> {
@@ -130,7 +131,7 @@ pub async fn request_access(
 }
 
 /// GET /applications/{id}/access-requests: oldest first, with their status now.
-pub async fn requests(deps: &Deps, account: &AccountId, id: &str) -> Result<Vec<AccessRequest>, AppError> {
+pub async fn requests(deps: &Deps, account: &Caller, id: &str) -> Result<Vec<AccessRequest>, AppError> {
     let (_, partner) = linked_account(deps, account).await?;
     let app = own(deps, &partner, id).await?;
     let now = deps.clock.now();
@@ -148,7 +149,7 @@ pub struct Granted {
 
 /// GET /applications/{id}/access: the scopes its client holds (what tokens carry), with who
 /// granted them where the portal knows.
-pub async fn access(deps: &Deps, account: &AccountId, id: &str) -> Result<Vec<Granted>, AppError> {
+pub async fn access(deps: &Deps, account: &Caller, id: &str) -> Result<Vec<Granted>, AppError> {
     let (_, partner) = linked_account(deps, account).await?;
     let app = own(deps, &partner, id).await?;
     let Some(client_id) = &app.client_id else { return Ok(Vec::new()) };

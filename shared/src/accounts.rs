@@ -1,39 +1,118 @@
 //! Partner accounts and sessions (manual 3.1): registration, activation, "Wachtwoord vergeten?",
 //! sign-in with throttling, refresh, and who am I. Written against the ports only.
 
-use chrono::{DateTime, Duration, Utc};
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, DurationRound as _, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::deps::Deps;
-use crate::domain::{Account, AccountId, Email, OneTimeToken, Password, SecretToken, TokenPurpose};
+use crate::domain::{
+    Account, Caller, Email, FieldError, NewPassword, OneTimeToken, Password, SecretToken, TokenPurpose,
+};
 use crate::error::{AppError, Internal};
 use crate::mail;
 use crate::ports::{Created, IdentityError, PoolUser, Session};
 
-/// Failed sign-ins allowed per email address within [`SIGN_IN_WINDOW`] before 429.
+/// Failed sign-ins allowed per email address from one source address within [`SIGN_IN_WINDOW`]
+/// before that source gets 429 for that address (the owner, elsewhere, still signs in).
 pub const MAX_FAILED_SIGN_INS: u32 = 5;
+/// Failed sign-ins allowed from one source address, whatever the email addresses, within
+/// [`SIGN_IN_WINDOW`]: a source that guesses many addresses.
+pub const MAX_FAILED_SIGN_INS_PER_SOURCE: u32 = 20;
+/// Failed sign-ins allowed for one email address from all sources together within
+/// [`SIGN_IN_WINDOW`]: bounds guessing from many sources. One source adds at most
+/// [`MAX_FAILED_SIGN_INS`], so locking the owner out takes at least 10 sources.
+pub const MAX_FAILED_SIGN_INS_PER_ADDRESS: u32 = 50;
 pub const SIGN_IN_WINDOW: Duration = Duration::minutes(15);
+
+/// Mails of one kind (activation, "account exists", reset) that one address gets at most in
+/// [`MAIL_WINDOW`]; beyond it the answer stays the same and no mail leaves.
+pub const MAX_MAILS_PER_KIND: u32 = 3;
+pub const MAIL_WINDOW: Duration = Duration::hours(1);
+
+/// Registration and "Wachtwoord vergeten?" answer no sooner than this after they started, whatever
+/// the address: the work differs between existing and unknown addresses (a mail or not, a new
+/// user or not), the time to answer must not. Chosen above what the slowest path takes (a user
+/// pool call, a transaction and a mail, normally under 300 ms in a region).
+pub const ACCOUNT_ANSWER_TIME: std::time::Duration = std::time::Duration::from_millis(400);
 
 /// A registration that passed validation: the terms were accepted, the email and password are valid.
 #[derive(Debug)]
 pub struct Registration {
     pub email: Email,
-    pub password: Password,
+    pub password: NewPassword,
+}
+
+/// Runs `work`, then waits until [`ACCOUNT_ANSWER_TIME`] has passed since the start.
+async fn in_fixed_time<T>(work: impl Future<Output = T>) -> T {
+    let deadline = tokio::time::Instant::now() + ACCOUNT_ANSWER_TIME;
+    let result = work.await;
+    if tokio::time::Instant::now() > deadline {
+        tracing::warn!(
+            budget_ms = ACCOUNT_ANSWER_TIME.as_millis() as u64,
+            "an account answer took longer than its fixed time"
+        );
+    }
+    tokio::time::sleep_until(deadline).await;
+    result
+}
+
+/// The kinds of account mail, each capped per address ([`MAX_MAILS_PER_KIND`]).
+#[derive(Debug, Clone, Copy)]
+enum MailKind {
+    Activation,
+    AccountExists,
+    PasswordReset,
+}
+
+impl MailKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Activation => "activation",
+            Self::AccountExists => "account_exists",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+}
+
+/// Whether another mail of `kind` may go to `email` now; counts it when so.
+async fn may_mail(deps: &Deps, kind: MailKind, email: &Email) -> Result<bool, AppError> {
+    let key = throttle_key(&format!("mail-{}", kind.as_str()), email.as_str());
+    let allowed = deps.attempts.take_use(&key, deps.clock.now(), MAIL_WINDOW, MAX_MAILS_PER_KIND).await?;
+    if !allowed {
+        tracing::info!(
+            outcome = "mail_capped",
+            kind = kind.as_str(),
+            "no mail: this address had its mails of this kind for the hour"
+        );
+    }
+    Ok(allowed)
 }
 
 /// POST /accounts. The outcome is the same whether or not the email already has an account: a new
 /// account gets an activation mail, an unactivated one a fresh activation mail, an active one a
 /// mail that says it exists. The password is checked by the pool only for new accounts.
+/// Answers in [`ACCOUNT_ANSWER_TIME`] either way.
 pub async fn register(deps: &Deps, registration: Registration) -> Result<(), AppError> {
+    in_fixed_time(register_now(deps, registration)).await
+}
+
+async fn register_now(deps: &Deps, registration: Registration) -> Result<(), AppError> {
     let Registration { email, password } = registration;
-    match deps.identity.sign_up(&email, &password).await {
+    match deps.identity.sign_up(&email, password.password()).await {
         Ok(id) => {
             let now = deps.clock.now();
             let account = Account::register(id, email, now);
             let (secret, token) =
                 OneTimeToken::issue(TokenPurpose::Activation, account.id.clone(), account.email.clone(), now)?;
             match deps.accounts.create_account(&account, &token).await? {
-                Created::Yes => send_activation(deps, &account.email, &secret).await,
+                Created::Yes => {
+                    if may_mail(deps, MailKind::Activation, &account.email).await? {
+                        send_activation(deps, &account.email, &secret).await?;
+                    }
+                    Ok(())
+                }
                 // The pool accepted a new user, yet the table knows the address: the pool and the
                 // table disagree. Answer as for an existing account.
                 Created::EmailTaken => existing_account(deps, &account.email).await,
@@ -47,6 +126,15 @@ pub async fn register(deps: &Deps, registration: Registration) -> Result<(), App
 
 fn weak_password() -> AppError {
     AppError::Validation(vec![Password::weak("password")])
+}
+
+/// The user pool refused the address although [`Email`] accepted it: the caller's input.
+fn refused_email() -> AppError {
+    AppError::Validation(vec![FieldError::new(
+        "email",
+        "invalid_email",
+        "Dit e-mailadres kunnen we niet gebruiken. Geef een e-mailadres in zoals naam@bedrijf.be, met enkel letters zonder accenten, cijfers en . _ % + - vóór de @.",
+    )])
 }
 
 /// The email already has an account in the pool.
@@ -67,7 +155,10 @@ async fn existing_account(deps: &Deps, email: &Email) -> Result<(), AppError> {
             let (secret, token) =
                 OneTimeToken::issue(TokenPurpose::Activation, account.id.clone(), email.clone(), now)?;
             if deps.accounts.create_account(&account, &token).await? == Created::Yes && !confirmed {
-                return send_activation(deps, email, &secret).await;
+                if may_mail(deps, MailKind::Activation, email).await? {
+                    send_activation(deps, email, &secret).await?;
+                }
+                return Ok(());
             }
             if confirmed {
                 deps.accounts.activate(&account.id, now).await?;
@@ -77,8 +168,12 @@ async fn existing_account(deps: &Deps, email: &Email) -> Result<(), AppError> {
         }
     };
     if account.is_active() {
-        let mail = mail::account_exists(&deps.config.mail_from_accounts, email, &deps.config.portal_url)?;
-        mail::deliver(deps.mailer.as_ref(), "account_exists", &mail).await;
+        if may_mail(deps, MailKind::AccountExists, email).await? {
+            let mail = mail::account_exists(&deps.config.mail_from_accounts, email, &deps.config.portal_url)?;
+            mail::deliver(deps.mailer.as_ref(), "account_exists", &mail).await;
+        }
+        Ok(())
+    } else if !may_mail(deps, MailKind::Activation, email).await? {
         Ok(())
     } else {
         let (secret, token) = OneTimeToken::issue(TokenPurpose::Activation, account.id.clone(), email.clone(), now)?;
@@ -107,15 +202,26 @@ pub async fn activate(deps: &Deps, presented: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// POST /accounts/forgot-password. Always the same answer; a mail only when the account exists.
+/// POST /accounts/forgot-password. Always the same answer, in [`ACCOUNT_ANSWER_TIME`]; a mail
+/// only when the account exists and the address had fewer than [`MAX_MAILS_PER_KIND`] this hour.
+/// A new reset token makes every earlier one of the account unusable.
 pub async fn forgot_password(deps: &Deps, email: &Email) -> Result<(), AppError> {
+    in_fixed_time(forgot_password_now(deps, email)).await
+}
+
+async fn forgot_password_now(deps: &Deps, email: &Email) -> Result<(), AppError> {
+    // Counted for every address, known or not: the same work either way.
+    let allowed = may_mail(deps, MailKind::PasswordReset, email).await?;
     let Some(account) = deps.accounts.account_by_email(email).await? else {
         tracing::info!(outcome = "no_account", "password reset asked for an unknown address");
         return Ok(());
     };
+    if !allowed {
+        return Ok(());
+    }
     let now = deps.clock.now();
     let (secret, token) = OneTimeToken::issue(TokenPurpose::PasswordReset, account.id.clone(), email.clone(), now)?;
-    deps.accounts.put_token(&token).await?;
+    deps.accounts.put_reset_token(&token).await?;
     let link = mail::token_link(&deps.config.portal_url, "wachtwoord-herstellen", &secret);
     let mail = mail::password_reset(&deps.config.mail_from_accounts, email, &link, !account.is_active())?;
     mail::deliver(deps.mailer.as_ref(), "password_reset", &mail).await;
@@ -123,17 +229,34 @@ pub async fn forgot_password(deps: &Deps, email: &Email) -> Result<(), AppError>
 }
 
 /// POST /accounts/reset-password. An account that was never activated is activated too (the
-/// manual's tip: "Wachtwoord vergeten?" rescues a lost activation mail).
-pub async fn reset_password(deps: &Deps, presented: &str, password: &Password) -> Result<(), AppError> {
+/// manual's tip: "Wachtwoord vergeten?" rescues a lost activation mail). Only the newest reset
+/// token of the account works. The reset ends every session: the pool revokes the refresh
+/// tokens, and access tokens issued before it are refused from then on
+/// ([`Account::sessions_valid_from`]).
+pub async fn reset_password(deps: &Deps, presented: &str, password: &NewPassword) -> Result<(), AppError> {
     let now = deps.clock.now();
     let token = take_token(deps, presented, TokenPurpose::PasswordReset, now).await?;
+    let account = deps.accounts.account(&token.account_id).await?;
+    // A newer link was sent since this one: this one is over (and stays used up).
+    if account.as_ref().and_then(|a| a.reset_token.as_ref()) != Some(&token.hash) {
+        return Err(AppError::InvalidToken);
+    }
+    // Now that the address is known, a password built from it is refused too.
+    let password = match NewPassword::parse("password", password.password().expose(), Some(&token.email)) {
+        Ok(password) => password,
+        Err(weak) => {
+            restore(deps, &token).await;
+            return Err(AppError::Validation(vec![weak]));
+        }
+    };
     // An account that was never activated is activated by its new password.
-    let activating = !deps.accounts.account(&token.account_id).await?.as_ref().is_some_and(Account::is_active);
+    let activating = !account.as_ref().is_some_and(Account::is_active);
     let result = async {
-        deps.identity.set_password(&token.email, password).await?;
+        deps.identity.set_password(&token.email, password.password()).await?;
         if activating {
             deps.identity.confirm(&token.email).await?;
         }
+        deps.identity.sign_out_everywhere(&token.email).await?;
         Ok::<(), IdentityError>(())
     }
     .await;
@@ -148,14 +271,23 @@ pub async fn reset_password(deps: &Deps, presented: &str, password: &Password) -
             return Err(identity_failure(e));
         }
     }
+    // Tokens carry their issue time in whole seconds of real time (`iat`). Every token issued
+    // before the sign-out above has an `iat` below the next whole second: from that second on
+    // tokens are valid. The answer waits for it, so a sign-in after the answer is never refused.
+    let signed_out = deps.clock.real_now();
+    let valid_from = signed_out.duration_trunc(Duration::seconds(1)).unwrap_or(signed_out) + Duration::seconds(1);
+    deps.accounts.end_sessions(&token.account_id, valid_from).await?;
     if activating {
         deps.accounts.activate(&token.account_id, now).await?;
     }
     // A new password also lifts the sign-in throttle of this address.
-    if let Err(e) = deps.attempts.clear(&sign_in_key(&token.email)).await {
+    if let Err(e) = deps.attempts.clear(&address_key(&token.email)).await {
         tracing::warn!(error = %e, "could not clear the sign-in throttle");
     }
-    tracing::info!(account = %token.account_id, "password reset");
+    tracing::info!(account = %token.account_id, "password reset; every earlier session ended");
+    if let Ok(wait) = (valid_from - deps.clock.real_now()).to_std() {
+        tokio::time::sleep(wait).await;
+    }
     Ok(())
 }
 
@@ -182,12 +314,36 @@ async fn restore(deps: &Deps, token: &OneTimeToken) {
 fn identity_failure(e: IdentityError) -> AppError {
     match e {
         IdentityError::TooManyRequests => AppError::TooManyAttempts { retry_after_seconds: 60 },
+        IdentityError::InvalidParameter(why) => {
+            tracing::info!(error = %why, "the user pool refused an input");
+            refused_email()
+        }
         other => AppError::Internal(Internal::Identity(other)),
     }
 }
 
-/// The throttle key of an address.
-fn sign_in_key(email: &Email) -> String {
+/// Where a request came from, as the sign-in throttle counts it: an IPv4 address, or the /64
+/// network of an IPv6 address (one subscriber usually holds a whole /64).
+fn source_of(source: Option<IpAddr>) -> String {
+    match source {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "unknown".into(),
+    }
+}
+
+/// The sign-in throttle keys: failures for an address from one source, from one source for
+/// any address, and for an address from every source.
+fn pair_key(email: &Email, source: &str) -> String {
+    throttle_key("signin-from", &format!("{source} {}", email.as_str()))
+}
+fn source_key(source: &str) -> String {
+    throttle_key("signin-source", source)
+}
+fn address_key(email: &Email) -> String {
     throttle_key("signin", email.as_str())
 }
 
@@ -214,12 +370,25 @@ pub(crate) async fn refuse_if_throttled(
     }
 }
 
-/// POST /sessions. One answer for an unknown address and a wrong password; after
-/// [`MAX_FAILED_SIGN_INS`] failures in [`SIGN_IN_WINDOW`], 429 until the window closes.
-pub async fn sign_in(deps: &Deps, email: &Email, password: &str) -> Result<Session, AppError> {
+/// POST /sessions. One answer for an unknown address and a wrong password. Failures are counted
+/// per address and source, per source and per address ([`MAX_FAILED_SIGN_INS`] and the other
+/// two limits, in [`SIGN_IN_WINDOW`]); while one of them is reached the answer is 429 until its
+/// window closes. One source reaches only its own limits: the owner elsewhere still signs in.
+pub async fn sign_in(deps: &Deps, email: &Email, password: &str, source: Option<IpAddr>) -> Result<Session, AppError> {
     let now = deps.clock.now();
-    let key = sign_in_key(email);
-    refuse_if_throttled(deps, &key, now, SIGN_IN_WINDOW, MAX_FAILED_SIGN_INS).await?;
+    let source = source_of(source);
+    let keys = [pair_key(email, &source), source_key(&source), address_key(email)];
+    let limits = [MAX_FAILED_SIGN_INS, MAX_FAILED_SIGN_INS_PER_SOURCE, MAX_FAILED_SIGN_INS_PER_ADDRESS];
+    let counted = deps.attempts.attempts_of(&keys, now, SIGN_IN_WINDOW).await?;
+    let retry_after_seconds = counted
+        .iter()
+        .zip(limits)
+        .filter_map(|(attempts, max)| attempts.filter(|a| a.failures >= max))
+        .map(|a| (a.window_started_at + SIGN_IN_WINDOW - now).num_seconds())
+        .max();
+    if let Some(retry_after_seconds) = retry_after_seconds {
+        return Err(AppError::TooManyAttempts { retry_after_seconds });
+    }
     // A password that does not meet the policy cannot be anyone's: no need to ask the pool.
     let outcome = match Password::parse("password", password) {
         Ok(password) => deps.identity.sign_in(email, &password).await,
@@ -227,18 +396,31 @@ pub async fn sign_in(deps: &Deps, email: &Email, password: &str) -> Result<Sessi
     };
     match outcome {
         Ok(session) => {
-            if let Err(e) = deps.attempts.clear(&key).await {
-                tracing::warn!(error = %e, "could not clear the sign-in throttle");
+            // The owner is in: this source's failures for the address, and the address's, are
+            // forgiven (the source's own count is not: it may be guessing other addresses).
+            for key in [&keys[0], &keys[2]] {
+                if counted_any(&counted, &keys, key)
+                    && let Err(e) = deps.attempts.clear(key).await
+                {
+                    tracing::warn!(error = %e, "could not clear the sign-in throttle");
+                }
             }
             Ok(session)
         }
         Err(IdentityError::InvalidCredentials) => {
-            deps.attempts.record_failure(&key, now, SIGN_IN_WINDOW).await?;
+            for key in &keys {
+                deps.attempts.record_failure(key, now, SIGN_IN_WINDOW).await?;
+            }
             Err(AppError::InvalidCredentials)
         }
         Err(IdentityError::NotConfirmed) => Err(AppError::AccountNotActivated),
         Err(e) => Err(identity_failure(e)),
     }
+}
+
+/// Whether `key` (one of `keys`) had failures counted.
+fn counted_any(counted: &[Option<crate::ports::Attempts>], keys: &[String], key: &str) -> bool {
+    keys.iter().zip(counted).any(|(k, a)| k == key && a.is_some())
 }
 
 /// POST /sessions/refresh.
@@ -248,14 +430,29 @@ pub async fn refresh(deps: &Deps, refresh_token: &str) -> Result<Session, AppErr
     }
     match deps.identity.refresh(refresh_token).await {
         Ok(session) => Ok(session),
-        Err(IdentityError::InvalidCredentials | IdentityError::NotConfirmed) => Err(AppError::InvalidCredentials),
+        Err(IdentityError::InvalidCredentials | IdentityError::NotConfirmed | IdentityError::InvalidParameter(_)) => {
+            Err(AppError::InvalidCredentials)
+        }
         Err(e) => Err(identity_failure(e)),
     }
 }
 
-/// GET /me: the signed-in account. A token whose account the portal does not know is no session.
-pub async fn me(deps: &Deps, id: &AccountId) -> Result<Account, AppError> {
-    deps.accounts.account(id).await?.ok_or(AppError::Unauthorized)
+/// The account of a partner request: every partner route reads it, and this is where a token
+/// becomes a session. A token whose account the portal does not know, or one issued before a
+/// password reset ended the account's sessions, is no session (401).
+pub async fn signed_in(deps: &Deps, caller: &Caller) -> Result<Account, AppError> {
+    let account = deps.accounts.account(&caller.account).await?.ok_or(AppError::Unauthorized)?;
+    if account.accepts_session(caller.issued_at) {
+        Ok(account)
+    } else {
+        tracing::info!(account = %account.id, "a token from before the last password reset");
+        Err(AppError::Unauthorized)
+    }
+}
+
+/// GET /me: the signed-in account.
+pub async fn me(deps: &Deps, caller: &Caller) -> Result<Account, AppError> {
+    signed_in(deps, caller).await
 }
 
 #[cfg(test)]
@@ -270,8 +467,8 @@ mod tests {
         Email::parse("email", s).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn password() -> Password {
-        Password::parse("password", "Sterk!Wachtw00rd").unwrap_or_else(|e| panic!("{e}"))
+    fn password() -> NewPassword {
+        NewPassword::parse("password", "Sterk!Wachtw00rd", None).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn token_in(mail: &OutgoingMail) -> String {
@@ -295,7 +492,7 @@ mod tests {
         forgot_password(&f.deps, &email("a@school.be")).await.expect("forgot");
         let mail = f.mailer.sent().pop().expect("reset mail");
         reset_password(&f.deps, &token_in(&mail), &password()).await.expect("reset");
-        assert!(sign_in(&f.deps, &email("a@school.be"), "Sterk!Wachtw00rd").await.is_ok());
+        assert!(sign_in(&f.deps, &email("a@school.be"), "Sterk!Wachtw00rd", None).await.is_ok());
     }
 
     #[tokio::test]
@@ -317,7 +514,7 @@ mod tests {
     async fn a_pool_user_without_a_record_is_repaired_on_registering_again() {
         let f = fakes();
         // A registration that reached the pool but not the table.
-        f.deps.identity.sign_up(&email("c@school.be"), &password()).await.expect("pool");
+        f.deps.identity.sign_up(&email("c@school.be"), password().password()).await.expect("pool");
         register(&f.deps, Registration { email: email("c@school.be"), password: password() })
             .await
             .expect("registered");
@@ -337,15 +534,15 @@ mod tests {
         activate(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
         for _ in 0..MAX_FAILED_SIGN_INS - 1 {
             assert_eq!(
-                sign_in(&f.deps, &email("d@school.be"), "Fout!Wachtw00rd").await.expect_err("wrong").code(),
+                sign_in(&f.deps, &email("d@school.be"), "Fout!Wachtw00rd", None).await.expect_err("wrong").code(),
                 "invalid_credentials"
             );
         }
         // A success before the limit clears the count.
-        sign_in(&f.deps, &email("d@school.be"), "Sterk!Wachtw00rd").await.expect("signed in");
+        sign_in(&f.deps, &email("d@school.be"), "Sterk!Wachtw00rd", None).await.expect("signed in");
         for _ in 0..MAX_FAILED_SIGN_INS - 1 {
-            let _ = sign_in(&f.deps, &email("d@school.be"), "Fout!Wachtw00rd").await;
+            let _ = sign_in(&f.deps, &email("d@school.be"), "Fout!Wachtw00rd", None).await;
         }
-        sign_in(&f.deps, &email("d@school.be"), "Sterk!Wachtw00rd").await.expect("still under the limit");
+        sign_in(&f.deps, &email("d@school.be"), "Sterk!Wachtw00rd", None).await.expect("still under the limit");
     }
 }

@@ -11,9 +11,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::accounts::{refuse_if_throttled, throttle_key};
 use crate::deps::Deps;
+use crate::domain::Caller;
 use crate::domain::{
-    AccountId, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId, ClientJwks,
-    LogAction, LogEntry, PartnerId, Profile, SecretHash, SecretToken,
+    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId, ClientJwks, LogAction,
+    LogEntry, PartnerId, Profile, SecretHash, SecretToken,
 };
 use crate::error::{AppError, Internal};
 use crate::mail::{self, ApplicationEvent};
@@ -147,13 +148,13 @@ pub(crate) async fn notify(
 }
 
 /// GET /applications
-pub async fn list(deps: &Deps, account: &AccountId) -> Result<Vec<Application>, AppError> {
+pub async fn list(deps: &Deps, account: &Caller) -> Result<Vec<Application>, AppError> {
     let (_, partner) = linked_account(deps, account).await?;
     Ok(deps.applications.applications(&partner).await?)
 }
 
 /// GET /applications/{id}
-pub async fn get(deps: &Deps, account: &AccountId, id: &str) -> Result<Application, AppError> {
+pub async fn get(deps: &Deps, account: &Caller, id: &str) -> Result<Application, AppError> {
     let (_, partner) = linked_account(deps, account).await?;
     own(deps, &partner, id).await
 }
@@ -161,7 +162,7 @@ pub async fn get(deps: &Deps, account: &AccountId, id: &str) -> Result<Applicati
 /// GET /applications/{id}/logs
 pub async fn log(
     deps: &Deps,
-    account: &AccountId,
+    account: &Caller,
     id: &str,
     limit: u32,
     cursor: Option<&str>,
@@ -184,7 +185,7 @@ pub(crate) static DUMMY: LazyLock<Option<SecretHash>> =
 
 /// POST /client-credentials/verify: the client exists, the secret is one of its valid ones, it
 /// has no blocked scopes and no application yet. Failures per client id are throttled.
-pub async fn verify(deps: &Deps, account: &AccountId, credentials: &Credentials) -> Result<Client, AppError> {
+pub async fn verify(deps: &Deps, account: &Caller, credentials: &Credentials) -> Result<Client, AppError> {
     linked_account(deps, account).await?;
     linkable_client(deps, credentials).await
 }
@@ -229,7 +230,7 @@ async fn linkable_client(deps: &Deps, credentials: &Credentials) -> Result<Clien
 /// application that takes over an existing client and its scopes and is approved at once.
 pub async fn create(
     deps: &Deps,
-    account: &AccountId,
+    account: &Caller,
     fields: ApplicationFields,
     link: Option<Credentials>,
 ) -> Result<Application, AppError> {
@@ -307,7 +308,7 @@ fn client_for_apis(client: &Client, apis: &BTreeSet<Api>, now: DateTime<Utc>) ->
 /// its scopes at every school; a rejected application goes back to `new`.
 pub async fn update(
     deps: &Deps,
-    account: &AccountId,
+    account: &Caller,
     id: &str,
     fields: ApplicationFields,
     expected_version: Option<u64>,
@@ -372,7 +373,7 @@ pub async fn update(
 /// the previous one stays valid for `grace_seconds` (0: stops at once).
 pub async fn new_secret(
     deps: &Deps,
-    account: &AccountId,
+    account: &Caller,
     id: &str,
     grace_seconds: i64,
 ) -> Result<(ClientId, SecretToken), AppError> {
@@ -410,7 +411,7 @@ pub async fn new_secret(
 /// `application_not_approved` (saying `why`) for an application without a working client.
 async fn approved_client(
     deps: &Deps,
-    account: &AccountId,
+    account: &Caller,
     id: &str,
     why: &str,
 ) -> Result<(String, Application, Client), AppError> {
@@ -430,7 +431,7 @@ async fn approved_client(
 
 /// PUT /applications/{id}/jwks: the public keys the client signs its assertions with
 /// (`private_key_jwt`); they replace the registered ones. An empty set turns the method off.
-pub async fn set_jwks(deps: &Deps, account: &AccountId, id: &str, jwks: ClientJwks) -> Result<Application, AppError> {
+pub async fn set_jwks(deps: &Deps, account: &Caller, id: &str, jwks: ClientJwks) -> Result<Application, AppError> {
     let (user, before, client) = approved_client(
         deps,
         account,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::domain::AccountId;
+use crate::domain::{AccountId, Caller};
 use crate::error::AppError;
 
 /// The largest JSON body the API reads (api.md).
@@ -43,14 +43,29 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
     })
 }
 
-/// The partner account that sent the request, from the claims the JWT authorizer verified
-/// (an access token of the partner pool: `token_use` = `access`).
-pub fn partner_account(req: &Request) -> Result<AccountId, AppError> {
+/// The partner account that sent the request and when its token was issued, from the claims the
+/// JWT authorizer verified (an access token of the partner pool: `token_use` = `access`). It is
+/// a session only once [`crate::accounts::signed_in`] has checked it against the account.
+pub fn partner_account(req: &Request) -> Result<Caller, AppError> {
     let claims = jwt_claims(req).ok_or(AppError::Unauthorized)?;
     if claims.get("token_use").map(String::as_str) != Some("access") {
         return Err(AppError::Unauthorized);
     }
-    claims.get("sub").and_then(|sub| AccountId::parse(sub)).ok_or(AppError::Unauthorized)
+    let account = claims.get("sub").and_then(|sub| AccountId::parse(sub)).ok_or(AppError::Unauthorized)?;
+    let issued_at = claims
+        .get("iat")
+        .and_then(|iat| iat.trim().parse::<i64>().ok())
+        .and_then(|iat| chrono::DateTime::from_timestamp(iat, 0))
+        .ok_or(AppError::Unauthorized)?;
+    Ok(Caller { account, issued_at })
+}
+
+/// The address the request came from (API Gateway's `requestContext.http.sourceIp`).
+pub fn source_ip(req: &Request) -> Option<std::net::IpAddr> {
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.as_deref()?.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// A moderator of Informat: an ID token of the staff pool whose `cognito:groups` holds

@@ -15,6 +15,12 @@ use crate::domain::{
 /// "Now", as the portal sees it. The local stack can move it forward to expire links.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+
+    /// The real time, which the user pools stamp their tokens with (`iat`), also where `now` is
+    /// moved forward (the local stack): token times are compared with this one.
+    fn real_now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
 }
 
 /// The wall clock.
@@ -62,6 +68,11 @@ pub trait AccountStore: Send + Sync {
     /// Marks the account active (idempotent).
     async fn activate(&self, id: &AccountId, at: DateTime<Utc>) -> Result<(), StoreError>;
     async fn put_token(&self, token: &OneTimeToken) -> Result<(), StoreError>;
+    /// Stores a password-reset token and makes it the account's newest ([`Account::reset_token`]),
+    /// in one transaction: every earlier reset token stops working.
+    async fn put_reset_token(&self, token: &OneTimeToken) -> Result<(), StoreError>;
+    /// Ends every session issued before `from` ([`Account::sessions_valid_from`]).
+    async fn end_sessions(&self, id: &AccountId, from: DateTime<Utc>) -> Result<(), StoreError>;
     /// Removes and returns the token if it exists, is for `purpose` and is still valid at `now`;
     /// atomically, so a token works once even when two requests race.
     async fn take_token(
@@ -191,6 +202,17 @@ pub trait AttemptStore: Send + Sync {
     /// Counts one failure under `key`: in the open window, or in a new one that starts `now`.
     async fn record_failure(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<Attempts, StoreError>;
     async fn clear(&self, key: &str) -> Result<(), StoreError>;
+    /// The failures of several keys at once (one read), in the order of `keys`.
+    async fn attempts_of(
+        &self,
+        keys: &[String],
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<Vec<Option<Attempts>>, StoreError>;
+    /// Takes one of `max` uses of `key` in the sliding `window` that ends `now`: `false` when
+    /// `max` were taken within it already. Conditional writes only, so racing requests never
+    /// take more than `max`.
+    async fn take_use(&self, key: &str, now: DateTime<Utc>, window: Duration, max: u32) -> Result<bool, StoreError>;
 }
 
 /// The tokens a successful sign-in gives: the user pool's own.
@@ -221,6 +243,8 @@ pub enum IdentityError {
     NotConfirmed,
     #[error("the user pool throttled the request")]
     TooManyRequests,
+    #[error("the user pool refused a parameter: {0}")]
+    InvalidParameter(String),
     #[error("the user pool could not be reached or refused the request: {0}")]
     Unavailable(String),
 }
@@ -241,6 +265,9 @@ pub trait Identity: Send + Sync {
     async fn set_password(&self, email: &Email, password: &Password) -> Result<(), IdentityError>;
     async fn sign_in(&self, email: &Email, password: &Password) -> Result<Session, IdentityError>;
     async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError>;
+    /// Revokes every refresh token of the user (its access tokens stay valid until they
+    /// expire: the portal refuses them through [`Account::sessions_valid_from`]).
+    async fn sign_out_everywhere(&self, email: &Email) -> Result<(), IdentityError>;
 }
 
 /// A mail ready to send: text and HTML, already rendered.

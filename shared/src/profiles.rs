@@ -2,22 +2,22 @@
 
 use crate::config::Config;
 use crate::deps::Deps;
+use crate::domain::Caller;
 use crate::domain::{
-    Account, AccountId, LogAction, LogEntry, Logo, LogoImage, LogoRefusal, PartnerId, Profile, ProfileFields,
-    SecretToken,
+    Account, LogAction, LogEntry, Logo, LogoImage, LogoRefusal, PartnerId, Profile, ProfileFields, SecretToken,
 };
 use crate::error::{AppError, Internal};
 use crate::mail;
 use crate::ports::{Invitation, Linked, Member, Page, ProfileCreated, ProfileUpdated};
 
 /// The partner profile an account is linked to.
-pub async fn linked_partner(deps: &Deps, account: &AccountId) -> Result<PartnerId, AppError> {
+pub async fn linked_partner(deps: &Deps, account: &Caller) -> Result<PartnerId, AppError> {
     Ok(linked_account(deps, account).await?.1)
 }
 
 /// The caller's account and the partner it is linked to.
-pub(crate) async fn linked_account(deps: &Deps, account: &AccountId) -> Result<(Account, PartnerId), AppError> {
-    let account = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
+pub(crate) async fn linked_account(deps: &Deps, account: &Caller) -> Result<(Account, PartnerId), AppError> {
+    let account = crate::accounts::signed_in(deps, account).await?;
     let partner = account.partner_id.clone().ok_or(AppError::ProfileNotLinked)?;
     Ok((account, partner))
 }
@@ -37,8 +37,8 @@ fn already_linked() -> AppError {
 }
 
 /// POST /profile: a new profile, with the creator's email (read-only) and the creator linked.
-pub async fn create(deps: &Deps, creator: &AccountId, fields: ProfileFields) -> Result<Profile, AppError> {
-    let account = deps.accounts.account(creator).await?.ok_or(AppError::Unauthorized)?;
+pub async fn create(deps: &Deps, creator: &Caller, fields: ProfileFields) -> Result<Profile, AppError> {
+    let account = crate::accounts::signed_in(deps, creator).await?;
     if account.partner_id.is_some() {
         return Err(already_linked());
     }
@@ -77,7 +77,7 @@ pub async fn create(deps: &Deps, creator: &AccountId, fields: ProfileFields) -> 
 }
 
 /// GET /profile: the profile of the caller's partner.
-pub async fn of_account(deps: &Deps, account: &AccountId) -> Result<Profile, AppError> {
+pub async fn of_account(deps: &Deps, account: &Caller) -> Result<Profile, AppError> {
     stored(deps, &linked_partner(deps, account).await?).await
 }
 
@@ -94,7 +94,7 @@ pub(crate) async fn stored(deps: &Deps, partner: &PartnerId) -> Result<Profile, 
 /// the version it read either way, so two edits never silently merge.
 pub async fn update(
     deps: &Deps,
-    account: &AccountId,
+    account: &Caller,
     fields: ProfileFields,
     expected_version: Option<u64>,
 ) -> Result<Profile, AppError> {
@@ -167,7 +167,7 @@ const LOGO_WRITE_ATTEMPTS: usize = 3;
 
 /// PUT /profile/logo: stores the image, points the profile at it (logged and mailed like any
 /// change), then removes the previous image. The bytes decide the type; the limit is 1 MiB.
-pub async fn upload_logo(deps: &Deps, account: &AccountId, bytes: Vec<u8>) -> Result<Profile, AppError> {
+pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Result<Profile, AppError> {
     let (editor, partner) = linked_account(deps, account).await?;
     let image = LogoImage::parse(bytes).map_err(|refusal| match refusal {
         LogoRefusal::TooLarge { size } => AppError::LogoTooLarge { size },
@@ -233,12 +233,7 @@ fn version_conflict() -> AppError {
 }
 
 /// GET /profile/logs: newest first.
-pub async fn log(
-    deps: &Deps,
-    account: &AccountId,
-    limit: u32,
-    cursor: Option<&str>,
-) -> Result<Page<LogEntry>, AppError> {
+pub async fn log(deps: &Deps, account: &Caller, limit: u32, cursor: Option<&str>) -> Result<Page<LogEntry>, AppError> {
     let partner = linked_partner(deps, account).await?;
     Ok(deps.profiles.profile_log(&partner, limit, cursor).await?)
 }
@@ -248,10 +243,7 @@ pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::days(7);
 
 /// POST /profile/invitations: a code to paste, shown once, single use, valid 7 days. It is a
 /// 256-bit random secret (copied, never typed), so a SHA-256 digest is what is stored.
-pub async fn invite(
-    deps: &Deps,
-    account: &AccountId,
-) -> Result<(SecretToken, chrono::DateTime<chrono::Utc>), AppError> {
+pub async fn invite(deps: &Deps, account: &Caller) -> Result<(SecretToken, chrono::DateTime<chrono::Utc>), AppError> {
     let (inviter, partner_id) = linked_account(deps, account).await?;
     let secret = SecretToken::generate()?;
     let expires_at = deps.clock.now() + INVITATION_LIFETIME;
@@ -268,8 +260,8 @@ pub async fn invite(
 }
 
 /// POST /profile/link: links the caller's account with the profile of a valid code.
-pub async fn link(deps: &Deps, account: &AccountId, code: &str) -> Result<Profile, AppError> {
-    let account = deps.accounts.account(account).await?.ok_or(AppError::Unauthorized)?;
+pub async fn link(deps: &Deps, account: &Caller, code: &str) -> Result<Profile, AppError> {
+    let account = crate::accounts::signed_in(deps, account).await?;
     if account.partner_id.is_some() {
         return Err(already_linked());
     }
@@ -291,7 +283,7 @@ pub async fn link(deps: &Deps, account: &AccountId, code: &str) -> Result<Profil
 }
 
 /// GET /profile/users: the accounts linked to the caller's profile, oldest first.
-pub async fn members(deps: &Deps, account: &AccountId) -> Result<Vec<Member>, AppError> {
+pub async fn members(deps: &Deps, account: &Caller) -> Result<Vec<Member>, AppError> {
     let partner = linked_partner(deps, account).await?;
     Ok(deps.members.members(&partner).await?)
 }
@@ -320,8 +312,8 @@ mod tests {
         }
     }
 
-    async fn partner(f: &Fakes, name: &str) -> (AccountId, Profile) {
-        let id = AccountId::parse(&uuid::Uuid::new_v4().to_string()).expect("id");
+    async fn partner(f: &Fakes, name: &str) -> (Caller, Profile) {
+        let id = crate::domain::AccountId::parse(&uuid::Uuid::new_v4().to_string()).expect("id");
         let account = Account {
             id: id.clone(),
             email: Email::parse("email", &format!("{}@voorbeeld.be", id.as_str())).expect("email"),
@@ -329,6 +321,9 @@ mod tests {
             created_at: chrono::Utc::now(),
             activated_at: Some(chrono::Utc::now()),
             partner_id: None,
+            terms: None,
+            sessions_valid_from: None,
+            reset_token: None,
         };
         let (_, token) = crate::domain::OneTimeToken::issue(
             crate::domain::TokenPurpose::Activation,
@@ -338,8 +333,9 @@ mod tests {
         )
         .expect("random");
         f.store.create_account(&account, &token).await.expect("account");
-        let profile = create(&f.deps, &id, fields(name)).await.expect("profile");
-        (id, profile)
+        let caller = Caller { account: id, issued_at: chrono::Utc::now() };
+        let profile = create(&f.deps, &caller, fields(name)).await.expect("profile");
+        (caller, profile)
     }
 
     #[tokio::test]

@@ -31,6 +31,7 @@ pub struct MemoryStore {
     emails: Mutex<HashMap<Email, AccountId>>,
     tokens: Mutex<HashMap<TokenHash, OneTimeToken>>,
     attempts: Mutex<HashMap<String, Attempts>>,
+    uses: Mutex<HashMap<String, Vec<DateTime<Utc>>>>,
     profiles: Mutex<HashMap<PartnerId, Profile>>,
     logos: Mutex<HashMap<(PartnerId, String), Vec<u8>>>,
     applications: Mutex<HashMap<ApplicationId, Application>>,
@@ -86,6 +87,19 @@ impl AccountStore for MemoryStore {
         lock(&self.tokens).insert(token.hash.clone(), token.clone());
         Ok(())
     }
+    async fn put_reset_token(&self, token: &OneTimeToken) -> Result<(), StoreError> {
+        let mut accounts = lock(&self.accounts);
+        let account = accounts.get_mut(&token.account_id).ok_or(StoreError::Corrupt("no account".into()))?;
+        account.reset_token = Some(token.hash.clone());
+        lock(&self.tokens).insert(token.hash.clone(), token.clone());
+        Ok(())
+    }
+    async fn end_sessions(&self, id: &AccountId, from: DateTime<Utc>) -> Result<(), StoreError> {
+        if let Some(a) = lock(&self.accounts).get_mut(id) {
+            a.sessions_valid_from = Some(from);
+        }
+        Ok(())
+    }
     async fn take_token(
         &self,
         hash: &TokenHash,
@@ -117,6 +131,25 @@ impl AttemptStore for MemoryStore {
     async fn clear(&self, key: &str) -> Result<(), StoreError> {
         lock(&self.attempts).remove(key);
         Ok(())
+    }
+    async fn attempts_of(
+        &self,
+        keys: &[String],
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<Vec<Option<Attempts>>, StoreError> {
+        let all = lock(&self.attempts);
+        Ok(keys.iter().map(|k| all.get(k).copied().filter(|a| now < a.window_started_at + window)).collect())
+    }
+    async fn take_use(&self, key: &str, now: DateTime<Utc>, window: Duration, max: u32) -> Result<bool, StoreError> {
+        let mut uses = lock(&self.uses);
+        let times = uses.entry(key.to_owned()).or_default();
+        times.retain(|t| *t > now - window);
+        if times.len() >= max as usize {
+            return Ok(false);
+        }
+        times.push(now);
+        Ok(true)
     }
 }
 
@@ -349,6 +382,9 @@ impl Identity for MemoryIdentity {
     }
     async fn refresh(&self, _refresh_token: &str) -> Result<Session, IdentityError> {
         Err(IdentityError::InvalidCredentials)
+    }
+    async fn sign_out_everywhere(&self, _email: &Email) -> Result<(), IdentityError> {
+        Ok(())
     }
 }
 

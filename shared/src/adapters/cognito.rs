@@ -36,6 +36,9 @@ where
         Some("TooManyRequestsException" | "TooManyFailedAttemptsException" | "LimitExceededException") => {
             IdentityError::TooManyRequests
         }
+        // A username or attribute the pool will not take (the portal's Email type should have
+        // refused it first): the caller's input, never our failure.
+        Some("InvalidParameterException") => IdentityError::InvalidParameter(err.message().unwrap_or("").to_owned()),
         _ => IdentityError::Unavailable(DisplayErrorContext(&err).to_string()),
     }
 }
@@ -127,6 +130,17 @@ impl Identity for CognitoIdentity {
             .await
             .map_err(classify)?;
         session(out.authentication_result(), false)
+    }
+
+    async fn sign_out_everywhere(&self, email: &Email) -> Result<(), IdentityError> {
+        self.client
+            .admin_user_global_sign_out()
+            .user_pool_id(&self.pool_id)
+            .username(email.as_str())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
     }
 
     async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError> {

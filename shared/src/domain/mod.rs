@@ -17,7 +17,7 @@ pub use access::{
     AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, MAX_ADDRESSES, SchoolAccess, link_expiry,
     parse_addresses,
 };
-pub use account::{Account, AccountId, AccountStatus};
+pub use account::{AcceptedTerms, Account, AccountId, AccountStatus, Caller, TERMS_VERSION};
 pub use application::{
     Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, Institution, InvalidTransition,
     Scope, apis,
@@ -30,7 +30,7 @@ pub use logo::{Logo, LogoFormat, LogoImage, LogoRefusal, MAX_LOGO_BYTES};
 pub use oauth::{
     ClientAuth, JWT_BEARER, MAX_TOKEN_REQUEST, OAuthError, OAuthErrorCode, TokenRequest, is_error_description,
 };
-pub use password::Password;
+pub use password::{MIN_STRENGTH, NewPassword, Password};
 pub use profile::{
     Address, CATEGORIES, Category, EnterpriseNumber, PartnerId, Profile, ProfileFields, ProfileName, Website,
     categories, search_text, text,

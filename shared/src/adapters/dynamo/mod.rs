@@ -2,10 +2,11 @@
 //!
 //! | item | PK | SK | notes |
 //! |---|---|---|---|
-//! | account | `ACCOUNT#<sub>` | `ACCOUNT` | email, status, created_at, activated_at |
+//! | account | `ACCOUNT#<sub>` | `ACCOUNT` | email, status, created_at, activated_at, terms (version, accepted_at), sessions_valid_from, reset_token (hash of the newest reset token) |
 //! | email guard | `EMAIL#<email>` | `EMAIL` | account_id; makes the address unique |
 //! | single-use token | `TOKEN#<sha256>` | `TOKEN` | purpose, account, expires_at, `ttl` |
 //! | failed attempts | `ATTEMPTS#<key>` | `ATTEMPTS` | failures, window start, `ttl` |
+//! | counted uses | `USES#<key>` | `USES` | `use0`..: the epoch seconds of the last uses (mails sent to an address), `ttl` |
 //! | partner profile | `PARTNER#<id>` | `PROFILE` | the profile (map `profile`), `name_key`; while listed also `GSI2PK` = `DIRECTORY`, `GSI2SK` = `<folded name>#<id>` |
 //! | profile member | `PARTNER#<id>` | `MEMBER#<sub>` | a linked account: email, linked_at |
 //! | name guard | `PROFILENAME#<name key>` | `PROFILENAME` | partner_id; makes the name unique |
@@ -45,8 +46,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Account, AccountId, AccountStatus, Email, LogEntry, OneTimeToken, PartnerId, Profile, TokenHash, TokenPurpose,
-    search_text,
+    AcceptedTerms, Account, AccountId, AccountStatus, Email, LogEntry, OneTimeToken, PartnerId, Profile, TokenHash,
+    TokenPurpose, search_text,
 };
 use crate::ports::{
     AccountStore, AttemptStore, Attempts, Created, DirectoryFilter, Page, ProfileCreated, ProfileStore, ProfileUpdated,
@@ -297,6 +298,12 @@ struct AccountItem {
     activated_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     partner_id: Option<PartnerId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    terms: Option<AcceptedTerms>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sessions_valid_from: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reset_token: Option<TokenHash>,
 }
 
 impl From<&Account> for AccountItem {
@@ -311,6 +318,9 @@ impl From<&Account> for AccountItem {
             created_at: a.created_at,
             activated_at: a.activated_at,
             partner_id: a.partner_id.clone(),
+            terms: a.terms.clone(),
+            sessions_valid_from: a.sessions_valid_from,
+            reset_token: a.reset_token.clone(),
         }
     }
 }
@@ -324,6 +334,9 @@ impl From<AccountItem> for Account {
             created_at: i.created_at,
             activated_at: i.activated_at,
             partner_id: i.partner_id,
+            terms: i.terms,
+            sessions_valid_from: i.sessions_valid_from,
+            reset_token: i.reset_token,
         }
     }
 }
@@ -464,6 +477,42 @@ impl AccountStore for DynamoStore {
         self.put_one(to_item(&TokenItem::from(token))?, None).await
     }
 
+    async fn put_reset_token(&self, token: &OneTimeToken) -> Result<(), StoreError> {
+        let newest = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(account_pk(&token.account_id), "ACCOUNT")))
+            .update_expression("SET reset_token = :hash")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":hash", AttributeValue::S(token.hash.as_str().to_owned()))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        self.client
+            .transact_write_items()
+            .transact_items(self.put(to_item(&TokenItem::from(token))?, None)?)
+            .transact_items(TransactWriteItem::builder().update(newest).build())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn end_sessions(&self, id: &AccountId, from: DateTime<Utc>) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(account_pk(id), "ACCOUNT")))
+            .update_expression("SET sessions_valid_from = :from")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(
+                ":from",
+                AttributeValue::S(from.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
     async fn take_token(
         &self,
         hash: &TokenHash,
@@ -509,6 +558,53 @@ impl AttemptStore for DynamoStore {
             .await
             .map(|_| ())
             .map_err(unavailable)
+    }
+
+    async fn attempts_of(
+        &self,
+        keys: &[String],
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<Vec<Option<Attempts>>, StoreError> {
+        let found = self.batch_get(keys.iter().map(|k| key(attempts_pk(k), "ATTEMPTS")).collect()).await?;
+        let mut by_pk = HashMap::new();
+        for item in found {
+            let item = from_item::<AttemptsItem>(item)?;
+            by_pk.insert(item.pk.clone(), item.attempts());
+        }
+        Ok(keys
+            .iter()
+            .map(|k| by_pk.get(&attempts_pk(k)).copied().filter(|a| now < a.window_started_at + window))
+            .collect())
+    }
+
+    async fn take_use(&self, key: &str, now: DateTime<Utc>, window: Duration, max: u32) -> Result<bool, StoreError> {
+        // `max` slots, each the time of one use. A slot is free when it is empty or its use left
+        // the window: then fewer than `max` uses fall in the window, and overwriting it drops
+        // only a use that no later window counts either. Each try is one conditional write.
+        for slot in 0..max {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(self::key(format!("USES#{key}"), "USES")))
+                .update_expression("SET #slot = :now, entity = :entity, #ttl = :ttl")
+                .condition_expression("attribute_not_exists(#slot) OR #slot <= :cutoff")
+                .expression_attribute_names("#slot", format!("use{slot}"))
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+                .expression_attribute_values(":cutoff", AttributeValue::N((now - window).timestamp().to_string()))
+                .expression_attribute_values(":entity", AttributeValue::S("uses".into()))
+                .expression_attribute_values(":ttl", AttributeValue::N(ttl(now + window).to_string()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(true),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Ok(false)
     }
 }
 
