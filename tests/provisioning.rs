@@ -84,6 +84,79 @@ async fn the_emulator_holds_what_the_template_declares() {
             );
         }
     }
+    // Who may sign up, and what each client may read, write and do: as declared.
+    for (pool_id, client_id, resource) in [
+        (&stack.local.resources.partner_user_pool_id, &stack.local.resources.partner_client_id, "PartnerUserPool"),
+        (&stack.local.resources.staff_user_pool_id, &stack.local.resources.staff_client_id, "StaffUserPool"),
+    ] {
+        let pool = cognito.describe_user_pool().user_pool_id(pool_id).send().await.unwrap().user_pool.unwrap();
+        let admin_only = pool.admin_create_user_config().map(|c| c.allow_admin_create_user_only()).unwrap_or(false);
+        let declared = &doc["Resources"][resource]["Properties"];
+        assert_eq!(
+            admin_only,
+            declared["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"].as_bool().unwrap_or(false),
+            "{resource}: AllowAdminCreateUserOnly"
+        );
+        let client = cognito
+            .describe_user_pool_client()
+            .user_pool_id(pool_id)
+            .client_id(client_id)
+            .send()
+            .await
+            .unwrap()
+            .user_pool_client
+            .unwrap();
+        let declared = &doc["Resources"][format!("{resource}Client").as_str()]["Properties"];
+        let list = |node: &Yaml| -> BTreeSet<String> {
+            node.as_vec().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+        };
+        let write: BTreeSet<String> = client.write_attributes().iter().cloned().collect();
+        let read: BTreeSet<String> = client.read_attributes().iter().cloned().collect();
+        assert_eq!(write, list(&declared["WriteAttributes"]), "{resource}: WriteAttributes");
+        assert_eq!(read, list(&declared["ReadAttributes"]), "{resource}: ReadAttributes");
+        for trusted in ["email", "custom:admin_scopes"] {
+            assert!(!write.is_empty() && !write.contains(trusted), "{resource}: users may write {trusted}");
+        }
+        let flows: BTreeSet<String> = client.explicit_auth_flows().iter().map(|f| f.as_str().to_owned()).collect();
+        assert_eq!(flows, list(&declared["ExplicitAuthFlows"]), "{resource}: ExplicitAuthFlows");
+        assert_eq!(client.client_name(), declared["ClientName"].as_str(), "{resource}: ClientName");
+        assert_eq!(
+            client.prevent_user_existence_errors().map(|p| p.as_str()),
+            declared["PreventUserExistenceErrors"].as_str(),
+            "{resource}: PreventUserExistenceErrors"
+        );
+        assert_eq!(
+            client.enable_token_revocation(),
+            declared["EnableTokenRevocation"].as_bool(),
+            "{resource}: EnableTokenRevocation"
+        );
+        assert!(client.client_secret().is_none(), "{resource}: a public client");
+    }
+
+    // CORS: the template's headers, methods and max age; its origins are the front end's two.
+    let cors = &doc["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"];
+    let preflight = stack
+        .send(
+            stack
+                .http
+                .request(reqwest::Method::OPTIONS, stack.url("/profile"))
+                .header("origin", portal_e2e::PORTAL_URL)
+                .header("access-control-request-method", "PUT"),
+        )
+        .await;
+    let joined = |node: &Yaml| node.as_vec().unwrap().iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>().join(",");
+    assert_eq!(preflight.headers["access-control-allow-headers"], joined(&cors["AllowHeaders"]).as_str());
+    assert_eq!(preflight.headers["access-control-allow-methods"], joined(&cors["AllowMethods"]).as_str());
+    assert_eq!(
+        preflight.headers["access-control-max-age"].to_str().unwrap(),
+        cors["MaxAge"].as_i64().unwrap().to_string()
+    );
+    let origins = format!("{:?}", cors["AllowOrigins"]);
+    for parameter in ["PortalUrl", "BackofficeUrl"] {
+        assert!(origins.contains(parameter), "the template's CORS origins lack {parameter}: {origins}");
+    }
+    assert!(!origins.contains('*'), "the template's CORS allows any origin");
+
     let group = doc["Resources"]["ModeratorsGroup"]["Properties"]["GroupName"].as_str().unwrap();
     cognito.get_group().user_pool_id(&stack.local.resources.staff_user_pool_id).group_name(group).send().await.unwrap();
 

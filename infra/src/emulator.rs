@@ -20,14 +20,51 @@ use crate::StackError;
 /// The moto release line the local stack is written against.
 const MOTO_REQUIREMENT: &str = "moto[server]>=5.2,<6";
 
-/// `moto.server`'s `main`, with `threaded=False` (see the module documentation).
-const SERVE: &str = "import os, signal, sys\n\
-from werkzeug.serving import run_simple\n\
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app\n\
-host, port = sys.argv[1], int(sys.argv[2])\n\
-os.environ.setdefault('MOTO_PORT', str(port))\n\
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n\
-run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False)\n";
+/// `moto.server`'s `main`, with `threaded=False` (see the module documentation), and Cognito
+/// made to refuse what AWS refuses (moto 5.2 does not):
+/// - `UpdateUserAttributes` and `SignUp` with an attribute outside the app client's
+///   `WriteAttributes` fail with NotAuthorizedException "A client attempted to write unauthorized
+///   attribute", as in AWS (an absent list allows every attribute, as in AWS). The client is the
+///   one the access token was issued to, or the one that signs up.
+/// - `SignUp` in a pool with `AllowAdminCreateUserOnly` fails with NotAuthorizedException
+///   "SignUp is not permitted for this user pool", as in AWS.
+///
+/// A refused call changes nothing, so later tokens carry nothing changed.
+const SERVE: &str = r#"import os, signal, sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.cognitoidp import models as cognito
+from moto.cognitoidp.exceptions import NotAuthorizedError
+
+def _may_write(client, attributes):
+    allowed = client.extended_config.get('WriteAttributes') if client else None
+    if allowed and any(a.get('Name') not in allowed for a in attributes or []):
+        raise NotAuthorizedError('A client attempted to write unauthorized attribute')
+
+_update_user_attributes = cognito.CognitoIdpBackend.update_user_attributes
+def update_user_attributes(self, access_token, attributes):
+    for pool in self.user_pools.values():
+        if access_token in pool.access_tokens:
+            client_id, _ = pool.access_tokens[access_token]
+            _may_write(pool.clients.get(client_id), attributes)
+    return _update_user_attributes(self, access_token, attributes)
+cognito.CognitoIdpBackend.update_user_attributes = update_user_attributes
+
+_sign_up = cognito.CognitoIdpBackend.sign_up
+def sign_up(self, client_id, username, password, attributes):
+    for pool in self.user_pools.values():
+        if client_id in pool.clients:
+            if (pool.extended_config.get('AdminCreateUserConfig') or {}).get('AllowAdminCreateUserOnly'):
+                raise NotAuthorizedError('SignUp is not permitted for this user pool')
+            _may_write(pool.clients[client_id], attributes)
+    return _sign_up(self, client_id, username, password, attributes)
+cognito.CognitoIdpBackend.sign_up = sign_up
+
+host, port = sys.argv[1], int(sys.argv[2])
+os.environ.setdefault('MOTO_PORT', str(port))
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False)
+"#;
 
 pub struct Emulator {
     pub endpoint: String,

@@ -9,6 +9,7 @@ pub mod local;
 pub mod provision;
 pub mod server;
 pub mod staff;
+pub mod template;
 
 use std::sync::Arc;
 
@@ -36,7 +37,8 @@ pub struct Options {
     pub aws_endpoint: Option<String>,
     /// The front end's address, used in links in mails.
     pub portal_url: String,
-    /// The back office's address, used in access-request links.
+    /// The back office's address, used in access-request links; empty: `<portal_url>/beheer`
+    /// (api.md, "Front end pages").
     pub backoffice_url: String,
 }
 
@@ -46,7 +48,7 @@ impl Default for Options {
             port: 3000,
             aws_endpoint: std::env::var("PORTAL_AWS_ENDPOINT").ok().filter(|v| !v.trim().is_empty()),
             portal_url: std::env::var("PORTAL_URL").unwrap_or_else(|_| "http://localhost:5173".into()),
-            backoffice_url: std::env::var("BACKOFFICE_URL").unwrap_or_else(|_| "http://localhost:5174".into()),
+            backoffice_url: std::env::var("BACKOFFICE_URL").unwrap_or_default(),
         }
     }
 }
@@ -91,7 +93,11 @@ impl LocalStack {
                 .map_err(|e| StackError::Provision(e.message))?,
             mail_from_access: Email::parse("MAIL_FROM_ACCESS", provision::SENDERS[1])
                 .map_err(|e| StackError::Provision(e.message))?,
-            backoffice_url: options.backoffice_url.trim_end_matches('/').to_owned(),
+            backoffice_url: if options.backoffice_url.trim().is_empty() {
+                format!("{}/beheer", options.portal_url.trim_end_matches('/'))
+            } else {
+                options.backoffice_url.trim_end_matches('/').to_owned()
+            },
             logo_bucket: resources.logo_bucket.clone(),
             public_api_url: api_url.clone(),
             signing_key_id: resources.signing_key_id.clone(),
@@ -105,6 +111,7 @@ impl LocalStack {
         let mails = Arc::new(RecordingMailer::new(deps.mailer.clone(), clock.clone()));
         deps.mailer = mails.clone();
 
+        let cors = server::Cors::new(&[&deps.config.portal_url, &deps.config.backoffice_url])?;
         let authorizer = authorizer::Authorizer::load(&emulator.endpoint, &resources).await?;
         let deps = Arc::new(deps);
         let state = Arc::new(server::AppState {
@@ -115,6 +122,7 @@ impl LocalStack {
             mails: mails.clone(),
             clock: clock.clone(),
             sdk,
+            cors,
         });
         let app = server::router(state);
         let server = tokio::spawn(async move {

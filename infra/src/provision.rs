@@ -3,8 +3,9 @@
 //! `custom:admin_scopes` attribute, the SES sender identities, the logo bucket and the signing key.
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeDataType, ExplicitAuthFlowsType, PasswordPolicyType, PreventUserExistenceErrorTypes, SchemaAttributeType,
-    UserPoolPolicyType, UsernameAttributeType, UsernameConfigurationType,
+    AdminCreateUserConfigType, AttributeDataType, ExplicitAuthFlowsType, PasswordPolicyType,
+    PreventUserExistenceErrorTypes, SchemaAttributeType, StringAttributeConstraintsType, UserPoolPolicyType,
+    UsernameAttributeType, UsernameConfigurationType,
 };
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
@@ -51,8 +52,9 @@ pub async fn provision(sdk: &SdkConfig, suffix: &str) -> Result<Resources, Stack
     let table = format!("portal-{suffix}");
     create_table(sdk, &table).await?;
     let (partner_user_pool_id, partner_client_id) =
-        create_pool(sdk, &format!("portal-partners-{suffix}"), false).await?;
-    let (staff_user_pool_id, staff_client_id) = create_pool(sdk, &format!("portal-staff-{suffix}"), true).await?;
+        create_pool(sdk, &format!("portal-partners-{suffix}"), "PartnerUserPool", false).await?;
+    let (staff_user_pool_id, staff_client_id) =
+        create_pool(sdk, &format!("portal-staff-{suffix}"), "StaffUserPool", true).await?;
 
     let ses = aws_sdk_sesv2::Client::new(sdk);
     for sender in SENDERS {
@@ -144,31 +146,46 @@ async fn create_table(sdk: &SdkConfig, table: &str) -> Result<(), StackError> {
     Ok(())
 }
 
-/// A user pool with the manual's password policy, email as username, and one public client
-/// (no secret) for the web front end.
-async fn create_pool(sdk: &SdkConfig, name: &str, staff: bool) -> Result<(String, String), StackError> {
+/// A user pool and its one public client (no secret) for the web front end, both with the
+/// settings of template.yaml's `<resource>` and `<resource>Client` (see [`crate::template`]).
+async fn create_pool(sdk: &SdkConfig, name: &str, resource: &str, staff: bool) -> Result<(String, String), StackError> {
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
+    let declared = crate::template::pool(resource)?;
     let policy = PasswordPolicyType::builder()
-        .minimum_length(8)
-        .require_uppercase(true)
-        .require_lowercase(true)
-        .require_numbers(true)
-        .require_symbols(true)
+        .minimum_length(declared.password.minimum_length)
+        .require_uppercase(declared.password.require_uppercase)
+        .require_lowercase(declared.password.require_lowercase)
+        .require_numbers(declared.password.require_numbers)
+        .require_symbols(declared.password.require_symbols)
         .build();
     let mut request = cognito
         .create_user_pool()
         .pool_name(name)
-        .username_attributes(UsernameAttributeType::Email)
         .username_configuration(
-            UsernameConfigurationType::builder().case_sensitive(false).build().map_err(|e| fail("pool")(&e))?,
+            UsernameConfigurationType::builder()
+                .case_sensitive(declared.case_sensitive)
+                .build()
+                .map_err(|e| fail("pool")(&e))?,
+        )
+        .admin_create_user_config(
+            AdminCreateUserConfigType::builder().allow_admin_create_user_only(declared.admin_create_user_only).build(),
         )
         .policies(UserPoolPolicyType::builder().password_policy(policy).build());
-    if staff {
+    for attribute in &declared.username_attributes {
+        request = request.username_attributes(UsernameAttributeType::from(attribute.as_str()));
+    }
+    for attribute in &declared.custom_attributes {
         request = request.schema(
             SchemaAttributeType::builder()
-                .name("admin_scopes")
+                .name(&attribute.name)
                 .attribute_data_type(AttributeDataType::String)
-                .mutable(true)
+                .mutable(attribute.mutable)
+                .set_string_attribute_constraints(Some(
+                    StringAttributeConstraintsType::builder()
+                        .set_min_length(attribute.min_length.clone())
+                        .set_max_length(attribute.max_length.clone())
+                        .build(),
+                ))
                 .build(),
         );
     }
@@ -178,18 +195,22 @@ async fn create_pool(sdk: &SdkConfig, name: &str, staff: bool) -> Result<(String
         .and_then(|p| p.id())
         .ok_or_else(|| StackError::Provision("the user pool has no id".into()))?
         .to_owned();
-    let client = sdk!(
-        "user pool client",
-        cognito
-            .create_user_pool_client()
-            .user_pool_id(&pool_id)
-            .client_name(if staff { "backoffice" } else { "partner-web" })
-            .generate_secret(false)
-            .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
-            .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
-            .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
-            .send()
-    )?;
+    let declared = crate::template::client(&format!("{resource}Client"))?;
+    let mut request = cognito
+        .create_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_name(&declared.name)
+        .generate_secret(declared.generate_secret)
+        .enable_token_revocation(declared.enable_token_revocation)
+        .set_read_attributes(Some(declared.read_attributes.clone()).filter(|a| !a.is_empty()))
+        .set_write_attributes(Some(declared.write_attributes.clone()).filter(|a| !a.is_empty()));
+    for flow in &declared.explicit_auth_flows {
+        request = request.explicit_auth_flows(ExplicitAuthFlowsType::from(flow.as_str()));
+    }
+    if let Some(prevent) = &declared.prevent_user_existence_errors {
+        request = request.prevent_user_existence_errors(PreventUserExistenceErrorTypes::from(prevent.as_str()));
+    }
+    let client = sdk!("user pool client", request.send())?;
     let client_id = client
         .user_pool_client()
         .and_then(|c| c.client_id())

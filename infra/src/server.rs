@@ -1,5 +1,8 @@
 //! The local HTTP API: every route of [`portal_functions::ROUTES`] served in process as API
 //! Gateway would (payload 2.0, path parameters, JWT authorizer, CORS), plus the `/_local/` routes.
+//! Every answer then gets the headers the CloudFront distribution in front of the API adds in
+//! AWS (template.yaml, `ApiResponseHeaders`): `X-Content-Type-Options: nosniff` always, and
+//! `Cache-Control: no-store` when the answer says nothing about caching.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -7,6 +10,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
@@ -32,6 +36,56 @@ pub struct AppState {
     pub mails: Arc<RecordingMailer>,
     pub clock: Arc<OffsetClock>,
     pub sdk: portal::adapters::aws::SdkConfig,
+    pub cors: Cors,
+}
+
+/// The HTTP API's CORS configuration: the allowed headers, methods and max age of template.yaml,
+/// and as origins exactly the front end's, `PORTAL_URL` and `BACKOFFICE_URL` (api.md), compared
+/// by origin (scheme://host:port), as the template does.
+#[derive(Debug, Clone)]
+pub struct Cors {
+    origins: Vec<String>,
+    allow_headers: HeaderValue,
+    allow_methods: HeaderValue,
+    max_age: HeaderValue,
+}
+
+/// The origin (scheme://host[:port], the port only when not the scheme's default) of a URL;
+/// `None` for what has no such origin (`null`, `file:`, garbage).
+pub fn origin_of(url: &str) -> Option<String> {
+    let origin = url::Url::parse(url.trim()).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+impl Cors {
+    pub fn new(front_end: &[&str]) -> Result<Self, crate::StackError> {
+        let declared = crate::template::cors()?;
+        let value = |what: &str, text: String| {
+            HeaderValue::from_str(&text)
+                .map_err(|e| crate::StackError::Provision(format!("template.yaml CORS {what}: {e}")))
+        };
+        let mut origins = Vec::new();
+        for url in front_end {
+            let origin = origin_of(url)
+                .ok_or_else(|| crate::StackError::Serve(format!("not an http(s) address of the front end: {url}")))?;
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        Ok(Self {
+            origins,
+            allow_headers: value("AllowHeaders", declared.allow_headers.join(","))?,
+            allow_methods: value("AllowMethods", declared.allow_methods.join(","))?,
+            max_age: value("MaxAge", declared.max_age.to_string())?,
+        })
+    }
+
+    /// The request's `Origin` when it is one of the front end's.
+    fn allowed(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
+        let origin = origin?;
+        let parsed = origin_of(origin.to_str().ok()?)?;
+        self.origins.contains(&parsed).then(|| origin.clone())
+    }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -44,7 +98,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_local/run/expire-access-requests", post(expire_access_requests))
         .fallback(api)
         .layer(DefaultBodyLimit::max(MAX_PAYLOAD))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
         .with_state(state)
+}
+
+/// What every answer gets on its way out: CORS for the front end's origins, and the headers of
+/// the distribution's response-headers policy (module documentation).
+async fn edge(State(state): State<Arc<AppState>>, request: axum::extract::Request, next: Next) -> Response {
+    let origin = state.cors.allowed(request.headers().get(header::ORIGIN));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if let Some(origin) = origin {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("origin"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// The names of every route the local stack serves, `METHOD /path`, `/_local/` ones excluded.
@@ -64,6 +136,8 @@ async fn stack(State(state): State<Arc<AppState>>) -> Response {
         "staff_client_id": r.staff_client_id,
         "logo_bucket": r.logo_bucket,
         "signing_key_id": r.signing_key_id,
+        "portal_url": state.deps.config.portal_url,
+        "backoffice_url": state.deps.config.backoffice_url,
         "now": portal::ports::Clock::now(state.clock.as_ref()),
     }))
     .into_response()
@@ -159,39 +233,27 @@ async fn api(
 ) -> Response {
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(Peer(peer.ip()));
-    let origin = parts.headers.get(header::ORIGIN).cloned();
-    let path = parts.uri.path().to_owned();
-    let response = if parts.method == Method::OPTIONS {
-        preflight(&path)
-    } else {
-        match axum::body::to_bytes(body, MAX_PAYLOAD).await {
-            Ok(bytes) => invoke(&state, &parts, &bytes).await,
-            Err(_) => gateway(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
-        }
-    };
-    with_cors(response, origin)
+    if parts.method == Method::OPTIONS {
+        return preflight(&state.cors, &parts);
+    }
+    match axum::body::to_bytes(body, MAX_PAYLOAD).await {
+        Ok(bytes) => invoke(&state, &parts, &bytes).await,
+        Err(_) => gateway(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+    }
 }
 
-fn preflight(path: &str) -> Response {
-    let methods: Vec<&str> = ROUTES.iter().filter(|r| r.matches(r.method, path).is_some()).map(|r| r.method).collect();
-    if methods.is_empty() {
+/// A CORS preflight, answered by the gateway itself as API Gateway does: the template's methods,
+/// headers and max age for one of the front end's origins, nothing for another origin.
+fn preflight(cors: &Cors, parts: &axum::http::request::Parts) -> Response {
+    if !ROUTES.iter().any(|r| r.matches(r.method, parts.uri.path()).is_some()) {
         return gateway(StatusCode::NOT_FOUND, "Not Found");
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&methods.join(",")) {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, v);
-    }
-    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization,content-type"));
-    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-    response
-}
-
-fn with_cors(mut response: Response, origin: Option<HeaderValue>) -> Response {
-    if let Some(origin) = origin {
+    if cors.allowed(parts.headers.get(header::ORIGIN)).is_some() {
         let headers = response.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(header::VARY, HeaderValue::from_static("origin"));
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, cors.allow_methods.clone());
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, cors.allow_headers.clone());
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, cors.max_age.clone());
     }
     response
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, AuthenticationResultType, UserStatusType};
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, AuthenticationResultType, UserStatusType};
 
 use crate::domain::{AccountId, Email, Password};
 use crate::ports::{Identity, IdentityError, PoolUser, Session};
@@ -61,18 +61,14 @@ fn session(result: Option<&AuthenticationResultType>, refresh_fallback: bool) ->
 #[async_trait]
 impl Identity for CognitoIdentity {
     async fn sign_up(&self, email: &Email, password: &Password) -> Result<AccountId, IdentityError> {
-        let attribute = AttributeType::builder()
-            .name("email")
-            .value(email.as_str())
-            .build()
-            .map_err(|e| IdentityError::Unavailable(e.to_string()))?;
+        // No `email` attribute: the pool sets it from the username (email is the username
+        // attribute), and the client may not write it (template.yaml, WriteAttributes).
         let out = self
             .client
             .sign_up()
             .client_id(&self.client_id)
             .username(email.as_str())
             .password(password.expose())
-            .user_attributes(attribute)
             .send()
             .await
             .map_err(classify)?;
