@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import {
 	activeAccount,
 	api,
@@ -7,6 +7,7 @@ import {
 	mailTo,
 	PASSWORD,
 	screenshots,
+	test,
 	uniqueEmail
 } from './support';
 
@@ -92,6 +93,13 @@ test('register, activate from the mail, sign in and reach Welkom!', async ({ pag
 	await expect(page.getByRole('link', { name: 'Nieuw profiel toevoegen' })).toBeVisible();
 	await expect(page.getByRole('link', { name: 'Met bestaand profiel koppelen' })).toBeVisible();
 	const menu = page.getByRole('navigation', { name: 'Partnermenu' });
+	// At 375 px the sidebar folds into a "Menu" button that opens it.
+	await page.setViewportSize({ width: 375, height: 812 });
+	await expect(menu.getByRole('link', { name: 'Mijn profiel' })).toBeHidden();
+	await page.getByRole('button', { name: 'Menu' }).click();
+	await expect(page.getByRole('button', { name: 'Menu' })).toHaveAttribute('aria-expanded', 'true');
+	await expect(menu.getByRole('link', { name: 'Mijn profiel' })).toBeVisible();
+	await page.getByRole('button', { name: 'Menu' }).click();
 	await page.setViewportSize({ width: 1280, height: 800 });
 	for (const item of ['Mijn profiel', 'Applicaties', 'API Documentatie']) {
 		await expect(menu.getByRole('link', { name: item })).toBeVisible();

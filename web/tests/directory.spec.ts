@@ -1,5 +1,5 @@
-import { expect, test, type APIRequestContext } from '@playwright/test';
-import { activeAccount, api, API, expectAccessible, png, screenshots, signInApi, uniqueEmail } from './support';
+import { expect, type APIRequestContext } from '@playwright/test';
+import { activeAccount, api, API, expectAccessible, png, screenshots, signInApi, uniqueEmail, test } from './support';
 
 const PORTAL = (process.env.PORTAL_URL ?? 'http://localhost:5173').replace(/\/+$/, '');
 

@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, request, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, request, test as base, type APIRequestContext, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 
@@ -122,3 +122,21 @@ export function png(w: number, h: number, rgb: [number, number, number]): Buffer
 		chunk('IEND', Buffer.alloc(0))
 	]);
 }
+
+/**
+ * Playwright's test, plus a check after each test that the page broke no rule of the strict
+ * Content-Security-Policy (the static server sends the deployed host's header).
+ */
+export const test = base.extend<{ cspGuard: void }>({
+	cspGuard: [
+		async ({ page }, use) => {
+			const violations: string[] = [];
+			page.on('console', (msg) => {
+				if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) violations.push(msg.text());
+			});
+			await use();
+			expect(violations, violations.join('\n')).toEqual([]);
+		},
+		{ auto: true }
+	]
+});

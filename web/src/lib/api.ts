@@ -71,6 +71,8 @@ async function toError(res: Response): Promise<ApiError> {
 
 export interface CallOptions {
 	body?: unknown;
+	/** Raw bytes instead of JSON (a logo), sent with the blob's own type. */
+	raw?: Blob;
 	/** A bearer token; the session module passes the right one. */
 	token?: string | null;
 	query?: Record<string, string | number | null | undefined>;
@@ -85,13 +87,14 @@ export async function call<T>(method: string, path: string, options: CallOptions
 	}
 	const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
 	if (options.body !== undefined) headers['content-type'] = 'application/json';
+	if (options.raw) headers['content-type'] = options.raw.type || 'application/octet-stream';
 	if (options.token) headers.authorization = `Bearer ${options.token}`;
 	let res: Response;
 	try {
 		res = await fetch(url, {
 			method,
 			headers,
-			body: options.body === undefined ? undefined : JSON.stringify(options.body),
+			body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
 			mode: 'cors',
 			credentials: 'omit',
 			cache: 'no-store',

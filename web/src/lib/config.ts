@@ -28,7 +28,9 @@ function parse(raw: unknown): AppConfig {
 /** Reads /config.json once; later calls return the same settings. */
 export function loadConfig(): Promise<AppConfig> {
 	if (current) return Promise.resolve(current);
-	loading ??= fetch('/config.json', { cache: 'no-store', headers: { accept: 'application/json' } })
+	// No cache option and no extra headers, so the <link rel="preload"> in app.html is reused; the
+	// host serves config.json with Cache-Control: no-cache.
+	loading ??= fetch('/config.json')
 		.then(async (res) => {
 			if (!res.ok) throw new Error(`config.json: status ${res.status}`);
 			current = parse(await res.json());

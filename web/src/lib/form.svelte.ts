@@ -5,6 +5,13 @@ import { ApiError, detailOf } from './api';
  * region, and the Dutch messages per field shown next to each field.
  */
 export class FormState {
+	/** Error codes that belong to one field (a 409 `profile_name_taken` to `name`, ...). */
+	private readonly codeFields: Record<string, string>;
+
+	constructor(codeFields: Record<string, string> = {}) {
+		this.codeFields = codeFields;
+	}
+
 	busy = $state(false);
 	detail = $state<string | null>(null);
 	fields = $state<Record<string, string[]>>({});
@@ -37,7 +44,8 @@ export class FormState {
 
 	show(e: unknown) {
 		if (e instanceof ApiError) {
-			this.fields = e.fields;
+			const field = this.codeFields[e.code];
+			this.fields = field ? { ...e.fields, [field]: [e.detail] } : e.fields;
 			this.detail = e.detail;
 		} else {
 			this.detail = detailOf(e);
