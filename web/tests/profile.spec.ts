@@ -3,12 +3,15 @@ import { activeAccount, api, expectAccessible, PASSWORD, png, screenshots, signI
 
 const PORTAL = (process.env.PORTAL_URL ?? 'http://localhost:5173').replace(/\/+$/, '');
 
-async function signIn(page: Page, email: string): Promise<void> {
+/** Signs in through the page; an account without a profile lands on Welkom!, one with on Mijn profiel. */
+async function signIn(page: Page, email: string, lands: '/welkom' | '/profiel' = '/welkom'): Promise<void> {
 	await page.goto('/aanmelden');
 	await page.getByLabel('E-mailadres').fill(email);
 	await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
 	await page.getByRole('button', { name: 'Aanmelden' }).click();
-	await expect(page.getByRole('heading', { level: 1, name: 'Welkom!' })).toBeVisible();
+	await expect(page).toHaveURL(new RegExp(`${lands}$`));
+	const heading = lands === '/welkom' ? 'Welkom!' : 'Mijn profiel';
+	await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
 }
 
 test('Nieuw profiel toevoegen: every field of the manual, errors beside them, a logo with a preview', async ({ page }) => {
@@ -85,8 +88,8 @@ test('Nieuw profiel toevoegen: every field of the manual, errors beside them, a 
 	await expect(page).toHaveURL(/\/profiel$/);
 	await expect(page.getByRole('status').filter({ hasText: 'Je partnerprofiel is toegevoegd.' })).toBeVisible();
 	await expect(page.getByRole('heading', { level: 2, name })).toBeVisible();
-	await expect(page.getByText('0123.456.749')).toBeVisible();
-	await expect(page.getByText('Els Janssens')).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: '0123.456.749' })).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: 'Els Janssens' })).toBeVisible();
 	await expect(page.getByText('Publiek', { exact: true })).toBeVisible();
 	const logo = page.getByRole('img', { name: `Logo van ${name}` });
 	await expect.poll(() => logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(160);
@@ -163,5 +166,94 @@ test('Met bestaand profiel koppelen: paste the invitation code', async ({ page }
 	await expect(page.getByRole('heading', { level: 2, name })).toBeVisible();
 	await expect(page.getByText('Privé', { exact: true })).toBeVisible();
 	// The profile's email stays the creator's.
-	await expect(page.getByText(owner)).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: owner })).toBeVisible();
+});
+
+test('Mijn profiel: Bewerken, Gebruiker koppelen (a colleague links with the code), Logs', async ({ page, context, browser }) => {
+	const ctx = await api();
+	const owner = uniqueEmail('bewerker');
+	await activeAccount(ctx, owner, PORTAL);
+	const token = await signInApi(ctx, owner);
+	const auth = { authorization: `Bearer ${token}` };
+	const name = `Rapportwijzer ${Date.now().toString(36)}`;
+	const body = {
+		name,
+		description: 'Rapporten uit Informat.',
+		contact_name: 'Jan',
+		address: { street: 'Kerkstraat 1', postal_code: '2000', city: 'Antwerpen', country: 'BE' },
+		public: true,
+		categories: ['hrm'],
+		website: 'https://www.rapportwijzer.be'
+	};
+	const created = await ctx.post('/profile', { headers: auth, data: body });
+	expect(created.status(), await created.text()).toBe(201);
+
+	await signIn(page, owner, '/profiel');
+	await expect(page.getByRole('heading', { level: 2, name })).toBeVisible();
+	await page.getByRole('button', { name: 'Bewerken' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'Partnerprofiel bewerken' })).toBeVisible();
+	await expect(page.getByLabel('Naam*')).toHaveValue(name);
+	await expect(page.getByLabel('HRM')).toBeChecked();
+	await expectAccessible(page);
+	await screenshots(page, 'profiel-bewerken');
+
+	// Someone else saves first: this edit is refused (version_conflict), not silently merged.
+	const other = await ctx.put('/profile', { headers: auth, data: { ...body, contact_name: 'Mieke' } });
+	expect(other.status(), await other.text()).toBe(200);
+	await page.getByLabel('Omschrijving*').fill('Rapporten en attesten uit Informat.');
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.getByRole('alert').first()).toContainText('Het profiel werd intussen door iemand anders gewijzigd.');
+	await expect(page.getByLabel('Omschrijving*')).toHaveValue('Rapporten en attesten uit Informat.');
+
+	// After a reload the edit starts from the latest version and is saved.
+	await page.reload();
+	await page.getByRole('button', { name: 'Bewerken' }).click();
+	await expect(page.getByLabel('Contactpersoon')).toHaveValue('Mieke');
+	await page.getByLabel('Omschrijving*').fill('Rapporten en attesten uit Informat.');
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'Je wijzigingen zijn opgeslagen.' })).toBeVisible();
+	await expect(page.getByRole('heading', { level: 1, name: 'Mijn profiel' })).toBeFocused();
+	await expect(page.getByRole('definition').filter({ hasText: 'Rapporten en attesten uit Informat.' })).toBeVisible();
+
+	// Logs: one row per changed property, with who and from → to.
+	const logs = page.getByRole('region', { name: 'Logs van het partnerprofiel' });
+	await expect(logs.getByRole('row').filter({ hasText: 'Omschrijving' })).toContainText('Gewijzigd');
+	await expect(logs.getByRole('row').filter({ hasText: 'Omschrijving' })).toContainText('Rapporten uit Informat. → Rapporten en attesten uit Informat.');
+	await expect(logs.getByRole('row').filter({ hasText: 'Contactpersoon' })).toContainText('Jan → Mieke');
+
+	// Gebruiker koppelen: the code in a pop-up with Kopiëren.
+	await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+	await page.getByRole('button', { name: 'Gebruiker koppelen' }).click();
+	const dialog = page.getByRole('dialog', { name: 'Gebruiker koppelen' });
+	await expect(dialog).toBeVisible();
+	const code = (await dialog.locator('#uitnodigingscode').innerText()).trim();
+	expect(code.length).toBeGreaterThan(10);
+	await dialog.getByRole('button', { name: 'Kopiëren' }).click();
+	await expect(dialog.getByRole('status')).toHaveText('De code is gekopieerd naar het klembord.');
+	expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(code);
+	await expectAccessible(page);
+	await screenshots(page, 'gebruiker-koppelen');
+	await page.keyboard.press('Escape');
+	await expect(dialog).toBeHidden();
+
+	// The colleague registers, signs in and links with the code, in a browser of their own.
+	const colleague = uniqueEmail('collega');
+	await activeAccount(ctx, colleague, PORTAL);
+	const second = await browser.newContext({ baseURL: PORTAL });
+	const them = await second.newPage();
+	await signIn(them, colleague);
+	await them.getByRole('link', { name: 'Met bestaand profiel koppelen' }).click();
+	await them.getByLabel('Uitnodigingscode').fill(code);
+	await them.getByRole('button', { name: 'Koppelen' }).click();
+	await expect(them.getByRole('heading', { level: 2, name })).toBeVisible();
+	await second.close();
+
+	// The owner sees the colleague among the Gebruikers, and the link in the Logs.
+	await page.reload();
+	const usersTable = page.getByRole('region', { name: 'Gekoppelde gebruikers' });
+	await expect(usersTable.getByRole('cell', { name: colleague })).toBeVisible();
+	await expect(usersTable.getByRole('cell', { name: owner })).toBeVisible();
+	await expect(logs.getByRole('row').filter({ hasText: 'Gekoppeld' }).first()).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'profiel-gebruikers-logs');
 });
