@@ -28,9 +28,8 @@ const TYPES = {
 	'.webmanifest': 'application/manifest+json'
 };
 
-const csp = cspOf(root);
+cspOf(root); // fails early when the build has no CSP
 const headers = {
-	'content-security-policy': csp,
 	'x-content-type-options': 'nosniff',
 	'referrer-policy': 'strict-origin-when-cross-origin',
 	'x-frame-options': 'DENY'
@@ -60,6 +59,8 @@ const server = createServer(async (req, res) => {
 		const immutable = found !== null && found.includes(`${sep}_app${sep}immutable${sep}`);
 		res.writeHead(200, {
 			...headers,
+			// Read anew for every answer: a rebuild changes the boot script's hash.
+			'content-security-policy': cspOf(root),
 			'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
 			'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
 			'content-length': body.length
