@@ -132,3 +132,93 @@ test('Client/Secret koppelen: verify first, the manual\'s two messages, then Goe
 		'Sorry! Deze client is al gekoppeld aan een andere applicatie. Je kan een client maar aan één app koppelen.'
 	);
 });
+
+test('an approved application: Algemeen with the Opgelet! warning, API toegang (secret, Toegang aanvragen), Logs', async ({ page, context }) => {
+	const ctx = await api();
+	const email = await partnerSignedIn(page);
+	const token = await signInApi(ctx, email);
+	const created = await ctx.post('/applications', {
+		headers: { authorization: `Bearer ${token}` },
+		data: { name: 'Klasagenda', description: 'Agenda per klas.', contact_name: 'Tom', contact_email: email, apis: ['leerlingen', 'personeel'] }
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	const { id } = (await created.json()) as { id: string };
+	const staff = await ctx.post('/_local/staff-users', {
+		data: { email: uniqueEmail('moderator'), password: 'Sterk!Wachtw00rd-Mod', groups: ['moderators'] }
+	});
+	const { id_token } = (await staff.json()) as { id_token: string };
+	const approved = await ctx.post(`/admin/applications/${id}/approve`, { headers: { authorization: `Bearer ${id_token}` } });
+	expect(approved.status(), await approved.text()).toBe(200);
+	const { client_id } = (await approved.json()) as { client_id: string };
+
+	await page.goto('/applicaties');
+	await page.getByRole('link', { name: 'Klasagenda' }).click();
+	await expect(page).toHaveURL(new RegExp(`/applicaties/${id}$`));
+	await expect(page.getByRole('heading', { level: 1, name: 'Klasagenda' })).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: client_id })).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-algemeen');
+
+	// Unchecking an API shows the manual's warning first; Annuleren keeps the edit unsaved.
+	await page.getByRole('button', { name: 'Bewerken' }).click();
+	await page.getByLabel('Personeel').uncheck();
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	const warning = page.getByRole('dialog', { name: 'Opgelet!' });
+	await expect(warning).toContainText('De bestaande scopes voor die API zullen verwijderd worden bij het bewaren.');
+	await expect(warning).toContainText('Personeel');
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-opgelet');
+	await warning.getByRole('button', { name: 'Annuleren' }).click();
+	await expect(warning).toBeHidden();
+	const unchanged = await ctx.get(`/applications/${id}`, { headers: { authorization: `Bearer ${token}` } });
+	expect(((await unchanged.json()) as { apis: string[] }).apis).toEqual(['leerlingen', 'personeel']);
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await warning.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'Je wijzigingen zijn opgeslagen.' })).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: /^Leerlingen$/ })).toBeVisible();
+
+	// API toegang: a secret shown once, that the token endpoint accepts (no school granted
+	// anything yet, so the answer is invalid_scope, where a wrong secret gets invalid_client).
+	await page.getByRole('link', { name: 'API toegang' }).click();
+	await expect(page).toHaveURL(/tab=api-toegang/);
+	await expect(page.getByText('Let op! Het secret wordt niet bewaard in het Partnerportaal.')).toBeVisible();
+	await page.getByRole('button', { name: 'Genereer secret' }).click();
+	const secret = (await page.locator('#client-secret').innerText()).trim();
+	expect(secret.length).toBeGreaterThan(20);
+	await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+	await page.getByRole('button', { name: 'Kopiëren secret' }).click();
+	expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+	const tokenError = async (s: string) => {
+		const answer = await ctx.post('/oauth2/token', { form: { grant_type: 'client_credentials', client_id, client_secret: s } });
+		return ((await answer.json()) as { error: string }).error;
+	};
+	expect(await tokenError(secret)).toBe('invalid_scope');
+	expect(await tokenError(`${secret}x`)).toBe('invalid_client');
+
+	// Toegang aanvragen: addresses separated by semicolons; a wrong one is refused beside the field.
+	await page.getByRole('button', { name: 'Toegang aanvragen' }).click();
+	const request = page.getByRole('dialog', { name: 'Versturen aanvraag API-toegang' });
+	await request.getByLabel('E-mailadres Informatbeheerder(s)').fill('directie@school.be; geen-adres');
+	await request.getByRole('button', { name: 'Versturen' }).click();
+	await expect(request.locator('#emails-error')).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'toegang-aanvragen');
+	const admins = [uniqueEmail('directie'), uniqueEmail('ict')];
+	await request.getByLabel('E-mailadres Informatbeheerder(s)').fill(admins.join('; '));
+	await request.getByRole('button', { name: 'Versturen' }).click();
+	await expect(request).toBeHidden();
+	await expect(page.getByRole('status').filter({ hasText: 'De aanvraag werd verstuurd naar' })).toBeVisible();
+	const requests = page.getByRole('region', { name: 'Aanvragen' });
+	for (const admin of admins) await expect(requests.getByRole('row').filter({ hasText: admin })).toContainText('Openstaand');
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-api-toegang');
+
+	// Logs: the access-request link is there, clickable and copyable.
+	await page.getByRole('link', { name: 'Logs' }).click();
+	const logs = page.getByRole('region', { name: 'Logs van de applicatie' });
+	await expect(logs.getByRole('link', { name: /\/toegang\// }).first()).toBeVisible();
+	await expect(logs.getByRole('button', { name: 'Kopieer link' }).first()).toBeVisible();
+	await expect(logs.getByRole('row').filter({ hasText: 'Personeel' }).first()).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-logs');
+});
