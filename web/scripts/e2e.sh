@@ -33,10 +33,12 @@ seconds() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(seconds)" 'BEGIN { printf "%.1f s", b - a }'; }
 
 # 1. Packages, exactly as locked.
-if ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+stamp=node_modules/.portal-package-lock.json
+if ! cmp -s package-lock.json "$stamp" 2>/dev/null; then
 	step "npm ci"
 	t=$(seconds)
 	npm ci --no-audit --no-fund
+	cp package-lock.json "$stamp"
 	echo "npm ci: $(elapsed "$t")"
 fi
 
