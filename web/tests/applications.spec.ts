@@ -1,5 +1,6 @@
 import { expect, type Page } from '@playwright/test';
-import { activeAccount, api, expectAccessible, PASSWORD, screenshots, signInApi, test, uniqueEmail } from './support';
+import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { activeAccount, api, API, expectAccessible, PASSWORD, screenshots, signInApi, test, uniqueEmail } from './support';
 
 const PORTAL = (process.env.PORTAL_URL ?? 'http://localhost:5173').replace(/\/+$/, '');
 
@@ -221,4 +222,108 @@ test('an approved application: Algemeen with the Opgelet! warning, API toegang (
 	await expect(logs.getByRole('row').filter({ hasText: 'Personeel' }).first()).toBeVisible();
 	await expectAccessible(page);
 	await screenshots(page, 'applicatie-logs');
+});
+
+/** An application of the signed-in partner, approved by a moderator over HTTP; answers its id and client id. */
+async function approvedApplication(email: string, name: string): Promise<{ id: string; client_id: string; token: string }> {
+	const ctx = await api();
+	const token = await signInApi(ctx, email);
+	const created = await ctx.post('/applications', {
+		headers: { authorization: `Bearer ${token}` },
+		data: { name, description: 'Een applicatie.', contact_name: 'Tom', contact_email: email, apis: ['leerlingen'] }
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	const { id } = (await created.json()) as { id: string };
+	const staff = await ctx.post('/_local/staff-users', {
+		data: { email: uniqueEmail('moderator'), password: 'Sterk!Wachtw00rd-Mod', groups: ['moderators'] }
+	});
+	const { id_token } = (await staff.json()) as { id_token: string };
+	const approved = await ctx.post(`/admin/applications/${id}/approve`, { headers: { authorization: `Bearer ${id_token}` } });
+	expect(approved.status(), await approved.text()).toBe(200);
+	const { client_id } = (await approved.json()) as { client_id: string };
+	return { id, client_id, token: id_token };
+}
+
+test('API toegang: public keys for private_key_jwt, refused with the reason beside the field', async ({ page }) => {
+	const ctx = await api();
+	const email = await partnerSignedIn(page);
+	const { id, client_id } = await approvedApplication(email, 'Sleutelapp');
+	await page.goto(`/applicaties/${id}?tab=api-toegang`);
+	await expect(page.getByRole('heading', { name: 'Publieke sleutels' })).toBeVisible();
+
+	const field = page.getByLabel('JWK Set');
+	await field.fill('geen json');
+	await page.getByRole('button', { name: 'Sleutels bewaren' }).click();
+	await expect(page.locator('#jwks-error')).toContainText('Dit is geen geldige JSON');
+
+	const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+	// A private key is refused by the API, its Dutch reason beside the field.
+	const priv = { ...privateKey.export({ format: 'jwk' }), kid: 'sleutel-1' };
+	await field.fill(JSON.stringify({ keys: [priv] }));
+	await page.getByRole('button', { name: 'Sleutels bewaren' }).click();
+	await expect(page.locator('#jwks')).toHaveAttribute('aria-invalid', 'true');
+	await expect(page.locator('#jwks-error')).not.toBeEmpty();
+	await expectAccessible(page);
+
+	const pub = { ...publicKey.export({ format: 'jwk' }), kid: 'sleutel-1', use: 'sig', alg: 'ES256' };
+	await field.fill(JSON.stringify({ keys: [pub] }));
+	await page.getByRole('button', { name: 'Sleutels bewaren' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'De publieke sleutel is bewaard.' })).toBeVisible();
+	await expect(page.locator('#jwks-error')).toHaveCount(0);
+
+	// The key really counts: a JWT signed with it authenticates the client (invalid_scope: no
+	// school granted anything yet), one signed with another key does not (invalid_client).
+	const tokenUrl = `${API}/oauth2/token`;
+	const assertion = (key: KeyObject) => {
+		const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+		const now = Math.floor(Date.now() / 1000);
+		const head = b64({ alg: 'ES256', typ: 'JWT', kid: 'sleutel-1' });
+		const claims = b64({ iss: client_id, sub: client_id, aud: tokenUrl, iat: now, exp: now + 120, jti: randomUUID() });
+		const sig = sign('sha256', Buffer.from(`${head}.${claims}`), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+		return `${head}.${claims}.${sig}`;
+	};
+	const tokenError = async (key: KeyObject) => {
+		const answer = await ctx.post('/oauth2/token', {
+			form: {
+				grant_type: 'client_credentials',
+				client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+				client_assertion: assertion(key)
+			}
+		});
+		return ((await answer.json()) as { error: string }).error;
+	};
+	expect(await tokenError(privateKey)).toBe('invalid_scope');
+	expect(await tokenError(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)).toBe('invalid_client');
+});
+
+test('a rejected application shows Informat\'s reason, and an edit sends it back to Nieuw', async ({ page }) => {
+	const ctx = await api();
+	const email = await partnerSignedIn(page);
+	const token = await signInApi(ctx, email);
+	const created = await ctx.post('/applications', {
+		headers: { authorization: `Bearer ${token}` },
+		data: { name: 'Weigerapp', description: 'Te vaag.', contact_name: 'Tom', contact_email: email, apis: ['leerlingen'] }
+	});
+	const { id } = (await created.json()) as { id: string };
+	const staff = await ctx.post('/_local/staff-users', {
+		data: { email: uniqueEmail('moderator'), password: 'Sterk!Wachtw00rd-Mod', groups: ['moderators'] }
+	});
+	const { id_token } = (await staff.json()) as { id_token: string };
+	const rejected = await ctx.post(`/admin/applications/${id}/reject`, {
+		headers: { authorization: `Bearer ${id_token}` },
+		data: { reason: 'Beschrijf welke leerlingengegevens je gebruikt en waarvoor.' }
+	});
+	expect(rejected.status(), await rejected.text()).toBe(200);
+
+	await page.goto('/applicaties');
+	await expect(page.getByRole('row').filter({ hasText: 'Weigerapp' })).toContainText('Geweigerd');
+	await page.getByRole('link', { name: 'Weigerapp' }).click();
+	await expect(page.getByText('Beschrijf welke leerlingengegevens je gebruikt en waarvoor.')).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-geweigerd');
+	await page.getByRole('button', { name: 'Bewerken' }).click();
+	await page.getByLabel('Omschrijving').fill('Toont de klaslijsten (naam, klas) aan leerkrachten in de app.');
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'Je wijzigingen zijn opgeslagen.' })).toBeVisible();
+	await expect(page.locator('.section-head .status')).toHaveText('Nieuw');
 });
