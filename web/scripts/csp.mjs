@@ -1,0 +1,18 @@
+// Prints the Content-Security-Policy of a build: the policy SvelteKit wrote into index.html's
+// <meta> (with the sha256 of the one inline boot script), plus what only a header can say.
+// The host (serve.mjs locally, CloudFront's response-headers policy when deployed) sends it.
+//   node scripts/csp.mjs [build-dir]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export function cspOf(buildDir) {
+	const html = readFileSync(join(buildDir, 'index.html'), 'utf8');
+	const m = html.match(/<meta http-equiv="content-security-policy" content="([^"]+)"/);
+	if (!m) throw new Error(`no CSP <meta> in ${buildDir}/index.html`);
+	return `${m[1]}; frame-ancestors 'none'`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+	console.log(cspOf(process.argv[2] ?? 'build'));
+}

@@ -1,0 +1,45 @@
+/** The partner profile of api.md, and what the forms send. */
+export interface Address {
+	street: string;
+	postal_code: string;
+	city: string;
+	country: string;
+}
+
+export interface ProfileInput {
+	name: string;
+	enterprise_number?: string | null;
+	description: string;
+	contact_name: string;
+	address: Address;
+	public: boolean;
+	categories: string[];
+	website: string;
+	extra_info?: string | null;
+}
+
+export interface Profile extends ProfileInput {
+	id: string;
+	slug: string;
+	email: string;
+	active: boolean;
+	logo_url: string | null;
+	created_at: string;
+	updated_at: string;
+	version: number;
+}
+
+/** The manual: "Afbeelding van max. 1 MB"; the API takes PNG, JPEG or WebP up to 1 MiB. */
+export const LOGO_MAX_BYTES = 1_048_576;
+export const LOGO_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+
+/** A first check in the browser, before the upload (the API checks the bytes themselves). */
+export function logoProblem(file: File): string | null {
+	if (!LOGO_TYPES.includes(file.type)) {
+		return 'Kies een PNG-, JPEG- of WebP-afbeelding. Andere formaten, zoals SVG, worden niet aanvaard.';
+	}
+	if (file.size > LOGO_MAX_BYTES) {
+		return 'Het logo is te groot: een logo mag maximaal 1 MB (1.048.576 bytes) zijn.';
+	}
+	return null;
+}

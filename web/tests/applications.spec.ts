@@ -1,0 +1,329 @@
+import { expect, type Page } from '@playwright/test';
+import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { activeAccount, api, API, expectAccessible, PASSWORD, screenshots, signInApi, test, uniqueEmail } from './support';
+
+const PORTAL = (process.env.PORTAL_URL ?? 'http://localhost:5173').replace(/\/+$/, '');
+
+/** A partner with a profile, signed in through the page (it lands on Mijn profiel). */
+async function partnerSignedIn(page: Page): Promise<string> {
+	const ctx = await api();
+	const email = uniqueEmail('apps');
+	await activeAccount(ctx, email, PORTAL);
+	const token = await signInApi(ctx, email);
+	const created = await ctx.post('/profile', {
+		headers: { authorization: `Bearer ${token}` },
+		data: {
+			name: `Appmaker ${Date.now().toString(36)}`,
+			description: 'Maakt apps.',
+			contact_name: 'Jan',
+			address: { street: 'Kerkstraat 1', postal_code: '2000', city: 'Antwerpen', country: 'BE' },
+			public: true,
+			categories: ['hrm'],
+			website: 'https://www.appmaker.be'
+		}
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	await page.goto('/aanmelden');
+	await page.getByLabel('E-mailadres').fill(email);
+	await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
+	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'Mijn profiel' })).toBeVisible();
+	return email;
+}
+
+test('Applicatie toevoegen: a new client ID, status Nieuw', async ({ page }) => {
+	const email = await partnerSignedIn(page);
+	await page.getByRole('navigation', { name: 'Partnermenu' }).getByRole('link', { name: 'Applicaties' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'Applicaties' })).toBeVisible();
+	await expect(page.getByText('Je hebt nog geen applicaties.')).toBeVisible();
+	await expectAccessible(page);
+
+	await page.getByRole('button', { name: 'Applicatie toevoegen' }).click();
+	const dialog = page.getByRole('dialog', { name: 'Nieuwe applicatie toevoegen' });
+	await expect(dialog).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-keuze');
+	await dialog.getByLabel('Ik vraag een nieuwe client ID aan').check();
+	await dialog.getByRole('button', { name: 'Doorgaan' }).click();
+	await expect(page).toHaveURL(/\/applicaties\/nieuw$/);
+	await expect(page.getByRole('heading', { level: 1, name: 'Applicatie toevoegen' })).toBeVisible();
+
+	// Nothing filled in: every field refused beside itself, at least one API required.
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	for (const id of ['name', 'description', 'contact_name', 'contact_email']) {
+		await expect(page.locator(`#${id}`)).toHaveAttribute('aria-invalid', 'true');
+		await expect(page.locator(`#${id}-error`)).toBeVisible();
+	}
+	await expect(page.locator('#apis-error')).toContainText('Kies minstens één API.');
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-nieuw-fouten');
+
+	await page.getByLabel('Naam').fill('Lessenplanner');
+	await page.getByLabel('Omschrijving').fill('Plant lessen met de klaslijsten uit Informat.');
+	await page.getByLabel('Contactpersoon').fill('Tom Peeters');
+	await page.getByLabel('E-mailadres').fill('geen-adres');
+	await page.getByLabel('Leerlingen').check();
+	await page.getByLabel('Personeel').check();
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.locator('#contact_email-error')).toBeVisible();
+	await expect(page.locator('#name-error')).toHaveCount(0);
+	await page.getByLabel('E-mailadres').fill(email);
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+
+	await expect(page).toHaveURL(/\/applicaties$/);
+	await expect(page.getByRole('status').filter({ hasText: 'met de status “Nieuw”' })).toBeVisible();
+	const row = page.getByRole('row').filter({ hasText: 'Lessenplanner' });
+	await expect(row).toContainText('Nieuw');
+	await expect(row).toContainText('Leerlingen, Personeel');
+	await expectAccessible(page);
+	await screenshots(page, 'applicaties');
+});
+
+test('Client/Secret koppelen: verify first, the manual\'s two messages, then Goedgekeurd', async ({ page }) => {
+	const ctx = await api();
+	const clientId = `informat_customer_${Date.now().toString(36)}`;
+	const legacy = await ctx.post('/_local/legacy-clients', {
+		data: { client_id: clientId, client_secret: 'Oud-Secret-1', scopes: ['leerlingen:012345', 'rekeningen:012345'] }
+	});
+	expect(legacy.status(), await legacy.text()).toBe(201);
+	await partnerSignedIn(page);
+
+	await page.goto('/applicaties');
+	await page.getByRole('button', { name: 'Applicatie toevoegen' }).click();
+	await page.getByLabel('Ik koppel mijn client ID & secret').check();
+	await page.getByRole('button', { name: 'Doorgaan' }).click();
+	await expect(page).toHaveURL(/\/applicaties\/koppelen$/);
+	await expect(page.getByRole('heading', { level: 1, name: 'Client/Secret koppelen' })).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'client-koppelen');
+
+	await page.getByLabel('Client ID').fill(clientId);
+	await page.getByLabel('Client Secret').fill('Verkeerd-Secret');
+	await page.getByRole('button', { name: 'Doorgaan' }).click();
+	await expect(page.getByRole('alert').first()).toHaveText(
+		'De ingevoerde client/secret is ongeldig. Heb je geen geldige client/secret, vraag dan een nieuwe aan.'
+	);
+	await expectAccessible(page);
+
+	await page.getByLabel('Client Secret').fill('Oud-Secret-1');
+	await page.getByRole('button', { name: 'Doorgaan' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'Applicatie toevoegen' })).toBeFocused();
+	// The APIs follow from the client's scopes.
+	await expect(page.getByLabel('Leerlingen')).toBeChecked();
+	await expect(page.getByLabel('Rekeningen')).toBeChecked();
+	await expect(page.getByLabel('Personeel')).not.toBeChecked();
+	await expect(page.getByLabel('Leerlingen')).toBeDisabled();
+	await page.getByLabel('Naam').fill('Bestaande koppeling');
+	await page.getByLabel('Omschrijving').fill('Wisselt al jaren leerlingen en rekeningen uit.');
+	await page.getByLabel('Contactpersoon').fill('An');
+	await page.getByLabel('E-mailadres').fill('an@voorbeeld.be');
+	await expectAccessible(page);
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page).toHaveURL(/\/applicaties$/);
+	const row = page.getByRole('row').filter({ hasText: 'Bestaande koppeling' });
+	await expect(row).toContainText('Goedgekeurd');
+	await expect(row).toContainText(clientId);
+
+	// The same client a second time: the manual's "al gekoppeld" message.
+	await page.goto('/applicaties/koppelen');
+	await page.getByLabel('Client ID').fill(clientId);
+	await page.getByLabel('Client Secret').fill('Oud-Secret-1');
+	await page.getByRole('button', { name: 'Doorgaan' }).click();
+	await expect(page.getByRole('alert').first()).toHaveText(
+		'Sorry! Deze client is al gekoppeld aan een andere applicatie. Je kan een client maar aan één app koppelen.'
+	);
+});
+
+test('an approved application: Algemeen with the Opgelet! warning, API toegang (secret, Toegang aanvragen), Logs', async ({ page, context }) => {
+	const ctx = await api();
+	const email = await partnerSignedIn(page);
+	const token = await signInApi(ctx, email);
+	const created = await ctx.post('/applications', {
+		headers: { authorization: `Bearer ${token}` },
+		data: { name: 'Klasagenda', description: 'Agenda per klas.', contact_name: 'Tom', contact_email: email, apis: ['leerlingen', 'personeel'] }
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	const { id } = (await created.json()) as { id: string };
+	const staff = await ctx.post('/_local/staff-users', {
+		data: { email: uniqueEmail('moderator'), password: 'Sterk!Wachtw00rd-Mod', groups: ['moderators'] }
+	});
+	const { id_token } = (await staff.json()) as { id_token: string };
+	const approved = await ctx.post(`/admin/applications/${id}/approve`, { headers: { authorization: `Bearer ${id_token}` } });
+	expect(approved.status(), await approved.text()).toBe(200);
+	const { client_id } = (await approved.json()) as { client_id: string };
+
+	await page.goto('/applicaties');
+	await page.getByRole('link', { name: 'Klasagenda' }).click();
+	await expect(page).toHaveURL(new RegExp(`/applicaties/${id}$`));
+	await expect(page.getByRole('heading', { level: 1, name: 'Klasagenda' })).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: client_id })).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-algemeen');
+
+	// Unchecking an API shows the manual's warning first; Annuleren keeps the edit unsaved.
+	await page.getByRole('button', { name: 'Bewerken' }).click();
+	await page.getByLabel('Personeel').uncheck();
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	const warning = page.getByRole('dialog', { name: 'Opgelet!' });
+	await expect(warning).toContainText('De bestaande scopes voor die API zullen verwijderd worden bij het bewaren.');
+	await expect(warning).toContainText('Personeel');
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-opgelet');
+	await warning.getByRole('button', { name: 'Annuleren' }).click();
+	await expect(warning).toBeHidden();
+	const unchanged = await ctx.get(`/applications/${id}`, { headers: { authorization: `Bearer ${token}` } });
+	expect(((await unchanged.json()) as { apis: string[] }).apis).toEqual(['leerlingen', 'personeel']);
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await warning.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'Je wijzigingen zijn opgeslagen.' })).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: /^Leerlingen$/ })).toBeVisible();
+
+	// API toegang: a secret shown once, that the token endpoint accepts (no school granted
+	// anything yet, so the answer is invalid_scope, where a wrong secret gets invalid_client).
+	await page.getByRole('link', { name: 'API toegang' }).click();
+	await expect(page).toHaveURL(/tab=api-toegang/);
+	await expect(page.getByText('Let op! Het secret wordt niet bewaard in het Partnerportaal.')).toBeVisible();
+	await page.getByRole('button', { name: 'Genereer secret' }).click();
+	const secret = (await page.locator('#client-secret').innerText()).trim();
+	expect(secret.length).toBeGreaterThan(20);
+	await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+	await page.getByRole('button', { name: 'Kopiëren secret' }).click();
+	expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+	const tokenError = async (s: string) => {
+		const answer = await ctx.post('/oauth2/token', { form: { grant_type: 'client_credentials', client_id, client_secret: s } });
+		return ((await answer.json()) as { error: string }).error;
+	};
+	expect(await tokenError(secret)).toBe('invalid_scope');
+	expect(await tokenError(`${secret}x`)).toBe('invalid_client');
+
+	// Toegang aanvragen: addresses separated by semicolons; a wrong one is refused beside the field.
+	await page.getByRole('button', { name: 'Toegang aanvragen' }).click();
+	const request = page.getByRole('dialog', { name: 'Versturen aanvraag API-toegang' });
+	await request.getByLabel('E-mailadres Informatbeheerder(s)').fill('directie@school.be; geen-adres');
+	await request.getByRole('button', { name: 'Versturen' }).click();
+	await expect(request.locator('#emails-error')).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'toegang-aanvragen');
+	const admins = [uniqueEmail('directie'), uniqueEmail('ict')];
+	await request.getByLabel('E-mailadres Informatbeheerder(s)').fill(admins.join('; '));
+	await request.getByRole('button', { name: 'Versturen' }).click();
+	await expect(request).toBeHidden();
+	await expect(page.getByRole('status').filter({ hasText: 'De aanvraag werd verstuurd naar' })).toBeVisible();
+	const requests = page.getByRole('region', { name: 'Aanvragen' });
+	for (const admin of admins) await expect(requests.getByRole('row').filter({ hasText: admin })).toContainText('Openstaand');
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-api-toegang');
+
+	// Logs: the access-request link is there, clickable and copyable.
+	await page.getByRole('link', { name: 'Logs' }).click();
+	const logs = page.getByRole('region', { name: 'Logs van de applicatie' });
+	await expect(logs.getByRole('link', { name: /\/toegang\// }).first()).toBeVisible();
+	await expect(logs.getByRole('button', { name: 'Kopieer link' }).first()).toBeVisible();
+	await expect(logs.getByRole('row').filter({ hasText: 'Personeel' }).first()).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-logs');
+});
+
+/** An application of the signed-in partner, approved by a moderator over HTTP; answers its id and client id. */
+async function approvedApplication(email: string, name: string): Promise<{ id: string; client_id: string; token: string }> {
+	const ctx = await api();
+	const token = await signInApi(ctx, email);
+	const created = await ctx.post('/applications', {
+		headers: { authorization: `Bearer ${token}` },
+		data: { name, description: 'Een applicatie.', contact_name: 'Tom', contact_email: email, apis: ['leerlingen'] }
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	const { id } = (await created.json()) as { id: string };
+	const staff = await ctx.post('/_local/staff-users', {
+		data: { email: uniqueEmail('moderator'), password: 'Sterk!Wachtw00rd-Mod', groups: ['moderators'] }
+	});
+	const { id_token } = (await staff.json()) as { id_token: string };
+	const approved = await ctx.post(`/admin/applications/${id}/approve`, { headers: { authorization: `Bearer ${id_token}` } });
+	expect(approved.status(), await approved.text()).toBe(200);
+	const { client_id } = (await approved.json()) as { client_id: string };
+	return { id, client_id, token: id_token };
+}
+
+test('API toegang: public keys for private_key_jwt, refused with the reason beside the field', async ({ page }) => {
+	const ctx = await api();
+	const email = await partnerSignedIn(page);
+	const { id, client_id } = await approvedApplication(email, 'Sleutelapp');
+	await page.goto(`/applicaties/${id}?tab=api-toegang`);
+	await expect(page.getByRole('heading', { name: 'Publieke sleutels' })).toBeVisible();
+
+	const field = page.getByLabel('JWK Set');
+	await field.fill('geen json');
+	await page.getByRole('button', { name: 'Sleutels bewaren' }).click();
+	await expect(page.locator('#jwks-error')).toContainText('Dit is geen geldige JSON');
+
+	const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+	// A private key is refused by the API, its Dutch reason beside the field.
+	const priv = { ...privateKey.export({ format: 'jwk' }), kid: 'sleutel-1' };
+	await field.fill(JSON.stringify({ keys: [priv] }));
+	await page.getByRole('button', { name: 'Sleutels bewaren' }).click();
+	await expect(page.locator('#jwks')).toHaveAttribute('aria-invalid', 'true');
+	await expect(page.locator('#jwks-error')).not.toBeEmpty();
+	await expectAccessible(page);
+
+	const pub = { ...publicKey.export({ format: 'jwk' }), kid: 'sleutel-1', use: 'sig', alg: 'ES256' };
+	await field.fill(JSON.stringify({ keys: [pub] }));
+	await page.getByRole('button', { name: 'Sleutels bewaren' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'De publieke sleutel is bewaard.' })).toBeVisible();
+	await expect(page.locator('#jwks-error')).toHaveCount(0);
+
+	// The key really counts: a JWT signed with it authenticates the client (invalid_scope: no
+	// school granted anything yet), one signed with another key does not (invalid_client).
+	const tokenUrl = `${API}/oauth2/token`;
+	const assertion = (key: KeyObject) => {
+		const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+		const now = Math.floor(Date.now() / 1000);
+		const head = b64({ alg: 'ES256', typ: 'JWT', kid: 'sleutel-1' });
+		const claims = b64({ iss: client_id, sub: client_id, aud: tokenUrl, iat: now, exp: now + 120, jti: randomUUID() });
+		const sig = sign('sha256', Buffer.from(`${head}.${claims}`), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+		return `${head}.${claims}.${sig}`;
+	};
+	const tokenError = async (key: KeyObject) => {
+		const answer = await ctx.post('/oauth2/token', {
+			form: {
+				grant_type: 'client_credentials',
+				client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+				client_assertion: assertion(key)
+			}
+		});
+		return ((await answer.json()) as { error: string }).error;
+	};
+	expect(await tokenError(privateKey)).toBe('invalid_scope');
+	expect(await tokenError(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)).toBe('invalid_client');
+});
+
+test('a rejected application shows Informat\'s reason, and an edit sends it back to Nieuw', async ({ page }) => {
+	const ctx = await api();
+	const email = await partnerSignedIn(page);
+	const token = await signInApi(ctx, email);
+	const created = await ctx.post('/applications', {
+		headers: { authorization: `Bearer ${token}` },
+		data: { name: 'Weigerapp', description: 'Te vaag.', contact_name: 'Tom', contact_email: email, apis: ['leerlingen'] }
+	});
+	const { id } = (await created.json()) as { id: string };
+	const staff = await ctx.post('/_local/staff-users', {
+		data: { email: uniqueEmail('moderator'), password: 'Sterk!Wachtw00rd-Mod', groups: ['moderators'] }
+	});
+	const { id_token } = (await staff.json()) as { id_token: string };
+	const rejected = await ctx.post(`/admin/applications/${id}/reject`, {
+		headers: { authorization: `Bearer ${id_token}` },
+		data: { reason: 'Beschrijf welke leerlingengegevens je gebruikt en waarvoor.' }
+	});
+	expect(rejected.status(), await rejected.text()).toBe(200);
+
+	await page.goto('/applicaties');
+	await expect(page.getByRole('row').filter({ hasText: 'Weigerapp' })).toContainText('Geweigerd');
+	await page.getByRole('link', { name: 'Weigerapp' }).click();
+	await expect(page.getByText('Beschrijf welke leerlingengegevens je gebruikt en waarvoor.')).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'applicatie-geweigerd');
+	await page.getByRole('button', { name: 'Bewerken' }).click();
+	await page.getByLabel('Omschrijving').fill('Toont de klaslijsten (naam, klas) aan leerkrachten in de app.');
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'Je wijzigingen zijn opgeslagen.' })).toBeVisible();
+	await expect(page.locator('.section-head .status')).toHaveText('Nieuw');
+});

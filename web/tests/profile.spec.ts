@@ -1,0 +1,259 @@
+import { expect, type Page } from '@playwright/test';
+import { activeAccount, api, expectAccessible, PASSWORD, png, screenshots, signInApi, uniqueEmail, test } from './support';
+
+const PORTAL = (process.env.PORTAL_URL ?? 'http://localhost:5173').replace(/\/+$/, '');
+
+/** Signs in through the page; an account without a profile lands on Welkom!, one with on Mijn profiel. */
+async function signIn(page: Page, email: string, lands: '/welkom' | '/profiel' = '/welkom'): Promise<void> {
+	await page.goto('/aanmelden');
+	await page.getByLabel('E-mailadres').fill(email);
+	await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
+	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await expect(page).toHaveURL(new RegExp(`${lands}$`));
+	const heading = lands === '/welkom' ? 'Welkom!' : 'Mijn profiel';
+	await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+}
+
+test('Nieuw profiel toevoegen: every field of the manual, errors beside them, a logo with a preview', async ({ page }) => {
+	const ctx = await api();
+	const email = uniqueEmail('profiel');
+	await activeAccount(ctx, email, PORTAL);
+	await signIn(page, email);
+
+	await page.getByRole('link', { name: 'Nieuw profiel toevoegen' }).click();
+	await expect(page).toHaveURL(/\/profiel\/nieuw$/);
+	await expect(page.getByRole('heading', { level: 1, name: 'Partnerprofiel toevoegen' })).toBeVisible();
+	// The creator's email is shown read-only.
+	await expect(page.getByLabel('E-mailadres')).toHaveValue(email);
+	await expect(page.getByLabel('E-mailadres')).toHaveAttribute('readonly', '');
+	await expectAccessible(page);
+	await screenshots(page, 'profiel-nieuw');
+
+	// Nothing filled in (and "Publiek" unchecked is a valid choice): every required field refused.
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	const refused = {
+		name: '#name',
+		description: '#description',
+		contact_name: '#contact_name',
+		'address.street': '#address-street',
+		'address.postal_code': '#address-postal_code',
+		'address.city': '#address-city',
+		website: '#website'
+	};
+	for (const selector of Object.values(refused)) {
+		await expect(page.locator(selector)).toHaveAttribute('aria-invalid', 'true');
+		const describedBy = (await page.locator(selector).getAttribute('aria-describedby')) ?? '';
+		const errorId = describedBy.split(' ').find((id) => id.endsWith('-error'));
+		expect(errorId, `${selector} names its error`).toBeTruthy();
+		await expect(page.locator(`#${errorId}`)).toBeVisible();
+	}
+	await expect(page.locator('#categories-error')).toContainText('Kies minstens één categorie.');
+	await expect(page.getByRole('alert').first()).toContainText('Bekijk de foutmeldingen per veld');
+	await expect(page.locator('#name')).toBeFocused();
+	await expectAccessible(page);
+	await screenshots(page, 'profiel-nieuw-fouten');
+
+	// A wrong KBO number (check digits) and an SVG logo: both refused beside their field.
+	const name = `Schoolbord ${Date.now().toString(36)}`;
+	await page.getByLabel('Naam*').fill(name);
+	await page.getByLabel('Ondernemingsnummer').fill('0123.456.789');
+	await page.getByLabel('Omschrijving*').fill('Schoolbord zet lesroosters en klaslijsten uit Informat op het digitale bord.');
+	await page.getByLabel('Contactpersoon').fill('Els Janssens');
+	await page.getByLabel('Straat en nummer').fill('Stationsstraat 12');
+	await page.getByLabel('Postcode').fill('9000');
+	await page.getByLabel('Gemeente').fill('Gent');
+	await expect(page.getByLabel('Land')).toHaveValue('BE');
+	await page.getByLabel('Publiek').check();
+	await page.getByLabel('Communiceren').check();
+	await page.getByLabel('Website*').fill('https://www.schoolbord.be');
+	await page.getByLabel('Extra info*').fill('Voor meer info, neem contact met de helpdesk van Schoolbord.');
+	await page.getByLabel('Logo*').setInputFiles({
+		name: 'logo.svg',
+		mimeType: 'image/svg+xml',
+		buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')
+	});
+	await expect(page.locator('#logo-error')).toContainText('SVG');
+	await page.getByLabel('Logo*').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: png(160, 80, [200, 40, 40]) });
+	await expect(page.locator('#logo-error')).toHaveCount(0);
+	const preview = page.getByRole('img', { name: 'Voorbeeld van het logo' });
+	await expect(preview).toBeVisible();
+	await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(160);
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.locator('#enterprise_number-error')).toBeVisible();
+	await expect(page.locator('#name')).not.toHaveAttribute('aria-invalid', 'true');
+	await expect(page.locator('#enterprise_number')).toBeFocused();
+
+	await page.getByLabel('Ondernemingsnummer').fill('BE0123456749');
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page).toHaveURL(/\/profiel$/);
+	await expect(page.getByRole('status').filter({ hasText: 'Je partnerprofiel is toegevoegd.' })).toBeVisible();
+	await expect(page.getByRole('heading', { level: 2, name })).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: '0123.456.749' })).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: 'Els Janssens' })).toBeVisible();
+	await expect(page.getByText('Publiek', { exact: true })).toBeVisible();
+	const logo = page.getByRole('img', { name: `Logo van ${name}` });
+	await expect.poll(() => logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(160);
+	await expectAccessible(page);
+	await screenshots(page, 'profiel');
+
+	// Welkom! now leads on to the profile.
+	await page.goto('/welkom');
+	await expect(page).toHaveURL(/\/profiel$/);
+
+	// Another account cannot take the same name: the manual's message beside the name.
+	const other = uniqueEmail('dubbel');
+	await activeAccount(ctx, other, PORTAL);
+	await page.getByRole('button', { name: 'Afmelden' }).click();
+	await signIn(page, other);
+	await page.getByRole('link', { name: 'Nieuw profiel toevoegen' }).click();
+	await page.getByLabel('Naam*').fill(name.toUpperCase());
+	await page.getByLabel('Omschrijving*').fill('Een tweede poging.');
+	await page.getByLabel('Contactpersoon').fill('Piet');
+	await page.getByLabel('Straat en nummer').fill('Markt 1');
+	await page.getByLabel('Postcode').fill('8000');
+	await page.getByLabel('Gemeente').fill('Brugge');
+	await page.getByLabel('HRM').check();
+	await page.getByLabel('Website*').fill('https://www.voorbeeld.be');
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.locator('#name-error')).toContainText('Er bestaat al een profiel met als naam');
+	await expect(page.locator('#name')).toBeFocused();
+});
+
+test('Met bestaand profiel koppelen: paste the invitation code', async ({ page }) => {
+	const ctx = await api();
+	// A partner with a profile makes a code ("Gebruiker koppelen"), over HTTP.
+	const owner = uniqueEmail('eigenaar');
+	await activeAccount(ctx, owner, PORTAL);
+	const token = await signInApi(ctx, owner);
+	const auth = { authorization: `Bearer ${token}` };
+	const name = `Leerwolk ${Date.now().toString(36)}`;
+	const created = await ctx.post('/profile', {
+		headers: auth,
+		data: {
+			name,
+			description: 'Leerplatform.',
+			contact_name: 'Jan',
+			address: { street: 'Kerkstraat 1', postal_code: '2000', city: 'Antwerpen', country: 'BE' },
+			public: false,
+			categories: ['hrm'],
+			website: 'https://www.leerwolk.be'
+		}
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	const invitation = await ctx.post('/profile/invitations', { headers: auth });
+	expect(invitation.status(), await invitation.text()).toBe(201);
+	const { code } = (await invitation.json()) as { code: string };
+
+	const colleague = uniqueEmail('collega');
+	await activeAccount(ctx, colleague, PORTAL);
+	await signIn(page, colleague);
+	await page.getByRole('link', { name: 'Met bestaand profiel koppelen' }).click();
+	await expect(page).toHaveURL(/\/profiel\/koppelen$/);
+	await expect(page.getByRole('heading', { level: 1, name: 'Koppelen met partnerprofiel' })).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'profiel-koppelen');
+
+	await page.getByLabel('Uitnodigingscode').fill('geen-geldige-code');
+	await page.getByRole('button', { name: 'Koppelen' }).click();
+	await expect(page.locator('#code-error')).toContainText('Deze uitnodigingscode is ongeldig');
+	await expect(page.locator('#code')).toHaveAttribute('aria-invalid', 'true');
+	await expectAccessible(page);
+
+	await page.getByLabel('Uitnodigingscode').fill(code);
+	await page.getByRole('button', { name: 'Koppelen' }).click();
+	await expect(page).toHaveURL(/\/profiel$/);
+	await expect(page.getByText(`Je account is gekoppeld aan het partnerprofiel ${name}.`)).toBeVisible();
+	await expect(page.getByRole('heading', { level: 2, name })).toBeVisible();
+	await expect(page.getByText('Privé', { exact: true })).toBeVisible();
+	// The profile's email stays the creator's.
+	await expect(page.getByRole('definition').filter({ hasText: owner })).toBeVisible();
+});
+
+test('Mijn profiel: Bewerken, Gebruiker koppelen (a colleague links with the code), Logs', async ({ page, context, browser }) => {
+	const ctx = await api();
+	const owner = uniqueEmail('bewerker');
+	await activeAccount(ctx, owner, PORTAL);
+	const token = await signInApi(ctx, owner);
+	const auth = { authorization: `Bearer ${token}` };
+	const name = `Rapportwijzer ${Date.now().toString(36)}`;
+	const body = {
+		name,
+		description: 'Rapporten uit Informat.',
+		contact_name: 'Jan',
+		address: { street: 'Kerkstraat 1', postal_code: '2000', city: 'Antwerpen', country: 'BE' },
+		public: true,
+		categories: ['hrm'],
+		website: 'https://www.rapportwijzer.be'
+	};
+	const created = await ctx.post('/profile', { headers: auth, data: body });
+	expect(created.status(), await created.text()).toBe(201);
+
+	await signIn(page, owner, '/profiel');
+	await expect(page.getByRole('heading', { level: 2, name })).toBeVisible();
+	await page.getByRole('button', { name: 'Bewerken' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'Partnerprofiel bewerken' })).toBeVisible();
+	await expect(page.getByLabel('Naam*')).toHaveValue(name);
+	await expect(page.getByLabel('HRM')).toBeChecked();
+	await expectAccessible(page);
+	await screenshots(page, 'profiel-bewerken');
+
+	// Someone else saves first: this edit is refused (version_conflict), not silently merged.
+	const other = await ctx.put('/profile', { headers: auth, data: { ...body, contact_name: 'Mieke' } });
+	expect(other.status(), await other.text()).toBe(200);
+	await page.getByLabel('Omschrijving*').fill('Rapporten en attesten uit Informat.');
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.getByRole('alert').first()).toContainText('Het profiel werd intussen door iemand anders gewijzigd.');
+	await expect(page.getByLabel('Omschrijving*')).toHaveValue('Rapporten en attesten uit Informat.');
+
+	// After a reload the edit starts from the latest version and is saved.
+	await page.reload();
+	await page.getByRole('button', { name: 'Bewerken' }).click();
+	await expect(page.getByLabel('Contactpersoon')).toHaveValue('Mieke');
+	await page.getByLabel('Omschrijving*').fill('Rapporten en attesten uit Informat.');
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'Je wijzigingen zijn opgeslagen.' })).toBeVisible();
+	await expect(page.getByRole('heading', { level: 1, name: 'Mijn profiel' })).toBeFocused();
+	await expect(page.getByRole('definition').filter({ hasText: 'Rapporten en attesten uit Informat.' })).toBeVisible();
+
+	// Logs: one row per changed property, with who and from → to.
+	const logs = page.getByRole('region', { name: 'Logs van het partnerprofiel' });
+	await expect(logs.getByRole('row').filter({ hasText: 'Omschrijving' })).toContainText('Gewijzigd');
+	await expect(logs.getByRole('row').filter({ hasText: 'Omschrijving' })).toContainText('Rapporten uit Informat. → Rapporten en attesten uit Informat.');
+	await expect(logs.getByRole('row').filter({ hasText: 'Contactpersoon' })).toContainText('Jan → Mieke');
+
+	// Gebruiker koppelen: the code in a pop-up with Kopiëren.
+	await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+	await page.getByRole('button', { name: 'Gebruiker koppelen' }).click();
+	const dialog = page.getByRole('dialog', { name: 'Gebruiker koppelen' });
+	await expect(dialog).toBeVisible();
+	const code = (await dialog.locator('#uitnodigingscode').innerText()).trim();
+	expect(code.length).toBeGreaterThan(10);
+	await dialog.getByRole('button', { name: 'Kopiëren' }).click();
+	await expect(dialog.getByRole('status')).toHaveText('De code is gekopieerd naar het klembord.');
+	expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(code);
+	await expectAccessible(page);
+	await screenshots(page, 'gebruiker-koppelen');
+	await page.keyboard.press('Escape');
+	await expect(dialog).toBeHidden();
+
+	// The colleague registers, signs in and links with the code, in a browser of their own.
+	const colleague = uniqueEmail('collega');
+	await activeAccount(ctx, colleague, PORTAL);
+	const second = await browser.newContext({ baseURL: PORTAL });
+	const them = await second.newPage();
+	await signIn(them, colleague);
+	await them.getByRole('link', { name: 'Met bestaand profiel koppelen' }).click();
+	await them.getByLabel('Uitnodigingscode').fill(code);
+	await them.getByRole('button', { name: 'Koppelen' }).click();
+	await expect(them.getByRole('heading', { level: 2, name })).toBeVisible();
+	await second.close();
+
+	// The owner sees the colleague among the Gebruikers, and the link in the Logs.
+	await page.reload();
+	const usersTable = page.getByRole('region', { name: 'Gekoppelde gebruikers' });
+	await expect(usersTable.getByRole('cell', { name: colleague })).toBeVisible();
+	await expect(usersTable.getByRole('cell', { name: owner })).toBeVisible();
+	await expect(logs.getByRole('row').filter({ hasText: 'Gekoppeld' }).first()).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'profiel-gebruikers-logs');
+});
