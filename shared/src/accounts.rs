@@ -525,6 +525,36 @@ mod tests {
         activate(&f.deps, &token_in(&mail)).await.expect("activated");
     }
 
+    #[test]
+    fn a_source_is_an_ipv4_address_or_an_ipv6_64() {
+        assert_eq!(source_of("192.0.2.7".parse().ok()), "192.0.2.7");
+        let a = source_of("2001:db8:1:2:aaaa::1".parse().ok());
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(a, source_of("2001:db8:1:2:ffff:1:2:3".parse().ok()), "one subscriber's /64 is one source");
+        assert_ne!(a, source_of("2001:db8:1:3::1".parse().ok()));
+        assert_eq!(source_of(None), "unknown");
+    }
+
+    #[tokio::test]
+    async fn sessions_from_before_a_reset_are_over() {
+        let f = fakes();
+        register(&f.deps, Registration { email: email("e@school.be"), password: password() })
+            .await
+            .expect("registered");
+        activate(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
+        let account = f.store.account_by_email(&email("e@school.be")).await.expect("store").expect("account");
+        let before = Caller { account: account.id.clone(), issued_at: Utc::now() - Duration::seconds(5) };
+        assert!(signed_in(&f.deps, &before).await.is_ok());
+        forgot_password(&f.deps, &email("e@school.be")).await.expect("forgot");
+        let mail = f.mailer.sent().pop().expect("reset mail");
+        reset_password(&f.deps, &token_in(&mail), &password()).await.expect("reset");
+        assert_eq!(signed_in(&f.deps, &before).await.expect_err("over").code(), "unauthorized");
+        // The reset answered once tokens of the present second are valid.
+        let after =
+            Caller { account: account.id, issued_at: Utc::now().duration_trunc(Duration::seconds(1)).expect("s") };
+        assert!(signed_in(&f.deps, &after).await.is_ok());
+    }
+
     #[tokio::test]
     async fn throttle_counts_per_address_and_resets_on_success() {
         let f = fakes();
