@@ -30,7 +30,7 @@ step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "template"
-cfn_lint template.yaml
+cfn_lint template.yaml infra/waf.yaml
 
 step "tests (unit and end to end)"
 cargo test --workspace --locked

@@ -8,7 +8,10 @@ Runs the whole partner portal API on 127.0.0.1 against an AWS emulator: a privat
 on a free port, or the one named by PORTAL_AWS_ENDPOINT.
 
   --port PORT        port of the API (default 3000; 0 picks a free one)
-  --portal-url URL   the front end's address, used in links in mails (default http://localhost:5173)";
+  --portal-url URL   the front end's address, used in links in mails (default http://localhost:5173)
+
+BACKOFFICE_URL in the environment sets the back office's address (default <portal url>/beheer);
+both are the only CORS origins.";
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options::default();

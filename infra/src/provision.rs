@@ -1,4 +1,5 @@
-//! Creates on the emulator what template.yaml declares: the table (keys, indexes, TTL), the
+//! Creates on the emulator what template.yaml declares (the pools and clients with the settings
+//! read from it, see [`crate::template`]): the table (keys, indexes, TTL), the
 //! partner and staff user pools with their clients, the `moderators` group and the
 //! `custom:admin_scopes` attribute, the SES sender identities, the logo bucket and the signing key.
 

@@ -95,6 +95,53 @@ pub fn school_admin(req: &Request) -> Result<crate::access::SchoolAdmin, AppErro
     Ok(crate::access::SchoolAdmin { email, rights })
 }
 
+/// The header the CloudFront distribution (template.yaml) sends to the API with a secret value,
+/// `ORIGIN_VERIFY_SECRET` in the functions' environment: proof that a request came through it.
+pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
+/// The client's address and port, as the distribution saw them (`198.51.100.10:46532`).
+pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
+
+/// The address of the client that sent the request: what per-source limits key on.
+///
+/// In AWS the API sits behind CloudFront, so `requestContext.http.sourceIp` is a CloudFront
+/// address; the client's is in `CloudFront-Viewer-Address`. That header is believed only on a
+/// request that carries the distribution's secret `X-Origin-Verify` (compared in constant time):
+/// CloudFront replaces what a client sends in it, and a client that calls the execute-api
+/// address directly, where it could send anything, cannot know the secret, so it gets its own
+/// TCP address (`sourceIp`). Without a secret configured (the local stack) `sourceIp` is used.
+pub fn source_address(req: &Request) -> Option<std::net::IpAddr> {
+    static SECRET: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let secret = SECRET.get_or_init(|| std::env::var("ORIGIN_VERIFY_SECRET").ok().filter(|s| !s.trim().is_empty()));
+    source_address_with(req, secret.as_deref())
+}
+
+/// [`source_address`] with the secret given.
+pub fn source_address_with(req: &Request, origin_secret: Option<&str>) -> Option<std::net::IpAddr> {
+    use subtle::ConstantTimeEq as _;
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let through_distribution = origin_secret
+        .zip(header(ORIGIN_VERIFY_HEADER))
+        .is_some_and(|(secret, sent)| bool::from(secret.as_bytes().ct_eq(sent.as_bytes())));
+    if through_distribution {
+        return header(VIEWER_ADDRESS_HEADER).and_then(viewer_ip);
+    }
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.as_deref()?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The address in `CloudFront-Viewer-Address`: `ip:port`, the IPv6 address without brackets.
+fn viewer_ip(value: &str) -> Option<std::net::IpAddr> {
+    let value = value.trim();
+    if let Ok(socket) = value.parse::<std::net::SocketAddr>() {
+        return Some(socket.ip());
+    }
+    let (ip, port) = value.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    ip.trim_start_matches('[').trim_end_matches(']').parse().ok()
+}
+
 /// A JSON body that may also be left out entirely (no body, no content type): then `T::default()`.
 pub fn optional_json_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, AppError> {
     let body: &[u8] = req.body().as_ref();
@@ -299,6 +346,36 @@ mod tests {
         let response = problem(&AppError::TooManyAttempts { retry_after_seconds: 90 });
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "90");
+    }
+
+    fn from(source_ip: &str, headers: &[(&str, &str)]) -> Request {
+        let mut headers_json = serde_json::Map::new();
+        for (k, v) in headers {
+            headers_json.insert((*k).to_owned(), json!(v));
+        }
+        let event = json!({
+            "version": "2.0", "routeKey": "POST /sessions", "rawPath": "/sessions", "rawQueryString": "",
+            "headers": headers_json,
+            "requestContext": {"accountId": "1", "apiId": "a", "domainName": "d", "domainPrefix": "d",
+                "http": {"method": "POST", "path": "/sessions", "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "t"},
+                "requestId": "r", "routeKey": "POST /sessions", "stage": "$default", "time": "x", "timeEpoch": 0},
+            "isBase64Encoded": false
+        });
+        lambda_http::request::from_str(&event.to_string()).expect("payload 2.0")
+    }
+
+    #[test]
+    fn the_viewer_address_is_believed_only_with_the_distributions_secret() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+        let viewer = [("cloudfront-viewer-address", "198.51.100.10:46532"), ("x-origin-verify", "geheim")];
+        assert_eq!(source_address_with(&from("130.176.1.1", &viewer), Some("geheim")), Some(ip("198.51.100.10")));
+        let v6 = [("cloudfront-viewer-address", "2001:db8::7:443"), ("x-origin-verify", "geheim")];
+        assert_eq!(source_address_with(&from("130.176.1.1", &v6), Some("geheim")), Some(ip("2001:db8::7")));
+        // A forged header without the secret, or with a wrong one, or no secret configured.
+        let forged = [("cloudfront-viewer-address", "203.0.113.9:1"), ("x-origin-verify", "gok")];
+        assert_eq!(source_address_with(&from("192.0.2.5", &forged), Some("geheim")), Some(ip("192.0.2.5")));
+        assert_eq!(source_address_with(&from("192.0.2.5", &forged[..1]), Some("geheim")), Some(ip("192.0.2.5")));
+        assert_eq!(source_address_with(&from("192.0.2.5", &viewer), None), Some(ip("192.0.2.5")));
     }
 
     #[test]
