@@ -26,7 +26,7 @@ pub use client::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES, Client, SecretE
 pub use email::Email;
 pub use jwks::{AssertionClaims, CLOCK_SKEW, ClientJwks, ClientKey, MAX_ASSERTION_LIFETIME, MAX_KEYS};
 pub use log::{LogAction, LogEntry};
-pub use logo::{Logo, LogoFormat, LogoImage, LogoRefusal, MAX_LOGO_BYTES};
+pub use logo::{Logo, LogoFormat, LogoImage, LogoRefusal, MAX_DECODE_BYTES, MAX_LOGO_BYTES, MAX_LOGO_SIDE};
 pub use oauth::{
     ClientAuth, JWT_BEARER, MAX_TOKEN_REQUEST, OAuthError, OAuthErrorCode, TokenRequest, is_error_description,
 };
