@@ -20,6 +20,7 @@ impl Email {
         if candidate.is_empty() {
             return Err(FieldError::required(field));
         }
+        super::text::visible_text(field, &candidate)?;
         if candidate.len() > 254 || EmailAddress::parse_with_options(&candidate, OPTIONS).is_err() {
             return Err(FieldError::new(
                 field,

@@ -12,6 +12,7 @@ mod oauth;
 mod password;
 mod profile;
 mod secret;
+mod text;
 
 pub use access::{
     AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, MAX_ADDRESSES, SchoolAccess, link_expiry,
@@ -36,6 +37,7 @@ pub use profile::{
     categories, search_text, text,
 };
 pub use secret::{OneTimeToken, SecretToken, TokenHash, TokenPurpose};
+pub use text::visible_text;
 
 /// Why a value was refused; the `code` is stable, the message is Dutch and shown to people.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
