@@ -16,11 +16,8 @@ use portal_e2e::{PNG, Stack, dynamodb_requests, one_query};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// The start of a JPEG (SOI, JFIF APP0, and a baseline SOF0 of 2×3 pixels).
-const JPEG: &[u8] = &[
-    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
-    0x00, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x03, 0x00, 0x02, 0x01, 0x01, 0x11, 0x00, 0xFF, 0xD9,
-];
+/// A whole JPEG (progressive, 16 × 8 pixels, made by Pillow): a logo must decode completely.
+const JPEG: &[u8] = include_bytes!("../shared/src/domain/testdata/progressive.jpg");
 const SVG: &[u8] = br#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>"#;
 
 fn input(name: &str) -> Value {

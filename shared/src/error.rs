@@ -157,7 +157,10 @@ impl AppError {
                 "Het logo is te groot ({}): een logo mag maximaal 1 MB (1.048.576 bytes) zijn.",
                 size_text(*size)
             ),
-            Self::UnsupportedLogoType => "Dit bestand is geen PNG-, JPEG- of WebP-afbeelding (of het kon niet gelezen worden). Andere formaten, zoals SVG, worden niet aanvaard.".into(),
+            Self::UnsupportedLogoType => format!(
+                "Dit bestand is geen volledige, leesbare PNG-, JPEG- of WebP-afbeelding, of het is groter dan {side} × {side} pixels. Andere formaten, zoals SVG, worden niet aanvaard.",
+                side = crate::domain::MAX_LOGO_SIDE
+            ),
             Self::Unauthorized => "Meld je aan om verder te gaan; je sessie ontbreekt of is verlopen.".into(),
             Self::Forbidden => "Je hebt geen rechten voor deze actie.".into(),
             Self::NotFound => "Deze pagina of dit item bestaat niet.".into(),

@@ -24,7 +24,10 @@ pub fn link_expiry(sent: DateTime<Utc>) -> DateTime<Utc> {
 pub fn parse_addresses(raw: &[String]) -> Result<Vec<Email>, FieldError> {
     let mut addresses: Vec<Email> = Vec::new();
     for part in raw.iter().flat_map(|r| r.split(';')).map(str::trim).filter(|p| !p.is_empty()) {
-        let email = Email::parse("emails", part).map_err(|_| {
+        let email = Email::parse("emails", part).map_err(|e| {
+            if e.code == "invalid_characters" {
+                return e;
+            }
             FieldError::new(
                 "emails",
                 "invalid_email",

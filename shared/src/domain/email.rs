@@ -26,6 +26,7 @@ impl Email {
         if candidate.is_empty() {
             return Err(FieldError::required(field));
         }
+        super::text::visible_text(field, &candidate)?;
         if !candidate.is_ascii() || candidate.contains('"') {
             return Err(FieldError::new(
                 field,

@@ -12,6 +12,7 @@ mod oauth;
 mod password;
 mod profile;
 mod secret;
+mod text;
 
 pub use access::{
     AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, MAX_ADDRESSES, SchoolAccess, link_expiry,
@@ -26,7 +27,7 @@ pub use client::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES, Client, SecretE
 pub use email::Email;
 pub use jwks::{AssertionClaims, CLOCK_SKEW, ClientJwks, ClientKey, MAX_ASSERTION_LIFETIME, MAX_KEYS};
 pub use log::{LogAction, LogEntry};
-pub use logo::{Logo, LogoFormat, LogoImage, LogoRefusal, MAX_LOGO_BYTES};
+pub use logo::{Logo, LogoFormat, LogoImage, LogoRefusal, MAX_DECODE_BYTES, MAX_LOGO_BYTES, MAX_LOGO_SIDE};
 pub use oauth::{
     ClientAuth, JWT_BEARER, MAX_TOKEN_REQUEST, OAuthError, OAuthErrorCode, TokenRequest, is_error_description,
 };
@@ -36,6 +37,7 @@ pub use profile::{
     categories, search_text, text,
 };
 pub use secret::{OneTimeToken, SecretToken, TokenHash, TokenPurpose};
+pub use text::visible_text;
 
 /// Why a value was refused; the `code` is stable, the message is Dutch and shown to people.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -16,14 +16,12 @@ fn bounded(field: &'static str, raw: &str, min: usize, max: usize) -> Result<Str
     if chars > max {
         return Err(FieldError::new(field, "too_long", format!("Gebruik maximaal {max} karakters (nu {chars}).")));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(FieldError::new(field, "invalid_characters", "Dit veld bevat ongeldige (controle)tekens."));
-    }
-    Ok(value.to_owned())
+    super::text::visible_text(field, value)?;
+    Ok(super::text::nfc(value))
 }
 
-/// The name of a partner: 1 to 200 characters, unique after trimming, case folding and
-/// collapsing inner spaces (see [`ProfileName::key`]).
+/// The name of a partner: 1 to 200 characters, unique after trimming, NFKC, case folding,
+/// collapsing inner spaces and mapping look-alikes to one skeleton (see [`ProfileName::key`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ProfileName(String);
@@ -43,15 +41,15 @@ impl ProfileName {
         &self.0
     }
 
-    /// What makes two names the same: case folded, inner white space collapsed.
+    /// What makes two names the same (api.md): see [`super::text::name_key`].
     pub fn key(&self) -> String {
-        self.0.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ")
+        super::text::name_key(&self.0)
     }
 
     /// A URL path segment for the public page: ASCII letters and digits joined by dashes.
     pub fn slug(&self) -> String {
         let mut slug = String::new();
-        for c in self.0.chars().flat_map(fold_accent) {
+        for c in super::text::ascii_fold(&self.0).flat_map(fold_accent) {
             if c.is_ascii_alphanumeric() {
                 slug.push(c.to_ascii_lowercase());
             } else if !slug.ends_with('-') && !slug.is_empty() {
@@ -183,6 +181,7 @@ mod tests {
     fn slugs_are_ascii() {
         assert_eq!(ProfileName::parse("Één École & Co.").expect("valid").slug(), "een-ecole-co");
         assert_eq!(ProfileName::parse("!!!").expect("valid").slug(), "partner");
+        assert_eq!(ProfileName::parse("Ｐartner Cafe\u{301}").expect("valid").slug(), "partner-cafe");
     }
 
     #[test]
@@ -207,6 +206,7 @@ impl Website {
         if value.is_empty() {
             return Err(FieldError::required("website"));
         }
+        super::text::visible_text("website", value)?;
         let invalid = || {
             FieldError::new(
                 "website",
