@@ -6,7 +6,7 @@
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata as _;
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 use base64::Engine as _;
-use portal_e2e::{BACKOFFICE_URL, PASSWORD, PORTAL_URL, Stack};
+use portal_e2e::{BACKOFFICE_URL, PASSWORD, PORTAL_URL, Stack, application_input};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -56,6 +56,29 @@ fn claims(jwt: &str) -> Value {
 #[tokio::test]
 async fn a_school_administrator_cannot_grant_itself_rights_through_cognito() {
     let stack = Stack::start().await;
+    // An application with access at school 012345, granted by that school's administrator.
+    let (partner, _) = stack.partner("partner@voorbeeld.be", "Planner BV").await;
+    let created =
+        stack.call("POST", "/applications", &partner, Some(application_input("Lessenplanner", &["leerlingen"]))).await;
+    let app = created.body["id"].as_str().unwrap().to_owned();
+    let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
+    let approved = stack.call("POST", &format!("/admin/applications/{app}/approve"), &moderator, None).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    let asked = stack
+        .call(
+            "POST",
+            &format!("/applications/{app}/access-requests"),
+            &partner,
+            Some(json!({"emails": "directie@school.be"})),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.body);
+    let link = stack.access_link("directie@school.be").await;
+    let school_admin = stack.admin_token("directie@school.be", "leerlingen:012345").await;
+    let grant = json!({"institution": "012345", "apis": ["leerlingen"]});
+    let granted = stack.call("POST", &format!("/access-requests/{link}/grant"), &school_admin, Some(grant)).await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+
     let email = "beheer@andereschool.be";
     let body = json!({"email": email, "password": PASSWORD, "groups": [], "admin_scopes": "leerlingen:77777"});
     let created = stack.post("/_local/staff-users", body).await;
@@ -80,7 +103,7 @@ async fn a_school_administrator_cannot_grant_itself_rights_through_cognito() {
         .unwrap();
 
     // Signing in again (as the back office does, with the staff pool's client) gives the same
-    // rights: no school 012345.
+    // rights: none at school 012345, so its application's access cannot be changed.
     let id_token = staff_sign_in(&stack, &cognito, email).await.unwrap();
     let id_token = id_token.as_str();
     let claims = claims(id_token);
@@ -90,6 +113,12 @@ async fn a_school_administrator_cannot_grant_itself_rights_through_cognito() {
     );
     let other = stack.call("GET", "/schools/012345/applications", id_token, None).await;
     assert_eq!(other.problem_code(), "not_school_admin");
+    let change = format!("/schools/012345/applications/{app}/access");
+    let taken = stack.call("PUT", &change, id_token, Some(json!({"apis": []}))).await;
+    assert_eq!(taken.problem_code(), "not_school_admin");
+    // The school's own administrator can: the route answers 200 to the right rights.
+    let kept = stack.call("PUT", &change, &school_admin, Some(json!({"apis": ["leerlingen"]}))).await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.body);
     let own = stack.call("GET", "/schools/77777/applications", id_token, None).await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
 }
