@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::mail;
 use crate::ports::AccessWrite;
 use crate::profiles::linked_account;
+use crate::suspension::{active_partner, partner_inactive};
 
 /// The log property of a request (the manual's Logs tab: "Toegangsaanvraag bij schoolbeheerder").
 pub const REQUEST_PROPERTY: &str = "Toegangsaanvraag bij schoolbeheerder";
@@ -64,10 +65,10 @@ pub async fn request_access(
 ) -> Result<Vec<SentRequest>, AppError> {
     let (editor, partner) = linked_account(deps, account).await?;
     let app = own(deps, &partner, id).await?;
+    let profile = active_partner(deps, &partner).await?;
     if app.status != ApplicationStatus::Approved {
         return Err(not_approved());
     }
-    let profile = deps.profiles.profile(&partner).await?.ok_or_else(|| invariant(format!("profile {partner}")))?;
     let now = deps.clock.now();
     let user = editor.email.to_string();
     let mut sent = Vec::new();
@@ -349,6 +350,9 @@ pub async fn grant(
     let app = &opened.application;
     if app.status != ApplicationStatus::Approved {
         return Err(not_approved());
+    }
+    if !opened.partner.active {
+        return Err(partner_inactive());
     }
     if apis.is_empty() {
         return Err(FieldError::new("apis", "required", "Kies minstens een API om toegang tot te verlenen.").into());

@@ -319,6 +319,23 @@ pub trait ApplicationStore: Send + Sync {
     async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError>;
     /// Stores an existing client unless one with its id exists (idempotent).
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError>;
+    /// Writes the partner's profile (as read, as it will be) with its log entries and every
+    /// client in `clients` (as read, as it will be), each conditional on the version read: all
+    /// or nothing. Deactivating and activating a partner (its clients' suspension).
+    async fn write_partner(
+        &self,
+        profile: (&Profile, &Profile),
+        clients: &[(Client, Client)],
+        log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError>;
+    /// Replaces a client, conditional on the version read; `log` goes to its application's log
+    /// when it belongs to one (and is dropped otherwise).
+    async fn write_client(
+        &self,
+        before: &Client,
+        after: &Client,
+        log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError>;
 }
 
 /// What the token endpoint reads for one client id, in one request.
