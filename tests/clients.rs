@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use portal::domain::ClientId;
+use portal::domain::{AccessRequest, AccessRequestId, AccessRequestStatus, ClientId, Email, SecretToken};
 use portal_e2e::{Answer, Stack, application_input, dynamodb_requests, one_query};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -92,6 +92,24 @@ async fn a_deactivated_partner_is_suspended_until_it_is_activated() {
     let requests = Some(json!({"emails": "ict@school.be"}));
     let path = format!("/applications/{id}/access-requests");
     assert_inactive(&stack.call("POST", &path, &token, requests.clone()).await, "access requests");
+    // A request that passed the check just before the deactivation is not stored either: the
+    // store writes requests only while the partner is active.
+    let late = AccessRequest {
+        id: AccessRequestId::new(),
+        token_hash: SecretToken::generate().unwrap().hash(),
+        application_id: serde_json::from_value(json!(id)).unwrap(),
+        partner_id: serde_json::from_value(json!(partner_id)).unwrap(),
+        email: Email::parse("email", "laat@school.be").unwrap(),
+        requested_by: PARTNER.into(),
+        created_at: chrono::Utc::now(),
+        expires_at: chrono::Utc::now() + chrono::Duration::days(30),
+        status: AccessRequestStatus::Pending,
+        granted: Default::default(),
+        version: 1,
+    };
+    let stored = stack.local.deps.access.create_access_requests(std::slice::from_ref(&late), &[]).await.unwrap();
+    assert!(!stored, "no request is stored for a deactivated partner");
+    assert!(stack.local.deps.access.access_request(&late.token_hash).await.unwrap().is_none());
     let admin = stack.admin_token(ADMIN, "leerlingen:54321").await;
     let grant = Some(json!({"institution": "54321", "apis": ["leerlingen"]}));
     let grant_path = format!("/access-requests/{link}/grant");

@@ -93,7 +93,9 @@ pub async fn request_access(
         sent.push(SentRequest { request, link });
     }
     let requests: Vec<AccessRequest> = sent.iter().map(|s| s.request.clone()).collect();
-    deps.access.create_access_requests(&requests, &log).await?;
+    if !deps.access.create_access_requests(&requests, &log).await? {
+        return Err(partner_inactive());
+    }
     tracing::info!(application = %app.id, requests = sent.len(), "access requests stored");
     let mut failed = Vec::new();
     for s in &sent {

@@ -434,8 +434,9 @@ pub struct AccessWrite<'a> {
 /// Access requests and the access schools granted.
 #[async_trait]
 pub trait AccessStore: Send + Sync {
-    /// Stores new requests and their log entries on the application, in one transaction.
-    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<(), StoreError>;
+    /// Stores new requests and their log entries on the application, in one transaction, only
+    /// while their partner is active: `false` (nothing stored) when Informat deactivated it.
+    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<bool, StoreError>;
     /// Adds entries to an application's log (the outcome of a send, say).
     async fn append_application_log(
         &self,

@@ -453,12 +453,17 @@ impl TokenStore for MemoryStore {
 
 #[async_trait]
 impl AccessStore for MemoryStore {
-    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<(), StoreError> {
+    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<bool, StoreError> {
+        if let Some(first) = requests.first()
+            && !lock(&self.profiles).get(&first.partner_id).is_some_and(|p| p.active)
+        {
+            return Ok(false);
+        }
         lock(&self.access_requests).extend(requests.iter().cloned());
         if let Some(first) = requests.first() {
             lock(&self.app_logs).extend(log.iter().map(|e| (first.application_id.clone(), e.clone())));
         }
-        Ok(())
+        Ok(true)
     }
     async fn append_application_log(
         &self,
