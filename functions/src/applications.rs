@@ -426,7 +426,7 @@ async fn set_active(deps: &Deps, req: Request, active: bool) -> Response<Body> {
     respond(
         async {
             moderator(&req)?;
-            let profile = applications::set_partner_active(deps, &path_id(&req), active).await?;
+            let profile = portal::suspension::set_partner_active(deps, &path_id(&req), active).await?;
             json(StatusCode::OK, &crate::profiles::render(&deps.config, &profile))
         }
         .await,

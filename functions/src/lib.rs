@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod clients;
 pub mod directory;
 pub mod oauth;
 pub mod profiles;

@@ -62,6 +62,8 @@ pub enum Operation {
     GrantAccess,
     ListSchoolApplications,
     UpdateSchoolAccess,
+    GetAdminClient,
+    RemoveBlockedScopes,
 }
 
 /// Functions that no route calls: the EventBridge schedule's (a binary each in `src/bin/`).
@@ -115,6 +117,8 @@ impl Operation {
             Self::GrantAccess => "grant_access",
             Self::ListSchoolApplications => "list_school_applications",
             Self::UpdateSchoolAccess => "update_school_access",
+            Self::GetAdminClient => "get_admin_client",
+            Self::RemoveBlockedScopes => "remove_blocked_scopes",
         }
     }
 
@@ -132,7 +136,7 @@ impl Operation {
     }
 
     pub async fn handle(self, deps: &Deps, req: Request) -> Response<Body> {
-        use crate::{accounts, applications, directory, oauth, profiles, schools};
+        use crate::{accounts, applications, clients, directory, oauth, profiles, schools};
         match self {
             Self::CreateAccount => accounts::create_account(deps, req).await,
             Self::ActivateAccount => accounts::activate_account(deps, req).await,
@@ -178,6 +182,8 @@ impl Operation {
             Self::GrantAccess => schools::grant_access(deps, req).await,
             Self::ListSchoolApplications => schools::list_school_applications(deps, req).await,
             Self::UpdateSchoolAccess => schools::update_school_access(deps, req).await,
+            Self::GetAdminClient => clients::get_admin_client(deps, req).await,
+            Self::RemoveBlockedScopes => clients::remove_blocked_scopes(deps, req).await,
         }
     }
 }
@@ -233,6 +239,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/admin/applications/{id}/archive", Auth::Staff, Operation::ArchiveApplication),
     route("POST", "/admin/partners/{id}/deactivate", Auth::Staff, Operation::DeactivatePartner),
     route("POST", "/admin/partners/{id}/activate", Auth::Staff, Operation::ActivatePartner),
+    route("GET", "/admin/clients/{client_id}", Auth::Staff, Operation::GetAdminClient),
+    route("DELETE", "/admin/clients/{client_id}/blocked-scopes", Auth::Staff, Operation::RemoveBlockedScopes),
     route("GET", "/access-requests/{token}", Auth::Staff, Operation::GetAccessRequest),
     route("POST", "/access-requests/{token}/grant", Auth::Staff, Operation::GrantAccess),
     route("GET", "/schools/{institution}/applications", Auth::Staff, Operation::ListSchoolApplications),

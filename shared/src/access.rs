@@ -19,6 +19,7 @@ use crate::error::AppError;
 use crate::mail;
 use crate::ports::AccessWrite;
 use crate::profiles::linked_account;
+use crate::suspension::{active_partner, partner_inactive};
 
 /// The log property of a request (the manual's Logs tab: "Toegangsaanvraag bij schoolbeheerder").
 pub const REQUEST_PROPERTY: &str = "Toegangsaanvraag bij schoolbeheerder";
@@ -65,10 +66,10 @@ pub async fn request_access(
 ) -> Result<Vec<SentRequest>, AppError> {
     let (editor, partner) = linked_account(deps, account).await?;
     let app = own(deps, &partner, id).await?;
+    let profile = active_partner(deps, &partner).await?;
     if app.status != ApplicationStatus::Approved {
         return Err(not_approved());
     }
-    let profile = deps.profiles.profile(&partner).await?.ok_or_else(|| invariant(format!("profile {partner}")))?;
     let now = deps.clock.now();
     let user = editor.email.to_string();
     let mut sent = Vec::new();
@@ -93,7 +94,9 @@ pub async fn request_access(
         sent.push(SentRequest { request, link });
     }
     let requests: Vec<AccessRequest> = sent.iter().map(|s| s.request.clone()).collect();
-    deps.access.create_access_requests(&requests, &log).await?;
+    if !deps.access.create_access_requests(&requests, &log).await? {
+        return Err(partner_inactive());
+    }
     tracing::info!(application = %app.id, requests = sent.len(), "access requests stored");
     let mut failed = Vec::new();
     for s in &sent {
@@ -350,6 +353,9 @@ pub async fn grant(
     let app = &opened.application;
     if app.status != ApplicationStatus::Approved {
         return Err(not_approved());
+    }
+    if !opened.partner.active {
+        return Err(partner_inactive());
     }
     if apis.is_empty() {
         return Err(FieldError::new("apis", "required", "Kies minstens een API om toegang tot te verlenen.").into());

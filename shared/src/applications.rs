@@ -19,7 +19,8 @@ use crate::domain::{
 use crate::error::{AppError, Internal};
 use crate::mail::{self, ApplicationEvent};
 use crate::ports::{ApplicationWrite, Page, Stale};
-use crate::profiles::{linked_account, notify_changed, stored};
+use crate::profiles::{linked_account, stored};
+use crate::suspension::active_partner;
 
 /// Who moderation log entries name (api.md LogEntry `user`).
 pub const INFORMAT: &str = "Informat";
@@ -112,6 +113,9 @@ async fn commit(
                 ..current.clone()
             }
         });
+        // A client is written suspended while its partner is (see `crate::suspension`).
+        let suspended = client.map(|(read, c)| (read, Client { partner_suspended: !current.active, ..c.clone() }));
+        let client = suspended.as_ref().map(|(read, c)| (*read, c));
         let write = ApplicationWrite { before, after, client, profile: counted.as_ref().map(|c| (&current, c)), log };
         match deps.applications.write_application(write).await? {
             Ok(()) => return Ok(Ok(counted.unwrap_or(current))),
@@ -235,6 +239,7 @@ pub async fn create(
     link: Option<Credentials>,
 ) -> Result<Application, AppError> {
     let (creator, partner) = linked_account(deps, account).await?;
+    active_partner(deps, &partner).await?;
     let now = deps.clock.now();
     let user = creator.email.to_string();
     let mut app = Application {
@@ -315,6 +320,7 @@ pub async fn update(
 ) -> Result<Application, AppError> {
     let (editor, partner) = linked_account(deps, account).await?;
     let before = own(deps, &partner, id).await?;
+    active_partner(deps, &partner).await?;
     if expected_version.is_some_and(|v| v != before.version) {
         return Err(version_conflict());
     }
@@ -417,6 +423,7 @@ async fn approved_client(
 ) -> Result<(String, Application, Client), AppError> {
     let (editor, partner) = linked_account(deps, account).await?;
     let app = own(deps, &partner, id).await?;
+    active_partner(deps, &partner).await?;
     let client_id = match (&app.client_id, app.status) {
         (Some(client_id), ApplicationStatus::Approved) => client_id.clone(),
         _ => return Err(conflict("application_not_approved", why)),
@@ -530,6 +537,7 @@ pub async fn approve(deps: &Deps, id: &str) -> Result<Application, AppError> {
             application_id: Some(after.id.clone()),
             partner_id: Some(after.partner_id.clone()),
             active: true,
+            partner_suspended: false,
             apis: after.fields.apis.clone(),
             scopes: BTreeSet::new(),
             blocked_scopes: Vec::new(),
@@ -627,28 +635,4 @@ pub async fn archive(deps: &Deps, id: &str) -> Result<Application, AppError> {
         }
         Err(_) => Err(version_conflict()),
     }
-}
-
-/// POST /admin/partners/{id}/deactivate and /activate: an inactive partner is not listed.
-pub async fn set_partner_active(deps: &Deps, id: &str, active: bool) -> Result<Profile, AppError> {
-    let id = PartnerId::parse(id).ok_or_else(not_found)?;
-    for _ in 0..PROFILE_ATTEMPTS {
-        let before = deps.profiles.profile(&id).await?.ok_or_else(not_found)?;
-        if before.active == active {
-            return Ok(before);
-        }
-        let now = deps.clock.now();
-        let after = Profile { active, updated_at: now, version: before.version + 1, ..before.clone() };
-        let label = |a: bool| Some(if a { "Actief" } else { "Niet actief" }.to_owned());
-        let log = [entry(now, LogAction::Updated, "Status", INFORMAT, label(before.active), label(active))];
-        match deps.profiles.update_profile(&before, &after, &log).await? {
-            crate::ports::ProfileUpdated::Yes => {
-                tracing::info!(partner = %id, active, "partner activation changed");
-                notify_changed(deps, &after, INFORMAT, &log).await?;
-                return Ok(after);
-            }
-            _ => continue,
-        }
-    }
-    Err(conflict("version_conflict", "Het profiel werd intussen gewijzigd. Probeer het opnieuw."))
 }

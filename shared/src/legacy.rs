@@ -48,6 +48,7 @@ impl LegacyClient {
             application_id: None,
             partner_id: None,
             active: false,
+            partner_suspended: false,
             apis: scopes.iter().map(|s| s.api).collect(),
             scopes,
             blocked_scopes: self

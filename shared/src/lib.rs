@@ -10,6 +10,7 @@ pub mod access;
 pub mod accounts;
 pub mod adapters;
 pub mod applications;
+pub mod clients;
 pub mod config;
 pub mod deps;
 pub mod directory;
@@ -20,6 +21,7 @@ pub mod legacy;
 pub mod mail;
 pub mod ports;
 pub mod profiles;
+pub mod suspension;
 pub mod telemetry;
 #[cfg(test)]
 pub mod testing;

@@ -346,6 +346,23 @@ pub trait ApplicationStore: Send + Sync {
     async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError>;
     /// Stores an existing client unless one with its id exists (idempotent).
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError>;
+    /// Writes the partner's profile (as read, as it will be) with its log entries and every
+    /// client in `clients` (as read, as it will be), each conditional on the version read: all
+    /// or nothing. Deactivating and activating a partner (its clients' suspension).
+    async fn write_partner(
+        &self,
+        profile: (&Profile, &Profile),
+        clients: &[(Client, Client)],
+        log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError>;
+    /// Replaces a client, conditional on the version read; `log` goes to its application's log
+    /// when it belongs to one (and is dropped otherwise).
+    async fn write_client(
+        &self,
+        before: &Client,
+        after: &Client,
+        log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError>;
 }
 
 /// What the token endpoint reads for one client id, in one request.
@@ -444,8 +461,9 @@ pub struct AccessWrite<'a> {
 /// Access requests and the access schools granted.
 #[async_trait]
 pub trait AccessStore: Send + Sync {
-    /// Stores new requests and their log entries on the application, in one transaction.
-    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<(), StoreError>;
+    /// Stores new requests and their log entries on the application, in one transaction, only
+    /// while their partner is active: `false` (nothing stored) when Informat deactivated it.
+    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<bool, StoreError>;
     /// Adds entries to an application's log (the outcome of a send, say).
     async fn append_application_log(
         &self,

@@ -292,6 +292,42 @@ impl ApplicationStore for MemoryStore {
     async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
         Ok(lock(&self.clients).get(id).cloned())
     }
+    async fn write_partner(
+        &self,
+        profile: (&Profile, &Profile),
+        written: &[(Client, Client)],
+        _log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError> {
+        let mut clients = lock(&self.clients);
+        let mut profiles = lock(&self.profiles);
+        if profiles.get(&profile.0.id).map(|p| p.version) != Some(profile.0.version) {
+            return Ok(Err(Stale::Profile));
+        }
+        if written.iter().any(|(read, _)| clients.get(&read.id).map(|c| c.version) != Some(read.version)) {
+            return Ok(Err(Stale::Client));
+        }
+        profiles.insert(profile.1.id.clone(), profile.1.clone());
+        for (_, after) in written {
+            clients.insert(after.id.clone(), after.clone());
+        }
+        Ok(Ok(()))
+    }
+    async fn write_client(
+        &self,
+        before: &Client,
+        after: &Client,
+        log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError> {
+        let mut clients = lock(&self.clients);
+        if clients.get(&before.id).map(|c| c.version) != Some(before.version) {
+            return Ok(Err(Stale::Client));
+        }
+        clients.insert(after.id.clone(), after.clone());
+        if let Some(app) = &after.application_id {
+            lock(&self.app_logs).extend(log.iter().map(|e| (app.clone(), e.clone())));
+        }
+        Ok(Ok(()))
+    }
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {
         let mut clients = lock(&self.clients);
         if clients.contains_key(&client.id) {
@@ -453,12 +489,17 @@ impl TokenStore for MemoryStore {
 
 #[async_trait]
 impl AccessStore for MemoryStore {
-    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<(), StoreError> {
+    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<bool, StoreError> {
+        if let Some(first) = requests.first()
+            && !lock(&self.profiles).get(&first.partner_id).is_some_and(|p| p.active)
+        {
+            return Ok(false);
+        }
         lock(&self.access_requests).extend(requests.iter().cloned());
         if let Some(first) = requests.first() {
             lock(&self.app_logs).extend(log.iter().map(|e| (first.application_id.clone(), e.clone())));
         }
-        Ok(())
+        Ok(true)
     }
     async fn append_application_log(
         &self,

@@ -7,6 +7,7 @@
 //! a failure, the end of a run of failures, or the `jti` of an assertion.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,10 +15,9 @@ use chrono::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::applications::DUMMY;
 use crate::config::Config;
 use crate::deps::Deps;
-use crate::domain::{CLOCK_SKEW, ClientAuth, OAuthError, OAuthErrorCode, Scope, TokenRequest};
+use crate::domain::{CLOCK_SKEW, ClientAuth, OAuthError, OAuthErrorCode, Scope, SecretHash, TokenRequest};
 use crate::error::AppError;
 use crate::ports::{SignerError, StoreError};
 
@@ -68,6 +68,11 @@ fn invalid_client(description: impl Into<String>, basic: bool) -> OAuthError {
     OAuthError { basic, ..OAuthError::new(OAuthErrorCode::InvalidClient, description) }
 }
 
+/// What the secret of an unknown client id is checked against: the SHA-256 digest a generated
+/// secret has (of nothing anyone sends: a digest is 64 hex digits, a preimage would be needed),
+/// so an unknown id costs what a known id with a generated secret costs.
+static UNKNOWN_CLIENT_SECRET: LazyLock<SecretHash> = LazyLock::new(|| SecretHash::Sha256("0".repeat(64)));
+
 /// One answer for an unknown client and a wrong or replaced secret (the manual: 400 "invalid_client").
 const UNKNOWN_CLIENT: &str = "Onbekende client of ongeldig secret.";
 
@@ -97,10 +102,9 @@ pub async fn token(deps: &Deps, request: TokenRequest) -> Result<IssuedToken, To
             if ok { Ok(()) } else { Err(UNKNOWN_CLIENT.into()) }
         }
         (ClientAuth::Secret { secret, .. }, None) => {
-            // As long as a known id with an imported secret: timing does not tell which ids exist.
-            if let (None, Some(dummy)) = (throttled, DUMMY.as_ref()) {
-                let _ = dummy.verifies(secret);
-            }
+            // As long as a known id with a generated secret, the common case: timing does not
+            // tell which ids exist (an id with an imported secret is slower; see the README).
+            let _ = UNKNOWN_CLIENT_SECRET.verifies(secret);
             Err(UNKNOWN_CLIENT.into())
         }
         (ClientAuth::Assertion { assertion, .. }, Some(client)) => {
@@ -153,6 +157,14 @@ pub async fn token(deps: &Deps, request: TokenRequest) -> Result<IssuedToken, To
         tracing::info!(client_id = %id, outcome = "not_approved", "token refused");
         return Err(invalid_client(
             "De applicatie van deze client is niet (meer) goedgekeurd: alleen een goedgekeurde applicatie krijgt een token.",
+            basic,
+        )
+        .into());
+    }
+    if client.partner_suspended {
+        tracing::info!(client_id = %id, outcome = "partner_inactive", "token refused");
+        return Err(invalid_client(
+            "De partner van deze applicatie werd door Informat gedeactiveerd: zolang dat zo is, krijgt de client geen token.",
             basic,
         )
         .into());

@@ -109,6 +109,7 @@ fn client(id: &str, secret: Option<SecretHash>, jwks: ClientJwks) -> Client {
         application_id: None,
         partner_id: None,
         active: true,
+        partner_suspended: false,
         apis: [Api::parse("leerlingen"), Api::parse("personeel")].into_iter().flatten().collect(),
         scopes,
         blocked_scopes: Vec::new(),

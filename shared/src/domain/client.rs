@@ -127,6 +127,11 @@ pub struct Client {
     pub partner_id: Option<PartnerId>,
     /// Whether it may get tokens: its application is approved.
     pub active: bool,
+    /// Its partner is deactivated (api.md: suspended): no token until Informat activates the
+    /// partner again. Written in the same transaction as the partner's deactivation, so the
+    /// token endpoint reads it with the client in its one Query.
+    #[serde(default)]
+    pub partner_suspended: bool,
     /// The APIs its application has checked (for an unlinked import: those of its scopes).
     pub apis: BTreeSet<Api>,
     /// The rights schools granted, `api:instellingsnummer`.
@@ -221,6 +226,7 @@ mod tests {
             application_id: None,
             partner_id: None,
             active: true,
+            partner_suspended: false,
             apis: BTreeSet::new(),
             scopes: BTreeSet::new(),
             blocked_scopes: Vec::new(),

@@ -143,14 +143,25 @@ impl DynamoStore {
 
 #[async_trait]
 impl AccessStore for DynamoStore {
-    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<(), StoreError> {
-        let Some(first) = requests.first() else { return Ok(()) };
-        let mut items = Vec::new();
+    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<bool, StoreError> {
+        let Some(first) = requests.first() else { return Ok(true) };
+        // The partner is still active when the requests are stored (a deactivation at the same
+        // moment wins, and no mail leaves).
+        let active = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(partner_pk(&first.partner_id), "PROFILE")))
+            .condition_expression("#profile.#active = :yes")
+            .expression_attribute_names("#profile", "profile")
+            .expression_attribute_names("#active", "active")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut items = vec![aws_sdk_dynamodb::types::TransactWriteItem::builder().condition_check(active).build()];
         for r in requests {
             items.push(self.put(to_item(&RequestItem::new(r))?, Some("attribute_not_exists(PK)"))?);
         }
         items.extend(self.put_log(&first.partner_id, &first.application_id, log)?);
-        self.client.transact_write_items().set_transact_items(Some(items)).send().await.map(|_| ()).map_err(unavailable)
+        Ok(self.transact_versioned(items, &[crate::ports::Stale::Profile]).await?.is_ok())
     }
 
     async fn append_application_log(

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     DynamoStore, LogItem, ProfileItem, cursor_of, from_item, log_items, partner_pk, s, start_of, to_item, unavailable,
 };
-use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId};
+use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId, Profile};
 use crate::ports::{ApplicationStore, ApplicationWrite, Imported, Page, Stale, StoreError};
 
 pub(super) fn app_sk(id: &ApplicationId) -> String {
@@ -213,6 +213,38 @@ impl ApplicationStore for DynamoStore {
 
     async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
         Ok(self.get::<ClientItem>(client_pk(id), "CLIENT").await?.map(|i| i.client))
+    }
+
+    async fn write_partner(
+        &self,
+        profile: (&Profile, &Profile),
+        clients: &[(Client, Client)],
+        log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError> {
+        let (before, after) = profile;
+        let mut parts = vec![Stale::Profile];
+        let mut items = vec![self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?];
+        for (read, written) in clients {
+            items.push(self.put_versioned(to_item(&ClientItem::new(written))?, Some(read.version))?);
+            parts.push(Stale::Client);
+        }
+        for item in log_items(&partner_pk(&after.id), log) {
+            items.push(self.put(to_item(&item)?, None)?);
+        }
+        self.transact_versioned(items, &parts).await
+    }
+
+    async fn write_client(
+        &self,
+        before: &Client,
+        after: &Client,
+        log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError> {
+        let mut items = vec![self.put_versioned(to_item(&ClientItem::new(after))?, Some(before.version))?];
+        if let (Some(partner), Some(app)) = (&after.partner_id, &after.application_id) {
+            items.extend(self.put_log(partner, app, log)?);
+        }
+        self.transact_versioned(items, &[Stale::Client]).await
     }
 
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {

@@ -1,0 +1,47 @@
+//! Existing clients in the back office (api.md "Back office: moderators"): what a client holds,
+//! and removing the scopes of inactive access groups that keep it from being linked.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use portal::Deps;
+use portal::clients;
+use portal::domain::Client;
+use portal::http::{json, moderator, respond};
+use serde_json::{Value, json as body};
+
+/// `{client_id, application_id, scopes, blocked_scopes}` of api.md.
+pub fn render(client: &Client) -> Value {
+    let scopes: Vec<String> = client.scopes.iter().map(ToString::to_string).collect();
+    body!({
+        "client_id": client.id,
+        "application_id": client.application_id,
+        "scopes": scopes,
+        "blocked_scopes": client.blocked_scopes,
+    })
+}
+
+fn client_id(req: &Request) -> String {
+    req.path_parameters().first("client_id").unwrap_or_default().to_owned()
+}
+
+/// GET /admin/clients/{client_id}
+pub async fn get_admin_client(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            moderator(&req)?;
+            json(StatusCode::OK, &render(&clients::get(deps, &client_id(&req)).await?))
+        }
+        .await,
+    )
+}
+
+/// DELETE /admin/clients/{client_id}/blocked-scopes
+pub async fn remove_blocked_scopes(deps: &Deps, req: Request) -> Response<Body> {
+    respond(
+        async {
+            moderator(&req)?;
+            json(StatusCode::OK, &render(&clients::remove_blocked_scopes(deps, &client_id(&req)).await?))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,102 @@
+//! A deactivated partner is suspended (api.md "Back office: moderators"): it is not listed, its
+//! clients get `invalid_client` at the token endpoint, and it cannot create or edit
+//! applications, make a client secret, register public keys or send access requests (409
+//! `partner_inactive`); a school administrator cannot grant it access through an earlier link
+//! either. Activation restores all of it.
+//!
+//! The token endpoint reads one client partition and nothing else, so the suspension is written
+//! on every client of the partner (`Client::partner_suspended`), in the same transaction as the
+//! profile, each conditional on the version read. A client written later (an approval, a link)
+//! takes the flag from the profile it is written against; that write is conditional on the
+//! profile's version (an approval changes the partner's count of approved applications), so an
+//! approval and a deactivation at the same moment cannot leave a working client behind.
+
+use crate::applications::{INFORMAT, conflict, entry};
+use crate::deps::Deps;
+use crate::domain::{Client, ClientId, LogAction, PartnerId, Profile};
+use crate::error::AppError;
+use crate::ports::Stale;
+use crate::profiles::{notify_changed, stored};
+
+/// What a suspended partner reads when it tries to change something.
+pub const PARTNER_INACTIVE: &str = "Je partnerprofiel werd door Informat gedeactiveerd. Zolang het niet opnieuw geactiveerd is, kan je geen applicaties aanmaken of wijzigen en geen toegang aanvragen, en krijgen je clients geen tokens. Neem contact op met Informat.";
+
+/// How often a (de)activation retries when the profile or a client changed between its read and
+/// its write.
+const ATTEMPTS: usize = 4;
+
+/// A transaction holds at most 100 items: the profile and its two log entries leave this many
+/// for clients.
+const MAX_CLIENTS: usize = 97;
+
+pub(crate) fn partner_inactive() -> AppError {
+    conflict("partner_inactive", PARTNER_INACTIVE)
+}
+
+/// The partner's profile; 409 `partner_inactive` when Informat deactivated it.
+pub(crate) async fn active_partner(deps: &Deps, partner: &PartnerId) -> Result<Profile, AppError> {
+    let profile = stored(deps, partner).await?;
+    if profile.active { Ok(profile) } else { Err(partner_inactive()) }
+}
+
+/// POST /admin/partners/{id}/deactivate and /activate: the profile's `active` and every client of
+/// the partner's applications, in one transaction; logged on the profile and mailed to its email.
+pub async fn set_partner_active(deps: &Deps, id: &str, active: bool) -> Result<Profile, AppError> {
+    let id = PartnerId::parse(id).ok_or(AppError::NotFound)?;
+    for _ in 0..ATTEMPTS {
+        // The profile first: an approval that commits after this read changes its version, so
+        // the write below fails and the next round sees the new client.
+        let before = deps.profiles.profile(&id).await?.ok_or(AppError::NotFound)?;
+        let apps = deps.applications.applications(&id).await?;
+        let ids: Vec<ClientId> = apps.iter().filter_map(|a| a.client_id.clone()).collect();
+        let clients = if ids.is_empty() { Vec::new() } else { deps.access.clients(&ids).await? };
+        let changed: Vec<(Client, Client)> = clients
+            .into_iter()
+            .filter(|c| c.partner_suspended == active)
+            .map(|c| {
+                let after = Client { partner_suspended: !active, version: c.version + 1, ..c.clone() };
+                (c, after)
+            })
+            .collect();
+        if before.active == active && changed.is_empty() {
+            return Ok(before);
+        }
+        if changed.len() > MAX_CLIENTS {
+            return Err(crate::applications::invariant(format!(
+                "partner {id} has {} clients, more than one transaction holds",
+                changed.len()
+            )));
+        }
+        let now = deps.clock.now();
+        let after = Profile { active, updated_at: now, version: before.version + 1, ..before.clone() };
+        let label = |a: bool| Some(if a { "Actief" } else { "Niet actief" }.to_owned());
+        let mut log = Vec::new();
+        if before.active != active {
+            log.push(entry(now, LogAction::Updated, "Status", INFORMAT, label(before.active), label(active)));
+        }
+        if !changed.is_empty() {
+            let (from, to) = if active {
+                ("Geschorst", "Actief: de clients krijgen weer tokens")
+            } else {
+                ("Actief", "Geschorst: de clients krijgen geen tokens meer")
+            };
+            log.push(entry(
+                now,
+                LogAction::Updated,
+                "Clients van de applicaties",
+                INFORMAT,
+                Some(from.into()),
+                Some(to.into()),
+            ));
+        }
+        match deps.applications.write_partner((&before, &after), &changed, &log).await? {
+            Ok(()) => {
+                tracing::info!(partner = %id, active, clients = changed.len(), "partner activation changed");
+                notify_changed(deps, &after, INFORMAT, &log).await?;
+                return Ok(after);
+            }
+            Err(Stale::Profile | Stale::Client | Stale::Application) => continue,
+        }
+    }
+    Err(conflict("version_conflict", "Het profiel werd intussen gewijzigd. Probeer het opnieuw."))
+}
