@@ -14,7 +14,7 @@ mod profile;
 mod secret;
 
 pub use access::{
-    AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, MAX_ADDRESSES, SchoolAccess, link_expiry,
+    AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, Grant, MAX_ADDRESSES, SchoolAccess, link_expiry,
     parse_addresses,
 };
 pub use account::{Account, AccountId, AccountStatus};
