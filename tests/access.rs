@@ -343,7 +343,7 @@ async fn a_linked_existing_client_is_managed_by_its_schools_without_a_new_invita
         .legacy_client(json!({"client_id": "school_koppeling", "client_secret": "Oud-Geheim-1", "scopes": ["leerlingen:012345", "personeel:012345"]}))
         .await;
     let (token, _) = stack.partner("partner@voorbeeld.be", "Planner BV").await;
-    let mut body = application_input("Bestaande koppeling", &["leerlingen"]);
+    let mut body = application_input("Bestaande koppeling", &["leerlingen", "personeel"]);
     body["link"] = json!({"client_id": "school_koppeling", "client_secret": "Oud-Geheim-1"});
     let created = stack.call("POST", "/applications", &token, Some(body)).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
@@ -367,4 +367,149 @@ async fn a_linked_existing_client_is_managed_by_its_schools_without_a_new_invita
     let revoked = stack.call("PUT", &change, &admin, Some(json!({"apis": []}))).await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert_eq!(token_scope(&stack, &app).await, Err("invalid_scope".into()));
+}
+
+/// What GET /applications/{id}/access says: (institution, api, granted_at, granted_by) per scope.
+async fn access_items(stack: &Stack, app: &Approved) -> Vec<(String, String, String, String)> {
+    let answer = stack.call("GET", &format!("/applications/{}/access", app.id), &app.token, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let text = |v: &Value| v.as_str().unwrap_or_else(|| panic!("{}", answer.body)).to_owned();
+    answer.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (text(&i["institution"]), text(&i["api"]), text(&i["granted_at"]), text(&i["granted_by"])))
+        .collect()
+}
+
+#[tokio::test]
+async fn grants_are_recorded_per_api_and_a_full_revoke_leaves_no_record() {
+    let stack = Stack::start().await;
+    let app = approved(&stack).await;
+    send_requests(&stack, &app, json!(ADMIN)).await;
+    let link = stack.access_link(ADMIN).await;
+    let admin = stack.admin_token(ADMIN, "leerlingen:012345 personeel:012345").await;
+    let ict = stack.admin_token("ict@school.be", "leerlingen:012345 personeel:012345").await;
+    let grant = |apis: Value| {
+        let path = format!("/access-requests/{link}/grant");
+        let (stack, admin) = (&stack, &admin);
+        async move {
+            let answer = stack.call("POST", &path, admin, Some(json!({"institution": SCHOOL, "apis": apis}))).await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        }
+    };
+    let change = |apis: Value| {
+        let path = format!("/schools/{SCHOOL}/applications/{}/access", app.id);
+        let (stack, ict) = (&stack, &ict);
+        async move {
+            let answer = stack.call("PUT", &path, ict, Some(json!({"apis": apis}))).await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        }
+    };
+    let row = |api: &str, at: &str, by: &str| (SCHOOL.to_owned(), api.to_owned(), at.to_owned(), by.to_owned());
+
+    // The first grant, and an hour later another administrator adds an API: each keeps its own.
+    grant(json!(["leerlingen"])).await;
+    let first = access_items(&stack, &app).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    let t1 = first[0].2.clone();
+    stack.advance_clock(3600).await;
+    change(json!(["leerlingen", "personeel"])).await;
+    let both = access_items(&stack, &app).await;
+    let t2 = both[1].2.clone();
+    assert!(t2 > t1, "{both:?}");
+    assert_eq!(both, [row("leerlingen", &t1, ADMIN), row("personeel", &t2, "ict@school.be")]);
+    // The school's list says the same per API, and its earliest grant.
+    let listed = stack.call("GET", &format!("/schools/{SCHOOL}/applications"), &ict, None).await;
+    let item = &listed.body["items"][0];
+    assert_eq!(
+        item["grants"],
+        json!([
+            {"api": "leerlingen", "scope": "leerlingen:012345", "granted_at": t1, "granted_by": ADMIN},
+            {"api": "personeel", "scope": "personeel:012345", "granted_at": t2, "granted_by": "ict@school.be"}
+        ]),
+        "{}",
+        listed.body
+    );
+    assert_eq!((item["granted_at"].as_str(), item["granted_by"].as_str()), (Some(t1.as_str()), Some(ADMIN)));
+
+    // A revoked API is gone; granted again later, it starts anew.
+    stack.advance_clock(3600).await;
+    change(json!(["leerlingen"])).await;
+    assert_eq!(access_items(&stack, &app).await, [row("leerlingen", &t1, ADMIN)]);
+    stack.advance_clock(3600).await;
+    grant(json!(["personeel"])).await;
+    let again = access_items(&stack, &app).await;
+    let t3 = again[1].2.clone();
+    assert!(t3 > t2, "{again:?}");
+    assert_eq!(again, [row("leerlingen", &t1, ADMIN), row("personeel", &t3, ADMIN)]);
+
+    // A full revoke leaves no record: not in the access list, not at the school, not in the table.
+    change(json!([])).await;
+    assert_eq!(access_items(&stack, &app).await, []);
+    let listed = stack.call("GET", &format!("/schools/{SCHOOL}/applications"), &ict, None).await;
+    assert_eq!(listed.body["items"], json!([]));
+    let sdk = portal::adapters::aws::for_emulator(&stack.local.aws_endpoint, &stack.local.resources.region).await;
+    let stored = aws_sdk_dynamodb::Client::new(&sdk)
+        .get_item()
+        .table_name(&stack.local.resources.table)
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("CLIENT#{}", app.client_id)))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCESS#{SCHOOL}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.item, None, "the school's record is removed");
+    // The link still works: a new grant starts anew.
+    stack.advance_clock(3600).await;
+    grant(json!(["leerlingen"])).await;
+    let renewed = access_items(&stack, &app).await;
+    assert_eq!(renewed.len(), 1);
+    assert!(renewed[0].2 > t3 && renewed[0].3 == ADMIN, "{renewed:?}");
+}
+
+#[tokio::test]
+async fn an_archived_application_s_access_cannot_be_changed_at_a_school() {
+    let stack = Stack::start().await;
+    let app = approved(&stack).await;
+    send_requests(&stack, &app, json!(ADMIN)).await;
+    let link = stack.access_link(ADMIN).await;
+    let admin = stack.admin_token(ADMIN, "leerlingen:012345 personeel:012345").await;
+    let grant = json!({"institution": SCHOOL, "apis": ["leerlingen"]});
+    let granted = stack.call("POST", &format!("/access-requests/{link}/grant"), &admin, Some(grant)).await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+    let moderator = stack.staff_token("archivaris@informat.be", &["moderators"]).await;
+    let archived = stack.call("POST", &format!("/admin/applications/{}/archive", app.id), &moderator, None).await;
+    assert_eq!(archived.status, StatusCode::OK, "{}", archived.body);
+
+    let client = || async {
+        let id = portal::domain::ClientId::parse(&app.client_id).unwrap();
+        stack.local.deps.applications.client(&id).await.unwrap().unwrap()
+    };
+    let log_len = || async {
+        let logs = stack.call("GET", &format!("/applications/{}/logs?limit=100", app.id), &app.token, None).await;
+        logs.body["items"].as_array().unwrap().len()
+    };
+    let (client_before, logs_before) = (client().await, log_len().await);
+    let mails_before = stack.get("/_local/mails", None).await.body["items"].as_array().unwrap().len();
+    let listed_before = stack.call("GET", &format!("/schools/{SCHOOL}/applications"), &admin, None).await.body;
+    let change = format!("/schools/{SCHOOL}/applications/{}/access", app.id);
+    for apis in [json!([]), json!(["leerlingen", "personeel"]), json!(["personeel"])] {
+        let refused = stack.call("PUT", &change, &admin, Some(json!({"apis": apis}))).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{apis}: {}", refused.body);
+        assert_eq!(refused.problem_code(), "application_not_approved");
+    }
+    assert_eq!(client().await, client_before, "the client's scopes are unchanged");
+    assert_eq!(log_len().await, logs_before, "nothing logged");
+    assert_eq!(stack.get("/_local/mails", None).await.body["items"].as_array().unwrap().len(), mails_before);
+    let listed = stack.call("GET", &format!("/schools/{SCHOOL}/applications"), &admin, None).await.body;
+    assert_eq!(listed, listed_before, "the school's record is unchanged");
+    assert_eq!(listed["items"][0]["application"]["status"], "archived");
+    // Where it never had access, the answer stays 404.
+    let elsewhere = stack.admin_token("beheer@andereschool.be", "leerlingen:77777").await;
+    let uninvited = format!("/schools/77777/applications/{}/access", app.id);
+    assert_eq!(
+        stack.call("PUT", &uninvited, &elsewhere, Some(json!({"apis": ["leerlingen"]}))).await.status,
+        StatusCode::NOT_FOUND
+    );
 }

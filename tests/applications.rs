@@ -262,7 +262,8 @@ async fn an_existing_client_is_verified_and_linked_to_exactly_one_application() 
     assert_eq!(ok.body, json!({"client_id": "informat_customer_school", "apis": ["leerlingen", "rekeningen"]}));
 
     // Both partners link it at the same moment: exactly one wins.
-    let mut body = app("Bestaande koppeling", &["personeel"]);
+    let mut body = app("Bestaande koppeling", &[]);
+    body.as_object_mut().unwrap().remove("apis");
     body["link"] = json!({"client_id": "informat_customer_school", "client_secret": "Oud-Secret-1"});
     let (ra, rb) = tokio::join!(
         stack.call("POST", "/applications", &a, Some(body.clone())),
@@ -304,7 +305,7 @@ async fn unchecking_an_api_removes_its_scopes_and_verification_is_throttled() {
     let stack = Stack::start().await;
     stack.legacy_client(json!({"client_id": "twee_apis", "client_secret": "Oud-Secret-3", "scopes": ["leerlingen:012345", "personeel:012345", "personeel:98765"]})).await;
     let (token, _) = stack.partner("c@voorbeeld.be", "Partner C").await;
-    let mut body = app("Twee API's", &["leerlingen"]);
+    let mut body = app("Twee API's", &["leerlingen", "personeel"]);
     body["link"] = json!({"client_id": "twee_apis", "client_secret": "Oud-Secret-3"});
     let created = stack.call("POST", "/applications", &token, Some(body)).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
@@ -362,4 +363,64 @@ async fn another_partner_gets_404_on_every_application_route() {
     // And the owner's application is as it was.
     let own = stack.call("GET", &format!("/applications/{id}"), &owner, None).await;
     assert_eq!((own.body["name"].as_str(), own.body["version"].as_u64()), (Some("Van de eigenaar"), Some(2)));
+}
+
+#[tokio::test]
+async fn a_linked_client_brings_its_apis_and_other_apis_are_refused() {
+    let stack = Stack::start().await;
+    stack.legacy_client(json!({"client_id": "met_scopes", "client_secret": "Oud-Secret-4", "scopes": ["leerlingen:012345", "personeel:54321"]})).await;
+    stack.legacy_client(json!({"client_id": "zonder_scopes", "client_secret": "Oud-Secret-5", "scopes": []})).await;
+    let (token, _) = stack.partner("d@voorbeeld.be", "Partner D").await;
+    let link = |apis: Option<&[&str]>, client_id: &str, secret: &str| {
+        let mut body = app("Gekoppelde app", apis.unwrap_or_default());
+        if apis.is_none() {
+            body.as_object_mut().unwrap().remove("apis");
+        }
+        body["link"] = json!({"client_id": client_id, "client_secret": secret});
+        body
+    };
+
+    // Other APIs than the client's scopes hold: 400 on `apis`, in Dutch, and nothing is linked.
+    for apis in [&["leerlingen"][..], &["leerlingen", "personeel", "internen"], &["rekeningen"]] {
+        let refused =
+            stack.call("POST", "/applications", &token, Some(link(Some(apis), "met_scopes", "Oud-Secret-4"))).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{apis:?}: {}", refused.body);
+        assert_eq!(refused.problem_code(), "validation_failed");
+        assert_eq!(refused.body["errors"][0]["field"], "apis", "{}", refused.body);
+        let message = refused.body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("scopes van de client") && message.contains("Leerlingen, Personeel"), "{message}");
+    }
+    assert_eq!(stack.call("GET", "/applications", &token, None).await.body["items"], json!([]));
+
+    // Left out: they come from the scopes.
+    let created = stack.call("POST", "/applications", &token, Some(link(None, "met_scopes", "Oud-Secret-4"))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["apis"], json!(["leerlingen", "personeel"]));
+    assert_eq!(created.body["status"], "approved");
+
+    // Exactly the client's APIs are fine too (another client, so it is not linked yet).
+    stack
+        .legacy_client(json!({"client_id": "nog_een", "client_secret": "Oud-Secret-6", "scopes": ["internen:012345"]}))
+        .await;
+    let same =
+        stack.call("POST", "/applications", &token, Some(link(Some(&["internen"]), "nog_een", "Oud-Secret-6"))).await;
+    assert_eq!(same.status, StatusCode::CREATED, "{}", same.body);
+    assert_eq!(same.body["apis"], json!(["internen"]));
+
+    // A client without scopes has no APIs to bring: then the partner checks them.
+    let none = stack.call("POST", "/applications", &token, Some(link(None, "zonder_scopes", "Oud-Secret-5"))).await;
+    assert_eq!(none.problem_code(), "validation_failed", "{}", none.body);
+    assert_eq!(none.body["errors"][0]["field"], "apis");
+    let checked = stack
+        .call("POST", "/applications", &token, Some(link(Some(&["rekeningen"]), "zonder_scopes", "Oud-Secret-5")))
+        .await;
+    assert_eq!(checked.status, StatusCode::CREATED, "{}", checked.body);
+    assert_eq!(checked.body["apis"], json!(["rekeningen"]));
+
+    // Without `link`, `apis` stays required.
+    let mut plain = app("Nieuwe app", &[]);
+    plain.as_object_mut().unwrap().remove("apis");
+    let missing = stack.call("POST", "/applications", &token, Some(plain)).await;
+    assert_eq!(missing.problem_code(), "validation_failed");
+    assert_eq!(missing.body["errors"][0]["field"], "apis");
 }

@@ -208,7 +208,8 @@ async fn edits_are_logged_per_property_and_mailed() {
     assert_eq!(log.status, StatusCode::OK);
     let items = log.body["items"].as_array().unwrap();
     let properties: Vec<&str> = items.iter().map(|e| e["property"].as_str().unwrap()).collect();
-    assert_eq!(properties.len(), 3, "{items:?}");
+    assert_eq!(properties.len(), 4, "three changes and the creation: {items:?}");
+    assert_eq!(items[3]["action"], "created", "the oldest entry is the creation");
     for property in ["Publiek / Privé", "Categorie", "Extra info"] {
         assert!(properties.contains(&property), "{property}: {properties:?}");
     }
@@ -226,7 +227,7 @@ async fn edits_are_logged_per_property_and_mailed() {
     // Saving without changes writes nothing.
     changed["version"] = json!(2);
     assert_eq!(put(&stack, &token, changed).await.body["version"], 2);
-    assert_eq!(logs(&stack, &token, "").await.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(logs(&stack, &token, "").await.body["items"].as_array().unwrap().len(), 4);
 }
 
 #[tokio::test]
@@ -255,7 +256,7 @@ async fn stale_versions_and_taken_names_change_nothing() {
     let now = stack.get("/profile", Some(&token)).await.body;
     assert_eq!((now["name"].as_str(), now["version"].as_u64()), (Some("Eerste BV"), Some(2)));
     assert_eq!(now["description"], "Nieuwe omschrijving");
-    assert_eq!(logs(&stack, &token, "").await.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(logs(&stack, &token, "").await.body["items"].as_array().unwrap().len(), 2, "the creation and one edit");
 }
 
 #[tokio::test]
@@ -305,7 +306,7 @@ async fn logs_are_paginated_newest_first_within_the_partner() {
             None => break,
         }
     }
-    assert_eq!(all.len(), 5);
+    assert_eq!(all.len(), 6, "five edits and the creation");
 
     assert_eq!(logs(&stack, &token, "?limit=0").await.problem_code(), "validation_failed");
     assert_eq!(logs(&stack, &token, "?limit=101").await.problem_code(), "validation_failed");
@@ -380,4 +381,137 @@ async fn invitation_codes_expire_after_seven_days() {
     let expired = post(&stack, "/profile/link", &late, json!({"code": code})).await;
     assert_eq!(expired.problem_code(), "invalid_invitation_code");
     assert_eq!(stack.get("/profile", Some(&late)).await.problem_code(), "profile_not_linked");
+}
+
+#[tokio::test]
+async fn creating_inviting_and_linking_are_logged_and_linking_is_mailed() {
+    const LINKED: &str = "Informat – Er werd een gebruiker gekoppeld aan je partnerprofiel";
+    let stack = Stack::start().await;
+    let owner = stack.access_token("eigenaar@voorbeeld.be").await;
+    post(&stack, "/profile", &owner, input("Logboek BV")).await;
+    let log = logs(&stack, &owner, "").await.body;
+    let created = &log["items"][0];
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(
+        (&created["action"], &created["property"], &created["user"], &created["to"]),
+        (&json!("created"), &json!("Partnerprofiel"), &json!("eigenaar@voorbeeld.be"), &json!("Logboek BV"))
+    );
+
+    // An invitation: who made it and until when; never the code itself.
+    let invitation = post(&stack, "/profile/invitations", &owner, json!(null)).await.body;
+    let code = invitation["code"].as_str().unwrap().to_owned();
+    let log = logs(&stack, &owner, "").await.body;
+    let invited = &log["items"][0];
+    assert_eq!((&invited["action"], &invited["property"]), (&json!("created"), &json!("Uitnodigingscode")));
+    assert_eq!(invited["user"], "eigenaar@voorbeeld.be");
+    let until = &invitation["expires_at"].as_str().unwrap()[..16].replace('T', " ");
+    assert_eq!(invited["to"], format!("geldig tot {until} (UTC)"), "{log}");
+    assert!(!log.to_string().contains(&code), "the code is not in the log");
+
+    // A code that does not work links, logs and mails nothing.
+    let colleague = stack.access_token("collega@voorbeeld.be").await;
+    let wrong = post(&stack, "/profile/link", &colleague, json!({"code": "niet-een-code"})).await;
+    assert_eq!(wrong.problem_code(), "invalid_invitation_code");
+    assert_eq!(logs(&stack, &owner, "").await.body["items"].as_array().unwrap().len(), 2);
+    let linked_mails = |mails: Vec<Value>| mails.into_iter().filter(|m| m["subject"] == LINKED).collect::<Vec<_>>();
+    assert!(linked_mails(stack.mails_to("eigenaar@voorbeeld.be").await).is_empty());
+
+    // Linking: logged, and the profile's email hears who joined with whose code.
+    assert_eq!(post(&stack, "/profile/link", &colleague, json!({"code": code})).await.status, StatusCode::OK);
+    let log = logs(&stack, &owner, "").await.body;
+    assert_eq!(log["items"].as_array().unwrap().len(), 3, "{log}");
+    let linked = &log["items"][0];
+    assert_eq!((&linked["action"], &linked["to"]), (&json!("linked"), &json!("collega@voorbeeld.be")));
+    let mails = linked_mails(stack.mails_to("eigenaar@voorbeeld.be").await);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0]["from"], "info@informat.be");
+    for part in ["text", "html"] {
+        let body = mails[0][part].as_str().unwrap();
+        assert!(body.contains("collega@voorbeeld.be") && body.contains("Logboek BV"), "{body}");
+        assert!(body.contains("uitnodigingscode van eigenaar@voorbeeld.be"), "{body}");
+    }
+    assert!(mails[0]["text"].as_str().unwrap().contains("http://portal.test/profiel"));
+    assert!(linked_mails(stack.mails_to("collega@voorbeeld.be").await).is_empty(), "to the profile's email only");
+}
+
+#[tokio::test]
+async fn a_profile_edit_sends_rejected_applications_back_to_review() {
+    let stack = Stack::start().await;
+    let token = stack.access_token("herzien@voorbeeld.be").await;
+    post(&stack, "/profile", &token, input("Herzien BV")).await;
+    let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
+    let mut ids = Vec::new();
+    for name in ["Geweigerd", "Nieuw", "Goedgekeurd"] {
+        let created = stack
+            .call("POST", "/applications", &token, Some(portal_e2e::application_input(name, &["leerlingen"])))
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        ids.push(created.body["id"].as_str().unwrap().to_owned());
+    }
+    let (rejected, new, approved) = (&ids[0], &ids[1], &ids[2]);
+    let reason = json!({"reason": "De omschrijving van je organisatie is onvolledig."});
+    let answer = stack.call("POST", &format!("/admin/applications/{rejected}/reject"), &moderator, Some(reason)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let answer = stack.call("POST", &format!("/admin/applications/{approved}/approve"), &moderator, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let app = |id: &str| {
+        let path = format!("/applications/{id}");
+        let (stack, token) = (&stack, &token);
+        async move { stack.call("GET", &path, token, None).await.body }
+    };
+    let queue = || async {
+        let answer = stack.call("GET", "/admin/applications?status=new", &moderator, None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(queue().await, std::slice::from_ref(new));
+    let (rejected_before, new_before) = (app(rejected).await, app(new).await);
+    assert_eq!(rejected_before["status"], "rejected");
+
+    // An edit that does not go through (a stale version) sends nothing back.
+    let version = stack.get("/profile", Some(&token)).await.body["version"].as_u64().unwrap();
+    let mut edit = input("Herzien BV");
+    edit["description"] = json!("Wij maken planningssoftware voor het secundair onderwijs, met Informat gekoppeld.");
+    edit["version"] = json!(version - 1);
+    assert_eq!(put(&stack, &token, edit.clone()).await.problem_code(), "version_conflict");
+    assert_eq!(app(rejected).await, rejected_before);
+
+    // The edit: the rejected application is `new` again, in the review queue, logged and mailed.
+    edit["version"] = json!(version);
+    let saved = put(&stack, &token, edit.clone()).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let back = app(rejected).await;
+    assert_eq!(back["status"], "new", "{back}");
+    assert_eq!(back["version"], rejected_before["version"].as_u64().unwrap() + 1);
+    assert_eq!(app(new).await, new_before, "a new application is left as it is");
+    assert_eq!(app(approved).await["status"], "approved");
+    let mut queued = queue().await;
+    queued.sort();
+    let mut expected = vec![rejected.clone(), new.clone()];
+    expected.sort();
+    assert_eq!(queued, expected);
+    let log = stack.call("GET", &format!("/applications/{rejected}/logs"), &token, None).await.body;
+    let entry = &log["items"][0];
+    assert_eq!(
+        (&entry["action"], &entry["property"], &entry["from"], &entry["to"], &entry["user"]),
+        (&json!("updated"), &json!("Status"), &json!("Geweigerd"), &json!("Nieuw"), &json!("herzien@voorbeeld.be")),
+        "{log}"
+    );
+    let profile_log = logs(&stack, &token, "").await.body;
+    assert_eq!(profile_log["items"][0]["property"], "Omschrijving", "the profile's change is logged as before");
+    let mail = stack.mails_to("tom@ontwikkelaar.be").await.pop().unwrap();
+    assert_eq!(mail["subject"], "Informat Partnerportaal – Applicatie Geweigerd wordt opnieuw beoordeeld");
+
+    // Once back in review, a further edit leaves it alone; Informat can now approve it.
+    edit["description"] = json!("Nog een aanpassing.");
+    edit["version"] = saved.body["version"].clone();
+    assert_eq!(put(&stack, &token, edit).await.status, StatusCode::OK);
+    assert_eq!(app(rejected).await["version"], back["version"]);
+    let answer = stack.call("POST", &format!("/admin/applications/{rejected}/approve"), &moderator, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }

@@ -7,7 +7,9 @@ use portal::Deps;
 use crate::field;
 use portal::accounts::{self, Registration};
 use portal::domain::{Email, FieldError, NewPassword};
-use portal::http::{Checks, HttpResult, json, json_body, no_content, partner_account, respond, source_ip, timestamp};
+use portal::http::{
+    Checks, HttpResult, json, json_body, no_content, partner_account, respond, source_address, timestamp,
+};
 use portal::ports::Session;
 use serde::{Deserialize, Serialize};
 use serde_json::json as body;
@@ -148,7 +150,7 @@ pub async fn create_session(deps: &Deps, req: Request) -> Response<Body> {
                 checks.refuse(FieldError::required("password"));
             }
             let email = checks.finish(email)?;
-            let session = accounts::sign_in(deps, &email, field(&input.password), source_ip(&req)).await?;
+            let session = accounts::sign_in(deps, &email, field(&input.password), source_address(&req)).await?;
             json(StatusCode::OK, &SessionBody::from(session))
         }
         .await,

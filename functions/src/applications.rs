@@ -1,6 +1,8 @@
 //! Applications of a partner (api.md "Applications") and their moderation by Informat
 //! (api.md "Back office: moderators").
 
+use std::collections::BTreeSet;
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use portal::Deps;
@@ -53,6 +55,8 @@ struct ApplicationBody {
 }
 
 impl ApplicationBody {
+    /// The fields as sent. With `link`, `apis` may be left out (they come from the client's
+    /// scopes): then the set is empty, which a sent `apis` never is.
     fn fields(&self) -> Result<ApplicationFields, portal::AppError> {
         let mut checks = Checks::default();
         let name = checks.check(ApplicationFields::name(field(&self.name)));
@@ -60,7 +64,10 @@ impl ApplicationBody {
             checks.check(text("description", field(&self.description), true, ApplicationFields::DESCRIPTION_MAX));
         let contact_name = checks.check(text("contact_name", field(&self.contact_name), true, 200));
         let contact_email = checks.check(Email::parse("contact_email", field(&self.contact_email)));
-        let apis = checks.check(apis("apis", self.apis.as_deref().unwrap_or_default()));
+        let apis = match (&self.apis, &self.link) {
+            (None, Some(_)) => Some(BTreeSet::new()),
+            (sent, _) => checks.check(apis("apis", sent.as_deref().unwrap_or_default())),
+        };
         let values = (|| {
             Some(ApplicationFields {
                 name: name?,

@@ -79,15 +79,31 @@ pub async fn grant_access(deps: &Deps, req: Request) -> Response<Body> {
 
 fn render_school_app(a: &SchoolApplication, institution: &Institution) -> Value {
     let app = &a.application;
+    let grants: Vec<Value> = a
+        .apis
+        .iter()
+        .map(|api| {
+            let grant = a.access.grants.get(api);
+            body!({
+                "api": api,
+                "scope": format!("{}:{}", api.code(), institution.as_str()),
+                "granted_at": grant.map(|g| timestamp(g.granted_at)),
+                "granted_by": grant.map(|g| g.granted_by.as_str()),
+            })
+        })
+        .collect();
+    // The earliest grant that still holds here: one date per school for the list.
+    let first = a.apis.iter().filter_map(|api| a.access.grants.get(api)).min_by_key(|g| g.granted_at);
     body!({
         "application": {"id": app.id, "name": app.fields.name, "description": app.fields.description, "status": app.status.code(), "apis": app.fields.apis},
         "partner": a.partner.as_ref().map(|p| body!({"name": p.fields.name, "email": p.email})),
         "client_id": app.client_id,
         "apis": a.apis,
         "scopes": a.apis.iter().map(|api| format!("{}:{}", api.code(), institution.as_str())).collect::<Vec<_>>(),
-        "granted_at": timestamp(a.access.granted_at),
+        "grants": grants,
+        "granted_at": first.map(|g| timestamp(g.granted_at)),
+        "granted_by": first.map(|g| g.granted_by.as_str()),
         "updated_at": timestamp(a.access.updated_at),
-        "granted_by": a.access.granted_by,
     })
 }
 

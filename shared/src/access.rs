@@ -17,7 +17,7 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::mail;
-use crate::ports::AccessWrite;
+use crate::ports::{AccessWrite, SchoolIndex};
 use crate::profiles::linked_account;
 use crate::suspension::{active_partner, partner_inactive};
 
@@ -150,8 +150,8 @@ pub struct Granted {
     pub granted_by: Option<String>,
 }
 
-/// GET /applications/{id}/access: the scopes its client holds (what tokens carry), with who
-/// granted them where the portal knows.
+/// GET /applications/{id}/access: the scopes its client holds (what tokens carry), each with
+/// when and by whom that API was granted at that school, where the portal knows.
 pub async fn access(deps: &Deps, account: &Caller, id: &str) -> Result<Vec<Granted>, AppError> {
     let (_, partner) = linked_account(deps, account).await?;
     let app = own(deps, &partner, id).await?;
@@ -163,8 +163,8 @@ pub async fn access(deps: &Deps, account: &Caller, id: &str) -> Result<Vec<Grant
         .token_scopes()
         .into_iter()
         .map(|scope| {
-            let known = index.get(&scope.institution);
-            Granted { granted_at: known.map(|a| a.granted_at), granted_by: known.map(|a| a.granted_by.clone()), scope }
+            let grant = index.get(&scope.institution).and_then(|a| a.grants.get(&scope.api));
+            Granted { granted_at: grant.map(|g| g.granted_at), granted_by: grant.map(|g| g.granted_by.clone()), scope }
         })
         .collect())
 }
@@ -293,16 +293,13 @@ async fn change_access(
         }
         let after = with_scopes_at(&client, institution, apis, now);
         let known = deps.access.client_access(&client_id).await?.into_iter().find(|a| &a.institution == institution);
-        let school = SchoolAccess {
-            client_id: client_id.clone(),
-            institution: institution.clone(),
-            granted_at: known.map_or(now, |a| a.granted_at),
-            granted_by: user.clone(),
-            updated_at: now,
-        };
+        let school = SchoolAccess::changed(known.as_ref(), &client_id, institution, (&before, apis), &user, now);
         let write = AccessWrite {
             client: (&client, &after),
-            school: (!apis.is_empty()).then_some(&school),
+            school: match &school {
+                Some(school) => SchoolIndex::Put(school),
+                None => SchoolIndex::Remove(institution),
+            },
             request: request.zip(request_after.as_ref()),
             log: (&app.partner_id, &app.id, &log),
         };
@@ -424,7 +421,8 @@ pub async fn school_applications(
 
 /// PUT /schools/{institution}/applications/{id}/access: sets this school's APIs for an
 /// application that already has access here (an empty set revokes it). No new application
-/// without an invitation (manual 3.4): 404 when it has no access at this school.
+/// without an invitation (manual 3.4): 404 when it has no access at this school; 409
+/// `application_not_approved` when it is no longer approved (archived).
 pub async fn set_school_access(
     deps: &Deps,
     admin: &SchoolAdmin,
@@ -441,6 +439,13 @@ pub async fn set_school_access(
     let plan = |before: &BTreeSet<Api>| {
         if before.is_empty() {
             return Err(AppError::NotFound);
+        }
+        // An archived application's client no longer works: its access is not changed any more.
+        if app.status != ApplicationStatus::Approved {
+            return Err(conflict(
+                "application_not_approved",
+                "Deze applicatie is niet (meer) goedgekeurd door Informat: haar toegang tot de gegevens van de school kan niet meer gewijzigd worden.",
+            ));
         }
         let changed: BTreeSet<Api> = before.symmetric_difference(apis).copied().collect();
         let added: BTreeSet<Api> = changed.intersection(apis).copied().collect();

@@ -13,8 +13,8 @@ use crate::accounts::{refuse_if_throttled, throttle_key};
 use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
-    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId, ClientJwks, LogAction,
-    LogEntry, PartnerId, Profile, SecretHash, SecretToken,
+    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId, ClientJwks, FieldError,
+    LogAction, LogEntry, PartnerId, Profile, SecretHash, SecretToken,
 };
 use crate::error::{AppError, Internal};
 use crate::mail::{self, ApplicationEvent};
@@ -231,7 +231,9 @@ async fn linkable_client(deps: &Deps, credentials: &Credentials) -> Result<Clien
 }
 
 /// POST /applications: a request for a new client (status `new`), or, with `link`, an
-/// application that takes over an existing client and its scopes and is approved at once.
+/// application that takes over an existing client and its scopes and is approved at once. With
+/// `link`, an empty `fields.apis` means the partner left them out: they come from the client's
+/// scopes; when given they must be exactly those.
 pub async fn create(
     deps: &Deps,
     account: &Caller,
@@ -263,12 +265,7 @@ pub async fn create(
         return Ok(app);
     };
     let client = linkable_client(deps, &credentials).await?;
-    // The client's scopes decide its APIs (manual 3.3.3); a client without scopes keeps the
-    // APIs the partner checked.
-    let scope_apis = client.scope_apis();
-    if !scope_apis.is_empty() {
-        app.fields.apis = scope_apis;
-    }
+    app.fields.apis = linked_apis(&client, std::mem::take(&mut app.fields.apis))?;
     app.status = ApplicationStatus::Approved;
     app.client_id = Some(client.id.clone());
     let linked = Client {
@@ -295,6 +292,38 @@ pub async fn create(
         Err(Stale::Client) => Err(conflict("client_already_linked", CLIENT_ALREADY_LINKED)),
         Err(_) => Err(version_conflict()),
     }
+}
+
+/// The APIs of an application that takes over `client` (manual 3.3.3: "Bij koppelen van een
+/// client/secret wordt obv de bestaande scopes bepaald welke API's in gebruik zijn"): those of
+/// its scopes. `sent` (empty: left out) must be exactly those. A client without scopes has no
+/// APIs to take over: then the partner checks them.
+fn linked_apis(client: &Client, sent: BTreeSet<Api>) -> Result<BTreeSet<Api>, AppError> {
+    let labels = |apis: &BTreeSet<Api>| apis.iter().map(|a| a.label()).collect::<Vec<_>>().join(", ");
+    let from_scopes = client.scope_apis();
+    if from_scopes.is_empty() {
+        if sent.is_empty() {
+            return Err(FieldError::new(
+                "apis",
+                "required",
+                "Deze client heeft nog geen scopes, dus er zijn geen API's over te nemen: kies minstens één API.",
+            )
+            .into());
+        }
+        return Ok(sent);
+    }
+    if !sent.is_empty() && sent != from_scopes {
+        return Err(FieldError::new(
+            "apis",
+            "not_client_apis",
+            format!(
+                "Bij het koppelen van een client komen de API's uit de scopes van de client: {}. Laat de API's weg of kies precies deze.",
+                labels(&from_scopes)
+            ),
+        )
+        .into());
+    }
+    Ok(from_scopes)
 }
 
 /// The client after the application's APIs became `apis`: scopes of an API that is no longer

@@ -60,14 +60,6 @@ pub fn partner_account(req: &Request) -> Result<Caller, AppError> {
     Ok(Caller { account, issued_at })
 }
 
-/// The address the request came from (API Gateway's `requestContext.http.sourceIp`).
-pub fn source_ip(req: &Request) -> Option<std::net::IpAddr> {
-    match req.request_context_ref()? {
-        RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.as_deref()?.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 /// A moderator of Informat: an ID token of the staff pool whose `cognito:groups` holds
 /// `moderators`. Another staff user is known but not allowed: 403.
 pub fn moderator(req: &Request) -> Result<(), AppError> {

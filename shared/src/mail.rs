@@ -12,6 +12,7 @@ pub const ACTIVATION_SUBJECT: &str = "Informat \u{2013} Activeer je partneraccou
 pub const ACCOUNT_EXISTS_SUBJECT: &str = "Informat \u{2013} Je partneraccount bestaat al";
 pub const PASSWORD_RESET_SUBJECT: &str = "Informat \u{2013} Kies een nieuw wachtwoord";
 pub const PROFILE_CHANGED_SUBJECT: &str = "Informat \u{2013} Je partnerprofiel werd gewijzigd";
+pub const USER_LINKED_SUBJECT: &str = "Informat \u{2013} Er werd een gebruiker gekoppeld aan je partnerprofiel";
 /// The manual's subject (3.4), with the application's name after it.
 pub const ACCESS_REQUEST_SUBJECT: &str = "Informat Partnerportaal - Datatoegang voor applicatie";
 
@@ -27,6 +28,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("password_reset.txt", include_str!("../templates/password_reset.txt")),
         ("profile_changed.html", include_str!("../templates/profile_changed.html")),
         ("profile_changed.txt", include_str!("../templates/profile_changed.txt")),
+        ("user_linked.html", include_str!("../templates/user_linked.html")),
+        ("user_linked.txt", include_str!("../templates/user_linked.txt")),
         ("application_changed.html", include_str!("../templates/application_changed.html")),
         ("application_changed.txt", include_str!("../templates/application_changed.txt")),
         ("access_request.html", include_str!("../templates/access_request.html")),
@@ -108,6 +111,22 @@ pub fn profile_changed(
     let at = at.format("%Y-%m-%d %H:%M:%S").to_string();
     let profile_url = format!("{}/profiel", portal_url.trim_end_matches('/'));
     render("profile_changed", PROFILE_CHANGED_SUBJECT, from, to, context! { profile, user, at, changes, profile_url })
+}
+
+/// To the profile's email: an account was linked to the profile with an invitation code (manual
+/// 3.2.2), by whose code, when.
+pub fn user_linked(
+    from: &Email,
+    to: &Email,
+    profile: &str,
+    user: &str,
+    invited_by: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    portal_url: &str,
+) -> Result<OutgoingMail, minijinja::Error> {
+    let at = at.format("%Y-%m-%d %H:%M:%S").to_string();
+    let profile_url = format!("{}/profiel", portal_url.trim_end_matches('/'));
+    render("user_linked", USER_LINKED_SUBJECT, from, to, context! { profile, user, invited_by, at, profile_url })
 }
 
 /// The mail to a school administrator (manual 3.4): who asks access to which data, and the
@@ -239,5 +258,28 @@ mod tests {
             account_exists(&addr("info@informat.be"), &addr("a@school.be"), "https://p.example").expect("render");
         assert!(mail.text.contains("https://p.example/aanmelden"));
         assert!(mail.html.contains("wachtwoord-vergeten"));
+    }
+
+    #[test]
+    fn user_linked_mail_names_the_user_the_inviter_and_the_profile() {
+        let at =
+            chrono::DateTime::parse_from_rfc3339("2026-05-07T13:53:16Z").expect("time").with_timezone(&chrono::Utc);
+        let mail = user_linked(
+            &addr("info@informat.be"),
+            &addr("eigenaar@voorbeeld.be"),
+            "Planner <BV>",
+            "collega@voorbeeld.be",
+            "eigenaar@voorbeeld.be",
+            at,
+            "https://p.example/",
+        )
+        .expect("render");
+        assert_eq!(mail.subject, USER_LINKED_SUBJECT);
+        assert_eq!(mail.to, [addr("eigenaar@voorbeeld.be")]);
+        for part in [&mail.text, &mail.html] {
+            assert!(part.contains("collega@voorbeeld.be") && part.contains("2026-05-07 13:53:16"), "{part}");
+        }
+        assert!(mail.text.contains("Planner <BV>") && mail.text.contains("https://p.example/profiel"));
+        assert!(mail.html.contains("Planner &lt;BV&gt;"), "{}", mail.html);
     }
 }

@@ -97,9 +97,14 @@ pub enum ProfileCreated {
 
 #[async_trait]
 pub trait ProfileStore: Send + Sync {
-    /// Stores the profile with the guards of its name and slug, links the creator's account and
-    /// makes it a member: all or nothing.
-    async fn create_profile(&self, profile: &Profile, creator: &Account) -> Result<ProfileCreated, StoreError>;
+    /// Stores the profile with the guards of its name and slug, links the creator's account,
+    /// makes it a member and writes `log` to the profile's log: all or nothing.
+    async fn create_profile(
+        &self,
+        profile: &Profile,
+        creator: &Account,
+        log: &[LogEntry],
+    ) -> Result<ProfileCreated, StoreError>;
     async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError>;
     /// Replaces `before` by `after` if nobody changed it since (`before.version`), moves the name
     /// guard when the name changed, and stores the log entries: all or nothing.
@@ -109,6 +114,17 @@ pub trait ProfileStore: Send + Sync {
         after: &Profile,
         log: &[LogEntry],
     ) -> Result<ProfileUpdated, StoreError>;
+    /// [`Self::update_profile`], and in the same transaction the applications the edit sends
+    /// back to review, each only if it is still the version that was read (manual 3.3.1: after a
+    /// rejection the partner fixes its profile and Informat evaluates again). `Err(Stale)`: an
+    /// application changed meanwhile; nothing was written.
+    async fn update_profile_resubmitting(
+        &self,
+        before: &Profile,
+        after: &Profile,
+        log: &[LogEntry],
+        applications: &[Resubmission<'_>],
+    ) -> Result<Result<ProfileUpdated, Stale>, StoreError>;
     /// The profile's log, newest first.
     async fn profile_log(&self, id: &PartnerId, limit: u32, cursor: Option<&str>)
     -> Result<Page<LogEntry>, StoreError>;
@@ -124,6 +140,14 @@ pub trait ProfileStore: Send + Sync {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<Profile>, StoreError>;
+}
+
+/// An application a profile edit sends back to review: as read, as it will be, its log entries.
+#[derive(Debug, Clone, Copy)]
+pub struct Resubmission<'a> {
+    pub before: &'a Application,
+    pub after: &'a Application,
+    pub log: &'a [LogEntry],
 }
 
 /// What the public directory is narrowed to (GET /partners).
@@ -164,7 +188,8 @@ pub struct Member {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Linked {
-    Yes(PartnerId),
+    /// Linked to the invitation's profile.
+    Yes(Invitation),
     /// Unknown, used or expired.
     InvalidCode,
     AccountAlreadyLinked,
@@ -172,7 +197,8 @@ pub enum Linked {
 
 #[async_trait]
 pub trait MemberStore: Send + Sync {
-    async fn put_invitation(&self, invitation: &Invitation) -> Result<(), StoreError>;
+    /// Stores the invitation and writes `log` to its profile's log, in one transaction.
+    async fn put_invitation(&self, invitation: &Invitation, log: &[LogEntry]) -> Result<(), StoreError>;
     /// Uses the invitation (once, before it expires) to link `account` to its profile, makes it
     /// a member and logs it: all or nothing.
     async fn link(&self, hash: &TokenHash, account: &Account, now: DateTime<Utc>) -> Result<Linked, StoreError>;
@@ -450,12 +476,21 @@ impl SigningJwk {
 pub struct AccessWrite<'a> {
     /// The client as read and as it will be (its scopes).
     pub client: (&'a Client, &'a Client),
-    /// The school's index entry; `None`: the client keeps no access at this school.
-    pub school: Option<&'a SchoolAccess>,
+    /// The school's index entry as it will be.
+    pub school: SchoolIndex<'a>,
     /// The request the grant came through (as read, as it will be), if any.
     pub request: Option<(&'a AccessRequest, &'a AccessRequest)>,
     /// The application's log entries: (its partner, its id, the entries).
     pub log: (&'a PartnerId, &'a ApplicationId, &'a [LogEntry]),
+}
+
+/// What a change of access does to a school's index entry.
+#[derive(Debug, Clone, Copy)]
+pub enum SchoolIndex<'a> {
+    /// The client holds scopes here: the entry, with its grants per API.
+    Put(&'a SchoolAccess),
+    /// The client keeps no scope at this school: its entry there is removed.
+    Remove(&'a Institution),
 }
 
 /// Access requests and the access schools granted.
@@ -477,7 +512,7 @@ pub trait AccessStore: Send + Sync {
     async fn write_access(&self, write: AccessWrite<'_>) -> Result<Result<(), Stale>, StoreError>;
     /// The index entries of one school (one Query on an index).
     async fn school_access(&self, institution: &Institution) -> Result<Vec<SchoolAccess>, StoreError>;
-    /// The schools a client has an index entry at.
+    /// The schools a client has an index entry at (a strongly consistent read).
     async fn client_access(&self, client: &ClientId) -> Result<Vec<SchoolAccess>, StoreError>;
     async fn clients(&self, ids: &[ClientId]) -> Result<Vec<Client>, StoreError>;
     async fn applications_by_keys(&self, keys: &[(PartnerId, ApplicationId)]) -> Result<Vec<Application>, StoreError>;

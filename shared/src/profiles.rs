@@ -4,11 +4,12 @@ use crate::config::Config;
 use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
-    Account, LogAction, LogEntry, Logo, LogoImage, LogoRefusal, PartnerId, Profile, ProfileFields, SecretToken,
+    Account, Application, ApplicationStatus, LogAction, LogEntry, Logo, LogoImage, LogoRefusal, PartnerId, Profile,
+    ProfileFields, SecretToken,
 };
 use crate::error::{AppError, Internal};
 use crate::mail;
-use crate::ports::{Invitation, Linked, Member, Page, ProfileCreated, ProfileUpdated};
+use crate::ports::{Invitation, Linked, Member, Page, ProfileCreated, ProfileUpdated, Resubmission};
 
 /// The partner profile an account is linked to.
 pub async fn linked_partner(deps: &Deps, account: &Caller) -> Result<PartnerId, AppError> {
@@ -36,7 +37,8 @@ fn already_linked() -> AppError {
     }
 }
 
-/// POST /profile: a new profile, with the creator's email (read-only) and the creator linked.
+/// POST /profile: a new profile, with the creator's email (read-only) and the creator linked;
+/// the creation is the first entry of its log.
 pub async fn create(deps: &Deps, creator: &Caller, fields: ProfileFields) -> Result<Profile, AppError> {
     let account = crate::accounts::signed_in(deps, creator).await?;
     if account.partner_id.is_some() {
@@ -57,10 +59,18 @@ pub async fn create(deps: &Deps, creator: &Caller, fields: ProfileFields) -> Res
         version: 1,
         id,
     };
+    let log = [LogEntry {
+        at: now,
+        action: LogAction::Created,
+        property: "Partnerprofiel".into(),
+        user: account.email.to_string(),
+        from: None,
+        to: Some(profile.fields.name.as_str().to_owned()),
+    }];
     // A different name can slug like an existing one ("A.B" and "A B"): then the slug gets a
     // piece of the id, which is unique.
     for attempt in 0..2 {
-        match deps.profiles.create_profile(&profile, &account).await? {
+        match deps.profiles.create_profile(&profile, &account, &log).await? {
             ProfileCreated::Yes => {
                 tracing::info!(partner = %profile.id, "profile created");
                 return Ok(profile);
@@ -91,7 +101,10 @@ pub(crate) async fn stored(deps: &Deps, partner: &PartnerId) -> Result<Profile, 
 
 /// PUT /profile: every changed property is logged and mailed to the profile's email. The
 /// optional `expected_version` guards against overwriting someone else's edit; the store checks
-/// the version it read either way, so two edits never silently merge.
+/// the version it read either way, so two edits never silently merge. The partner's rejected
+/// applications go back to review (`new`) in the same transaction, each logged and mailed
+/// (manual 3.3.1: "Bij weigering pas je de gegevens van je profiel of applicatie aan. Informat
+/// zal je aanvraag opnieuw evalueren.").
 pub async fn update(
     deps: &Deps,
     account: &Caller,
@@ -104,6 +117,7 @@ pub async fn update(
         return Err(version_conflict());
     }
     let now = deps.clock.now();
+    let user = editor.email.to_string();
     let log: Vec<LogEntry> = before
         .fields
         .changes(&fields)
@@ -112,7 +126,7 @@ pub async fn update(
             at: now,
             action: LogAction::Updated,
             property: property.to_owned(),
-            user: editor.email.to_string(),
+            user: user.clone(),
             from,
             to,
         })
@@ -121,14 +135,93 @@ pub async fn update(
         return Ok(before);
     }
     let after = Profile { fields, updated_at: now, version: before.version + 1, ..before.clone() };
-    match deps.profiles.update_profile(&before, &after, &log).await? {
-        ProfileUpdated::Yes => {}
-        ProfileUpdated::VersionConflict => return Err(version_conflict()),
-        ProfileUpdated::NameTaken => return Err(name_taken(&after.fields)),
+    // An application that changed between its read and the write (an edit, an archive) makes
+    // the transaction fail as a whole: read the applications again. The profile stays the one
+    // read first, so a concurrent edit of the profile is still a conflict.
+    let mut written = None;
+    for _ in 0..RESUBMIT_ATTEMPTS {
+        let resubmitted = back_to_review(deps, &partner, &user, now).await?;
+        let parts: Vec<Resubmission<'_>> =
+            resubmitted.iter().map(|r| Resubmission { before: &r.before, after: &r.after, log: &r.log }).collect();
+        match deps.profiles.update_profile_resubmitting(&before, &after, &log, &parts).await? {
+            Ok(ProfileUpdated::Yes) => {
+                written = Some(resubmitted);
+                break;
+            }
+            Ok(ProfileUpdated::VersionConflict) => return Err(version_conflict()),
+            Ok(ProfileUpdated::NameTaken) => return Err(name_taken(&after.fields)),
+            Err(_) => continue,
+        }
     }
-    tracing::info!(partner = %after.id, changes = log.len(), "profile updated");
-    notify_changed(deps, &after, editor.email.as_str(), &log).await?;
+    let resubmitted = written.ok_or_else(version_conflict)?;
+    tracing::info!(partner = %after.id, changes = log.len(), resubmitted = resubmitted.len(), "profile updated");
+    notify_changed(deps, &after, &user, &log).await?;
+    for r in &resubmitted {
+        crate::applications::notify(
+            deps,
+            &after,
+            &r.after,
+            "wordt opnieuw beoordeeld",
+            "Het partnerprofiel werd gewijzigd. De geweigerde applicatie gaat daarom terug naar Informat voor een nieuwe beoordeling.",
+            &user,
+            &r.log,
+        )
+        .await?;
+    }
     Ok(after)
+}
+
+/// How often a profile edit reads the applications again when one changed meanwhile.
+const RESUBMIT_ATTEMPTS: usize = 3;
+
+/// At most this many rejected applications go back to review with one profile edit: they share
+/// one transaction with the profile, its name guards and its log (DynamoDB takes 100 items in
+/// one; each application is two). The oldest go first; any others follow with the next edit.
+pub const MAX_RESUBMITTED: usize = 40;
+
+/// A rejected application that goes back to review, with its log entry.
+struct BackToReview {
+    before: Application,
+    after: Application,
+    log: Vec<LogEntry>,
+}
+
+/// The partner's rejected applications (the oldest [`MAX_RESUBMITTED`]) as they will be once
+/// the profile edit sends them back to `new`.
+async fn back_to_review(
+    deps: &Deps,
+    partner: &PartnerId,
+    user: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<BackToReview>, AppError> {
+    let mut rejected: Vec<Application> = deps
+        .applications
+        .applications(partner)
+        .await?
+        .into_iter()
+        .filter(|a| a.status == ApplicationStatus::Rejected)
+        .collect();
+    rejected.sort_by_key(|a| a.created_at);
+    rejected
+        .into_iter()
+        .take(MAX_RESUBMITTED)
+        .map(|before| {
+            // The partner's edit of a rejected application sends it back the same way.
+            let edited = before
+                .edited(before.fields.clone())
+                .map_err(|e| AppError::Internal(Internal::Invariant(e.to_string())))?;
+            let after = Application { updated_at: now, version: before.version + 1, ..edited };
+            let log = vec![LogEntry {
+                at: now,
+                action: LogAction::Updated,
+                property: "Status".into(),
+                user: user.to_owned(),
+                from: Some(before.status.label().into()),
+                to: Some(after.status.label().into()),
+            }];
+            Ok(BackToReview { before, after, log })
+        })
+        .collect()
 }
 
 /// Mails the profile's email (manual 3.2.3: it "ontvangt notificaties over wijzigingen") what
@@ -246,20 +339,26 @@ pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::days(7);
 pub async fn invite(deps: &Deps, account: &Caller) -> Result<(SecretToken, chrono::DateTime<chrono::Utc>), AppError> {
     let (inviter, partner_id) = linked_account(deps, account).await?;
     let secret = SecretToken::generate()?;
-    let expires_at = deps.clock.now() + INVITATION_LIFETIME;
-    deps.members
-        .put_invitation(&Invitation {
-            hash: secret.hash(),
-            partner_id: partner_id.clone(),
-            invited_by: inviter.email,
-            expires_at,
-        })
-        .await?;
+    let now = deps.clock.now();
+    let expires_at = now + INVITATION_LIFETIME;
+    // The log says who made a code and until when it works; never the code itself.
+    let log = [LogEntry {
+        at: now,
+        action: LogAction::Created,
+        property: "Uitnodigingscode".into(),
+        user: inviter.email.to_string(),
+        from: None,
+        to: Some(format!("geldig tot {} (UTC)", expires_at.format("%Y-%m-%d %H:%M"))),
+    }];
+    let invitation =
+        Invitation { hash: secret.hash(), partner_id: partner_id.clone(), invited_by: inviter.email, expires_at };
+    deps.members.put_invitation(&invitation, &log).await?;
     tracing::info!(partner = %partner_id, "invitation code issued");
     Ok((secret, expires_at))
 }
 
-/// POST /profile/link: links the caller's account with the profile of a valid code.
+/// POST /profile/link: links the caller's account with the profile of a valid code (logged in
+/// the same transaction), then mails the profile's email who was linked.
 pub async fn link(deps: &Deps, account: &Caller, code: &str) -> Result<Profile, AppError> {
     let account = crate::accounts::signed_in(deps, account).await?;
     if account.partner_id.is_some() {
@@ -272,10 +371,22 @@ pub async fn link(deps: &Deps, account: &Caller, code: &str) -> Result<Profile, 
     }
     };
     let secret = SecretToken::parse(code).ok_or_else(invalid)?;
-    match deps.members.link(&secret.hash(), &account, deps.clock.now()).await? {
-        Linked::Yes(partner) => {
-            tracing::info!(partner = %partner, account = %account.id, "account linked to profile");
-            stored(deps, &partner).await
+    let now = deps.clock.now();
+    match deps.members.link(&secret.hash(), &account, now).await? {
+        Linked::Yes(invitation) => {
+            tracing::info!(partner = %invitation.partner_id, account = %account.id, "account linked to profile");
+            let profile = stored(deps, &invitation.partner_id).await?;
+            let mail = mail::user_linked(
+                &deps.config.mail_from_accounts,
+                &profile.email,
+                profile.fields.name.as_str(),
+                account.email.as_str(),
+                invitation.invited_by.as_str(),
+                now,
+                &deps.config.portal_url,
+            )?;
+            mail::deliver(deps.mailer.as_ref(), "user_linked", &mail).await;
+            Ok(profile)
         }
         Linked::InvalidCode => Err(invalid()),
         Linked::AccountAlreadyLinked => Err(already_linked()),

@@ -37,6 +37,7 @@ pub struct MemoryStore {
     applications: Mutex<HashMap<ApplicationId, Application>>,
     clients: Mutex<HashMap<ClientId, Client>>,
     app_logs: Mutex<Vec<(ApplicationId, LogEntry)>>,
+    profile_logs: Mutex<Vec<(PartnerId, LogEntry)>>,
     used_assertions: Mutex<HashMap<(ClientId, String), DateTime<Utc>>>,
     access_requests: Mutex<Vec<AccessRequest>>,
     school_access: Mutex<Vec<SchoolAccess>>,
@@ -155,7 +156,12 @@ impl AttemptStore for MemoryStore {
 
 #[async_trait]
 impl ProfileStore for MemoryStore {
-    async fn create_profile(&self, profile: &Profile, creator: &Account) -> Result<ProfileCreated, StoreError> {
+    async fn create_profile(
+        &self,
+        profile: &Profile,
+        creator: &Account,
+        log: &[LogEntry],
+    ) -> Result<ProfileCreated, StoreError> {
         let mut profiles = lock(&self.profiles);
         if profiles.values().any(|p| p.fields.name.key() == profile.fields.name.key()) {
             return Ok(ProfileCreated::NameTaken);
@@ -170,6 +176,7 @@ impl ProfileStore for MemoryStore {
         }
         account.partner_id = Some(profile.id.clone());
         profiles.insert(profile.id.clone(), profile.clone());
+        lock(&self.profile_logs).extend(log.iter().map(|e| (profile.id.clone(), e.clone())));
         Ok(ProfileCreated::Yes)
     }
     async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError> {
@@ -179,25 +186,47 @@ impl ProfileStore for MemoryStore {
         &self,
         before: &Profile,
         after: &Profile,
-        _log: &[LogEntry],
+        log: &[LogEntry],
     ) -> Result<ProfileUpdated, StoreError> {
+        Ok(self.update_profile_resubmitting(before, after, log, &[]).await?.unwrap_or(ProfileUpdated::VersionConflict))
+    }
+    async fn update_profile_resubmitting(
+        &self,
+        before: &Profile,
+        after: &Profile,
+        log: &[LogEntry],
+        applications: &[Resubmission<'_>],
+    ) -> Result<Result<ProfileUpdated, Stale>, StoreError> {
+        // The order write_application locks in.
+        let mut apps = lock(&self.applications);
         let mut profiles = lock(&self.profiles);
         if profiles.get(&before.id).map(|p| p.version) != Some(before.version) {
-            return Ok(ProfileUpdated::VersionConflict);
+            return Ok(Ok(ProfileUpdated::VersionConflict));
         }
         if profiles.values().any(|p| p.id != after.id && p.fields.name.key() == after.fields.name.key()) {
-            return Ok(ProfileUpdated::NameTaken);
+            return Ok(Ok(ProfileUpdated::NameTaken));
+        }
+        if applications.iter().any(|r| apps.get(&r.before.id).map(|a| a.version) != Some(r.before.version)) {
+            return Ok(Err(Stale::Application));
         }
         profiles.insert(after.id.clone(), after.clone());
-        Ok(ProfileUpdated::Yes)
+        lock(&self.profile_logs).extend(log.iter().map(|e| (after.id.clone(), e.clone())));
+        for r in applications {
+            apps.insert(r.after.id.clone(), r.after.clone());
+            lock(&self.app_logs).extend(r.log.iter().map(|e| (r.after.id.clone(), e.clone())));
+        }
+        Ok(Ok(ProfileUpdated::Yes))
     }
     async fn profile_log(
         &self,
-        _id: &PartnerId,
+        id: &PartnerId,
         _limit: u32,
         _cursor: Option<&str>,
     ) -> Result<Page<LogEntry>, StoreError> {
-        Ok(Page { items: Vec::new(), next_cursor: None })
+        let mut items: Vec<_> =
+            lock(&self.profile_logs).iter().filter(|(p, _)| p == id).map(|(_, e)| e.clone()).collect();
+        items.reverse();
+        Ok(Page { items, next_cursor: None })
     }
     async fn profiles(&self, ids: &[PartnerId]) -> Result<Vec<Profile>, StoreError> {
         Ok(lock(&self.profiles).values().filter(|p| ids.contains(&p.id)).cloned().collect())
@@ -355,7 +384,8 @@ impl LogoStore for MemoryStore {
 
 #[async_trait]
 impl MemberStore for MemoryStore {
-    async fn put_invitation(&self, _invitation: &Invitation) -> Result<(), StoreError> {
+    async fn put_invitation(&self, invitation: &Invitation, log: &[LogEntry]) -> Result<(), StoreError> {
+        lock(&self.profile_logs).extend(log.iter().map(|e| (invitation.partner_id.clone(), e.clone())));
         Ok(())
     }
     async fn link(&self, _hash: &TokenHash, _account: &Account, _now: DateTime<Utc>) -> Result<Linked, StoreError> {
@@ -532,11 +562,17 @@ impl AccessStore for MemoryStore {
             requests.retain(|r| r.id != after.id);
             requests.push(after.clone());
         }
-        if let Some(school) = w.school {
-            let mut all = lock(&self.school_access);
-            all.retain(|a| !(a.client_id == school.client_id && a.institution == school.institution));
-            all.push(school.clone());
+        let mut all = lock(&self.school_access);
+        match w.school {
+            SchoolIndex::Put(school) => {
+                all.retain(|a| !(a.client_id == school.client_id && a.institution == school.institution));
+                all.push(school.clone());
+            }
+            SchoolIndex::Remove(institution) => {
+                all.retain(|a| !(a.client_id == w.client.1.id && &a.institution == institution));
+            }
         }
+        drop(all);
         lock(&self.app_logs).extend(w.log.2.iter().map(|e| (w.log.1.clone(), e.clone())));
         Ok(Ok(()))
     }

@@ -3,7 +3,7 @@
 //! checked, for a school it administers. Rights come from `custom:admin_scopes`, in the same
 //! `api:instellingsnummer` syntax that client tokens carry.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, Months, Utc};
@@ -143,16 +143,60 @@ impl AdminRights {
     }
 }
 
-/// "This client has access at this school": the per-school index of grants, with who granted
-/// first and who changed it last. The scopes themselves live on the client (one read for the
-/// token endpoint); this item makes a school's applications one Query.
+/// "This client has access at this school": the per-school index of grants, with when and by
+/// whom each API was granted here. The scopes themselves live on the client (one read for the
+/// token endpoint); this item makes a school's applications one Query. It exists only while the
+/// client holds a scope at the school: a full revoke removes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchoolAccess {
     pub client_id: ClientId,
     pub institution: Institution,
-    pub granted_at: DateTime<Utc>,
-    pub granted_by: String,
+    /// Per API granted here: when and by whom. A revoked API is removed; a later grant starts
+    /// anew. (Items written before grants were kept per API have none: unknown.)
+    #[serde(default)]
+    pub grants: BTreeMap<Api, Grant>,
+    /// The last change at this school.
     pub updated_at: DateTime<Utc>,
+}
+
+/// When and by whom one API was granted at one school.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub granted_at: DateTime<Utc>,
+    /// The administrator's email, or `import` for the scopes of an imported client.
+    pub granted_by: String,
+}
+
+impl SchoolAccess {
+    /// The record after this school's APIs went from `before` to `after` by `user` at `now`: an
+    /// API kept keeps its grant, an added one is granted now by `user`, a removed one is gone.
+    /// `None` when nothing is left at the school (the record is removed).
+    pub fn changed(
+        known: Option<&Self>,
+        client_id: &ClientId,
+        institution: &Institution,
+        (before, after): (&BTreeSet<Api>, &BTreeSet<Api>),
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Self> {
+        if after.is_empty() {
+            return None;
+        }
+        let grants = after
+            .iter()
+            .filter_map(|api| {
+                // A kept API keeps its grant (unknown stays unknown: a record from before grants
+                // were kept per API); an added one is granted now.
+                let grant = if before.contains(api) {
+                    known.and_then(|k| k.grants.get(api)).cloned()
+                } else {
+                    Some(Grant { granted_at: now, granted_by: user.to_owned() })
+                };
+                grant.map(|g| (*api, g))
+            })
+            .collect();
+        Some(Self { client_id: client_id.clone(), institution: institution.clone(), grants, updated_at: now })
+    }
 }
 
 #[cfg(test)]
@@ -185,5 +229,29 @@ mod tests {
         assert!(!rights.allows(Api::parse("rekeningen").expect("api"), &school));
         assert!(rights.administers(&school));
         assert!(!rights.administers(&Institution::parse("99999").expect("inst")));
+    }
+
+    #[test]
+    fn grants_are_kept_per_api_and_start_anew_after_a_revoke() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc);
+        let client = ClientId::parse("c").expect("client");
+        let school = Institution::parse("012345").expect("inst");
+        let set = |apis: &[Api]| apis.iter().copied().collect::<BTreeSet<Api>>();
+        let (none, l, lp, p) =
+            (set(&[]), set(&[Api::Leerlingen]), set(&[Api::Leerlingen, Api::Personeel]), set(&[Api::Personeel]));
+        let t1 = at("2026-05-01T10:00:00Z");
+        let first = SchoolAccess::changed(None, &client, &school, (&none, &l), "a@school.be", t1).expect("granted");
+        let t2 = at("2026-05-02T10:00:00Z");
+        let second = SchoolAccess::changed(Some(&first), &client, &school, (&l, &lp), "b@school.be", t2).expect("more");
+        let grant = |s: &SchoolAccess, api| s.grants.get(&api).map(|g| (g.granted_at, g.granted_by.clone()));
+        assert_eq!(grant(&second, Api::Leerlingen), Some((t1, "a@school.be".into())), "a kept API keeps its grant");
+        assert_eq!(grant(&second, Api::Personeel), Some((t2, "b@school.be".into())));
+        let t3 = at("2026-05-03T10:00:00Z");
+        let third = SchoolAccess::changed(Some(&second), &client, &school, (&lp, &p), "c@school.be", t3).expect("less");
+        assert_eq!(third.grants.keys().copied().collect::<Vec<_>>(), [Api::Personeel], "a revoked API is gone");
+        assert_eq!(SchoolAccess::changed(Some(&third), &client, &school, (&p, &none), "c@school.be", t3), None);
+        let t4 = at("2026-05-04T10:00:00Z");
+        let again = SchoolAccess::changed(Some(&third), &client, &school, (&p, &lp), "d@school.be", t4).expect("again");
+        assert_eq!(grant(&again, Api::Leerlingen), Some((t4, "d@school.be".into())), "a later grant starts anew");
     }
 }

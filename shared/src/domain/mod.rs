@@ -15,7 +15,7 @@ mod secret;
 mod text;
 
 pub use access::{
-    AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, MAX_ADDRESSES, SchoolAccess, link_expiry,
+    AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, Grant, MAX_ADDRESSES, SchoolAccess, link_expiry,
     parse_addresses,
 };
 pub use account::{AcceptedTerms, Account, AccountId, AccountStatus, Caller, TERMS_VERSION};

@@ -3,10 +3,10 @@
 //! | item | PK | SK | indexes |
 //! |---|---|---|---|
 //! | access request | `ACCESSREQ#<sha256 of the link token>` | `ACCESSREQ` | `GSI1PK` = `APPREQ#<app id>`, `GSI1SK` = `<created_at>#<id>` (an application's requests); while pending `GSI2PK` = `EXPIRES#<yyyy-mm-dd>`, `GSI2SK` = `<expires_at>#<id>` (the expiry job reads one day at a time) |
-//! | school access | `CLIENT#<client id>` | `ACCESS#<institution>` | `GSI1PK` = `SCHOOL#<institution>`, `GSI1SK` = `CLIENT#<client id>` (a school's applications) |
+//! | school access | `CLIENT#<client id>` | `ACCESS#<institution>` | `GSI1PK` = `SCHOOL#<institution>`, `GSI1SK` = `CLIENT#<client id>` (a school's applications); per API when and by whom it was granted; only while the client holds a scope there |
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -16,12 +16,16 @@ use crate::domain::{
     AccessRequest, AccessRequestStatus, Application, ApplicationId, Client, ClientId, Institution, LogEntry, PartnerId,
     SchoolAccess, TokenHash,
 };
-use crate::ports::{AccessStore, AccessWrite, Stale, StoreError};
+use crate::ports::{AccessStore, AccessWrite, SchoolIndex, Stale, StoreError};
 
 const TIME: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
 fn request_pk(hash: &TokenHash) -> String {
     format!("ACCESSREQ#{}", hash.as_str())
+}
+
+fn access_sk(institution: &Institution) -> String {
+    format!("ACCESS#{}", institution.as_str())
 }
 
 fn expiry_day(day: NaiveDate) -> String {
@@ -82,7 +86,7 @@ impl SchoolAccessItem {
     fn new(a: &SchoolAccess) -> Self {
         Self {
             pk: client_pk(&a.client_id),
-            sk: format!("ACCESS#{}", a.institution.as_str()),
+            sk: access_sk(&a.institution),
             entity: "school_access".into(),
             gsi1pk: format!("SCHOOL#{}", a.institution.as_str()),
             gsi1sk: format!("CLIENT#{}", a.client_id),
@@ -108,6 +112,8 @@ impl DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .set_index_name(index.map(str::to_owned))
+                // The table itself can be read strongly consistent (an index cannot).
+                .consistent_read(index.is_none())
                 .key_condition_expression(condition)
                 .set_exclusive_start_key(start);
             for (name, value) in values {
@@ -194,8 +200,16 @@ impl AccessStore for DynamoStore {
             items.push(self.put_versioned(to_item(&RequestItem::new(after))?, Some(before.version))?);
             parts.push(Stale::Application);
         }
-        if let Some(school) = w.school {
-            items.push(self.put(to_item(&SchoolAccessItem::new(school))?, None)?);
+        match w.school {
+            SchoolIndex::Put(school) => items.push(self.put(to_item(&SchoolAccessItem::new(school))?, None)?),
+            SchoolIndex::Remove(institution) => {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(client_pk(&after.id), &access_sk(institution))))
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                items.push(TransactWriteItem::builder().delete(delete).build());
+            }
         }
         let (partner, app, log) = w.log;
         items.extend(self.put_log(partner, app, log)?);

@@ -9,7 +9,7 @@ use super::{
     DynamoStore, LogItem, ProfileItem, cursor_of, from_item, log_items, partner_pk, s, start_of, to_item, unavailable,
 };
 use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId, Profile};
-use crate::ports::{ApplicationStore, ApplicationWrite, Imported, Page, Stale, StoreError};
+use crate::ports::{ApplicationStore, ApplicationWrite, Imported, Page, Resubmission, Stale, StoreError};
 
 pub(super) fn app_sk(id: &ApplicationId) -> String {
     format!("APP#{id}")
@@ -33,6 +33,17 @@ impl DynamoStore {
         log: &[LogEntry],
     ) -> Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError> {
         app_log_items(partner, app, log).iter().map(|item| self.put(to_item(item)?, None)).collect()
+    }
+
+    /// The transaction steps that write an application back to review: its item (only if it is
+    /// still the version that was read; the versioned put comes first) and its log.
+    pub(super) fn resubmit_items(
+        &self,
+        r: &Resubmission<'_>,
+    ) -> Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError> {
+        let mut items = vec![self.put_versioned(to_item(&ApplicationItem::new(r.after))?, Some(r.before.version))?];
+        items.extend(self.put_log(&r.after.partner_id, &r.after.id, r.log)?);
+        Ok(items)
     }
 }
 
@@ -268,11 +279,13 @@ impl ApplicationStore for DynamoStore {
         // only if missing, so a rerun of an interrupted import completes the index.
         let institutions: std::collections::BTreeSet<_> = client.scopes.iter().map(|s| s.institution.clone()).collect();
         for institution in institutions {
+            let grant = crate::domain::Grant { granted_at: client.created_at, granted_by: "import".into() };
+            let grants =
+                client.scopes.iter().filter(|s| s.institution == institution).map(|s| (s.api, grant.clone())).collect();
             let access = crate::domain::SchoolAccess {
                 client_id: client.id.clone(),
                 institution,
-                granted_at: client.created_at,
-                granted_by: "import".into(),
+                grants,
                 updated_at: client.created_at,
             };
             self.index_school_access(&access).await?;

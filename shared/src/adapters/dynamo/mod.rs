@@ -51,7 +51,7 @@ use crate::domain::{
 };
 use crate::ports::{
     AccountStore, AttemptStore, Attempts, Created, DirectoryFilter, Page, ProfileCreated, ProfileStore, ProfileUpdated,
-    StoreError,
+    Resubmission, Stale, StoreError,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -802,9 +802,70 @@ struct MemberItem {
     linked_at: DateTime<Utc>,
 }
 
+impl DynamoStore {
+    /// Replaces `before` by `after` (conditional on its version), moves the name guard when the
+    /// name changed, writes the log, and writes each application in `applications` (conditional
+    /// on its version) with its log: one transaction. DynamoDB takes up to 100 items in one.
+    async fn write_profile(
+        &self,
+        before: &Profile,
+        after: &Profile,
+        log: &[LogEntry],
+        applications: &[Resubmission<'_>],
+    ) -> Result<Result<ProfileUpdated, Stale>, StoreError> {
+        let pk = partner_pk(&after.id);
+        let mut items = vec![self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?];
+        let (old_key, new_key) = (before.fields.name.key(), after.fields.name.key());
+        let renamed = old_key != new_key;
+        if renamed {
+            // Release the old name (only if it is still ours) and take the new one.
+            let release = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(format!("PROFILENAME#{old_key}"), "PROFILENAME")))
+                .condition_expression("partner_id = :me")
+                .expression_attribute_values(":me", AttributeValue::S(after.id.to_string()))
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let guard = GuardItem {
+                pk: format!("PROFILENAME#{new_key}"),
+                sk: "PROFILENAME".into(),
+                entity: "name_guard".into(),
+                partner_id: after.id.clone(),
+            };
+            items.push(TransactWriteItem::builder().delete(release).build());
+            items.push(self.put(to_item(&guard)?, Some("attribute_not_exists(PK)"))?);
+        }
+        for item in log_items(&pk, log) {
+            items.push(self.put(to_item(&item)?, None)?);
+        }
+        // Where the applications' versioned puts are in the transaction.
+        let mut application_items = Vec::new();
+        for r in applications {
+            application_items.push(items.len());
+            items.extend(self.resubmit_items(r)?);
+        }
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Ok(ProfileUpdated::Yes)),
+            Err(e) => match failed_conditions(&e).as_deref() {
+                Some([true, ..]) => Ok(Ok(ProfileUpdated::VersionConflict)),
+                Some([_, _, true, ..]) if renamed => Ok(Ok(ProfileUpdated::NameTaken)),
+                Some(failed) if application_items.iter().any(|&n| failed.get(n) == Some(&true)) => {
+                    Ok(Err(Stale::Application))
+                }
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+}
+
 #[async_trait]
 impl ProfileStore for DynamoStore {
-    async fn create_profile(&self, profile: &Profile, creator: &Account) -> Result<ProfileCreated, StoreError> {
+    async fn create_profile(
+        &self,
+        profile: &Profile,
+        creator: &Account,
+        log: &[LogEntry],
+    ) -> Result<ProfileCreated, StoreError> {
         let name_key = profile.fields.name.key();
         let item = ProfileItem::new(profile);
         let guard = |pk: String, sk: &str, entity: &str| GuardItem {
@@ -823,7 +884,7 @@ impl ProfileStore for DynamoStore {
         };
         let link = self.link_account(&creator.id, &profile.id)?;
         let absent = Some("attribute_not_exists(PK)");
-        let result = self
+        let mut request = self
             .client
             .transact_write_items()
             .transact_items(self.put(to_item(&item)?, absent)?)
@@ -832,9 +893,11 @@ impl ProfileStore for DynamoStore {
             )
             .transact_items(self.put(to_item(&guard(format!("SLUG#{}", profile.slug), "SLUG", "slug_guard"))?, absent)?)
             .transact_items(link)
-            .transact_items(self.put(to_item(&member)?, absent)?)
-            .send()
-            .await;
+            .transact_items(self.put(to_item(&member)?, absent)?);
+        for item in log_items(&partner_pk(&profile.id), log) {
+            request = request.transact_items(self.put(to_item(&item)?, None)?);
+        }
+        let result = request.send().await;
         match result {
             Ok(_) => Ok(ProfileCreated::Yes),
             Err(e) => match failed_conditions(&e).as_deref() {
@@ -856,43 +919,18 @@ impl ProfileStore for DynamoStore {
         after: &Profile,
         log: &[LogEntry],
     ) -> Result<ProfileUpdated, StoreError> {
-        let pk = partner_pk(&after.id);
-        let mut request = self
-            .client
-            .transact_write_items()
-            .transact_items(self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?);
-        let (old_key, new_key) = (before.fields.name.key(), after.fields.name.key());
-        let renamed = old_key != new_key;
-        if renamed {
-            // Release the old name (only if it is still ours) and take the new one.
-            let release = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(format!("PROFILENAME#{old_key}"), "PROFILENAME")))
-                .condition_expression("partner_id = :me")
-                .expression_attribute_values(":me", AttributeValue::S(after.id.to_string()))
-                .build()
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            let guard = GuardItem {
-                pk: format!("PROFILENAME#{new_key}"),
-                sk: "PROFILENAME".into(),
-                entity: "name_guard".into(),
-                partner_id: after.id.clone(),
-            };
-            request = request
-                .transact_items(TransactWriteItem::builder().delete(release).build())
-                .transact_items(self.put(to_item(&guard)?, Some("attribute_not_exists(PK)"))?);
-        }
-        for item in log_items(&pk, log) {
-            request = request.transact_items(self.put(to_item(&item)?, None)?);
-        }
-        match request.send().await {
-            Ok(_) => Ok(ProfileUpdated::Yes),
-            Err(e) => match failed_conditions(&e).as_deref() {
-                Some([true, ..]) => Ok(ProfileUpdated::VersionConflict),
-                Some([_, _, true, ..]) if renamed => Ok(ProfileUpdated::NameTaken),
-                _ => Err(unavailable(e)),
-            },
-        }
+        // Without applications, no part of the transaction can be a stale application.
+        Ok(self.write_profile(before, after, log, &[]).await?.unwrap_or(ProfileUpdated::VersionConflict))
+    }
+
+    async fn update_profile_resubmitting(
+        &self,
+        before: &Profile,
+        after: &Profile,
+        log: &[LogEntry],
+        applications: &[Resubmission<'_>],
+    ) -> Result<Result<ProfileUpdated, Stale>, StoreError> {
+        self.write_profile(before, after, log, applications).await
     }
 
     async fn profile_log(
@@ -993,7 +1031,7 @@ fn invitation_pk(hash: &TokenHash) -> String {
 
 #[async_trait]
 impl crate::ports::MemberStore for DynamoStore {
-    async fn put_invitation(&self, invitation: &crate::ports::Invitation) -> Result<(), StoreError> {
+    async fn put_invitation(&self, invitation: &crate::ports::Invitation, log: &[LogEntry]) -> Result<(), StoreError> {
         let item = InvitationItem {
             pk: invitation_pk(&invitation.hash),
             sk: "INVITATION".into(),
@@ -1004,7 +1042,11 @@ impl crate::ports::MemberStore for DynamoStore {
             expires_epoch: invitation.expires_at.timestamp(),
             ttl: ttl(invitation.expires_at),
         };
-        self.put_one(to_item(&item)?, Some("attribute_not_exists(PK)")).await
+        let mut items = vec![self.put(to_item(&item)?, Some("attribute_not_exists(PK)"))?];
+        for entry in log_items(&partner_pk(&invitation.partner_id), log) {
+            items.push(self.put(to_item(&entry)?, None)?);
+        }
+        self.client.transact_write_items().set_transact_items(Some(items)).send().await.map(|_| ()).map_err(unavailable)
     }
 
     async fn link(
@@ -1057,7 +1099,12 @@ impl crate::ports::MemberStore for DynamoStore {
             request = request.transact_items(self.put(to_item(&item)?, None)?);
         }
         match request.send().await {
-            Ok(_) => Ok(Linked::Yes(invitation.partner_id)),
+            Ok(_) => Ok(Linked::Yes(crate::ports::Invitation {
+                hash: hash.clone(),
+                partner_id: invitation.partner_id,
+                invited_by: invitation.invited_by,
+                expires_at: invitation.expires_at,
+            })),
             Err(e) => match failed_conditions(&e).as_deref() {
                 Some([true, ..]) => Ok(Linked::InvalidCode),
                 Some([_, true, ..] | [_, _, true, ..]) => Ok(Linked::AccountAlreadyLinked),
