@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every check and every test of the project: what CI runs (.ci/run calls this), and what a
+# Every check and every test of the project (the front end's browser tests too): what CI runs (.ci/run calls this), and what a
 # developer runs before pushing. Installs what it needs when it is missing: moto (the AWS
 # emulator the end-to-end tests start, one per test), cfn-lint, schemathesis and
 # openapi-spec-validator, from PyPI; rustfmt and clippy.
@@ -34,6 +34,9 @@ cfn_lint template.yaml infra/waf.yaml
 
 step "tests (unit and end to end)"
 cargo test --workspace --locked
+
+step "front end (svelte-check, build, Playwright on Debian's chromium against the local stack)"
+bash web/scripts/e2e.sh
 
 step "fuzz (schemathesis from openapi.yaml against the local stack)"
 bash infra/fuzz.sh
