@@ -113,7 +113,10 @@ pub trait ProfileStore: Send + Sync {
         before: &Profile,
         after: &Profile,
         log: &[LogEntry],
-    ) -> Result<ProfileUpdated, StoreError>;
+    ) -> Result<ProfileUpdated, StoreError> {
+        // Without applications, no part of the transaction can be a stale application.
+        Ok(self.update_profile_resubmitting(before, after, log, &[]).await?.unwrap_or(ProfileUpdated::VersionConflict))
+    }
     /// [`Self::update_profile`], and in the same transaction the applications the edit sends
     /// back to review, each only if it is still the version that was read (manual 3.3.1: after a
     /// rejection the partner fixes its profile and Informat evaluates again). `Err(Stale)`: an

@@ -182,14 +182,6 @@ impl ProfileStore for MemoryStore {
     async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError> {
         Ok(lock(&self.profiles).get(id).cloned())
     }
-    async fn update_profile(
-        &self,
-        before: &Profile,
-        after: &Profile,
-        log: &[LogEntry],
-    ) -> Result<ProfileUpdated, StoreError> {
-        Ok(self.update_profile_resubmitting(before, after, log, &[]).await?.unwrap_or(ProfileUpdated::VersionConflict))
-    }
     async fn update_profile_resubmitting(
         &self,
         before: &Profile,

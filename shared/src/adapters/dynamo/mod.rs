@@ -913,16 +913,6 @@ impl ProfileStore for DynamoStore {
         Ok(self.get::<ProfileItem>(partner_pk(id), "PROFILE").await?.map(|i| i.profile))
     }
 
-    async fn update_profile(
-        &self,
-        before: &Profile,
-        after: &Profile,
-        log: &[LogEntry],
-    ) -> Result<ProfileUpdated, StoreError> {
-        // Without applications, no part of the transaction can be a stale application.
-        Ok(self.write_profile(before, after, log, &[]).await?.unwrap_or(ProfileUpdated::VersionConflict))
-    }
-
     async fn update_profile_resubmitting(
         &self,
         before: &Profile,
