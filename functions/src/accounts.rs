@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, Response};
 use portal::Deps;
 
 use crate::field;
-use portal::accounts::{self, Registration};
+use portal::accounts::{self, Pool, Registration};
 use portal::domain::{Email, FieldError, NewPassword};
 use portal::http::{
     Checks, HttpResult, json, json_body, no_content, partner_account, respond, source_address, timestamp,
@@ -141,32 +141,40 @@ pub async fn reset_password(deps: &Deps, req: Request) -> Response<Body> {
 
 /// POST /sessions
 pub async fn create_session(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let input: SignInBody = json_body(&req)?;
-            let mut checks = Checks::default();
-            let email = checks.check(Email::parse("email", field(&input.email)));
-            if field(&input.password).is_empty() {
-                checks.refuse(FieldError::required("password"));
-            }
-            let email = checks.finish(email)?;
-            let session = accounts::sign_in(deps, &email, field(&input.password), source_address(&req)).await?;
-            json(StatusCode::OK, &SessionBody::from(session))
-        }
-        .await,
-    )
+    respond(sign_in(deps, &req, Pool::Partner).await)
 }
 
 /// POST /sessions/refresh
 pub async fn refresh_session(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let input: RefreshBody = json_body(&req)?;
-            let session = accounts::refresh(deps, field(&input.refresh_token)).await?;
-            json(StatusCode::OK, &SessionBody::from(session))
-        }
-        .await,
-    )
+    respond(refresh(deps, &req, Pool::Partner).await)
+}
+
+/// POST /staff/sessions: the back office's sign-in, tokens of the staff pool.
+pub async fn create_staff_session(deps: &Deps, req: Request) -> Response<Body> {
+    respond(sign_in(deps, &req, Pool::Staff).await)
+}
+
+/// POST /staff/sessions/refresh
+pub async fn refresh_staff_session(deps: &Deps, req: Request) -> Response<Body> {
+    respond(refresh(deps, &req, Pool::Staff).await)
+}
+
+async fn sign_in(deps: &Deps, req: &Request, pool: Pool) -> HttpResult {
+    let input: SignInBody = json_body(req)?;
+    let mut checks = Checks::default();
+    let email = checks.check(Email::parse("email", field(&input.email)));
+    if field(&input.password).is_empty() {
+        checks.refuse(FieldError::required("password"));
+    }
+    let email = checks.finish(email)?;
+    let session = accounts::sign_in(deps, pool, &email, field(&input.password), source_address(req)).await?;
+    json(StatusCode::OK, &SessionBody::from(session))
+}
+
+async fn refresh(deps: &Deps, req: &Request, pool: Pool) -> HttpResult {
+    let input: RefreshBody = json_body(req)?;
+    let session = accounts::refresh(deps, pool, field(&input.refresh_token)).await?;
+    json(StatusCode::OK, &SessionBody::from(session))
 }
 
 /// GET /me

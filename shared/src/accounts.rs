@@ -12,7 +12,7 @@ use crate::domain::{
 };
 use crate::error::{AppError, Internal};
 use crate::mail;
-use crate::ports::{Created, IdentityError, PoolUser, Session};
+use crate::ports::{Created, IdentityError, PoolUser, Session, Sessions};
 
 /// Failed sign-ins allowed per email address from one source address within [`SIGN_IN_WINDOW`]
 /// before that source gets 429 for that address (the owner, elsewhere, still signs in).
@@ -281,7 +281,8 @@ pub async fn reset_password(deps: &Deps, presented: &str, password: &NewPassword
         deps.accounts.activate(&token.account_id, now).await?;
     }
     // A new password also lifts the sign-in throttle of this address.
-    if let Err(e) = deps.attempts.clear(&address_key(&token.email)).await {
+    let [_, _, address_key] = Pool::Partner.throttle_keys(&token.email, "");
+    if let Err(e) = deps.attempts.clear(&address_key).await {
         tracing::warn!(error = %e, "could not clear the sign-in throttle");
     }
     tracing::info!(account = %token.account_id, "password reset; every earlier session ended");
@@ -335,16 +336,37 @@ fn source_of(source: Option<IpAddr>) -> String {
     }
 }
 
-/// The sign-in throttle keys: failures for an address from one source, from one source for
-/// any address, and for an address from every source.
-fn pair_key(email: &Email, source: &str) -> String {
-    throttle_key("signin-from", &format!("{source} {}", email.as_str()))
+/// The user pool a sign-in is for. Each pool has its own throttle counters, so failures at the
+/// back office's sign-in never lock a partner account of the same address, or the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pool {
+    /// Partner accounts (POST /sessions).
+    Partner,
+    /// The back office: moderators and school administrators (POST /staff/sessions).
+    Staff,
 }
-fn source_key(source: &str) -> String {
-    throttle_key("signin-source", source)
-}
-fn address_key(email: &Email) -> String {
-    throttle_key("signin", email.as_str())
+
+impl Pool {
+    fn sessions(self, deps: &Deps) -> &dyn Sessions {
+        match self {
+            Self::Partner => deps.identity.as_ref(),
+            Self::Staff => deps.staff_sessions.as_ref(),
+        }
+    }
+
+    /// The sign-in throttle keys: failures for an address from one source, from one source for
+    /// any address, and for an address from every source.
+    fn throttle_keys(self, email: &Email, source: &str) -> [String; 3] {
+        let kind = match self {
+            Self::Partner => "signin",
+            Self::Staff => "staff-signin",
+        };
+        [
+            throttle_key(&format!("{kind}-from"), &format!("{source} {}", email.as_str())),
+            throttle_key(&format!("{kind}-source"), source),
+            throttle_key(kind, email.as_str()),
+        ]
+    }
 }
 
 /// A key of the attempts store: `kind` and a digest of what is counted (an address, a client
@@ -370,14 +392,20 @@ pub(crate) async fn refuse_if_throttled(
     }
 }
 
-/// POST /sessions. One answer for an unknown address and a wrong password. Failures are counted
-/// per address and source, per source and per address ([`MAX_FAILED_SIGN_INS`] and the other
-/// two limits, in [`SIGN_IN_WINDOW`]); while one of them is reached the answer is 429 until its
-/// window closes. One source reaches only its own limits: the owner elsewhere still signs in.
-pub async fn sign_in(deps: &Deps, email: &Email, password: &str, source: Option<IpAddr>) -> Result<Session, AppError> {
+/// POST /sessions and POST /staff/sessions. One answer for an unknown address and a wrong
+/// password. Failures are counted per address and source, per source and per address
+/// ([`MAX_FAILED_SIGN_INS`] and the other two limits, in [`SIGN_IN_WINDOW`]), for each pool apart;
+/// while one of them is reached the answer is 429 until its window closes. One source reaches
+/// only its own limits: the owner elsewhere still signs in.
+pub async fn sign_in(
+    deps: &Deps,
+    pool: Pool,
+    email: &Email,
+    password: &str,
+    source: Option<IpAddr>,
+) -> Result<Session, AppError> {
     let now = deps.clock.now();
-    let source = source_of(source);
-    let keys = [pair_key(email, &source), source_key(&source), address_key(email)];
+    let keys = pool.throttle_keys(email, &source_of(source));
     let limits = [MAX_FAILED_SIGN_INS, MAX_FAILED_SIGN_INS_PER_SOURCE, MAX_FAILED_SIGN_INS_PER_ADDRESS];
     let counted = deps.attempts.attempts_of(&keys, now, SIGN_IN_WINDOW).await?;
     let retry_after_seconds = counted
@@ -391,7 +419,7 @@ pub async fn sign_in(deps: &Deps, email: &Email, password: &str, source: Option<
     }
     // A password that does not meet the policy cannot be anyone's: no need to ask the pool.
     let outcome = match Password::parse("password", password) {
-        Ok(password) => deps.identity.sign_in(email, &password).await,
+        Ok(password) => pool.sessions(deps).sign_in(email, &password).await,
         Err(_) => Err(IdentityError::InvalidCredentials),
     };
     match outcome {
@@ -413,8 +441,20 @@ pub async fn sign_in(deps: &Deps, email: &Email, password: &str, source: Option<
             }
             Err(AppError::InvalidCredentials)
         }
-        Err(IdentityError::NotConfirmed) => Err(AppError::AccountNotActivated),
+        Err(IdentityError::NotConfirmed) if pool == Pool::Partner => Err(AppError::AccountNotActivated),
+        // Staff users are created confirmed; an unconfirmed one is refused like a wrong password.
+        Err(IdentityError::NotConfirmed) => Err(AppError::InvalidCredentials),
+        Err(IdentityError::PasswordChangeRequired) => Err(password_change_required()),
         Err(e) => Err(identity_failure(e)),
+    }
+}
+
+/// A user an administrator created with a temporary password: the portal has no screen for the
+/// pool's new-password challenge, so Informat sets a permanent password (README, "Deploy").
+fn password_change_required() -> AppError {
+    AppError::Denied {
+        code: "password_change_required",
+        detail: "Je wachtwoord is tijdelijk en moet eerst vervangen worden. Vraag Informat om een nieuw wachtwoord in te stellen.".into(),
     }
 }
 
@@ -423,16 +463,19 @@ fn counted_any(counted: &[Option<crate::ports::Attempts>], keys: &[String], key:
     keys.iter().zip(counted).any(|(k, a)| k == key && a.is_some())
 }
 
-/// POST /sessions/refresh.
-pub async fn refresh(deps: &Deps, refresh_token: &str) -> Result<Session, AppError> {
+/// POST /sessions/refresh and POST /staff/sessions/refresh.
+pub async fn refresh(deps: &Deps, pool: Pool, refresh_token: &str) -> Result<Session, AppError> {
     if refresh_token.trim().is_empty() {
         return Err(AppError::InvalidCredentials);
     }
-    match deps.identity.refresh(refresh_token).await {
+    match pool.sessions(deps).refresh(refresh_token).await {
         Ok(session) => Ok(session),
-        Err(IdentityError::InvalidCredentials | IdentityError::NotConfirmed | IdentityError::InvalidParameter(_)) => {
-            Err(AppError::InvalidCredentials)
-        }
+        Err(
+            IdentityError::InvalidCredentials
+            | IdentityError::NotConfirmed
+            | IdentityError::InvalidParameter(_)
+            | IdentityError::PasswordChangeRequired,
+        ) => Err(AppError::InvalidCredentials),
         Err(e) => Err(identity_failure(e)),
     }
 }
@@ -492,7 +535,7 @@ mod tests {
         forgot_password(&f.deps, &email("a@school.be")).await.expect("forgot");
         let mail = f.mailer.sent().pop().expect("reset mail");
         reset_password(&f.deps, &token_in(&mail), &password()).await.expect("reset");
-        assert!(sign_in(&f.deps, &email("a@school.be"), "Sterk!Wachtw00rd", None).await.is_ok());
+        assert!(sign_in(&f.deps, Pool::Partner, &email("a@school.be"), "Sterk!Wachtw00rd", None).await.is_ok());
     }
 
     #[tokio::test]
@@ -564,15 +607,20 @@ mod tests {
         activate(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
         for _ in 0..MAX_FAILED_SIGN_INS - 1 {
             assert_eq!(
-                sign_in(&f.deps, &email("d@school.be"), "Fout!Wachtw00rd", None).await.expect_err("wrong").code(),
+                sign_in(&f.deps, Pool::Partner, &email("d@school.be"), "Fout!Wachtw00rd", None)
+                    .await
+                    .expect_err("wrong")
+                    .code(),
                 "invalid_credentials"
             );
         }
         // A success before the limit clears the count.
-        sign_in(&f.deps, &email("d@school.be"), "Sterk!Wachtw00rd", None).await.expect("signed in");
+        sign_in(&f.deps, Pool::Partner, &email("d@school.be"), "Sterk!Wachtw00rd", None).await.expect("signed in");
         for _ in 0..MAX_FAILED_SIGN_INS - 1 {
-            let _ = sign_in(&f.deps, &email("d@school.be"), "Fout!Wachtw00rd", None).await;
+            let _ = sign_in(&f.deps, Pool::Partner, &email("d@school.be"), "Fout!Wachtw00rd", None).await;
         }
-        sign_in(&f.deps, &email("d@school.be"), "Sterk!Wachtw00rd", None).await.expect("still under the limit");
+        sign_in(&f.deps, Pool::Partner, &email("d@school.be"), "Sterk!Wachtw00rd", None)
+            .await
+            .expect("still under the limit");
     }
 }

@@ -9,6 +9,8 @@ pub struct Config {
     pub table_name: String,
     pub partner_user_pool_id: String,
     pub partner_client_id: String,
+    /// The back office's app client of the staff pool (POST /staff/sessions signs in with it).
+    pub staff_client_id: String,
     /// The front end's public address, used in links in mails (no trailing slash).
     pub portal_url: String,
     /// Sender of account mails (activation, reset): the manual says info@informat.be.
@@ -90,6 +92,7 @@ impl Config {
             table_name: required("TABLE_NAME")?,
             partner_user_pool_id: required("PARTNER_USER_POOL_ID")?,
             partner_client_id: required("PARTNER_USER_POOL_CLIENT_ID")?,
+            staff_client_id: required("STAFF_USER_POOL_CLIENT_ID")?,
             portal_url: portal_url.trim_end_matches('/').to_owned(),
             mail_from_accounts: Email::parse("MAIL_FROM_ACCOUNTS", &mail_from_accounts)
                 .map_err(|e| ConfigError::Invalid("MAIL_FROM_ACCOUNTS", e.message))?,
@@ -127,6 +130,7 @@ mod tests {
         ("PUBLIC_API_URL", "https://api.partners.informatsoftware.be/"),
         ("TOKEN_SIGNING_KEY_ID", "alias/portal-tokens"),
         ("BACKOFFICE_URL", "https://app.informatsoftware.be/partnerportaal"),
+        ("STAFF_USER_POOL_CLIENT_ID", "backoffice"),
     ];
 
     #[test]

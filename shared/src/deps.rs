@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::config::{Config, ConfigError};
 use crate::ports::{
     AccessStore, AccountStore, ApplicationStore, AttemptStore, Clock, Identity, LogoStore, Mailer, MemberStore,
-    ProfileStore, TokenSigner, TokenStore,
+    ProfileStore, Sessions, TokenSigner, TokenStore,
 };
 
 #[derive(Clone)]
@@ -22,6 +22,8 @@ pub struct Deps {
     pub access: Arc<dyn AccessStore>,
     pub signer: Arc<dyn TokenSigner>,
     pub identity: Arc<dyn Identity>,
+    /// Sign-in to the back office's (staff) user pool.
+    pub staff_sessions: Arc<dyn Sessions>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
 }

@@ -272,6 +272,10 @@ pub enum IdentityError {
     NotConfirmed,
     #[error("the user pool throttled the request")]
     TooManyRequests,
+    /// The pool wants a new password before it hands out tokens (a user an administrator created
+    /// with a temporary password).
+    #[error("the user must choose a new password first")]
+    PasswordChangeRequired,
     #[error("the user pool refused a parameter: {0}")]
     InvalidParameter(String),
     #[error("the user pool could not be reached or refused the request: {0}")]
@@ -285,15 +289,21 @@ pub struct PoolUser {
     pub confirmed: bool,
 }
 
+/// Signing in to one user pool and refreshing its sessions: the partner pool (through
+/// [`Identity`]) or the staff pool of the back office (`Deps::staff_sessions`).
+#[async_trait]
+pub trait Sessions: Send + Sync {
+    async fn sign_in(&self, email: &Email, password: &Password) -> Result<Session, IdentityError>;
+    async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError>;
+}
+
 /// Partner accounts and sessions in the partner user pool.
 #[async_trait]
-pub trait Identity: Send + Sync {
+pub trait Identity: Sessions {
     async fn sign_up(&self, email: &Email, password: &Password) -> Result<AccountId, IdentityError>;
     async fn find_user(&self, email: &Email) -> Result<Option<PoolUser>, IdentityError>;
     async fn confirm(&self, email: &Email) -> Result<(), IdentityError>;
     async fn set_password(&self, email: &Email, password: &Password) -> Result<(), IdentityError>;
-    async fn sign_in(&self, email: &Email, password: &Password) -> Result<Session, IdentityError>;
-    async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError>;
     /// Revokes every refresh token of the user (its access tokens stay valid until they
     /// expire: the portal refuses them through [`Account::sessions_valid_from`]).
     async fn sign_out_everywhere(&self, email: &Email) -> Result<(), IdentityError>;

@@ -397,6 +397,26 @@ pub struct MemoryIdentity {
 }
 
 #[async_trait]
+impl Sessions for MemoryIdentity {
+    async fn sign_in(&self, email: &Email, password: &Password) -> Result<Session, IdentityError> {
+        match lock(&self.users).get(email) {
+            Some((_, p, true)) if p == password.expose() => Ok(Session {
+                access_token: "a.b.c".into(),
+                id_token: "a.b.c".into(),
+                refresh_token: Some("r".into()),
+                expires_in: 3600,
+                token_type: "Bearer".into(),
+            }),
+            Some((_, p, false)) if p == password.expose() => Err(IdentityError::NotConfirmed),
+            _ => Err(IdentityError::InvalidCredentials),
+        }
+    }
+    async fn refresh(&self, _refresh_token: &str) -> Result<Session, IdentityError> {
+        Err(IdentityError::InvalidCredentials)
+    }
+}
+
+#[async_trait]
 impl Identity for MemoryIdentity {
     async fn sign_up(&self, email: &Email, password: &Password) -> Result<AccountId, IdentityError> {
         let mut users = lock(&self.users);
@@ -424,22 +444,6 @@ impl Identity for MemoryIdentity {
             user.1 = password.expose().to_owned();
         }
         Ok(())
-    }
-    async fn sign_in(&self, email: &Email, password: &Password) -> Result<Session, IdentityError> {
-        match lock(&self.users).get(email) {
-            Some((_, p, true)) if p == password.expose() => Ok(Session {
-                access_token: "a.b.c".into(),
-                id_token: "a.b.c".into(),
-                refresh_token: Some("r".into()),
-                expires_in: 3600,
-                token_type: "Bearer".into(),
-            }),
-            Some((_, p, false)) if p == password.expose() => Err(IdentityError::NotConfirmed),
-            _ => Err(IdentityError::InvalidCredentials),
-        }
-    }
-    async fn refresh(&self, _refresh_token: &str) -> Result<Session, IdentityError> {
-        Err(IdentityError::InvalidCredentials)
     }
     async fn sign_out_everywhere(&self, _email: &Email) -> Result<(), IdentityError> {
         Ok(())
@@ -658,6 +662,7 @@ pub fn fakes() -> Fakes {
         table_name: "t".into(),
         partner_user_pool_id: "p".into(),
         partner_client_id: "c".into(),
+        staff_client_id: "s".into(),
         portal_url: "https://portal.test".into(),
         mail_from_accounts: Email::parse("from", "info@informat.be").unwrap_or_else(|e| panic!("{e}")),
         logo_bucket: "logos".into(),
@@ -680,6 +685,7 @@ pub fn fakes() -> Fakes {
         access: store.clone(),
         signer: Arc::new(LocalSigner::generate()),
         identity: identity.clone(),
+        staff_sessions: Arc::new(MemoryIdentity::default()),
         mailer: mailer.clone(),
         clock: Arc::new(SystemClock),
     };

@@ -349,6 +349,7 @@ async fn main() {
         ("TABLE_NAME", r.table.as_str()),
         ("PARTNER_USER_POOL_ID", r.partner_user_pool_id.as_str()),
         ("PARTNER_USER_POOL_CLIENT_ID", r.partner_client_id.as_str()),
+        ("STAFF_USER_POOL_CLIENT_ID", r.staff_client_id.as_str()),
         ("LOGO_BUCKET", r.logo_bucket.as_str()),
         ("TOKEN_SIGNING_KEY_ID", r.signing_key_id.as_str()),
         ("PORTAL_URL", portal_e2e::PORTAL_URL),

@@ -10,7 +10,13 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents, SharedIn
 use aws_sdk_dynamodb::error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 
-use super::{cognito::CognitoIdentity, dynamo::DynamoStore, kms::KmsSigner, s3::S3Logos, ses::SesMailer};
+use super::{
+    cognito::{CognitoIdentity, CognitoSessions},
+    dynamo::DynamoStore,
+    kms::KmsSigner,
+    s3::S3Logos,
+    ses::SesMailer,
+};
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::ports::SystemClock;
@@ -71,10 +77,11 @@ fn wire(sdk: &SdkConfig, config: Config, counter: Option<SharedInterceptor>) -> 
         signer: Arc::new(KmsSigner::new(kms, config.signing_key_id.clone())),
         logos: Arc::new(S3Logos::new(s3, config.logo_bucket.clone())),
         identity: Arc::new(CognitoIdentity::new(
-            cognito,
+            cognito.clone(),
             config.partner_user_pool_id.clone(),
             config.partner_client_id.clone(),
         )),
+        staff_sessions: Arc::new(CognitoSessions::new(cognito, config.staff_client_id.clone())),
         mailer: Arc::new(SesMailer::new(ses)),
         clock: Arc::new(SystemClock),
         config,

@@ -1,23 +1,39 @@
-//! Partner accounts in the partner user pool. The pool never sends mail itself: the portal
-//! confirms users with admin calls after its own activation link was used.
+//! Partner accounts in the partner user pool, and sign-in to either pool. The pool never sends
+//! mail itself: the portal confirms users with admin calls after its own activation link was used.
 
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, AuthenticationResultType, UserStatusType};
+use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType, UserStatusType};
 
 use crate::domain::{AccountId, Email, Password};
-use crate::ports::{Identity, IdentityError, PoolUser, Session};
+use crate::ports::{Identity, IdentityError, PoolUser, Session, Sessions};
 
+/// The partner pool: accounts (admin calls on the pool) and their sessions (its app client).
 pub struct CognitoIdentity {
     client: Client,
     pool_id: String,
     client_id: String,
+    sessions: CognitoSessions,
 }
 
 impl CognitoIdentity {
     pub fn new(client: Client, pool_id: String, client_id: String) -> Self {
-        Self { client, pool_id, client_id }
+        let sessions = CognitoSessions::new(client.clone(), client_id.clone());
+        Self { client, pool_id, client_id, sessions }
+    }
+}
+
+/// Sign-in and refresh through one app client (`InitiateAuth`, a public client call: no IAM).
+pub struct CognitoSessions {
+    client: Client,
+    client_id: String,
+}
+
+impl CognitoSessions {
+    pub fn new(client: Client, client_id: String) -> Self {
+        Self { client, client_id }
     }
 }
 
@@ -43,8 +59,14 @@ where
     }
 }
 
-fn session(result: Option<&AuthenticationResultType>, refresh_fallback: bool) -> Result<Session, IdentityError> {
-    let result = result
+/// The tokens of a finished sign-in. A challenge (a temporary password an administrator set,
+/// for staff users) is not a session: the user must choose a new password first.
+fn session(out: &InitiateAuthOutput, refresh_fallback: bool) -> Result<Session, IdentityError> {
+    if out.challenge_name() == Some(&ChallengeNameType::NewPasswordRequired) {
+        return Err(IdentityError::PasswordChangeRequired);
+    }
+    let result = out
+        .authentication_result()
         .ok_or_else(|| IdentityError::Unavailable("the pool asked for a challenge the portal does not use".into()))?;
     let (Some(access), Some(id)) = (result.access_token(), result.id_token()) else {
         return Err(IdentityError::Unavailable("the pool returned no tokens".into()));
@@ -114,6 +136,20 @@ impl Identity for CognitoIdentity {
             .map_err(classify)
     }
 
+    async fn sign_out_everywhere(&self, email: &Email) -> Result<(), IdentityError> {
+        self.client
+            .admin_user_global_sign_out()
+            .user_pool_id(&self.pool_id)
+            .username(email.as_str())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+}
+
+#[async_trait]
+impl Sessions for CognitoSessions {
     async fn sign_in(&self, email: &Email, password: &Password) -> Result<Session, IdentityError> {
         let out = self
             .client
@@ -125,18 +161,7 @@ impl Identity for CognitoIdentity {
             .send()
             .await
             .map_err(classify)?;
-        session(out.authentication_result(), false)
-    }
-
-    async fn sign_out_everywhere(&self, email: &Email) -> Result<(), IdentityError> {
-        self.client
-            .admin_user_global_sign_out()
-            .user_pool_id(&self.pool_id)
-            .username(email.as_str())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        session(&out, false)
     }
 
     async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError> {
@@ -149,6 +174,17 @@ impl Identity for CognitoIdentity {
             .send()
             .await
             .map_err(classify)?;
-        session(out.authentication_result(), true)
+        session(&out, true)
+    }
+}
+
+#[async_trait]
+impl Sessions for CognitoIdentity {
+    async fn sign_in(&self, email: &Email, password: &Password) -> Result<Session, IdentityError> {
+        self.sessions.sign_in(email, password).await
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError> {
+        self.sessions.refresh(refresh_token).await
     }
 }
