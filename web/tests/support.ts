@@ -77,15 +77,33 @@ export async function expectAccessible(page: Page): Promise<void> {
 	expect(summary, summary.join('\n')).toEqual([]);
 }
 
-/** Screenshots of the page at 375 px and 1280 px wide, written as test artefacts. */
+/**
+ * Screenshots of the page at 375 px and 1280 px wide, written as test artefacts: the whole page,
+ * or, while a modal dialog is open, the window as a person sees it. (A full-page capture of an
+ * open modal draws its backdrop, which is fixed to the window, over the scrolled-to part only:
+ * it looked as if the dim stopped half-way down the page.)
+ */
 export async function screenshots(page: Page, name: string): Promise<void> {
 	mkdirSync('test-results/screenshots', { recursive: true });
 	const before = page.viewportSize() ?? { width: 1280, height: 800 };
+	const modal = (await page.locator('dialog:modal').count()) > 0;
 	for (const width of [375, 1280]) {
 		await page.setViewportSize({ width, height: width === 375 ? 812 : 800 });
-		await page.screenshot({ path: `test-results/screenshots/${name}-${width}.png`, fullPage: true });
+		if (modal) await expectBackdropCoversWindow(page);
+		await page.screenshot({ path: `test-results/screenshots/${name}-${width}.png`, fullPage: !modal });
 	}
 	await page.setViewportSize(before);
+}
+
+/** The open modal's backdrop is fixed to the window and covers all of it. */
+async function expectBackdropCoversWindow(page: Page): Promise<void> {
+	const backdrop = await page.locator('dialog:modal').evaluate((d) => {
+		const s = getComputedStyle(d, '::backdrop');
+		return { position: s.position, inset: [s.top, s.right, s.bottom, s.left].join(' '), bg: s.backgroundColor };
+	});
+	expect(backdrop.position).toBe('fixed');
+	expect(backdrop.inset).toBe('0px 0px 0px 0px');
+	expect(backdrop.bg).not.toBe('rgba(0, 0, 0, 0)');
 }
 
 /** A valid PNG of w×h pixels in one colour (every chunk with its CRC), made here. */
