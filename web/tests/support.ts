@@ -77,6 +77,27 @@ export async function expectAccessible(page: Page): Promise<void> {
 	expect(summary, summary.join('\n')).toEqual([]);
 }
 
+/** Presses Tab until the element matching `selector` has the focus (at most `max` times). */
+export async function tabTo(page: Page, selector: string, max = 25): Promise<void> {
+	for (let i = 0; i < max; i++) {
+		await page.keyboard.press('Tab');
+		if (await page.locator(selector).evaluate((el) => el === document.activeElement)) return;
+	}
+	throw new Error(`Tab never reached ${selector}`);
+}
+
+/** The focused element shows a visible focus indicator (an outline that is not none). */
+export async function expectVisibleFocus(page: Page): Promise<void> {
+	const outline = await page.evaluate(() => {
+		const el = document.activeElement as HTMLElement | null;
+		if (!el) return 'none';
+		const s = getComputedStyle(el);
+		return `${s.outlineStyle} ${s.outlineWidth}`;
+	});
+	expect(outline).not.toMatch(/^none/);
+	expect(outline).not.toMatch(/ 0px$/);
+}
+
 /**
  * Screenshots of the page at 375 px and 1280 px wide, written as test artefacts: the whole page,
  * or, while a modal dialog is open, the window as a person sees it. (A full-page capture of an
