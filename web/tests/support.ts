@@ -111,20 +111,30 @@ export async function screenshots(page: Page, name: string): Promise<void> {
 	for (const width of [375, 1280]) {
 		await page.setViewportSize({ width, height: width === 375 ? 812 : 800 });
 		if (modal) await expectBackdropCoversWindow(page);
+		// Two frames, so the page is laid out and painted at the new width (an open modal's
+		// backdrop was once missing from a capture taken right after the resize).
+		await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
 		await page.screenshot({ path: `test-results/screenshots/${name}-${width}.png`, fullPage: !modal });
 	}
 	await page.setViewportSize(before);
 }
 
-/** The open modal's backdrop is fixed to the window and covers all of it. */
+/**
+ * The open modal's backdrop is fixed to the window and covers all of it: its style, and a point in
+ * each corner of the window hits the dialog (its backdrop), not the page behind it.
+ */
 async function expectBackdropCoversWindow(page: Page): Promise<void> {
 	const backdrop = await page.locator('dialog:modal').evaluate((d) => {
 		const s = getComputedStyle(d, '::backdrop');
-		return { position: s.position, inset: [s.top, s.right, s.bottom, s.left].join(' '), bg: s.backgroundColor };
+		const w = innerWidth - 2;
+		const h = innerHeight - 2;
+		const corners = [[1, 1], [w, 1], [1, h], [w, h]].map(([x, y]) => document.elementFromPoint(x as number, y as number) === d);
+		return { position: s.position, inset: [s.top, s.right, s.bottom, s.left].join(' '), bg: s.backgroundColor, corners };
 	});
 	expect(backdrop.position).toBe('fixed');
 	expect(backdrop.inset).toBe('0px 0px 0px 0px');
 	expect(backdrop.bg).not.toBe('rgba(0, 0, 0, 0)');
+	expect(backdrop.corners).toEqual([true, true, true, true]);
 }
 
 /** A valid PNG of w×h pixels in one colour (every chunk with its CRC), made here. */
