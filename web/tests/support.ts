@@ -111,8 +111,7 @@ export async function screenshots(page: Page, name: string): Promise<void> {
 	for (const width of [375, 1280]) {
 		await page.setViewportSize({ width, height: width === 375 ? 812 : 800 });
 		if (modal) await expectBackdropCoversWindow(page);
-		// Two frames, so the page is laid out and painted at the new width (an open modal's
-		// backdrop was once missing from a capture taken right after the resize).
+		// Two frames, so the page is laid out and painted at the new width before the capture.
 		await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
 		await page.screenshot({ path: `test-results/screenshots/${name}-${width}.png`, fullPage: !modal });
 	}
