@@ -1,38 +1,19 @@
-import { expect, type Page } from '@playwright/test';
+import { expect } from '@playwright/test';
 import {
 	activeAccount,
 	api,
 	expectAccessible,
+	expectVisibleFocus,
 	linkIn,
 	mailTo,
 	PASSWORD,
 	screenshots,
+	tabTo,
 	test,
 	uniqueEmail
 } from './support';
 
 const PORTAL = (process.env.PORTAL_URL ?? 'http://localhost:5173').replace(/\/+$/, '');
-
-/** Presses Tab until the element matching `selector` has the focus (at most `max` times). */
-async function tabTo(page: Page, selector: string, max = 25): Promise<void> {
-	for (let i = 0; i < max; i++) {
-		await page.keyboard.press('Tab');
-		if (await page.locator(selector).evaluate((el) => el === document.activeElement)) return;
-	}
-	throw new Error(`Tab never reached ${selector}`);
-}
-
-/** The focused element shows a visible focus indicator (an outline that is not none). */
-async function expectVisibleFocus(page: Page): Promise<void> {
-	const outline = await page.evaluate(() => {
-		const el = document.activeElement as HTMLElement | null;
-		if (!el) return 'none';
-		const s = getComputedStyle(el);
-		return `${s.outlineStyle} ${s.outlineWidth}`;
-	});
-	expect(outline).not.toMatch(/^none/);
-	expect(outline).not.toMatch(/ 0px$/);
-}
 
 test('register, activate from the mail, sign in and reach Welkom!', async ({ page }) => {
 	const ctx = await api();
@@ -284,4 +265,47 @@ test('register and sign in with the keyboard alone', async ({ page }) => {
 	await expect(page.getByRole('heading', { level: 1, name: 'Welkom!' })).toBeVisible();
 	await tabTo(page, 'a[href="/profiel/nieuw"]');
 	await expectVisibleFocus(page);
+});
+
+test('Wachtwoord vergeten? with the keyboard alone: the link, the form, the mail\'s page', async ({ page }) => {
+	const ctx = await api();
+	const email = uniqueEmail('toetsen.vergeten');
+	await activeAccount(ctx, email, PORTAL);
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await page.goto('/aanmelden');
+	await expect(page.getByRole('heading', { level: 1, name: 'Aanmelden' })).toBeVisible();
+
+	// On the sign-in page the link follows the password field.
+	await tabTo(page, '#password');
+	await page.keyboard.press('Tab');
+	await expect(page.getByRole('link', { name: 'Wachtwoord vergeten?' })).toBeFocused();
+	await expectVisibleFocus(page);
+	await page.keyboard.press('Enter');
+	await expect(page).toHaveURL(/\/wachtwoord-vergeten$/);
+
+	await tabTo(page, '#email');
+	await expectVisibleFocus(page);
+	await page.keyboard.type(email);
+	await page.keyboard.press('Enter');
+	await expect(page.getByRole('status')).toContainText('ontvang je een e-mail');
+	// The answer takes the focus, so a screen reader reads it; the way back is one Tab away.
+	await expect(page.getByRole('heading', { level: 1, name: 'Wachtwoord vergeten?' })).toBeFocused();
+	await page.keyboard.press('Tab');
+	await expect(page.getByRole('link', { name: 'Terug naar aanmelden' })).toBeFocused();
+
+	const mail = await mailTo(ctx, email, 'Kies een nieuw wachtwoord');
+	await page.goto(linkIn(mail, `${PORTAL}/wachtwoord-herstellen?token=`));
+	await expect(page.getByRole('heading', { level: 1, name: 'Nieuw wachtwoord kiezen' })).toBeVisible();
+	await tabTo(page, '#password');
+	await expectVisibleFocus(page);
+	await page.keyboard.type('Gele-Boot!Soep19');
+	await page.keyboard.press('Enter');
+	await expect(page).toHaveURL(/\/aanmelden\?hersteld=1$/);
+
+	await tabTo(page, '#email');
+	await page.keyboard.type(email);
+	await tabTo(page, '#password', 3);
+	await page.keyboard.type('Gele-Boot!Soep19');
+	await page.keyboard.press('Enter');
+	await expect(page.getByRole('heading', { level: 1, name: 'Welkom!' })).toBeVisible();
 });

@@ -171,6 +171,14 @@ test('an approved application: Algemeen with the Opgelet! warning, API toegang (
 	await screenshots(page, 'applicatie-opgelet');
 	await warning.getByRole('button', { name: 'Annuleren' }).click();
 	await expect(warning).toBeHidden();
+	// The focus is back on the form's Opslaan; Escape is Annuleren too.
+	await expect(page.getByRole('button', { name: 'Opslaan' })).toBeFocused();
+	await page.keyboard.press('Enter');
+	await expect(warning).toBeVisible();
+	await expect(warning.getByRole('button', { name: 'Annuleren' })).toBeFocused();
+	await page.keyboard.press('Escape');
+	await expect(warning).toBeHidden();
+	await expect(page.getByRole('button', { name: 'Opslaan' })).toBeFocused();
 	const unchanged = await ctx.get(`/applications/${id}`, { headers: { authorization: `Bearer ${token}` } });
 	expect(((await unchanged.json()) as { apis: string[] }).apis).toEqual(['leerlingen', 'personeel']);
 	await page.getByRole('button', { name: 'Opslaan' }).click();

@@ -107,6 +107,16 @@ test('the directory: search, category filter and the partner page with its logo'
 	await page.goto('/partners/bestaat-niet-' + tag);
 	await expect(page.getByRole('heading', { level: 1, name: 'Partner niet gevonden' })).toBeVisible();
 	await expectAccessible(page);
+	await screenshots(page, 'partner-niet-gevonden');
+
+	// An address no page has: the 404 page, with a way back to the directory.
+	await page.goto('/bestaat-niet-' + tag);
+	await expect(page.getByRole('heading', { level: 1, name: 'Pagina niet gevonden' })).toBeVisible();
+	await expect(page).toHaveTitle(/Pagina niet gevonden/);
+	await expectAccessible(page);
+	await screenshots(page, '404');
+	await page.getByRole('link', { name: 'Naar het overzicht van de partners' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'Partners van Informat' })).toBeVisible();
 });
 
 test('the local mailbox lists the mails with clickable links', async ({ page }) => {

@@ -1,5 +1,17 @@
 import { expect, type Page } from '@playwright/test';
-import { activeAccount, api, expectAccessible, PASSWORD, png, screenshots, signInApi, uniqueEmail, test } from './support';
+import {
+	activeAccount,
+	api,
+	expectAccessible,
+	expectVisibleFocus,
+	PASSWORD,
+	png,
+	screenshots,
+	signInApi,
+	tabTo,
+	uniqueEmail,
+	test
+} from './support';
 
 const PORTAL = (process.env.PORTAL_URL ?? 'http://localhost:5173').replace(/\/+$/, '');
 
@@ -256,4 +268,75 @@ test('Mijn profiel: Bewerken, Gebruiker koppelen (a colleague links with the cod
 	await expect(logs.getByRole('row').filter({ hasText: 'Gekoppeld' }).first()).toBeVisible();
 	await expectAccessible(page);
 	await screenshots(page, 'profiel-gebruikers-logs');
+});
+
+test('the keyboard alone: Gebruiker koppelen (into the pop-up, Escape, back) and the logo picker', async ({ page }) => {
+	const ctx = await api();
+	const owner = uniqueEmail('toetsen.profiel');
+	await activeAccount(ctx, owner, PORTAL);
+	const token = await signInApi(ctx, owner);
+	const name = `Toetsenbord ${Date.now().toString(36)}`;
+	const created = await ctx.post('/profile', {
+		headers: { authorization: `Bearer ${token}` },
+		data: {
+			name,
+			description: 'Alles met het toetsenbord.',
+			contact_name: 'Jan',
+			address: { street: 'Kerkstraat 1', postal_code: '2000', city: 'Antwerpen', country: 'BE' },
+			public: false,
+			categories: ['hrm'],
+			website: 'https://www.toetsenbord.be'
+		}
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await signIn(page, owner, '/profiel');
+
+	const open = page.getByRole('button', { name: 'Gebruiker koppelen' });
+	const dialog = page.getByRole('dialog', { name: 'Gebruiker koppelen' });
+	const focusIsIn = () => page.evaluate(() => !!document.activeElement?.closest('dialog[open]'));
+	for (const close of ['Escape', 'Sluiten'] as const) {
+		// Tab to the button and press Enter: the pop-up opens with the focus inside it.
+		await page.locator('#inhoud').focus();
+		await tabTo(page, 'button:text-is("Gebruiker koppelen")');
+		await page.keyboard.press('Enter');
+		await expect(dialog).toBeVisible();
+		await expect(dialog.locator('#uitnodigingscode')).not.toBeEmpty();
+		expect(await focusIsIn()).toBe(true);
+		await expect(dialog.getByRole('button', { name: 'Kopiëren' })).toBeFocused();
+		// Tab stays inside the modal pop-up (the page behind it is inert).
+		await page.keyboard.press('Tab');
+		await expect(dialog.getByRole('button', { name: 'Sluiten' })).toBeFocused();
+		if (close === 'Escape') {
+			await page.keyboard.press('Escape');
+		} else {
+			await page.keyboard.press('Enter');
+		}
+		await expect(dialog).toBeHidden();
+		// The focus is back on the button that opened it.
+		await expect(open).toBeFocused();
+		await expectVisibleFocus(page);
+	}
+
+	// The logo: a Dutch button that the keyboard reaches (its label shows the focus), Space opens
+	// the file picker, and the chosen file's name and a preview are shown.
+	await page.getByRole('button', { name: 'Bewerken' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'Partnerprofiel bewerken' })).toBeVisible();
+	await expect(page.locator('label.file-button')).toHaveText('Kies een bestand');
+	await expect(page.locator('#logo-name')).toHaveText('Geen bestand gekozen');
+	await page.getByLabel('Website*').focus();
+	await page.keyboard.press('Tab');
+	await expect(page.locator('#logo')).toBeFocused();
+	const ring = await page.locator('label.file-button').evaluate((el) => getComputedStyle(el).outlineStyle);
+	expect(ring).toBe('solid');
+	const chooser = page.waitForEvent('filechooser');
+	await page.keyboard.press('Space');
+	await (await chooser).setFiles({ name: 'mijn-logo.png', mimeType: 'image/png', buffer: png(90, 90, [30, 120, 60]) });
+	await expect(page.locator('#logo-name')).toHaveText('mijn-logo.png');
+	await expect(page.getByRole('img', { name: 'Voorbeeld van het logo' })).toBeVisible();
+	await expectAccessible(page);
+	await page.locator('.logo-preview').scrollIntoViewIfNeeded();
+	await screenshots(page, 'profiel-logo-gekozen');
+	await page.keyboard.press('Tab');
+	await expect(page.locator('#extra_info')).toBeFocused();
 });

@@ -77,15 +77,63 @@ export async function expectAccessible(page: Page): Promise<void> {
 	expect(summary, summary.join('\n')).toEqual([]);
 }
 
-/** Screenshots of the page at 375 px and 1280 px wide, written as test artefacts. */
+/** Presses Tab until the element matching `selector` has the focus (at most `max` times). */
+export async function tabTo(page: Page, selector: string, max = 25): Promise<void> {
+	for (let i = 0; i < max; i++) {
+		await page.keyboard.press('Tab');
+		if (await page.locator(selector).evaluate((el) => el === document.activeElement)) return;
+	}
+	throw new Error(`Tab never reached ${selector}`);
+}
+
+/** The focused element shows a visible focus indicator (an outline that is not none). */
+export async function expectVisibleFocus(page: Page): Promise<void> {
+	const outline = await page.evaluate(() => {
+		const el = document.activeElement as HTMLElement | null;
+		if (!el) return 'none';
+		const s = getComputedStyle(el);
+		return `${s.outlineStyle} ${s.outlineWidth}`;
+	});
+	expect(outline).not.toMatch(/^none/);
+	expect(outline).not.toMatch(/ 0px$/);
+}
+
+/**
+ * Screenshots of the page at 375 px and 1280 px wide, written as test artefacts: the whole page,
+ * or, while a modal dialog is open, the window as a person sees it. (A full-page capture of an
+ * open modal draws its backdrop, which is fixed to the window, over the scrolled-to part only:
+ * it looked as if the dim stopped half-way down the page.)
+ */
 export async function screenshots(page: Page, name: string): Promise<void> {
 	mkdirSync('test-results/screenshots', { recursive: true });
 	const before = page.viewportSize() ?? { width: 1280, height: 800 };
+	const modal = (await page.locator('dialog:modal').count()) > 0;
 	for (const width of [375, 1280]) {
 		await page.setViewportSize({ width, height: width === 375 ? 812 : 800 });
-		await page.screenshot({ path: `test-results/screenshots/${name}-${width}.png`, fullPage: true });
+		if (modal) await expectBackdropCoversWindow(page);
+		// Two frames, so the page is laid out and painted at the new width before the capture.
+		await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+		await page.screenshot({ path: `test-results/screenshots/${name}-${width}.png`, fullPage: !modal });
 	}
 	await page.setViewportSize(before);
+}
+
+/**
+ * The open modal's backdrop is fixed to the window and covers all of it: its style, and a point in
+ * each corner of the window hits the dialog (its backdrop), not the page behind it.
+ */
+async function expectBackdropCoversWindow(page: Page): Promise<void> {
+	const backdrop = await page.locator('dialog:modal').evaluate((d) => {
+		const s = getComputedStyle(d, '::backdrop');
+		const w = innerWidth - 2;
+		const h = innerHeight - 2;
+		const corners = [[1, 1], [w, 1], [1, h], [w, h]].map(([x, y]) => document.elementFromPoint(x as number, y as number) === d);
+		return { position: s.position, inset: [s.top, s.right, s.bottom, s.left].join(' '), bg: s.backgroundColor, corners };
+	});
+	expect(backdrop.position).toBe('fixed');
+	expect(backdrop.inset).toBe('0px 0px 0px 0px');
+	expect(backdrop.bg).not.toBe('rgba(0, 0, 0, 0)');
+	expect(backdrop.corners).toEqual([true, true, true, true]);
 }
 
 /** A valid PNG of w×h pixels in one colour (every chunk with its CRC), made here. */
