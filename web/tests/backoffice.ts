@@ -23,7 +23,6 @@ export async function staffUser(
 		data: { email, password: PASSWORD, groups, admin_scopes: adminScopes }
 	});
 	expect(res.status(), await res.text()).toBe(201);
-	INTERIM_TOKENS.set(email, await res.json()); // INTERIM
 	return email;
 }
 
@@ -36,19 +35,7 @@ export async function fillStaffSignIn(page: Page, email: string, password = PASS
 	await expect(page.getByRole('heading', { level: 1, name: 'Aanmelden in het beheer' })).toBeVisible();
 	await page.getByLabel('E-mailadres').fill(email);
 	await page.getByLabel('Wachtwoord', { exact: true }).fill(password);
-	if (process.env.BEHEER_FAKE) await interim(page, email); // INTERIM
 	await page.getByRole('button', { name: 'Aanmelden' }).click();
-}
-
-// INTERIM: until portal-local has POST /staff/sessions.
-const INTERIM_TOKENS = new Map<string, Record<string, string>>();
-async function interim(page: Page, email: string) {
-	await page.route(/\/staff\/sessions(\/refresh)?$/, async (route) => {
-		const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*' };
-		if (route.request().method() === 'OPTIONS') return route.fulfill({ status: 204, headers: cors });
-		const t = INTERIM_TOKENS.get(email) ?? {};
-		return route.fulfill({ status: 200, headers: cors, contentType: 'application/json', body: JSON.stringify({ ...t, refresh_token: 'interim', expires_in: 3600, token_type: 'Bearer' }) });
-	});
 }
 
 /** Signs a staff user in at /beheer/aanmelden; a moderator lands on the queue. */
