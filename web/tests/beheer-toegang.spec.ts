@@ -193,3 +193,24 @@ test('staff sign-in: by keyboard alone, field errors beside their fields, the AP
 	await page.goto('/profiel');
 	await expect(page).toHaveURL(/\/aanmelden\?terug=%2Fprofiel$/);
 });
+
+test('too many failed staff sign-ins: the API\'s 429 message on the page', async ({ page }) => {
+	const ctx = await api();
+	const admin = await staffUser(ctx, 'geblokkeerd', { adminScopes: `leerlingen:${uniqueInstitution()}` });
+	// Five wrong passwords for this address (api.md: throttled per address), then the page.
+	for (let i = 0; i < 5; i++) {
+		const res = await ctx.post('/staff/sessions', { data: { email: admin, password: `Fout!Wachtwoord${i}9` } });
+		expect(res.status()).toBe(401);
+	}
+	await page.goto('/beheer/aanmelden');
+	await fillStaffSignIn(page, admin);
+	const alert = page.getByRole('alert').first();
+	await expect(alert).not.toBeEmpty();
+	await expect(page).toHaveURL(/\/beheer\/aanmelden$/);
+	const res = await ctx.post('/staff/sessions', { data: { email: admin, password: PASSWORD } });
+	expect(res.status()).toBe(429);
+	const detail = ((await res.json()) as { detail: string }).detail;
+	await expect(alert).toContainText(detail.slice(0, 40));
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-aanmelden-te-veel');
+});
