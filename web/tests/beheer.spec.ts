@@ -132,6 +132,10 @@ test('the manual end to end: partner, moderator and school administrator in the 
 	await expect(beheerder.getByRole('heading', { level: 1, name: `Datatoegang voor applicatie ${appName}` })).toBeVisible();
 	await expect(beheerder.getByRole('definition').filter({ hasText: 'Leerlingen, Personeel' })).toBeVisible();
 	await expect(beheerder.getByText(partner).first()).toBeVisible();
+	const logo = beheerder.getByRole('img', { name: `Logo van ${partner}` });
+	await expect.poll(() => logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(120);
+	await expectAccessible(beheerder);
+	await screenshots(beheerder, 'beheer-toegang-met-logo');
 	await expect(beheerder.getByLabel('School (instellingsnummer)')).toHaveValue(school);
 	await expect(beheerder.getByLabel('Leerlingen')).toBeChecked();
 	await beheerder.getByLabel('Personeel').uncheck();
