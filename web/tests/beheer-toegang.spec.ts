@@ -1,0 +1,216 @@
+import { expect } from '@playwright/test';
+import {
+	accessRequestLink,
+	approve,
+	BACKOFFICE,
+	fillStaffSignIn,
+	moderatorToken,
+	partnerWithApplication,
+	staffSignIn,
+	staffUser,
+	uniqueInstitution
+} from './backoffice';
+import { api, expectAccessible, PASSWORD, screenshots, test } from './support';
+
+// School administrators: the grant page from the mail's link, limited to their rights, and the
+// school's page with its applications, for each school they administer.
+
+test('the grant page offers only the schools and APIs the administrator has rights for; the school page switches schools', async ({ page }) => {
+	const ctx = await api();
+	const app = await partnerWithApplication(ctx, ['leerlingen', 'personeel', 'rekeningen']);
+	await approve(ctx, await moderatorToken(ctx), app.id);
+	const [a, b] = [uniqueInstitution(), uniqueInstitution()].sort() as [string, string];
+	// At school A this administrator manages Leerlingen and Personeel, at B only Personeel, and
+	// at a third school only Internen (which the app does not ask for: not offered).
+	const other = uniqueInstitution();
+	const admin = await staffUser(ctx, 'directie', {
+		adminScopes: `leerlingen:${a} personeel:${a} personeel:${b} internen:${other}`
+	});
+	const link = await accessRequestLink(ctx, app, admin);
+
+	await page.goto(link);
+	await expect(page).toHaveURL(/\/beheer\/aanmelden\?terug=%2Fbeheer%2Ftoegang%2F/);
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-aanmelden-terug');
+	await fillStaffSignIn(page, admin);
+	await expect(page).toHaveURL(link);
+	await expect(page.getByRole('heading', { level: 1, name: `Datatoegang voor applicatie ${app.name}` })).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: 'Leerlingen, Personeel, Rekeningen' })).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: app.partner })).toBeVisible();
+	const school = page.getByLabel('School (instellingsnummer)');
+	await expect(school.locator('option')).toHaveText([a, b]);
+	await expect(page.getByLabel('Leerlingen')).toBeChecked();
+	await expect(page.getByLabel('Personeel')).toBeChecked();
+	await expect(page.getByLabel(/Rekeningen/)).toBeDisabled();
+	await expect(page.getByText('(geen beheerdersrechten)')).toHaveCount(1);
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-toegang');
+
+	// At school B only Personeel can be granted.
+	await school.selectOption(b);
+	await expect(page.getByLabel(/Leerlingen/)).toBeDisabled();
+	await expect(page.getByLabel(/Leerlingen/)).not.toBeChecked();
+	await expect(page.getByLabel('Personeel')).toBeChecked();
+	await page.getByLabel('Personeel').uncheck();
+	await page.getByRole('button', { name: 'Toegang verlenen' }).click();
+	await expect(page.locator('#apis-error')).toContainText('Kies minstens één API');
+	await page.getByLabel('Personeel').check();
+	await page.getByRole('button', { name: 'Toegang verlenen' }).click();
+	await expect(page.getByRole('status').filter({ hasText: `Toegang verleend voor instelling ${b}: Personeel.` })).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-toegang-verleend');
+
+	// And at school A both.
+	await school.selectOption(a);
+	await page.getByRole('button', { name: 'Toegang verlenen' }).click();
+	await expect(page.getByRole('status').filter({ hasText: `Toegang verleend voor instelling ${a}: Leerlingen, Personeel.` })).toBeVisible();
+
+	// The school pages, one per school in the menu and in the switch.
+	const menu = page.getByRole('navigation', { name: 'Beheermenu' });
+	await expect(menu.getByRole('link', { name: `School ${other}` })).toBeVisible();
+	await expect(menu.getByRole('link', { name: 'Moderatie' })).toHaveCount(0);
+	await menu.getByRole('link', { name: `School ${a}` }).click();
+	await expect(page.getByRole('heading', { level: 1, name: `Applicaties met toegang · school ${a}` })).toBeVisible();
+	const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: app.name }) });
+	await expect(card).toContainText('Leerlingen');
+	await expect(card).toContainText('Personeel');
+	await expect(card).toContainText(`door ${admin}`);
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-school');
+	await card.getByRole('button', { name: `Toegang aanpassen voor ${app.name}` }).click();
+	await expect(card.getByLabel(/Rekeningen/)).toBeDisabled();
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-school-aanpassen');
+	await card.getByRole('button', { name: 'Annuleren' }).click();
+
+	await page.getByLabel('Andere school').selectOption(b);
+	await expect(page).toHaveURL(new RegExp(`/beheer/scholen/${b}$`));
+	const atB = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: app.name }) });
+	await expect(atB).toContainText('Personeel');
+	await expect(atB).not.toContainText('Leerlingen');
+	await page.getByLabel('Andere school').selectOption(other);
+	await expect(page.getByText('Er zijn nog geen applicaties met toegang tot de gegevens van deze school.')).toBeVisible();
+
+	// A school this administrator does not manage: the API's Dutch refusal.
+	await page.goto(`/beheer/scholen/${uniqueInstitution()}`);
+	await expect(page.getByRole('alert')).toContainText('Je bent geen schoolbeheerder van instelling');
+
+	// Revoking the last API from Toegang aanpassen asks first.
+	await page.goto(`/beheer/scholen/${b}`);
+	await atB.getByRole('button', { name: `Toegang aanpassen voor ${app.name}` }).click();
+	await atB.getByLabel('Personeel').uncheck();
+	await atB.getByRole('button', { name: 'Opslaan' }).click();
+	const revoke = page.getByRole('dialog', { name: 'Toegang intrekken' });
+	await expect(revoke).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-school-intrekken');
+	await revoke.getByRole('button', { name: 'Intrekken' }).click();
+	await expect(page.getByText('Er zijn nog geen applicaties met toegang tot de gegevens van deze school.')).toBeVisible();
+});
+
+test('a link for someone else, an unknown link, and an administrator without the rights the app asks for', async ({ page }) => {
+	const ctx = await api();
+	const app = await partnerWithApplication(ctx, ['leerlingen']);
+	await approve(ctx, await moderatorToken(ctx), app.id);
+	const school = uniqueInstitution();
+	const addressee = await staffUser(ctx, 'ict', { adminScopes: `personeel:${school}` });
+	const link = await accessRequestLink(ctx, app, addressee);
+
+	// The addressee administers the school, but not Leerlingen there: nothing to grant.
+	await page.goto(link);
+	await fillStaffSignIn(page, addressee);
+	await expect(page.getByRole('heading', { level: 1, name: `Datatoegang voor applicatie ${app.name}` })).toBeVisible();
+	await expect(page.getByText('Je hebt geen beheerdersrechten voor de API\'s die deze applicatie vraagt (Leerlingen)')).toBeVisible();
+	await expect(page.getByRole('button', { name: 'Toegang verlenen' })).toHaveCount(0);
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-toegang-geen-rechten');
+
+	// An unknown token.
+	await page.goto(`${BACKOFFICE}/toegang/onbekend-${Date.now()}`);
+	await expect(page.getByRole('heading', { level: 1, name: 'Deze link is ongeldig' })).toBeVisible();
+	await expect(page.getByRole('alert')).toContainText('bestaat niet');
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-toegang-ongeldig');
+
+	// Another administrator opens the link.
+	await page.getByRole('button', { name: 'Afmelden' }).click();
+	await expect(page.getByText('Je bent afgemeld.')).toBeVisible();
+	const someoneElse = await staffUser(ctx, 'ander', { adminScopes: `leerlingen:${school}` });
+	await page.goto(link);
+	await fillStaffSignIn(page, someoneElse);
+	await expect(page.getByRole('heading', { level: 1, name: 'Geen toegang tot deze aanvraag' })).toBeVisible();
+	await expect(page.getByRole('alert')).toContainText('Deze link werd naar een andere schoolbeheerder gestuurd.');
+});
+
+test('staff sign-in: by keyboard alone, field errors beside their fields, the API\'s message for wrong credentials, sign-out', async ({ page }) => {
+	const ctx = await api();
+	const school = uniqueInstitution();
+	const admin = await staffUser(ctx, 'toetsenbord', { adminScopes: `leerlingen:${school}` });
+	await page.goto('/beheer/aanmelden');
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-aanmelden');
+
+	// Nothing filled in: a message beside each field, focus on the first.
+	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await expect(page.locator('#email-error')).toContainText('Vul je e-mailadres in.');
+	await expect(page.locator('#password-error')).toContainText('Vul je wachtwoord in.');
+	await expect(page.locator('#email')).toBeFocused();
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-aanmelden-fouten');
+
+	// A wrong password: the API's Dutch detail.
+	await page.getByLabel('E-mailadres').fill(admin);
+	await page.getByLabel('Wachtwoord', { exact: true }).fill('Fout!Wachtwoord99');
+	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await expect(page.getByRole('alert').first()).toContainText('niet correct');
+
+	// The keyboard alone: Tab to each field, type, Enter.
+	await page.goto('/beheer/aanmelden');
+	await page.locator('body').focus();
+	await page.keyboard.press('Tab'); // skip link
+	await page.keyboard.press('Tab'); // brand
+	await page.keyboard.press('Tab');
+	await expect(page.getByLabel('E-mailadres')).toBeFocused();
+	await page.keyboard.type(admin);
+	await page.keyboard.press('Tab');
+	await expect(page.getByLabel('Wachtwoord', { exact: true })).toBeFocused();
+	await page.keyboard.type(PASSWORD);
+	await page.keyboard.press('Enter');
+	await expect(page).toHaveURL(new RegExp(`/beheer/scholen/${school}$`));
+	await expect(page.getByRole('heading', { level: 1, name: `Applicaties met toegang · school ${school}` })).toBeVisible();
+
+	// A reload keeps the session (the refresh token of this tab); Afmelden ends it.
+	await page.reload();
+	await expect(page.getByRole('heading', { level: 1, name: `Applicaties met toegang · school ${school}` })).toBeVisible();
+	expect(await page.evaluate(() => Object.keys(localStorage).length)).toBe(0);
+	await page.getByRole('button', { name: 'Afmelden' }).click();
+	await expect(page).toHaveURL(/\/beheer\/aanmelden\?afgemeld=1$/);
+	await page.goto(`/beheer/scholen/${school}`);
+	await expect(page).toHaveURL(/\/beheer\/aanmelden\?terug=/);
+
+	// The partner's sign-in and the back office's are separate sessions.
+	await staffSignIn(page, admin);
+	await page.goto('/profiel');
+	await expect(page).toHaveURL(/\/aanmelden\?terug=%2Fprofiel$/);
+});
+
+test('too many failed staff sign-ins: the API\'s 429 message on the page', async ({ page }) => {
+	const ctx = await api();
+	const admin = await staffUser(ctx, 'geblokkeerd', { adminScopes: `leerlingen:${uniqueInstitution()}` });
+	// Five wrong passwords for this address (api.md: throttled per address), then the page.
+	for (let i = 0; i < 5; i++) {
+		const res = await ctx.post('/staff/sessions', { data: { email: admin, password: `Fout!Wachtwoord${i}9` } });
+		expect(res.status()).toBe(401);
+	}
+	await page.goto('/beheer/aanmelden');
+	await fillStaffSignIn(page, admin);
+	const alert = page.getByRole('alert').first();
+	await expect(alert).not.toBeEmpty();
+	await expect(page).toHaveURL(/\/beheer\/aanmelden$/);
+	const res = await ctx.post('/staff/sessions', { data: { email: admin, password: PASSWORD } });
+	expect(res.status()).toBe(429);
+	const detail = ((await res.json()) as { detail: string }).detail;
+	await expect(alert).toContainText(detail.slice(0, 40));
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-aanmelden-te-veel');
+});
