@@ -1,5 +1,6 @@
 import { expect, type Page } from '@playwright/test';
 import { activeAccount, api, API, PASSWORD, signInApi, test, uniqueEmail } from './support';
+import { accessRequestLink, approve, moderator, moderatorToken, partnerWithApplication, staffSignIn, staffUser, uniqueInstitution } from './backoffice';
 import { gzipSync } from 'node:zlib';
 
 // Issue 15's budgets: first load at most 100 KB of JavaScript and CSS (gzipped), and every page
@@ -31,9 +32,7 @@ interface TimedPage {
 	shows?: string;
 }
 
-// ── The pages timed, one list per zone. ────────────────────────────────────────────────────────
-// The back office (web/src/routes/beheer) adds a list of its own here, BACKOFFICE_PAGES, and a
-// test like the partner zone's below that signs its staff user in first and calls timePages.
+// ── The pages timed, one list per zone (the back office's are made per test, below). ──────────
 
 const PUBLIC_PAGES: TimedPage[] = [
 	{ path: '/', heading: 'Partners van Informat' },
@@ -43,7 +42,8 @@ const PUBLIC_PAGES: TimedPage[] = [
 	{ path: '/wachtwoord-herstellen?token=x', heading: 'Nieuw wachtwoord kiezen' },
 	{ path: '/activeren', heading: 'Account activeren' },
 	{ path: '/_local/mails', heading: 'Mailbox van de lokale omgeving' },
-	{ path: '/bestaat-niet', heading: 'Pagina niet gevonden' }
+	{ path: '/bestaat-niet', heading: 'Pagina niet gevonden' },
+	{ path: '/beheer/aanmelden', heading: 'Aanmelden in het beheer' }
 ];
 
 /** The partner zone, for a partner with a profile and one approved application. */
@@ -162,4 +162,29 @@ test('every page of the partner zone is usable within 1 s of navigation', async 
 	expect(approved.status(), await approved.text()).toBe(200);
 
 	await timePages(page, partnerPages({ id, name }, profileName));
+});
+
+test('every page of the back office is usable within 1 s of navigation', async ({ page, browser }) => {
+	const ctx = await api();
+	// A moderator: the queue and an application's detail.
+	const app = await partnerWithApplication(ctx);
+	await staffSignIn(page, await moderator(ctx));
+	await timePages(page, [
+		{ path: '/beheer/moderatie', heading: 'Moderatie', shows: app.name },
+		{ path: `/beheer/moderatie/${app.id}`, heading: app.name, shows: app.partner }
+	]);
+
+	// A school administrator: the grant page of a mail's link, and the school's applications.
+	await approve(ctx, await moderatorToken(ctx), app.id);
+	const institution = uniqueInstitution();
+	const admin = await staffUser(ctx, 'directie', { adminScopes: `leerlingen:${institution} personeel:${institution}` });
+	const link = await accessRequestLink(ctx, app, admin);
+	const adminContext = await browser.newContext();
+	const adminPage = await adminContext.newPage();
+	await staffSignIn(adminPage, admin);
+	await timePages(adminPage, [
+		{ path: new URL(link).pathname, heading: `Datatoegang voor applicatie ${app.name}`, shows: app.partner },
+		{ path: `/beheer/scholen/${institution}`, heading: `Applicaties met toegang · school ${institution}` }
+	]);
+	await adminContext.close();
 });
