@@ -104,6 +104,7 @@ pub struct Client {
 pub struct Cors {
     pub allow_headers: Vec<String>,
     pub allow_methods: Vec<String>,
+    pub expose_headers: Vec<String>,
     pub max_age: i64,
 }
 
@@ -168,6 +169,7 @@ pub fn cors() -> Result<Cors, StackError> {
     Ok(Cors {
         allow_headers: strings(&c["AllowHeaders"], "HttpApi.CorsConfiguration.AllowHeaders")?,
         allow_methods: strings(&c["AllowMethods"], "HttpApi.CorsConfiguration.AllowMethods")?,
+        expose_headers: strings(&c["ExposeHeaders"], "HttpApi.CorsConfiguration.ExposeHeaders")?,
         max_age: int(&c["MaxAge"], "HttpApi.CorsConfiguration.MaxAge")?,
     })
 }
