@@ -21,7 +21,7 @@ fn document() -> Result<&'static Yaml, StackError> {
     .map_err(|e| StackError::Provision(format!("template.yaml does not parse: {e}")))
 }
 
-fn properties(resource: &str) -> Result<&'static Yaml, StackError> {
+pub(crate) fn properties(resource: &str) -> Result<&'static Yaml, StackError> {
     let p = &document()?["Resources"][resource]["Properties"];
     if p.is_badvalue() {
         return Err(StackError::Provision(format!("template.yaml has no {resource}")));
