@@ -151,6 +151,13 @@ async fn the_emulator_holds_what_the_template_declares() {
         preflight.headers["access-control-max-age"].to_str().unwrap(),
         cors["MaxAge"].as_i64().unwrap().to_string()
     );
+    // An answer to the front end exposes what the template exposes: Retry-After, for 429s.
+    let answer = stack.send(stack.http.get(stack.url("/categories")).header("origin", portal_e2e::PORTAL_URL)).await;
+    assert_eq!(answer.headers["access-control-allow-origin"], portal_e2e::PORTAL_URL);
+    assert_eq!(answer.headers["access-control-expose-headers"], joined(&cors["ExposeHeaders"]).as_str());
+    assert!(joined(&cors["ExposeHeaders"]).to_ascii_lowercase().split(',').any(|h| h == "retry-after"));
+    let stranger = stack.send(stack.http.get(stack.url("/categories")).header("origin", "https://elders.test")).await;
+    assert!(!stranger.headers.contains_key("access-control-expose-headers"));
     let origins = format!("{:?}", cors["AllowOrigins"]);
     for parameter in ["PortalUrl", "BackofficeUrl"] {
         assert!(origins.contains(parameter), "the template's CORS origins lack {parameter}: {origins}");

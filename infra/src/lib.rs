@@ -10,6 +10,7 @@ pub mod provision;
 pub mod server;
 pub mod staff;
 pub mod template;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub enum StackError {
     Provision(String),
     #[error("serving the API: {0}")]
     Serve(String),
+    #[error("the front end: {0}")]
+    Web(String),
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +68,7 @@ pub struct LocalStack {
     /// Every request the handlers' AWS clients sent, by `Service.Operation`.
     pub aws_requests: portal::adapters::aws::AwsRequests,
     server: tokio::task::JoinHandle<()>,
+    front_end: Option<tokio::task::JoinHandle<()>>,
     _emulator: emulator::Emulator,
 }
 
@@ -142,8 +146,30 @@ impl LocalStack {
             deps,
             aws_requests,
             server,
+            front_end: None,
             _emulator: emulator,
         })
+    }
+
+    /// Serves a built front end (`web/build`, or any directory with an index.html) on
+    /// 127.0.0.1:`port` (0 picks a free one), as the deployed host does (module [`web`]), with a
+    /// `config.json` written into it that points at this stack's API. Returns its address.
+    pub async fn serve_front_end(&mut self, build: &std::path::Path, port: u16) -> Result<String, StackError> {
+        let site = web::site(build, &self.api_url, &self.deps.config.backoffice_url)?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+            StackError::Web(format!(
+                "cannot listen on 127.0.0.1:{port} ({e}); another port: --portal-url http://localhost:<port>"
+            ))
+        })?;
+        let address = listener.local_addr().map_err(|e| StackError::Web(e.to_string()))?;
+        if let Some(previous) = self.front_end.replace(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, site).await {
+                tracing::error!(error = %e, "the local front end stopped");
+            }
+        })) {
+            previous.abort();
+        }
+        Ok(format!("http://{address}"))
     }
 
     /// Serves until the server task ends (Ctrl-C ends the process).
@@ -155,5 +181,8 @@ impl LocalStack {
 impl Drop for LocalStack {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(front_end) = &self.front_end {
+            front_end.abort();
+        }
     }
 }

@@ -1,20 +1,39 @@
-//! `cargo run -p portal-local -- [--port 3000] [--portal-url http://localhost:5173]`
+//! `cargo run -p portal-local -- [--port 3000] [--portal-url http://localhost:5173] [--no-web | --web-dir DIR]`
+
+use std::path::PathBuf;
 
 use portal_local::{LocalStack, Options};
 
-const USAGE: &str = "usage: portal-local [--port PORT] [--portal-url URL]
+const USAGE: &str = "usage: portal-local [--port PORT] [--portal-url URL] [--no-web | --web-dir DIR]
 
-Runs the whole partner portal API on 127.0.0.1 against an AWS emulator: a private moto server
-on a free port, or the one named by PORTAL_AWS_ENDPOINT.
+Runs the whole partner portal on 127.0.0.1 against an AWS emulator (a private moto server on a
+free port, or the one named by PORTAL_AWS_ENDPOINT): the API, and the front end at the portal's
+address, built from web/ first when web/build is missing or older than its sources (npm ci when
+node_modules does not match the lockfile, then npm run build; needs Node.js and npm).
 
   --port PORT        port of the API (default 3000; 0 picks a free one)
-  --portal-url URL   the front end's address, used in links in mails (default http://localhost:5173)
+  --portal-url URL   the front end's address, served on its port and used in links in mails
+                     (default http://localhost:5173; PORTAL_URL in the environment too)
+  --no-web           the API only: no front end built or served (PORTAL_NO_WEB=1 too)
+  --web-dir DIR      serve this already built front end as it is, without building web/
 
 BACKOFFICE_URL in the environment sets the back office's address (default <portal url>/beheer);
 both are the only CORS origins.";
 
-fn parse(args: &[String]) -> Result<Options, String> {
+/// Which front end to serve.
+#[derive(Debug, PartialEq)]
+enum Web {
+    /// web/build, built first when stale.
+    Build,
+    /// A directory built already.
+    Dir(PathBuf),
+    None,
+}
+
+fn parse(args: &[String]) -> Result<(Options, Web), String> {
     let mut options = Options::default();
+    let no_web = std::env::var("PORTAL_NO_WEB").is_ok_and(|v| !v.is_empty() && v != "0");
+    let mut web = if no_web { Web::None } else { Web::Build };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -23,18 +42,33 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 options.port = value.parse().map_err(|_| format!("--port: not a port number: {value}"))?;
             }
             "--portal-url" => options.portal_url = args.next().ok_or("--portal-url needs a value")?.clone(),
+            "--no-web" => web = Web::None,
+            "--web-dir" => web = Web::Dir(args.next().ok_or("--web-dir needs a directory")?.into()),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument: {other}")),
         }
     }
-    Ok(options)
+    Ok((options, web))
+}
+
+/// The port the front end is served on: PORTAL_URL's, which must be a local http address.
+fn front_end_port(portal_url: &str) -> Result<u16, String> {
+    let url = url::Url::parse(portal_url).map_err(|e| format!("PORTAL_URL {portal_url}: {e}"))?;
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1"));
+    match url.port_or_known_default() {
+        Some(port) if url.scheme() == "http" && local => Ok(port),
+        _ => Err(format!(
+            "the front end is served at http://localhost:<port> only, not at {portal_url}; \
+             pass --no-web to run the API alone"
+        )),
+    }
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match parse(&args) {
-        Ok(options) => options,
+    let (options, web) = match parse(&args) {
+        Ok(parsed) => parsed,
         Err(why) => {
             if !why.is_empty() {
                 eprintln!("{why}\n");
@@ -44,6 +78,24 @@ async fn main() -> std::process::ExitCode {
         }
     };
     portal::telemetry::init();
+    let front_end = match web {
+        Web::None => None,
+        Web::Dir(dir) => Some(dir),
+        Web::Build => match portal_local::web::ensure_built(&portal_local::web::source_dir()) {
+            Ok(dir) => Some(dir),
+            Err(e) => {
+                eprintln!("{e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+    };
+    let front_end = match front_end.map(|dir| front_end_port(&options.portal_url).map(|port| (dir, port))).transpose() {
+        Ok(front_end) => front_end,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     eprintln!("Starting the local stack (emulator, resources, API) ...");
     let mut stack = match LocalStack::start(options).await {
         Ok(stack) => stack,
@@ -52,8 +104,18 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if let Some((dir, port)) = &front_end
+        && let Err(e) = stack.serve_front_end(dir, *port).await
+    {
+        eprintln!("{e}");
+        return std::process::ExitCode::FAILURE;
+    }
     let api = &stack.api_url;
     println!("Informat partner portal, local stack");
+    if front_end.is_some() {
+        println!("  Portaal:   {}", stack.deps.config.portal_url);
+        println!("  Beheer:    {}", stack.deps.config.backoffice_url);
+    }
     println!("  API:       {api}");
     println!("  Mails:     {api}/_local/mails");
     println!("  Resources: {api}/_local/stack");
@@ -75,5 +137,30 @@ async fn terminated() {
             signal.recv().await;
         }
         Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn the_front_end_can_be_skipped_or_given_built() {
+        assert_eq!(parse(&args(&["--no-web"])).map(|p| p.1), Ok(Web::None));
+        assert_eq!(parse(&args(&["--web-dir", "web/build"])).map(|p| p.1), Ok(Web::Dir("web/build".into())));
+        assert!(parse(&args(&["--web-dir"])).is_err());
+    }
+
+    #[test]
+    fn the_front_end_is_served_on_the_portal_urls_port() {
+        assert_eq!(front_end_port("http://localhost:5173"), Ok(5173));
+        assert_eq!(front_end_port("http://127.0.0.1:5176/"), Ok(5176));
+        assert_eq!(front_end_port("http://localhost"), Ok(80));
+        assert!(front_end_port("https://partners.informatsoftware.be").is_err());
+        assert!(front_end_port("http://portal.test").is_err());
     }
 }

@@ -39,7 +39,8 @@ pub struct AppState {
     pub cors: Cors,
 }
 
-/// The HTTP API's CORS configuration: the allowed headers, methods and max age of template.yaml,
+/// The HTTP API's CORS configuration: the allowed and exposed headers, methods and max age of
+/// template.yaml,
 /// and as origins exactly the front end's, `PORTAL_URL` and `BACKOFFICE_URL` (api.md), compared
 /// by origin (scheme://host:port), as the template does.
 #[derive(Debug, Clone)]
@@ -47,6 +48,8 @@ pub struct Cors {
     origins: Vec<String>,
     allow_headers: HeaderValue,
     allow_methods: HeaderValue,
+    /// `Access-Control-Expose-Headers` of every answer to an allowed origin (`Retry-After`).
+    expose_headers: Option<HeaderValue>,
     max_age: HeaderValue,
 }
 
@@ -76,6 +79,11 @@ impl Cors {
             origins,
             allow_headers: value("AllowHeaders", declared.allow_headers.join(","))?,
             allow_methods: value("AllowMethods", declared.allow_methods.join(","))?,
+            expose_headers: if declared.expose_headers.is_empty() {
+                None
+            } else {
+                Some(value("ExposeHeaders", declared.expose_headers.join(","))?)
+            },
             max_age: value("MaxAge", declared.max_age.to_string())?,
         })
     }
@@ -110,6 +118,10 @@ async fn edge(State(state): State<Arc<AppState>>, request: axum::extract::Reques
     let headers = response.headers_mut();
     if let Some(origin) = origin {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        // Browsers read it on the answer itself; a preflight carrying it too does no harm.
+        if let Some(expose) = &state.cors.expose_headers {
+            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
+        }
     }
     headers.insert(header::VARY, HeaderValue::from_static("origin"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -21,7 +21,7 @@ fn document() -> Result<&'static Yaml, StackError> {
     .map_err(|e| StackError::Provision(format!("template.yaml does not parse: {e}")))
 }
 
-fn properties(resource: &str) -> Result<&'static Yaml, StackError> {
+pub(crate) fn properties(resource: &str) -> Result<&'static Yaml, StackError> {
     let p = &document()?["Resources"][resource]["Properties"];
     if p.is_badvalue() {
         return Err(StackError::Provision(format!("template.yaml has no {resource}")));
@@ -104,6 +104,7 @@ pub struct Client {
 pub struct Cors {
     pub allow_headers: Vec<String>,
     pub allow_methods: Vec<String>,
+    pub expose_headers: Vec<String>,
     pub max_age: i64,
 }
 
@@ -168,6 +169,7 @@ pub fn cors() -> Result<Cors, StackError> {
     Ok(Cors {
         allow_headers: strings(&c["AllowHeaders"], "HttpApi.CorsConfiguration.AllowHeaders")?,
         allow_methods: strings(&c["AllowMethods"], "HttpApi.CorsConfiguration.AllowMethods")?,
+        expose_headers: strings(&c["ExposeHeaders"], "HttpApi.CorsConfiguration.ExposeHeaders")?,
         max_age: int(&c["MaxAge"], "HttpApi.CorsConfiguration.MaxAge")?,
     })
 }

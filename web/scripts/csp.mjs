@@ -1,6 +1,8 @@
 // Prints the Content-Security-Policy of a build: the policy SvelteKit wrote into index.html's
 // <meta> (with the sha256 of the one inline boot script), plus what only a header can say.
-// The host (serve.mjs locally, CloudFront's response-headers policy when deployed) sends it.
+// The local host (portal-local, or serve.mjs) sends it as a header. Deployed, CloudFront's
+// response-headers policy sends only the build-independent part and the <meta> does the rest
+// (README, "The front end in AWS").
 //   node scripts/csp.mjs [build-dir]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,7 +2,7 @@
 # Browser tests of the front end against the real local stack, in one command:
 #   bash web/scripts/e2e.sh        (or: cd web && npm run test:e2e)
 # Installs the npm packages from the lockfile and Debian's chromium when missing, checks the
-# types, builds, starts portal-local (a free port) and the static server at PORTAL_URL, runs
+# types, builds, starts portal-local (the API on a free port, the build at PORTAL_URL), runs
 # Playwright, and prints "N passed, N failed" from its JSON report. Exit code 1 on any failure.
 #
 # Environment:
@@ -62,7 +62,9 @@ t=$(seconds)
 npm run --silent build >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 echo "build: $(elapsed "$t")"
 
-# 4. The local stack on a free port, its mails linking to PORTAL_URL.
+# 4. The local stack: the API on a free port, its mails linking to PORTAL_URL, and the build just
+#    made served at PORTAL_URL with a config.json pointing at the API (--web-dir: as it is, not
+#    rebuilt). A portal-local from before --web-dir gets the static server of step 5 instead.
 bin="${PORTAL_LOCAL_BIN:-}"
 if [ -z "$bin" ] && [ -x "$repo/.local/portal-local" ]; then bin="$repo/.local/portal-local"; fi
 if [ -z "$bin" ]; then
@@ -71,7 +73,12 @@ if [ -z "$bin" ]; then
 	bin="${CARGO_TARGET_DIR:-$repo/target}/debug/portal-local"
 fi
 step "starting the local stack ($bin)"
-"$bin" --port 0 --portal-url "$PORTAL_URL" >"$work/stack.log" 2>&1 &
+usage="$("$bin" --help 2>&1 || true)"
+case "$usage" in
+*--web-dir*) web_args=(--web-dir "$web/build") ;;
+*) web_args=() ;;
+esac
+"$bin" --port 0 --portal-url "$PORTAL_URL" "${web_args[@]}" >"$work/stack.log" 2>&1 &
 pids+=($!)
 api=""
 for _ in $(seq 1 240); do
@@ -83,15 +90,20 @@ done
 [ -n "$api" ] || { cat "$work/stack.log"; echo "the local stack did not start"; exit 1; }
 echo "API at $api"
 
-# 5. The front end at PORTAL_URL, with config.json pointing at the stack.
-printf '{"api_url":"%s","local_mailbox":true}\n' "$api" >build/config.json
-node scripts/serve.mjs --root build --port "$port" --host localhost >"$work/serve.log" 2>&1 &
-pids+=($!)
+# 5. The front end at PORTAL_URL: served by the stack already, or else by the static server.
+log="$work/stack.log"
+if [ ${#web_args[@]} -eq 0 ]; then
+	printf '{"api_url":"%s","local_mailbox":true}\n' "$api" >build/config.json
+	log="$work/serve.log"
+	node scripts/serve.mjs --root build --port "$port" --host localhost >"$log" 2>&1 &
+	pids+=($!)
+fi
 for _ in $(seq 1 50); do
 	curl -sf "$PORTAL_URL/config.json" >/dev/null && break
 	sleep 0.2
 done
-curl -sf "$PORTAL_URL/config.json" >/dev/null || { cat "$work/serve.log"; echo "the static server did not start"; exit 1; }
+curl -sf "$PORTAL_URL/config.json" >/dev/null || { cat "$log"; echo "the front end is not served at $PORTAL_URL"; exit 1; }
+echo "front end at $PORTAL_URL"
 
 # 6. The browser tests; the closing line from Playwright's JSON report.
 step "playwright"

@@ -1,0 +1,126 @@
+//! The local stack serves a built front end as the deployed host does: a page path (a deep link,
+//! the back office's too) gets index.html, a file its own type, a missing asset a 404, every
+//! answer the security headers with the build's CSP, and config.json points at the local API.
+//! A tiny fake build stands in for web/build, so no npm is needed.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use portal_local::{LocalStack, Options};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const INDEX: &str = r#"<!doctype html><html><head><meta http-equiv="content-security-policy" content="default-src 'self'; script-src 'self' 'sha256-abc='"><title>Portaal</title></head><body>index</body></html>"#;
+
+fn fake_build() -> (PathBuf, PathBuf) {
+    let root = std::env::temp_dir().join(format!("portal-web-{}", uuid::Uuid::new_v4().simple()));
+    let build = root.join("build");
+    std::fs::create_dir_all(build.join("_app/immutable/entry")).unwrap();
+    std::fs::write(build.join("index.html"), INDEX).unwrap();
+    std::fs::write(build.join("_app/immutable/entry/start.abc123.js"), "console.log('start');").unwrap();
+    std::fs::write(build.join("_app/version.json"), r#"{"version":"1"}"#).unwrap();
+    std::fs::write(build.join("favicon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+    // Beside the build, not in it: must never be served.
+    std::fs::write(root.join("secret.txt"), "geheim").unwrap();
+    (root, build)
+}
+
+/// A request as written, without a client normalising its path first.
+async fn raw_get(address: &str, path: &str) -> String {
+    let host = address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
+#[tokio::test]
+async fn serves_the_build_with_fallback_headers_and_config() {
+    let options = Options {
+        port: 0,
+        aws_endpoint: None,
+        portal_url: "http://localhost:5173".into(),
+        backoffice_url: String::new(),
+    };
+    let mut stack = LocalStack::start(options).await.unwrap_or_else(|e| panic!("the local stack must start: {e}"));
+    let (root, build) = fake_build();
+    let portal = stack.serve_front_end(&build, 0).await.unwrap();
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{portal}{path}")).send();
+
+    // Deep links, the partner's and the back office's: index.html, never cached.
+    for path in ["/", "/applicaties/x", "/beheer/toegang/abc.def-ghi", "/partners/een-partner", "/profiel"] {
+        let response = get(path).await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let headers = response.headers().clone();
+        assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+        assert_eq!(headers["cache-control"], "no-cache", "{path}");
+        assert_eq!(
+            headers["content-security-policy"],
+            "default-src 'self'; script-src 'self' 'sha256-abc='; frame-ancestors 'none'",
+            "{path}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["referrer-policy"], "strict-origin-when-cross-origin", "{path}");
+        assert_eq!(response.text().await.unwrap(), INDEX, "{path}");
+    }
+
+    // The build's files with their types; hashed assets cached for good.
+    let script = get("/_app/immutable/entry/start.abc123.js").await.unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(script.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert_eq!(script.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(script.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(script.text().await.unwrap(), "console.log('start');");
+    let icon = get("/favicon.svg").await.unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert_eq!(icon.headers()["cache-control"], "no-cache");
+    let head = http.head(format!("{portal}/applicaties/x")).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+
+    // A missing asset or root file is a 404, not the app (as the deployed CloudFront function).
+    for path in ["/_app/immutable/entry/missing.js", "/robots.txt"] {
+        let response = get(path).await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
+    }
+    let post = http.post(format!("{portal}/applicaties")).send().await.unwrap();
+    assert_eq!(post.status(), 405);
+
+    // config.json: the local API, the mailbox, the back office.
+    let config = get("/config.json").await.unwrap();
+    assert_eq!(config.status(), 200);
+    assert!(config.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert_eq!(config.headers()["cache-control"], "no-cache");
+    let config: serde_json::Value = config.json().await.unwrap();
+    assert_eq!(
+        config,
+        serde_json::json!({
+            "api_url": stack.api_url,
+            "local_mailbox": true,
+            "backoffice_url": "http://localhost:5173/beheer",
+        })
+    );
+    assert!(build.join("config.json").is_file(), "config.json is written into the build");
+
+    // Nothing outside the build, however the path is spelled.
+    for path in [
+        "/../secret.txt",
+        "/_app/../../secret.txt",
+        "/_app/%2e%2e/%2e%2e/secret.txt",
+        "/_app/..%2f..%2fsecret.txt",
+        "/_app/immutable/..%5c..%5c..%5csecret.txt",
+        "/%2e%2e/secret.txt",
+    ] {
+        let answer = raw_get(&portal, path).await;
+        assert!(!answer.contains("geheim"), "{path} escaped the build:\n{answer}");
+        let status = answer.lines().next().unwrap_or_default();
+        assert!(status.contains(" 404 ") || status.contains(" 400 ") || answer.contains(INDEX), "{path}: {status}");
+    }
+
+    drop(stack);
+    std::fs::remove_dir_all(root).unwrap();
+}
