@@ -9,9 +9,6 @@ use portal_e2e::{PASSWORD, PORTAL_URL, Stack, profile_input};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// The back office's sign-in, in this test binary (one link less).
-mod staff_sessions;
-
 #[tokio::test]
 async fn register_activate_sign_in_and_me() {
     let stack = Stack::start().await;

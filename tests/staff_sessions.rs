@@ -1,6 +1,7 @@
 //! The back office's sign-in (POST /staff/sessions and /staff/sessions/refresh, issue 15): tokens
 //! of the staff pool, one answer for an unknown address and a wrong password, a throttle of its
 //! own, and no crossing between the partner pool and the staff pool.
+#![allow(clippy::unwrap_used)]
 use std::net::IpAddr;
 
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
