@@ -323,6 +323,15 @@ async fn the_directory_is_ordered_filtered_and_paged_at_one_query_per_page() {
         one_query(),
         "a filtered page reads up to 100 listed partners per Query"
     );
+
+    // The same count over HTTP (GET /_local/aws-requests, api.md): a directory page is one Query,
+    // and each call starts counting anew.
+    stack.get("/_local/aws-requests", None).await;
+    assert_eq!(stack.get("/partners?limit=5", None).await.status, StatusCode::OK);
+    let counted = stack.get("/_local/aws-requests", None).await;
+    assert_eq!(counted.status, StatusCode::OK, "{}", counted.body);
+    assert_eq!(counted.body, serde_json::json!({"DynamoDB.Query": 1}));
+    assert_eq!(stack.get("/_local/aws-requests", None).await.body, serde_json::json!({}));
 }
 
 #[tokio::test]

@@ -128,6 +128,7 @@ impl LocalStack {
             clock: clock.clone(),
             sdk,
             cors,
+            aws_requests: aws_requests.clone(),
         });
         let app = server::router(state);
         let server = tokio::spawn(async move {

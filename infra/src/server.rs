@@ -37,6 +37,8 @@ pub struct AppState {
     pub clock: Arc<OffsetClock>,
     pub sdk: portal::adapters::aws::SdkConfig,
     pub cors: Cors,
+    /// Every AWS request the handlers sent, counted by the SDK clients' interceptor.
+    pub aws_requests: portal::adapters::aws::AwsRequests,
 }
 
 /// The HTTP API's CORS configuration: the allowed and exposed headers, methods and max age of
@@ -100,6 +102,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/_local/stack", get(stack))
         .route("/_local/mails", get(mails))
+        .route("/_local/aws-requests", get(aws_requests))
         .route("/_local/clock", post(clock))
         .route("/_local/staff-users", post(crate::staff::create_staff_user))
         .route("/_local/legacy-clients", post(legacy_clients))
@@ -153,6 +156,12 @@ async fn stack(State(state): State<Arc<AppState>>) -> Response {
         "now": portal::ports::Clock::now(state.clock.as_ref()),
     }))
     .into_response()
+}
+
+/// `GET /_local/aws-requests`: the AWS requests the handlers sent since the last call, by
+/// `Service.Operation` (every attempt, retries included); counting starts anew.
+async fn aws_requests(State(state): State<Arc<AppState>>) -> Response {
+    axum::Json(state.aws_requests.take()).into_response()
 }
 
 async fn mails(State(state): State<Arc<AppState>>) -> Response {
