@@ -323,6 +323,16 @@ async fn the_directory_is_ordered_filtered_and_paged_at_one_query_per_page() {
         one_query(),
         "a filtered page reads up to 100 listed partners per Query"
     );
+    // The longest chain of requests sent one after the other: two pages read together are one
+    // step (one round trip's wait), read one after the other two.
+    let (together, _) = tokio::join!(store.directory(&all, 10, None), store.directory(&filtered, 10, None));
+    together.unwrap();
+    let (counted, chain) = requests.take_with_chain();
+    assert_eq!((counted["DynamoDB.Query"], chain), (2, 1), "{counted:?}");
+    store.directory(&all, 10, None).await.unwrap();
+    store.directory(&filtered, 10, None).await.unwrap();
+    let (counted, chain) = requests.take_with_chain();
+    assert_eq!((counted["DynamoDB.Query"], chain), (2, 2), "{counted:?}");
 
     // The same count over HTTP (GET /_local/aws-requests, api.md): a directory page is one Query,
     // and each call starts counting anew.

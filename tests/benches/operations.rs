@@ -1,6 +1,7 @@
 //! What each portal operation costs: warm latency over HTTP against the local stack, and the AWS
 //! requests it sends, counted by an interceptor on every SDK client of the handlers
-//! (`portal::adapters::aws::AwsRequests`). A benchmark, not a test:
+//! (`portal::adapters::aws::AwsRequests`), with the longest chain of them sent one after the
+//! other. A benchmark, not a test:
 //!
 //!     cargo bench -p portal-e2e --bench operations            BENCH_N=20 calls per operation
 //!
@@ -33,6 +34,8 @@ const SCHOOL: &str = "012345";
 struct Row {
     latencies: Vec<Duration>,
     requests: BTreeMap<String, usize>,
+    /// The longest chain of AWS requests one call sent one after the other.
+    chain: usize,
 }
 
 struct Bench {
@@ -59,10 +62,11 @@ impl Bench {
         let start = Instant::now();
         let answer = self.stack.send(request).await;
         let elapsed = start.elapsed();
-        let requests = counter.take();
+        let (requests, chain) = counter.take_with_chain();
         assert_eq!(answer.status, expected, "{function}: {}", answer.body);
         let row = self.rows.entry(function).or_default();
         row.latencies.push(elapsed);
+        row.chain = row.chain.max(chain);
         for (operation, count) in requests {
             *row.requests.entry(operation).or_default() += count;
         }
@@ -166,6 +170,28 @@ async fn main() {
 
     // Applications: for each partner one to approve, one to reject, one to approve and archive.
     let moderator = b.stack.staff_token("moderator@bench.be", &["moderators"]).await;
+    // Existing clients with blocked scopes: a moderator reads each and removes its blocked scopes.
+    for i in 0..n {
+        let client_id = format!("bestaande_client_{i}");
+        let legacy = json!({
+            "client_id": client_id,
+            "client_secret": format!("Oud-Geheim-{i}-met-voldoende-lengte"),
+            "scopes": ["leerlingen:012345", "rekeningen:012345"],
+            "inactive_scopes": ["rekeningen:012345:groep-2019"]
+        });
+        b.stack.legacy_client(legacy).await;
+        let path = format!("/admin/clients/{client_id}");
+        b.call(O::GetAdminClient, S::OK, M::GET, &path, Some(&moderator), None).await;
+        let blocked = format!("{path}/blocked-scopes");
+        b.call(O::RemoveBlockedScopes, S::OK, M::DELETE, &blocked, Some(&moderator), None).await;
+    }
+    // The back office's sign-in and refresh (the staff pool).
+    for _ in 0..n {
+        let body = json!({"email": "moderator@bench.be", "password": PASSWORD});
+        let session = b.call(O::CreateStaffSession, S::OK, M::POST, "/staff/sessions", None, Some(body)).await;
+        let refresh = json!({"refresh_token": text(&session.body, "refresh_token")});
+        b.call(O::RefreshStaffSession, S::OK, M::POST, "/staff/sessions/refresh", None, Some(refresh)).await;
+    }
     let mut apps = Vec::new();
     for token in &tokens {
         let mut ids = Vec::new();
@@ -293,11 +319,11 @@ async fn main() {
     let wall = started.elapsed();
     println!();
     println!(
-        "Warm latency over HTTP against the local stack (moto), {n} calls per operation, and the AWS requests of one call."
+        "Warm latency over HTTP against the local stack (moto), {n} calls per operation, the AWS requests of one call, and the longest chain of them sent one after the other (requests in flight together are one step)."
     );
     println!();
-    println!("| function | route | calls | p50 ms | p99 ms | AWS requests | of which |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| function | route | calls | p50 ms | p99 ms | AWS requests | sequential | of which |");
+    println!("|---|---|---|---|---|---|---|---|");
     let mut slowest: Option<(&str, Duration)> = None;
     assert!(portal_functions::SCHEDULED.contains(&EXPIRY));
     let routes = ROUTES.iter().map(|r| (r.operation.binary(), format!("{} {}", r.method, r.path)));
@@ -309,7 +335,12 @@ async fn main() {
         let p = |q: f64| row.latencies[((calls as f64 - 1.0) * q).round() as usize];
         let (total, parts) = per_call(&row.requests, calls);
         let total = if total.fract() == 0.0 { format!("{total}") } else { format!("{total:.2}") };
-        println!("| {name} | {route} | {calls} | {} | {} | {total} | {parts} |", millis(p(0.5)), millis(p(0.99)));
+        let chain = row.chain;
+        println!(
+            "| {name} | {route} | {calls} | {} | {} | {total} | {chain} | {parts} |",
+            millis(p(0.5)),
+            millis(p(0.99))
+        );
         if name != EXPIRY && slowest.is_none_or(|(_, d)| p(0.5) > d) {
             slowest = Some((name, p(0.5)));
         }

@@ -5,10 +5,11 @@ use std::sync::{Arc, Mutex};
 
 pub use aws_config::SdkConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::interceptors::{BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents, SharedInterceptor};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
 use super::{
     cognito::{CognitoIdentity, CognitoSessions},
@@ -89,14 +90,44 @@ fn wire(sdk: &SdkConfig, config: Config, counter: Option<SharedInterceptor>) -> 
 }
 
 /// Counts the requests AWS clients send (every attempt, retries included), by service and
-/// operation, e.g. `DynamoDB.TransactWriteItems`.
+/// operation, e.g. `DynamoDB.TransactWriteItems`, and the longest chain of them that ran one after
+/// the other: requests in flight together (a `join!`) are one step of the chain.
 #[derive(Debug, Default, Clone)]
-pub struct AwsRequests(Arc<Mutex<BTreeMap<String, usize>>>);
+pub struct AwsRequests(Arc<Mutex<Counted>>);
+
+#[derive(Debug, Default)]
+struct Counted {
+    by_operation: BTreeMap<String, usize>,
+    in_flight: usize,
+    /// Steps since the last take: how often a request started while none was in flight.
+    steps: usize,
+}
+
+/// Marks an attempt that was transmitted, so its end is counted once (an attempt can fail
+/// before it is sent).
+#[derive(Debug, Clone)]
+struct InFlight;
+
+impl Storable for InFlight {
+    type Storer = StoreReplace<Self>;
+}
 
 impl AwsRequests {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counted> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The requests counted since the last call, by `Service.Operation`.
     pub fn take(&self) -> BTreeMap<String, usize> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        self.take_with_chain().0
+    }
+
+    /// The requests counted since the last call, and how many of them ran one after the other
+    /// (the sequential round trips: the latency a caller waits for AWS).
+    pub fn take_with_chain(&self) -> (BTreeMap<String, usize>, usize) {
+        let mut counted = self.lock();
+        let steps = std::mem::take(&mut counted.steps);
+        (std::mem::take(&mut counted.by_operation), steps)
     }
 }
 
@@ -115,7 +146,27 @@ impl Intercept for AwsRequests {
             Some(operation) => format!("{}.{}", operation.service(), operation.name()),
             None => "unknown".to_owned(),
         };
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entry(key).or_default() += 1;
+        cfg.interceptor_state().store_put(InFlight);
+        let mut counted = self.lock();
+        *counted.by_operation.entry(key).or_default() += 1;
+        if counted.in_flight == 0 {
+            counted.steps += 1;
+        }
+        counted.in_flight += 1;
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if cfg.load::<InFlight>().is_some() {
+            cfg.interceptor_state().unset::<InFlight>();
+            let mut counted = self.lock();
+            counted.in_flight = counted.in_flight.saturating_sub(1);
+        }
         Ok(())
     }
 }
