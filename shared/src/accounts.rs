@@ -281,8 +281,7 @@ pub async fn reset_password(deps: &Deps, presented: &str, password: &NewPassword
         deps.accounts.activate(&token.account_id, now).await?;
     }
     // A new password also lifts the sign-in throttle of this address.
-    let [_, _, address_key] = Pool::Partner.throttle_keys(&token.email, "");
-    if let Err(e) = deps.attempts.clear(&address_key).await {
+    if let Err(e) = deps.attempts.clear(&Pool::Partner.address_key(&token.email)).await {
         tracing::warn!(error = %e, "could not clear the sign-in throttle");
     }
     tracing::info!(account = %token.account_id, "password reset; every earlier session ended");
@@ -357,15 +356,24 @@ impl Pool {
     /// The sign-in throttle keys: failures for an address from one source, from one source for
     /// any address, and for an address from every source.
     fn throttle_keys(self, email: &Email, source: &str) -> [String; 3] {
-        let kind = match self {
-            Self::Partner => "signin",
-            Self::Staff => "staff-signin",
-        };
+        let kind = self.throttle_kind();
         [
             throttle_key(&format!("{kind}-from"), &format!("{source} {}", email.as_str())),
             throttle_key(&format!("{kind}-source"), source),
-            throttle_key(kind, email.as_str()),
+            self.address_key(email),
         ]
+    }
+
+    /// The key of an address's failures from every source.
+    fn address_key(self, email: &Email) -> String {
+        throttle_key(self.throttle_kind(), email.as_str())
+    }
+
+    fn throttle_kind(self) -> &'static str {
+        match self {
+            Self::Partner => "signin",
+            Self::Staff => "staff-signin",
+        }
     }
 }
 
