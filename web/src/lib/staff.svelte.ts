@@ -1,4 +1,5 @@
-import { ApiError, call, type CallOptions, type Tokens } from './api';
+import { call, type CallOptions, type Tokens } from './api';
+import { tokenSession } from './tokens';
 
 /**
  * The back office's session: staff users of Informat (moderators) and school administrators,
@@ -6,7 +7,6 @@ import { ApiError, call, type CallOptions, type Tokens } from './api';
  * routes take) lives in memory only; the refresh token in sessionStorage under its own key, so a
  * reload keeps the user signed in in this tab. Nothing is written to localStorage.
  */
-const REFRESH_KEY = 'portal.staff.refresh';
 
 /** The ID token's claims the pages read: for display only, the API checks every right itself. */
 export interface StaffClaims {
@@ -15,14 +15,6 @@ export interface StaffClaims {
 	/** Scopes `api:instellingsnummer` the administrator may grant (`custom:admin_scopes`). */
 	adminScopes: string[];
 }
-
-interface Held {
-	id: string;
-	expiresAt: number;
-}
-
-let held: Held | null = null;
-let restoring: Promise<boolean> | null = null;
 
 export const staff = $state<{ signedIn: boolean; claims: StaffClaims | null }>({ signedIn: false, claims: null });
 
@@ -68,87 +60,39 @@ export function schoolsOf(claims: StaffClaims | null): { institution: string; ap
 	return [...by.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([institution, apis]) => ({ institution, apis }));
 }
 
-function storedRefresh(): string | null {
-	try {
-		return sessionStorage.getItem(REFRESH_KEY);
-	} catch {
-		return null;
+const tokens = tokenSession({
+	key: 'portal.staff.refresh',
+	refreshPath: '/staff/sessions/refresh',
+	pick: (t) => t.id_token,
+	kept: (t) => {
+		staff.claims = claimsOf(t.id_token);
+		staff.signedIn = true;
+	},
+	forgotten: () => {
+		staff.signedIn = false;
+		staff.claims = null;
 	}
-}
-
-function keep(tokens: Tokens) {
-	held = { id: tokens.id_token, expiresAt: Date.now() + (tokens.expires_in - 30) * 1000 };
-	if (tokens.refresh_token) {
-		try {
-			sessionStorage.setItem(REFRESH_KEY, tokens.refresh_token);
-		} catch {
-			// private mode: the session lasts as long as the page
-		}
-	}
-	staff.claims = claimsOf(tokens.id_token);
-	staff.signedIn = true;
-}
+});
 
 /** POST /staff/sessions: signs a staff user in and keeps the tokens. */
 export async function staffSignIn(email: string, password: string): Promise<StaffClaims> {
-	const tokens = await call<Tokens>('POST', '/staff/sessions', { body: { email, password } });
-	keep(tokens);
+	tokens.keep(await call<Tokens>('POST', '/staff/sessions', { body: { email, password } }));
 	return staff.claims as StaffClaims;
 }
 
 /** Forgets every staff token of this tab. */
 export function staffSignOut(): void {
-	held = null;
-	try {
-		sessionStorage.removeItem(REFRESH_KEY);
-	} catch {
-		// nothing stored
-	}
-	staff.signedIn = false;
-	staff.claims = null;
-}
-
-async function refresh(): Promise<boolean> {
-	const refreshToken = storedRefresh();
-	if (!refreshToken) return false;
-	try {
-		const tokens = await call<Tokens>('POST', '/staff/sessions/refresh', { body: { refresh_token: refreshToken } });
-		keep(tokens);
-		return true;
-	} catch (e) {
-		if (e instanceof ApiError && e.status !== 0) staffSignOut();
-		return false;
-	}
+	tokens.forget();
 }
 
 /** True when a usable ID token is held (refreshing it when it expired or after a reload). */
-export async function ensureStaff(): Promise<boolean> {
-	if (held && held.expiresAt > Date.now()) return true;
-	restoring ??= refresh().finally(() => {
-		restoring = null;
-	});
-	return restoring;
-}
-
-function idToken(): string | null {
-	return held ? held.id : null;
-}
-
-function notSignedIn(): ApiError {
-	return new ApiError(401, 'unauthorized', 'Meld je aan om verder te gaan; je sessie ontbreekt of is verlopen.');
+export function ensureStaff(): Promise<boolean> {
+	return tokens.ensure();
 }
 
 /** A call with the staff ID token; on 401 it refreshes once and tries again. */
-export async function staffCall<T>(method: string, path: string, options: Omit<CallOptions, 'token'> = {}): Promise<T> {
-	if (!(await ensureStaff())) throw notSignedIn();
-	try {
-		return await call<T>(method, path, { ...options, token: idToken() });
-	} catch (e) {
-		if (!(e instanceof ApiError) || e.status !== 401) throw e;
-		held = null;
-		if (!(await ensureStaff())) throw notSignedIn();
-		return call<T>(method, path, { ...options, token: idToken() });
-	}
+export function staffCall<T>(method: string, path: string, options: Omit<CallOptions, 'token'> = {}): Promise<T> {
+	return tokens.call<T>(method, path, options);
 }
 
 /** The back office's landing page for these claims: moderators to the queue, administrators to their first school. */
