@@ -1,12 +1,13 @@
 # `sam build` (BuildMethod: makefile, build_in_source in samconfig.toml) calls
-# `make build-<LogicalId>` once per function with ARTIFACTS_DIR set. Every target shares one
-# `cargo lambda build` of all functions (infra/build.sh; a lock makes parallel targets wait for
-# it), then copies its own binary: CreateTokenFunction gets target/lambda-<arch>/create_token.
+# `make build-<LogicalId>` once per function with ARTIFACTS_DIR set. Every function runs the
+# same binary (its Handler setting names the operation), so every target shares one
+# `cargo lambda build` (infra/build.sh; a lock makes parallel targets wait for it) and copies the
+# same `bootstrap`: identical packages, which `sam deploy` uploads once.
 ARCH ?= arm64
 
 build-%Function:
 	QUIET=1 ARCH=$(ARCH) bash infra/build.sh
-	cp "target/lambda-$(ARCH)/$$(echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1_\2/g' | tr '[:upper:]' '[:lower:]')/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
+	cp "target/lambda-$(ARCH)/bootstrap/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
 
 .PHONY: build
 build:

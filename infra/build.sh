@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds every function for Lambda in ONE cargo invocation (cargo-lambda, release profile), so
-# the shared dependencies compile once, not once per function; then prints each function's
-# zipped size. `sam build` calls it through the Makefile (BuildMethod: makefile).
+# Builds the one Lambda binary that every function runs (cargo-lambda, release profile), then
+# prints its size and its zipped size (the package `sam deploy` uploads once for all functions).
+# `sam build` calls it through the Makefile (BuildMethod: makefile).
 #
 #   bash infra/build.sh            ARCH=arm64 (default) or ARCH=x86_64, as the Architecture parameter
 set -euo pipefail
@@ -26,25 +26,17 @@ flock 9
 # strip). cargo-lambda's own defaults would also force panic = "abort", and the functions keep
 # panic = "unwind" so that lambda_runtime turns a handler panic into an invocation error instead
 # of losing the execution environment.
-cargo lambda build --release --disable-optimizations "$FLAG" --locked -p portal-functions --bins --lambda-dir "target/lambda-$ARCH"
+cargo lambda build --release --disable-optimizations "$FLAG" --locked -p portal-functions --bin bootstrap --lambda-dir "target/lambda-$ARCH"
 
 if [ "${QUIET:-}" != 1 ]; then
   python3 - "$ARCH" <<'PY'
 import io, os, sys, zipfile
 arch = sys.argv[1]
-root = f"target/lambda-{arch}"
-rows = []
-for name in sorted(os.listdir(root)):
-    path = os.path.join(root, name, "bootstrap")
-    if not os.path.isfile(path):
-        continue
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.write(path, "bootstrap")
-    rows.append((name, os.path.getsize(path), len(buf.getvalue())))
-print(f"{'function':<36} {'binary':>10} {'zipped':>10}  ({arch})")
-for name, raw, zipped in rows:
-    print(f"{name:<36} {raw/1048576:>8.1f} MiB {zipped/1048576:>7.2f} MiB")
-print(f"{len(rows)} functions, {sum(r[2] for r in rows)/1048576:.1f} MiB zipped in all")
+path = f"target/lambda-{arch}/bootstrap/bootstrap"
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    z.write(path, "bootstrap")
+print(f"{path}: {os.path.getsize(path)/1048576:.1f} MiB, zipped {len(buf.getvalue())/1048576:.2f} MiB ({arch}),")
+print("the one package every function of template.yaml deploys")
 PY
 fi

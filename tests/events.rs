@@ -14,7 +14,7 @@ async fn every_sample_event_reaches_its_handler() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
     let mut seen = Vec::new();
     for route in ROUTES {
-        let name = route.operation.binary();
+        let name = route.operation.name();
         let path = dir.join(format!("{name}.json"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("no sample event for {name}: {e}"));
         let event: serde_json::Value = serde_json::from_str(&text).unwrap();

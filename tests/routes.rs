@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use portal_functions::{Auth, ROUTES};
+use portal_functions::{Auth, Function, ROUTES};
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn template() -> Yaml {
@@ -14,23 +14,7 @@ fn template() -> Yaml {
     YamlLoader::load_from_str(&text).unwrap().remove(0)
 }
 
-/// The binary the Makefile copies for a function: its logical id without `Function`, in snake
-/// case (the Makefile's `sed`), e.g. `GetApplicationAccessFunction` -> `get_application_access`.
-fn makefile_binary(logical_id: &str) -> String {
-    let name = logical_id.strip_suffix("Function").unwrap_or(logical_id);
-    let mut out = String::new();
-    let mut previous_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() && previous_lower {
-            out.push('_');
-        }
-        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        out.push(c.to_ascii_lowercase());
-    }
-    out
-}
-
-/// `(METHOD /path, authorizer, function logical id, binary)` of every HttpApi event in the template.
+/// `(METHOD /path, authorizer, function logical id, Handler)` of every HttpApi event in the template.
 fn template_routes(doc: &Yaml) -> BTreeSet<(String, String, String, String)> {
     let mut routes = BTreeSet::new();
     for (id, resource) in doc["Resources"].as_hash().unwrap() {
@@ -39,7 +23,7 @@ fn template_routes(doc: &Yaml) -> BTreeSet<(String, String, String, String)> {
         }
         let id = id.as_str().unwrap().to_owned();
         assert_eq!(resource["Metadata"]["BuildMethod"].as_str(), Some("makefile"), "{id}");
-        let binary = makefile_binary(&id);
+        let handler = resource["Properties"]["Handler"].as_str().unwrap_or("(no Handler)").to_owned();
         let Some(events) = resource["Properties"]["Events"].as_hash() else { continue };
         for event in events.values() {
             if event["Type"].as_str() != Some("HttpApi") {
@@ -49,7 +33,7 @@ fn template_routes(doc: &Yaml) -> BTreeSet<(String, String, String, String)> {
             assert_eq!(p["ApiId"].as_str(), Some("HttpApi"), "{id} is on another API");
             let route = format!("{} {}", p["Method"].as_str().unwrap(), p["Path"].as_str().unwrap());
             let authorizer = p["Auth"]["Authorizer"].as_str().unwrap_or("(none given)").to_owned();
-            routes.insert((route, authorizer, id.clone(), binary.clone()));
+            routes.insert((route, authorizer, id.clone(), handler.clone()));
         }
     }
     routes
@@ -72,7 +56,7 @@ fn template_declares_exactly_the_served_routes() {
                 format!("{} {}", r.method, r.path),
                 authorizer(r.auth).to_owned(),
                 r.operation.function_id(),
-                r.operation.binary().to_owned(),
+                r.operation.name().to_owned(),
             )
         })
         .collect();
@@ -256,10 +240,26 @@ fn every_function_has_its_log_group_and_alarms() {
         makefile.contains("build-%Function:") && makefile.contains("infra/build.sh"),
         "sam build goes through infra/build.sh"
     );
-    for name in portal_functions::SCHEDULED {
-        let id = format!("{}Function", name.split('_').map(|p| p[..1].to_uppercase() + &p[1..]).collect::<String>());
-        assert_eq!(makefile_binary(&id), *name, "the schedule's function builds its binary");
-        assert_eq!(doc["Resources"][id.as_str()]["Properties"]["Events"]["Daily"]["Type"].as_str(), Some("Schedule"));
+    assert!(
+        makefile.contains("target/lambda-$(ARCH)/bootstrap/bootstrap"),
+        "every function gets the one bootstrap binary"
+    );
+    for job in portal_functions::SCHEDULED {
+        let id = Function::Scheduled(*job).function_id();
+        let properties = &doc["Resources"][id.as_str()]["Properties"];
+        assert_eq!(properties["Handler"].as_str(), Some(job.name()), "{id} runs its job");
+        assert_eq!(properties["Events"]["Daily"]["Type"].as_str(), Some("Schedule"));
+    }
+    // Every function names an operation that the bootstrap knows: a typo would only show at
+    // its first cold start in AWS.
+    for (id, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let handler = resource["Properties"]["Handler"].as_str().unwrap_or_default();
+        let function =
+            Function::from_handler(handler).unwrap_or_else(|| panic!("{id:?}: Handler {handler:?} is no operation"));
+        assert_eq!(id.as_str(), Some(function.function_id().as_str()), "{handler} lives in its own function");
     }
     let globals = &doc["Globals"]["Function"];
     assert_eq!(globals["Architectures"][0].as_str(), Some("Architecture"), "the architecture is a parameter");

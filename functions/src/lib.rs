@@ -1,22 +1,23 @@
 //! The portal's Lambda handlers. Each handler is a plain async function
-//! `(&Deps, Request) -> Response<Body>` that tests and the local stack call directly; each binary
-//! in `src/bin/` wires one of them to the Lambda runtime with [`lambda_main!`].
+//! `(&Deps, Request) -> Response<Body>` that tests and the local stack call directly. One binary
+//! (`src/bin/bootstrap.rs`) serves them all: [`run`] reads the function's `Handler` setting and
+//! serves that operation from the table in [`operations`].
 
 pub mod accounts;
 pub mod applications;
 pub mod clients;
 pub mod directory;
 pub mod oauth;
+pub mod operations;
 pub mod profiles;
-pub mod routes;
 pub mod schedule;
 pub mod schools;
 
 use std::sync::Arc;
 
 pub use lambda_http;
+pub use operations::{Auth, Function, Operation, ROUTES, Route, SCHEDULED, Scheduled};
 pub use portal::Deps;
-pub use routes::{Auth, Operation, ROUTES, Route, SCHEDULED};
 
 /// A text field as sent, or "" when it was left out: the domain types say whether that is allowed.
 pub(crate) fn field(value: &Option<String>) -> &str {
@@ -33,21 +34,47 @@ pub async fn init() -> Result<Arc<Deps>, lambda_http::Error> {
     Ok(Arc::new(deps))
 }
 
-/// `lambda_main!(path::to::handler)`: the whole `main` of a function binary.
-#[macro_export]
-macro_rules! lambda_main {
-    ($handler:path) => {
-        #[tokio::main]
-        async fn main() -> Result<(), $crate::lambda_http::Error> {
-            use $crate::lambda_http::tracing::Instrument as _;
-            let deps = $crate::init().await?;
-            let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| env!("CARGO_BIN_NAME").to_owned());
-            $crate::lambda_http::run($crate::lambda_http::service_fn(move |req| {
+/// The variable in which Lambda passes a function's `Handler` setting to a custom runtime.
+pub const HANDLER_VARIABLE: &str = "_HANDLER";
+
+/// The whole `main` of the Lambda binary: logs, the operation named by `_HANDLER`, the
+/// configuration and clients (once per execution environment), then the runtime loop. An
+/// unknown handler fails the start (Lambda reports an init error) and says what it got.
+pub async fn run() -> Result<(), lambda_http::Error> {
+    use lambda_http::tracing::{self, Instrument as _};
+
+    portal::telemetry::init();
+    let handler = std::env::var(HANDLER_VARIABLE).unwrap_or_default();
+    let Some(function) = Function::from_handler(&handler) else {
+        tracing::error!(handler = %handler, "the function's Handler names no operation");
+        return Err(format!("{HANDLER_VARIABLE}={handler:?} names no operation of portal-functions").into());
+    };
+    let deps = init().await?;
+    let name = function.name();
+    match function {
+        Function::Http(operation) => {
+            lambda_http::run(lambda_http::service_fn(move |req| {
                 let deps = deps.clone();
-                let span = $crate::lambda_http::tracing::info_span!("handler", function = %function);
-                async move { Ok::<_, std::convert::Infallible>($handler(&deps, req).await) }.instrument(span)
+                let span = tracing::info_span!("handler", function = name);
+                async move { Ok::<_, std::convert::Infallible>(operation.handle(&deps, req).await) }.instrument(span)
             }))
             .await
         }
-    };
+        // A failure is returned to the runtime, so EventBridge retries the event and, in the end,
+        // sends it to the dead-letter queue.
+        Function::Scheduled(job) => {
+            lambda_http::lambda_runtime::run(lambda_http::service_fn(
+                move |event: lambda_http::LambdaEvent<serde_json::Value>| {
+                    let deps = deps.clone();
+                    async move {
+                        job.handle(&deps, event.payload).await.map_err(|e| {
+                            tracing::error!(function = name, outcome = "failed", error = %e, "scheduled run failed");
+                            lambda_http::Error::from(e.to_string())
+                        })
+                    }
+                },
+            ))
+            .await
+        }
+    }
 }

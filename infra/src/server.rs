@@ -300,7 +300,7 @@ async fn invoke(state: &AppState, parts: &axum::http::request::Parts, body: &[u8
         Ok(request) => request,
         Err(e) => return local_problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("payload 2.0 did not parse: {e}")),
     };
-    let span = tracing::info_span!("handler", function = %route.operation.binary(), request_id = %request_id);
+    let span = tracing::info_span!("handler", function = %route.operation.name(), request_id = %request_id);
     let response = route.operation.handle(&state.deps, request).instrument(span).await;
     let (parts, body) = response.into_parts();
     let mut out = Response::new(axum::body::Body::from(body.as_ref().to_vec()));

@@ -2,10 +2,11 @@
 //! started as a process against a local Lambda Runtime API that this bench serves, with its AWS
 //! clients pointed at the local stack's emulator. A benchmark, not a test:
 //!
-//!     cargo build --release --locked -p portal-functions --bins
+//!     cargo build --release --locked -p portal-functions --bin bootstrap
 //!     cargo bench -p portal-e2e --bench cold_start        COLD_RUNS=3 starts, WARM_CALLS=20 calls
 //!
-//! For every binary of `portal-functions` it measures:
+//! Every function runs the one binary, `bootstrap`, with its `Handler` (`_HANDLER`) naming the
+//! operation, as Lambda runs it. For every function it measures:
 //! - cold start: from spawning the process to the Runtime API receiving the answer to the first
 //!   invocation, which is the function's sample event from `events/` (the median of COLD_RUNS
 //!   starts). This covers loading the binary, reading the configuration, building the AWS
@@ -17,9 +18,9 @@
 //!
 //! The sample events name users, applications and links that the fresh stack does not hold, so
 //! most first answers are 401, 403 or 404 after the same reads a successful call starts with;
-//! the table shows each status. The binaries are the release build of this machine's
-//! architecture rather than Lambda's arm64; the bench refuses to run when one is missing or
-//! older than its sources (see `release_binaries`).
+//! the table shows each status. The binary is the release build of this machine's
+//! architecture rather than Lambda's arm64; the bench refuses to run when it is missing or
+//! older than its sources (see `release_binary`).
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -33,7 +34,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use portal_e2e::Stack;
-use portal_functions::{ROUTES, SCHEDULED};
+use portal_functions::Function;
 use serde_json::Value;
 use tokio::sync::{Mutex, Notify, mpsc};
 
@@ -164,18 +165,16 @@ struct Measured {
     status: String,
     warm_p50: Duration,
     peak_rss_kib: u64,
-    binary_bytes: u64,
 }
 
 struct Bench {
     env: Vec<(String, String)>,
-    bin_dir: PathBuf,
+    bootstrap: PathBuf,
 }
 
 impl Bench {
     async fn measure(&self, binary: &str, event: &str, cold_runs: usize, warm_calls: usize) -> Measured {
-        let path = self.bin_dir.join(binary);
-        let binary_bytes = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).len();
+        let path = &self.bootstrap;
         let mut colds = Vec::new();
         let mut cold_cpus = Vec::new();
         let mut warm_cpu = Duration::ZERO;
@@ -186,10 +185,11 @@ impl Bench {
             let mut api = RuntimeApi::start().await;
             let id = api.invoke(event).await;
             let start = Instant::now();
-            let mut child = tokio::process::Command::new(&path)
+            let mut child = tokio::process::Command::new(path)
                 .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                 .env("AWS_LAMBDA_RUNTIME_API", &api.address)
                 .env("AWS_LAMBDA_FUNCTION_NAME", binary)
+                .env(portal_functions::HANDLER_VARIABLE, binary)
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .kill_on_drop(true)
@@ -223,7 +223,6 @@ impl Bench {
             status,
             warm_p50: warm.get(warm.len() / 2).copied().unwrap_or_default(),
             peak_rss_kib,
-            binary_bytes,
         }
     }
 }
@@ -267,13 +266,12 @@ fn memory_size(m: &Measured) -> u32 {
     [256, 512, 1024, 1769].into_iter().find(|&size| f64::from(size) >= needed).unwrap_or(1769)
 }
 
-/// The directory with the release binaries of the functions (`target/release`), after checking
-/// that every one of them is there and newer than every source it is built from. The bench
-/// does not build them itself: `cargo bench` rebuilds `portal-shared` into the same directory,
-/// and a nested `cargo build --release` then finds it newer than the binaries and links all 45
-/// again (about an hour on 2 cores; seen with `cargo build -v`). Build them first:
-/// `cargo build --release --locked -p portal-functions --bins`.
-fn release_binaries(binaries: &[&str]) -> PathBuf {
+/// The release build of the one binary (`target/release/bootstrap`), after checking that it is
+/// there and newer than every source it is built from. The bench does not build it itself:
+/// `cargo bench` rebuilds `portal-shared` into the same directory, and a nested `cargo build
+/// --release` then finds it newer than the binary and links it again (seen with `cargo build
+/// -v`). Build it first: `cargo build --release --locked -p portal-functions --bin bootstrap`.
+fn release_binary() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.parent().expect("tests/ sits in the workspace");
     let exe = std::env::current_exe().expect("the bench's own path");
@@ -285,15 +283,13 @@ fn release_binaries(binaries: &[&str]) -> PathBuf {
             .filter_map(|f| std::fs::metadata(&f).and_then(|m| m.modified()).ok())
             .max()
             .expect("the functions' sources");
-    let build = "cargo build --release --locked -p portal-functions --bins";
-    for binary in binaries {
-        let path = dir.join(binary);
-        let built = std::fs::metadata(&path)
-            .and_then(|m| m.modified())
-            .unwrap_or_else(|_| panic!("{} is missing: run `{build}` first", path.display()));
-        assert!(built >= newest_source, "{} is older than its sources: run `{build}` first", path.display());
-    }
-    dir
+    let build = "cargo build --release --locked -p portal-functions --bin bootstrap";
+    let path = dir.join("bootstrap");
+    let built = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| panic!("{} is missing: run `{build}` first", path.display()));
+    assert!(built >= newest_source, "{} is older than its sources: run `{build}` first", path.display());
+    path
 }
 
 fn files_below(path: &Path) -> Vec<PathBuf> {
@@ -304,7 +300,7 @@ fn files_below(path: &Path) -> Vec<PathBuf> {
 }
 
 fn zipped_size(path: &Path) -> Option<u64> {
-    // The size a deployment package of this binary alone has (deflate, as `sam build` zips it).
+    // The size of the deployment package (deflate, as `sam build` zips it).
     let dir = std::env::temp_dir().join(format!("cold-start-zip-{}", std::process::id()));
     std::fs::create_dir_all(&dir).ok()?;
     let bootstrap = dir.join("bootstrap");
@@ -331,8 +327,8 @@ fn mib(bytes: u64) -> String {
 async fn main() {
     let cold_runs: usize = std::env::var("COLD_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
     let warm_calls: usize = std::env::var("WARM_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
-    let binaries: Vec<&str> = ROUTES.iter().map(|r| r.operation.binary()).chain(SCHEDULED.iter().copied()).collect();
-    let bin_dir = release_binaries(&binaries);
+    let functions: Vec<&str> = Function::all().map(Function::name).collect();
+    let bootstrap = release_binary();
     let events_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
 
     let stack = Stack::start().await;
@@ -361,15 +357,16 @@ async fn main() {
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
 
-    let bench = Bench { env, bin_dir };
+    let binary_bytes = std::fs::metadata(&bootstrap).map(|m| m.len()).unwrap_or_default();
+    let zipped = zipped_size(&bootstrap);
+    let bench = Bench { env, bootstrap };
     let mut rows = Vec::new();
-    for binary in binaries {
+    for binary in functions {
         let path = events_dir.join(format!("{binary}.json"));
         let event = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let measured = bench.measure(binary, &event, cold_runs, warm_calls).await;
-        let zipped = zipped_size(&bench.bin_dir.join(binary));
         eprintln!("{binary}: cold {:?}, warm {:?}", measured.cold, measured.warm_p50);
-        rows.push((binary, measured, zipped));
+        rows.push((binary, measured));
     }
 
     println!();
@@ -378,12 +375,12 @@ async fn main() {
     );
     println!();
     println!(
-        "| function | first answer | cold start ms | of it CPU ms | warm p50 ms | CPU per warm call ms | peak memory MiB | memory size MB | binary MiB | zipped MiB |"
+        "| function | first answer | cold start ms | of it CPU ms | warm p50 ms | CPU per warm call ms | peak memory MiB | memory size MB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    for (binary, m, zipped) in &rows {
+    println!("|---|---|---|---|---|---|---|---|");
+    for (binary, m) in &rows {
         println!(
-            "| {binary} | {} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} | {} | {} | {} |",
+            "| {binary} | {} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} | {} |",
             m.status,
             m.cold.as_secs_f64() * 1000.0,
             m.cold_cpu.as_secs_f64() * 1000.0,
@@ -391,12 +388,10 @@ async fn main() {
             m.warm_cpu.as_secs_f64() * 1000.0,
             m.peak_rss_kib as f64 / 1024.0,
             memory_size(m),
-            mib(m.binary_bytes),
-            zipped.map(|z| format!("{:.2}", z as f64 / 1_048_576.0)).unwrap_or_else(|| "?".into()),
         );
     }
-    let colds: Vec<f64> = rows.iter().map(|(_, m, _)| m.cold.as_secs_f64() * 1000.0).collect();
-    let peaks: Vec<f64> = rows.iter().map(|(_, m, _)| m.peak_rss_kib as f64 / 1024.0).collect();
+    let colds: Vec<f64> = rows.iter().map(|(_, m)| m.cold.as_secs_f64() * 1000.0).collect();
+    let peaks: Vec<f64> = rows.iter().map(|(_, m)| m.peak_rss_kib as f64 / 1024.0).collect();
     let max = |v: &[f64]| v.iter().copied().fold(f64::MIN, f64::max);
     let min = |v: &[f64]| v.iter().copied().fold(f64::MAX, f64::min);
     println!();
@@ -407,5 +402,11 @@ async fn main() {
         max(&colds),
         min(&peaks),
         max(&peaks)
+    );
+    println!(
+        "One binary for all {} functions: {} MiB, {} MiB zipped (the one package a deploy uploads).",
+        rows.len(),
+        mib(binary_bytes),
+        zipped.map(|z| format!("{:.2}", z as f64 / 1_048_576.0)).unwrap_or_else(|| "?".into()),
     );
 }

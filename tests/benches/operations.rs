@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use portal_e2e::{Answer, PASSWORD, PNG, Stack, application_input, profile_input};
 use portal_functions::{Operation, ROUTES};
 
-/// The scheduled function's binary (`portal_functions::SCHEDULED`).
+/// The scheduled function (`portal_functions::Scheduled`).
 const EXPIRY: &str = "expire_access_requests";
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
@@ -83,7 +83,7 @@ impl Bench {
         body: Option<Value>,
     ) -> Answer {
         let request = self.request(method, path, bearer, body);
-        self.measure(op.binary(), expected, request).await
+        self.measure(op.name(), expected, request).await
     }
 }
 
@@ -157,7 +157,7 @@ async fn main() {
         b.call(O::GetProfileLogs, S::OK, M::GET, "/profile/logs", Some(token), None).await;
         let logo =
             b.stack.http.put(b.stack.url("/profile/logo")).bearer_auth(token).header("content-type", "image/png");
-        b.measure(O::UploadLogo.binary(), S::OK, logo.body(PNG.to_vec())).await;
+        b.measure(O::UploadLogo.name(), S::OK, logo.body(PNG.to_vec())).await;
     }
     for (i, token) in tokens.iter().enumerate() {
         let invitation =
@@ -294,7 +294,7 @@ async fn main() {
             .post(b.stack.url("/oauth2/token"))
             .basic_auth(client_id, Some(secret))
             .form(&[("grant_type", "client_credentials")]);
-        let token = b.measure(O::CreateToken.binary(), S::OK, request).await;
+        let token = b.measure(O::CreateToken.name(), S::OK, request).await;
         assert_eq!(token.body["scope"], format!("leerlingen:{SCHOOL} personeel:{SCHOOL}"));
         b.call(O::GetJwks, S::OK, M::GET, "/.well-known/jwks.json", None, None).await;
         let path = "/.well-known/oauth-authorization-server";
@@ -325,8 +325,8 @@ async fn main() {
     println!("| function | route | calls | p50 ms | p99 ms | AWS requests | sequential | of which |");
     println!("|---|---|---|---|---|---|---|---|");
     let mut slowest: Option<(&str, Duration)> = None;
-    assert!(portal_functions::SCHEDULED.contains(&EXPIRY));
-    let routes = ROUTES.iter().map(|r| (r.operation.binary(), format!("{} {}", r.method, r.path)));
+    assert!(portal_functions::SCHEDULED.iter().any(|job| job.name() == EXPIRY));
+    let routes = ROUTES.iter().map(|r| (r.operation.name(), format!("{} {}", r.method, r.path)));
     let schedule = std::iter::once((EXPIRY, format!("schedule: {n} requests expire")));
     for (name, route) in routes.chain(schedule) {
         let row = b.rows.get_mut(name).unwrap_or_else(|| panic!("{name} was not measured"));

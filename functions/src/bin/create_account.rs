@@ -1,2 +1,0 @@
-//! Lambda for `POST /accounts`.
-portal_functions::lambda_main!(portal_functions::accounts::create_account);

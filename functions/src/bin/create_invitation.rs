@@ -1,2 +1,0 @@
-//! Lambda for `POST /profile/invitations`.
-portal_functions::lambda_main!(portal_functions::profiles::create_invitation);

@@ -1,2 +1,0 @@
-//! Lambda for `POST /sessions`.
-portal_functions::lambda_main!(portal_functions::accounts::create_session);

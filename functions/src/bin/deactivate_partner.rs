@@ -1,2 +1,0 @@
-//! Lambda for `POST /admin/partners/{id}/deactivate`.
-portal_functions::lambda_main!(portal_functions::applications::deactivate_partner);

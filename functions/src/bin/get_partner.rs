@@ -1,2 +1,0 @@
-//! Lambda for `GET /partners/{slug}`.
-portal_functions::lambda_main!(portal_functions::directory::get_partner);

@@ -1,2 +1,0 @@
-//! Lambda for `GET /applications`.
-portal_functions::lambda_main!(portal_functions::applications::list_applications);

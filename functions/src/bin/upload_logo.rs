@@ -1,2 +1,0 @@
-//! Lambda for `PUT /profile/logo`.
-portal_functions::lambda_main!(portal_functions::profiles::upload_logo);
