@@ -1,5 +1,3 @@
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -9,39 +7,17 @@ use super::{Email, PartnerId, TokenHash};
 /// when the terms change; every account records the version it accepted and when.
 pub const TERMS_VERSION: &str = "2026-1";
 
-/// The identifier of a partner account: the `sub` the partner user pool gave it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct AccountId(String);
+string_newtype! {
+    /// The identifier of a partner account: the `sub` the partner user pool gave it.
+    pub struct AccountId(String);
+    try_from(raw) -> String { Self::parse(raw).ok_or_else(|| format!("not an account id: {raw:?}")) }
+}
 
 impl AccountId {
     /// Accepts what a user pool issues as `sub` (a UUID, or letters, digits and dashes).
     pub fn parse(raw: &str) -> Option<Self> {
         let ok = !raw.is_empty() && raw.len() <= 128 && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         ok.then(|| Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for AccountId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value).ok_or_else(|| format!("not an account id: {value:?}"))
-    }
-}
-
-impl From<AccountId> for String {
-    fn from(value: AccountId) -> Self {
-        value.0
     }
 }
 

@@ -84,38 +84,16 @@ pub fn apis(field: &'static str, raw: &[String]) -> Result<BTreeSet<Api>, FieldE
     Ok(picked)
 }
 
-/// An institution (instellingsnummer): 5 or 6 digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Institution(String);
+string_newtype! {
+    /// An institution (instellingsnummer): 5 or 6 digits.
+    pub struct Institution(String): PartialOrd, Ord;
+    try_from(raw) -> String { Self::parse(raw).ok_or_else(|| format!("not an institution number: {raw:?}")) }
+}
 
 impl Institution {
     pub fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim();
         ((5..=6).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit())).then(|| Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Institution {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value).ok_or_else(|| format!("not an institution number: {value}"))
-    }
-}
-
-impl From<Institution> for String {
-    fn from(value: Institution) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for Institution {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -153,10 +131,11 @@ impl From<Scope> for String {
     }
 }
 
-/// The identifier of an application.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ApplicationId(String);
+string_newtype! {
+    /// The identifier of an application.
+    pub struct ApplicationId(String): PartialOrd, Ord;
+    try_from(raw) -> String { Self::parse(raw).ok_or_else(|| format!("not an application id: {raw:?}")) }
+}
 
 impl ApplicationId {
     pub fn new() -> Self {
@@ -167,10 +146,6 @@ impl ApplicationId {
     pub fn parse(raw: &str) -> Option<Self> {
         uuid::Uuid::parse_str(raw).ok().filter(|u| u.hyphenated().to_string() == raw).map(|_| Self(raw.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 impl Default for ApplicationId {
@@ -179,30 +154,12 @@ impl Default for ApplicationId {
     }
 }
 
-impl fmt::Display for ApplicationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+string_newtype! {
+    /// A client id: what an application identifies itself with at the token endpoint. Informat's
+    /// existing ids look like `informat_customer_school`; new ones are `app-` and 24 hex digits.
+    pub struct ClientId(String): PartialOrd, Ord;
+    try_from(raw) -> String { Self::parse(raw).ok_or_else(|| format!("not a client id: {raw:?}")) }
 }
-
-impl TryFrom<String> for ApplicationId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value).ok_or_else(|| format!("not an application id: {value}"))
-    }
-}
-
-impl From<ApplicationId> for String {
-    fn from(value: ApplicationId) -> Self {
-        value.0
-    }
-}
-
-/// A client id: what an application identifies itself with at the token endpoint. Informat's
-/// existing ids look like `informat_customer_school`; new ones are `app-` and 24 hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ClientId(String);
 
 impl ClientId {
     /// A fresh id for an approved application: 96 random bits, never reused.
@@ -221,29 +178,6 @@ impl ClientId {
             && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
             && !(raw.len() == 36 && uuid::Uuid::try_parse(raw).is_ok()))
         .then(|| Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ClientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for ClientId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value).ok_or_else(|| format!("not a client id: {value}"))
-    }
-}
-
-impl From<ClientId> for String {
-    fn from(value: ClientId) -> Self {
-        value.0
     }
 }
 

@@ -1,22 +1,20 @@
-use std::fmt;
-
 use email_address::{EmailAddress, Options};
-use serde::{Deserialize, Serialize};
 
 use super::FieldError;
 
-/// An email address a person can receive mail on: `local@domain.tld`, no display name, no
-/// domain literal. Stored trimmed and in lower case, because accounts are looked up by it and
-/// people do not expect `Jan@School.be` and `jan@school.be` to differ.
-///
-/// Only what the user pool accepts as an email username (it is one): at most 128 characters
-/// (Cognito's username limit), a local part of ASCII letters, digits and `. _ % + -` (no quoted
-/// local part, no `..`, no dot at either end), and an ASCII domain of letter, digit and hyphen
-/// labels ending in a top-level domain of letters; an internationalised domain is accepted only
-/// in its punycode form (`xn--bcher-kva.be`, not `bücher.be`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Email(String);
+string_newtype! {
+    /// An email address a person can receive mail on: `local@domain.tld`, no display name, no
+    /// domain literal. Stored trimmed and in lower case, because accounts are looked up by it and
+    /// people do not expect `Jan@School.be` and `jan@school.be` to differ.
+    ///
+    /// Only what the user pool accepts as an email username (it is one): at most 128 characters
+    /// (Cognito's username limit), a local part of ASCII letters, digits and `. _ % + -` (no quoted
+    /// local part, no `..`, no dot at either end), and an ASCII domain of letter, digit and hyphen
+    /// labels ending in a top-level domain of letters; an internationalised domain is accepted only
+    /// in its punycode form (`xn--bcher-kva.be`, not `bücher.be`).
+    pub struct Email(String);
+    try_from(raw) -> FieldError { Self::parse("email", raw) }
+}
 
 const OPTIONS: Options = Options { minimum_sub_domains: 2, allow_domain_literal: false, allow_display_text: false };
 
@@ -46,10 +44,6 @@ impl Email {
         }
         Ok(Self(candidate))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// Cognito's longest username.
@@ -73,25 +67,6 @@ fn accepted_by_the_pool(address: &str) -> bool {
         })
         && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
     local_ok && domain_ok
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for Email {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse("email", &value)
-    }
-}
-
-impl From<Email> for String {
-    fn from(value: Email) -> Self {
-        value.0
-    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,49 @@
 //! The nouns of the partner manual and their rules. No AWS types here.
 
+/// A string type whose values passed its rules: the type's own `parse` says what is valid, and
+/// this macro writes the rest once. It gives the struct (a private `String`, so only `parse` and
+/// the type's own constructors make one), `as_str`, `Display`, serde as a plain string that is
+/// checked again when read (`try_from(raw) -> Error { … }` with `raw: &str`), and the conversion
+/// back to `String`. Extra derives follow the struct: `pub struct Category(String): PartialOrd, Ord;`.
+macro_rules! string_newtype {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident(String) $(: $($extra:ident),+)?;
+        try_from($raw:ident) -> $error:ty $parse:block
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize $($(, $extra)+)?)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $error;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                let $raw: &str = &value;
+                $parse
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+    };
+}
+
 mod access;
 mod account;
 mod application;
@@ -55,5 +99,27 @@ impl FieldError {
 
     pub fn required(field: &'static str) -> Self {
         Self::new(field, "required", "Dit veld is verplicht.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_newtypes_check_what_they_read_and_write_the_plain_string() {
+        let id = ApplicationId::new();
+        let json = serde_json::to_string(&id).expect("serialise");
+        assert_eq!(json, format!("\"{}\"", id.as_str()));
+        assert_eq!(serde_json::from_str::<ApplicationId>(&json).expect("read back"), id);
+        assert_eq!(id.to_string(), id.as_str());
+        assert_eq!(String::from(id.clone()), id.as_str());
+        // A stored value that breaks the rules is refused when read, with the type's own error.
+        let err = serde_json::from_str::<ApplicationId>("\"../other\"").expect_err("not an id");
+        assert!(err.to_string().contains("not an application id"), "{err}");
+        let err = Email::try_from("geen adres".to_owned()).expect_err("not an address");
+        assert_eq!(err.field, "email");
+        assert_eq!(Category::try_from("administratie".to_owned()).expect("a category").as_str(), "administratie");
+        assert!(Category::try_from("onbestaand".to_owned()).is_err());
     }
 }

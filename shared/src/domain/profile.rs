@@ -1,7 +1,5 @@
 //! The fields of a partner profile (manual 3.2.3), each a type that only holds a valid value.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::FieldError;
@@ -20,11 +18,12 @@ fn bounded(field: &'static str, raw: &str, min: usize, max: usize) -> Result<Str
     Ok(super::text::nfc(value))
 }
 
-/// The name of a partner: 1 to 200 characters, unique after trimming, NFKC, case folding,
-/// collapsing inner spaces and mapping look-alikes to one skeleton (see [`ProfileName::key`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ProfileName(String);
+string_newtype! {
+    /// The name of a partner: 1 to 200 characters, unique after trimming, NFKC, case folding,
+    /// collapsing inner spaces and mapping look-alikes to one skeleton (see [`ProfileName::key`]).
+    pub struct ProfileName(String);
+    try_from(raw) -> FieldError { Self::parse(raw) }
+}
 
 impl ProfileName {
     pub const MAX: usize = 200;
@@ -35,10 +34,6 @@ impl ProfileName {
             return Err(FieldError::new("name", "invalid_characters", "Een naam staat op één regel."));
         }
         Ok(Self(value.split_whitespace().collect::<Vec<_>>().join(" ")))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 
     /// What makes two names the same (api.md): see [`super::text::name_key`].
@@ -84,31 +79,13 @@ fn fold_accent(c: char) -> Vec<char> {
     vec![base]
 }
 
-impl fmt::Display for ProfileName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+string_newtype! {
+    /// A Belgian enterprise number (KBO/BCE): 10 digits, the first 0 or 1, the last two equal to
+    /// 97 − (the first eight mod 97). Accepted as `0123456749`, `0123.456.749`, `BE0123456749`,
+    /// `BE 0123.456.749`; stored as the 10 digits.
+    pub struct EnterpriseNumber(String);
+    try_from(raw) -> FieldError { Self::parse(raw) }
 }
-
-impl TryFrom<String> for ProfileName {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<ProfileName> for String {
-    fn from(value: ProfileName) -> Self {
-        value.0
-    }
-}
-
-/// A Belgian enterprise number (KBO/BCE): 10 digits, the first 0 or 1, the last two equal to
-/// 97 − (the first eight mod 97). Accepted as `0123456749`, `0123.456.749`, `BE0123456749`,
-/// `BE 0123.456.749`; stored as the 10 digits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct EnterpriseNumber(String);
 
 impl EnterpriseNumber {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
@@ -136,23 +113,6 @@ impl EnterpriseNumber {
             return Err(invalid());
         }
         Ok(Self(digits))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for EnterpriseNumber {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<EnterpriseNumber> for String {
-    fn from(value: EnterpriseNumber) -> Self {
-        value.0
     }
 }
 
@@ -195,10 +155,11 @@ mod tests {
     }
 }
 
-/// The partner's website: an absolute http(s) URL with a host that has a dot, at most 2000 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Website(String);
+string_newtype! {
+    /// The partner's website: an absolute http(s) URL with a host that has a dot, at most 2000 characters.
+    pub struct Website(String);
+    try_from(raw) -> FieldError { Self::parse(raw) }
+}
 
 impl Website {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
@@ -228,23 +189,6 @@ impl Website {
         }
         Ok(Self(url.to_string()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Website {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<Website> for String {
-    fn from(value: Website) -> Self {
-        value.0
-    }
 }
 
 /// The kinds of school software a partner can say it makes (GET /categories).
@@ -264,10 +208,11 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("andere", "Andere"),
 ];
 
-/// One code of [`CATEGORIES`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Category(String);
+string_newtype! {
+    /// One code of [`CATEGORIES`].
+    pub struct Category(String): PartialOrd, Ord;
+    try_from(raw) -> FieldError { Self::parse(raw) }
+}
 
 impl Category {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
@@ -281,23 +226,6 @@ impl Category {
                 format!("Onbekende categorie \u{201c}{}\u{201d}: kies uit GET /categories.", raw.trim()),
             ))
         }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Category {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<Category> for String {
-    fn from(value: Category) -> Self {
-        value.0
     }
 }
 
@@ -393,10 +321,11 @@ mod more_tests {
     }
 }
 
-/// The identifier of a partner (its profile).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct PartnerId(String);
+string_newtype! {
+    /// The identifier of a partner (its profile).
+    pub struct PartnerId(String): PartialOrd, Ord;
+    try_from(raw) -> String { Self::parse(raw).ok_or_else(|| format!("not a partner id: {raw:?}")) }
+}
 
 impl PartnerId {
     pub fn new() -> Self {
@@ -406,34 +335,11 @@ impl PartnerId {
     pub fn parse(raw: &str) -> Option<Self> {
         uuid::Uuid::parse_str(raw).ok().map(|u| Self(u.to_string()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 impl Default for PartnerId {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-impl fmt::Display for PartnerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for PartnerId {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value).ok_or_else(|| format!("not a partner id: {value:?}"))
-    }
-}
-
-impl From<PartnerId> for String {
-    fn from(value: PartnerId) -> Self {
-        value.0
     }
 }
 
