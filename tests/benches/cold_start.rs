@@ -5,6 +5,9 @@
 //!     cargo build --release --locked -p portal-functions --bin bootstrap
 //!     cargo bench -p portal-e2e --bench cold_start        COLD_RUNS=3 starts, WARM_CALLS=20 calls
 //!
+//! (or `BOOTSTRAP=<release binary> cargo bench --profile dev -p portal-e2e --bench cold_start`,
+//! which spares the bench's own release link; `FUNCTIONS=get_me,create_token` measures only those).
+//!
 //! Every function runs the one binary, `bootstrap`, with its `Handler` (`_HANDLER`) naming the
 //! operation, as Lambda runs it. For every function it measures:
 //! - cold start: from spawning the process to the Runtime API receiving the answer to the first
@@ -271,7 +274,12 @@ fn memory_size(m: &Measured) -> u32 {
 /// `cargo bench` rebuilds `portal-shared` into the same directory, and a nested `cargo build
 /// --release` then finds it newer than the binary and links it again (seen with `cargo build
 /// -v`). Build it first: `cargo build --release --locked -p portal-functions --bin bootstrap`.
+/// `BOOTSTRAP=path` measures that binary instead (say, a release build in another target
+/// directory, with the bench itself built with `--profile dev`).
 fn release_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("BOOTSTRAP") {
+        return PathBuf::from(path);
+    }
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.parent().expect("tests/ sits in the workspace");
     let exe = std::env::current_exe().expect("the bench's own path");
@@ -327,7 +335,13 @@ fn mib(bytes: u64) -> String {
 async fn main() {
     let cold_runs: usize = std::env::var("COLD_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
     let warm_calls: usize = std::env::var("WARM_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
-    let functions: Vec<&str> = Function::all().map(Function::name).collect();
+    // FUNCTIONS=get_me,create_token measures only those.
+    let only: Option<Vec<String>> =
+        std::env::var("FUNCTIONS").ok().map(|v| v.split(',').map(|f| f.trim().to_owned()).collect());
+    let functions: Vec<&str> = Function::all()
+        .map(Function::name)
+        .filter(|f| only.as_ref().is_none_or(|o| o.iter().any(|x| x == f)))
+        .collect();
     let bootstrap = release_binary();
     let events_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
 
