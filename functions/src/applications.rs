@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Request, RequestExt};
 use portal::Deps;
 use portal::access;
 use portal::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Reviewed};
@@ -13,8 +13,7 @@ use portal::domain::{
     parse_addresses, text,
 };
 use portal::http::{
-    Checks, HttpResult, json, json_body, moderator, optional_json_body, page_params, partner_account, respond,
-    timestamp,
+    Checks, HttpResult, json, json_body, moderator, optional_json_body, page_params, partner_account, timestamp,
 };
 use serde::Deserialize;
 use serde_json::{Value, json as body};
@@ -116,38 +115,24 @@ pub(crate) fn log_page(page: portal::ports::Page<portal::domain::LogEntry>) -> H
 }
 
 /// GET /applications
-pub async fn list_applications(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let items: Vec<Value> = applications::list(deps, &account).await?.iter().map(render).collect();
-            json(StatusCode::OK, &body!({"items": items, "next_cursor": null}))
-        }
-        .await,
-    )
+pub async fn list_applications(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let items: Vec<Value> = applications::list(deps, &account).await?.iter().map(render).collect();
+    json(StatusCode::OK, &body!({"items": items, "next_cursor": null}))
 }
 
 /// POST /client-credentials/verify
-pub async fn verify_client_credentials(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let credentials = json_body::<LinkBody>(&req)?.credentials()?;
-            let client = applications::verify(deps, &account, &credentials).await?;
-            json(StatusCode::OK, &body!({"client_id": client.id, "apis": client.scope_apis()}))
-        }
-        .await,
-    )
+pub async fn verify_client_credentials(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let credentials = json_body::<LinkBody>(&req)?.credentials()?;
+    let client = applications::verify(deps, &account, &credentials).await?;
+    json(StatusCode::OK, &body!({"client_id": client.id, "apis": client.scope_apis()}))
 }
 
 /// POST /applications
-pub async fn create_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(create(deps, &req).await)
-}
-
-async fn create(deps: &Deps, req: &Request) -> HttpResult {
-    let account = partner_account(req)?;
-    let input = json_body::<ApplicationBody>(req)?;
+pub async fn create_application(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input = json_body::<ApplicationBody>(&req)?;
     if input.version.is_some() {
         return Err(portal::AppError::InvalidRequest("Een nieuwe applicatie heeft nog geen version.".into()));
     }
@@ -158,33 +143,23 @@ async fn create(deps: &Deps, req: &Request) -> HttpResult {
 }
 
 /// GET /applications/{id}
-pub async fn get_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            json(StatusCode::OK, &render(&applications::get(deps, &account, &path_id(&req)).await?))
-        }
-        .await,
-    )
+pub async fn get_application(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    json(StatusCode::OK, &render(&applications::get(deps, &account, &path_id(&req)).await?))
 }
 
 /// PUT /applications/{id}
-pub async fn update_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let input = json_body::<ApplicationBody>(&req)?;
-            if input.link.is_some() {
-                return Err(portal::AppError::InvalidRequest(
-                    "Een client koppel je bij het toevoegen van een applicatie, niet bij het bewerken.".into(),
-                ));
-            }
-            let fields = input.fields()?;
-            let app = applications::update(deps, &account, &path_id(&req), fields, input.version).await?;
-            json(StatusCode::OK, &render(&app))
-        }
-        .await,
-    )
+pub async fn update_application(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input = json_body::<ApplicationBody>(&req)?;
+    if input.link.is_some() {
+        return Err(portal::AppError::InvalidRequest(
+            "Een client koppel je bij het toevoegen van een applicatie, niet bij het bewerken.".into(),
+        ));
+    }
+    let fields = input.fields()?;
+    let app = applications::update(deps, &account, &path_id(&req), fields, input.version).await?;
+    json(StatusCode::OK, &render(&app))
 }
 
 #[derive(Deserialize, Default)]
@@ -194,40 +169,29 @@ struct SecretBody {
 }
 
 /// POST /applications/{id}/secret
-pub async fn create_client_secret(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let input: SecretBody = optional_json_body(&req)?;
-            let grace = input.previous_secret_valid_for_seconds.unwrap_or(0);
-            if !(0..=MAX_SECRET_GRACE_SECONDS).contains(&grace) {
-                return Err(FieldError::new(
-                    "previous_secret_valid_for_seconds",
-                    "out_of_range",
-                    "Kies hoe lang het vorige secret nog werkt: 0 tot en met 86400 seconden (24 uur).",
-                )
-                .into());
-            }
-            let (client_id, secret) = applications::new_secret(deps, &account, &path_id(&req), grace).await?;
-            json(StatusCode::CREATED, &body!({"client_id": client_id, "client_secret": secret.expose()}))
-        }
-        .await,
-    )
+pub async fn create_client_secret(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input: SecretBody = optional_json_body(&req)?;
+    let grace = input.previous_secret_valid_for_seconds.unwrap_or(0);
+    if !(0..=MAX_SECRET_GRACE_SECONDS).contains(&grace) {
+        return Err(FieldError::new(
+            "previous_secret_valid_for_seconds",
+            "out_of_range",
+            "Kies hoe lang het vorige secret nog werkt: 0 tot en met 86400 seconden (24 uur).",
+        )
+        .into());
+    }
+    let (client_id, secret) = applications::new_secret(deps, &account, &path_id(&req), grace).await?;
+    json(StatusCode::CREATED, &body!({"client_id": client_id, "client_secret": secret.expose()}))
 }
 
 /// PUT /applications/{id}/jwks: answers the keys as registered (public members only).
-pub async fn update_application_jwks(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let body: Value = json_body(&req)?;
-            let jwks = ClientJwks::parse(&body)
-                .map_err(|detail| portal::AppError::Refused { code: "invalid_jwks", detail })?;
-            applications::set_jwks(deps, &account, &path_id(&req), jwks.clone()).await?;
-            json(StatusCode::OK, &jwks)
-        }
-        .await,
-    )
+pub async fn update_application_jwks(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let body: Value = json_body(&req)?;
+    let jwks = ClientJwks::parse(&body).map_err(|detail| portal::AppError::Refused { code: "invalid_jwks", detail })?;
+    applications::set_jwks(deps, &account, &path_id(&req), jwks.clone()).await?;
+    json(StatusCode::OK, &jwks)
 }
 
 #[derive(Deserialize)]
@@ -258,78 +222,58 @@ pub(crate) fn render_request(r: &AccessRequest) -> Value {
 }
 
 /// POST /applications/{id}/access-requests
-pub async fn create_access_requests(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let input: AccessRequestBody = json_body(&req)?;
-            let raw = match input.emails {
-                Some(Emails::Joined(joined)) => vec![joined],
-                Some(Emails::Listed(list)) => list,
-                None => Vec::new(),
-            };
-            let addresses = parse_addresses(&raw)?;
-            let sent = access::request_access(deps, &account, &path_id(&req), addresses).await?;
-            let items: Vec<Value> = sent
-                .iter()
-                .map(|s| {
-                    let mut item = render_request(&s.request);
-                    item["link"] = body!(s.link);
-                    item
-                })
-                .collect();
-            json(StatusCode::CREATED, &body!({"items": items}))
-        }
-        .await,
-    )
+pub async fn create_access_requests(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input: AccessRequestBody = json_body(&req)?;
+    let raw = match input.emails {
+        Some(Emails::Joined(joined)) => vec![joined],
+        Some(Emails::Listed(list)) => list,
+        None => Vec::new(),
+    };
+    let addresses = parse_addresses(&raw)?;
+    let sent = access::request_access(deps, &account, &path_id(&req), addresses).await?;
+    let items: Vec<Value> = sent
+        .iter()
+        .map(|s| {
+            let mut item = render_request(&s.request);
+            item["link"] = body!(s.link);
+            item
+        })
+        .collect();
+    json(StatusCode::CREATED, &body!({"items": items}))
 }
 
 /// GET /applications/{id}/access-requests
-pub async fn list_access_requests(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let all = access::requests(deps, &account, &path_id(&req)).await?;
-            let items: Vec<Value> = all.iter().map(render_request).collect();
-            json(StatusCode::OK, &body!({"items": items, "next_cursor": null}))
-        }
-        .await,
-    )
+pub async fn list_access_requests(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let all = access::requests(deps, &account, &path_id(&req)).await?;
+    let items: Vec<Value> = all.iter().map(render_request).collect();
+    json(StatusCode::OK, &body!({"items": items, "next_cursor": null}))
 }
 
 /// GET /applications/{id}/access
-pub async fn get_application_access(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let granted = access::access(deps, &account, &path_id(&req)).await?;
-            let items: Vec<Value> = granted
-                .iter()
-                .map(|g| {
-                    body!({
-                        "institution": g.scope.institution,
-                        "api": g.scope.api,
-                        "granted_at": g.granted_at.map(timestamp),
-                        "granted_by": g.granted_by,
-                    })
-                })
-                .collect();
-            json(StatusCode::OK, &body!({"items": items}))
-        }
-        .await,
-    )
+pub async fn get_application_access(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let granted = access::access(deps, &account, &path_id(&req)).await?;
+    let items: Vec<Value> = granted
+        .iter()
+        .map(|g| {
+            body!({
+                "institution": g.scope.institution,
+                "api": g.scope.api,
+                "granted_at": g.granted_at.map(timestamp),
+                "granted_by": g.granted_by,
+            })
+        })
+        .collect();
+    json(StatusCode::OK, &body!({"items": items}))
 }
 
 /// GET /applications/{id}/logs
-pub async fn get_application_logs(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let (limit, cursor) = page_params(&req)?;
-            log_page(applications::log(deps, &account, &path_id(&req), limit, cursor.as_deref()).await?)
-        }
-        .await,
-    )
+pub async fn get_application_logs(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let (limit, cursor) = page_params(&req)?;
+    log_page(applications::log(deps, &account, &path_id(&req), limit, cursor.as_deref()).await?)
 }
 
 // ------------------------------------------------------------------ moderators
@@ -345,48 +289,33 @@ fn reviewed(deps: &Deps, r: &Reviewed, full_partner: bool) -> Value {
 }
 
 /// GET /admin/applications?status=new
-pub async fn list_review_queue(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            let (limit, cursor) = page_params(&req)?;
-            let raw = req.query_string_parameters().first("status").unwrap_or("new").to_owned();
-            let status = ApplicationStatus::parse(&raw).ok_or_else(|| {
-                portal::AppError::from(FieldError::new(
-                    "status",
-                    "unknown_status",
-                    "Kies als status new, approved, rejected of archived.",
-                ))
-            })?;
-            let page = applications::queue(deps, status, limit, cursor.as_deref()).await?;
-            let items: Vec<Value> = page.items.iter().map(|r| reviewed(deps, r, false)).collect();
-            json(StatusCode::OK, &body!({"items": items, "next_cursor": page.next_cursor}))
-        }
-        .await,
-    )
+pub async fn list_review_queue(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    let (limit, cursor) = page_params(&req)?;
+    let raw = req.query_string_parameters().first("status").unwrap_or("new").to_owned();
+    let status = ApplicationStatus::parse(&raw).ok_or_else(|| {
+        portal::AppError::from(FieldError::new(
+            "status",
+            "unknown_status",
+            "Kies als status new, approved, rejected of archived.",
+        ))
+    })?;
+    let page = applications::queue(deps, status, limit, cursor.as_deref()).await?;
+    let items: Vec<Value> = page.items.iter().map(|r| reviewed(deps, r, false)).collect();
+    json(StatusCode::OK, &body!({"items": items, "next_cursor": page.next_cursor}))
 }
 
 /// GET /admin/applications/{id}
-pub async fn get_admin_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            let r = applications::review(deps, &path_id(&req)).await?;
-            json(StatusCode::OK, &reviewed(deps, &r, true))
-        }
-        .await,
-    )
+pub async fn get_admin_application(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    let r = applications::review(deps, &path_id(&req)).await?;
+    json(StatusCode::OK, &reviewed(deps, &r, true))
 }
 
 /// POST /admin/applications/{id}/approve
-pub async fn approve_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            json(StatusCode::OK, &render(&applications::approve(deps, &path_id(&req)).await?))
-        }
-        .await,
-    )
+pub async fn approve_application(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    json(StatusCode::OK, &render(&applications::approve(deps, &path_id(&req)).await?))
 }
 
 #[derive(Deserialize)]
@@ -396,46 +325,31 @@ struct RejectBody {
 }
 
 /// POST /admin/applications/{id}/reject
-pub async fn reject_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            let input: RejectBody = json_body(&req)?;
-            let reason = text("reason", field(&input.reason), true, 2000)?;
-            json(StatusCode::OK, &render(&applications::reject(deps, &path_id(&req), reason).await?))
-        }
-        .await,
-    )
+pub async fn reject_application(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    let input: RejectBody = json_body(&req)?;
+    let reason = text("reason", field(&input.reason), true, 2000)?;
+    json(StatusCode::OK, &render(&applications::reject(deps, &path_id(&req), reason).await?))
 }
 
 /// POST /admin/applications/{id}/archive
-pub async fn archive_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            json(StatusCode::OK, &render(&applications::archive(deps, &path_id(&req)).await?))
-        }
-        .await,
-    )
+pub async fn archive_application(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    json(StatusCode::OK, &render(&applications::archive(deps, &path_id(&req)).await?))
 }
 
 /// POST /admin/partners/{id}/deactivate
-pub async fn deactivate_partner(deps: &Deps, req: Request) -> Response<Body> {
+pub async fn deactivate_partner(deps: &Deps, req: Request) -> HttpResult {
     set_active(deps, req, false).await
 }
 
 /// POST /admin/partners/{id}/activate
-pub async fn activate_partner(deps: &Deps, req: Request) -> Response<Body> {
+pub async fn activate_partner(deps: &Deps, req: Request) -> HttpResult {
     set_active(deps, req, true).await
 }
 
-async fn set_active(deps: &Deps, req: Request, active: bool) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            let profile = portal::suspension::set_partner_active(deps, &path_id(&req), active).await?;
-            json(StatusCode::OK, &crate::profiles::render(&deps.config, &profile))
-        }
-        .await,
-    )
+async fn set_active(deps: &Deps, req: Request, active: bool) -> HttpResult {
+    moderator(&req)?;
+    let profile = portal::suspension::set_partner_active(deps, &path_id(&req), active).await?;
+    json(StatusCode::OK, &crate::profiles::render(&deps.config, &profile))
 }

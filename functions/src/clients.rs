@@ -2,11 +2,11 @@
 //! and removing the scopes of inactive access groups that keep it from being linked.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Request, RequestExt};
 use portal::Deps;
 use portal::clients;
 use portal::domain::Client;
-use portal::http::{json, moderator, respond};
+use portal::http::{HttpResult, json, moderator};
 use serde_json::{Value, json as body};
 
 /// `{client_id, application_id, scopes, blocked_scopes}` of api.md.
@@ -25,23 +25,13 @@ fn client_id(req: &Request) -> String {
 }
 
 /// GET /admin/clients/{client_id}
-pub async fn get_admin_client(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            json(StatusCode::OK, &render(&clients::get(deps, &client_id(&req)).await?))
-        }
-        .await,
-    )
+pub async fn get_admin_client(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    json(StatusCode::OK, &render(&clients::get(deps, &client_id(&req)).await?))
 }
 
 /// DELETE /admin/clients/{client_id}/blocked-scopes
-pub async fn remove_blocked_scopes(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            json(StatusCode::OK, &render(&clients::remove_blocked_scopes(deps, &client_id(&req)).await?))
-        }
-        .await,
-    )
+pub async fn remove_blocked_scopes(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    json(StatusCode::OK, &render(&clients::remove_blocked_scopes(deps, &client_id(&req)).await?))
 }

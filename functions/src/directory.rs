@@ -2,12 +2,12 @@
 //! and only the fields the manual marks with an asterisk.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Request, RequestExt};
 use portal::Deps;
 use portal::config::Config;
 use portal::directory;
 use portal::domain::Profile;
-use portal::http::{HttpResult, bytes, json, not_modified, page_params, public_cache, respond};
+use portal::http::{HttpResult, bytes, json, not_modified, page_params, public_cache};
 use portal::profiles::logo_url;
 use serde_json::{Value, json as body};
 
@@ -36,12 +36,8 @@ fn path_slug(req: &Request) -> String {
 }
 
 /// GET /partners
-pub async fn list_partners(deps: &Deps, req: Request) -> Response<Body> {
-    respond(list(deps, &req).await)
-}
-
-async fn list(deps: &Deps, req: &Request) -> HttpResult {
-    let (limit, cursor) = page_params(req)?;
+pub async fn list_partners(deps: &Deps, req: Request) -> HttpResult {
+    let (limit, cursor) = page_params(&req)?;
     let query = req.query_string_parameters();
     let filter = directory::filter(query.first("category"), query.first("q"))?;
     let page = directory::list(deps, &filter, limit, cursor.as_deref()).await?;
@@ -51,29 +47,19 @@ async fn list(deps: &Deps, req: &Request) -> HttpResult {
 }
 
 /// GET /partners/{slug}
-pub async fn get_partner(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let profile = directory::partner(deps, &path_slug(&req)).await?;
-            let response = json(StatusCode::OK, &public_partner(&deps.config, &profile))?;
-            Ok(public_cache(response, DIRECTORY_MAX_AGE))
-        }
-        .await,
-    )
+pub async fn get_partner(deps: &Deps, req: Request) -> HttpResult {
+    let profile = directory::partner(deps, &path_slug(&req)).await?;
+    let response = json(StatusCode::OK, &public_partner(&deps.config, &profile))?;
+    Ok(public_cache(response, DIRECTORY_MAX_AGE))
 }
 
 /// GET /partners/{slug}/logo
-pub async fn get_partner_logo(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let version = req.query_string_parameters().first("v").map(str::to_owned);
-            let logo = directory::logo(deps, &path_slug(&req), version.as_deref()).await?;
-            let cache = if logo.immutable { LOGO_EXACT_CACHE } else { LOGO_LATEST_CACHE };
-            if let Some(response) = not_modified(&req, &logo.version, cache) {
-                return Ok(response);
-            }
-            Ok(bytes(logo.format.content_type(), cache, &logo.version, logo.bytes))
-        }
-        .await,
-    )
+pub async fn get_partner_logo(deps: &Deps, req: Request) -> HttpResult {
+    let version = req.query_string_parameters().first("v").map(str::to_owned);
+    let logo = directory::logo(deps, &path_slug(&req), version.as_deref()).await?;
+    let cache = if logo.immutable { LOGO_EXACT_CACHE } else { LOGO_LATEST_CACHE };
+    if let Some(response) = not_modified(&req, &logo.version, cache) {
+        return Ok(response);
+    }
+    Ok(bytes(logo.format.content_type(), cache, &logo.version, logo.bytes))
 }

@@ -1,6 +1,7 @@
 //! The portal's Lambda handlers. Each handler is a plain async function
-//! `(&Deps, Request) -> Response<Body>` that tests and the local stack call directly. One binary
-//! (`src/bin/bootstrap.rs`) serves them all: [`run`] reads the function's `Handler` setting and
+//! `(&Deps, Request) -> HttpResult`; [`Operation::handle`] turns its result into the response
+//! (problem+json for an error) and logs the outcome: tests and the local stack call that. One
+//! binary (`src/bin/bootstrap.rs`) serves them all: [`run`] reads the function's `Handler` setting and
 //! serves that operation from the table in [`operations`].
 
 pub mod accounts;

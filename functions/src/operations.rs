@@ -50,8 +50,10 @@ macro_rules! operations {
                 match self { $(Self::$op => stringify!($handler),)* }
             }
 
+            /// Runs the operation's handler, and turns its result into the response: the one
+            /// place a handler's error becomes problem+json and the outcome is logged.
             pub async fn handle(self, deps: &Deps, req: Request) -> Response<Body> {
-                match self { $(Self::$op => crate::$module::$handler(deps, req).await,)* }
+                portal::http::respond(match self { $(Self::$op => crate::$module::$handler(deps, req).await,)* })
             }
         }
 

@@ -1,14 +1,14 @@
 //! Partner profiles (api.md "Me, profile, users") and the category list of the directory.
 
+use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use portal::Deps;
 
 use crate::field;
 use portal::domain::{
     Address, CATEGORIES, EnterpriseNumber, Profile, ProfileFields, ProfileName, Website, categories, text,
 };
-use portal::http::{Checks, HttpResult, json, json_body, page_params, partner_account, respond, timestamp};
+use portal::http::{Checks, HttpResult, json, json_body, page_params, partner_account, timestamp};
 use portal::profiles;
 use serde::Deserialize;
 use serde_json::{Value, json as body};
@@ -113,13 +113,9 @@ pub fn render(config: &portal::config::Config, p: &Profile) -> Value {
 }
 
 /// POST /profile
-pub async fn create_profile(deps: &Deps, req: Request) -> Response<Body> {
-    respond(create(deps, &req).await)
-}
-
-async fn create(deps: &Deps, req: &Request) -> HttpResult {
-    let account = partner_account(req)?;
-    let input = json_body::<ProfileBody>(req)?;
+pub async fn create_profile(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input = json_body::<ProfileBody>(&req)?;
     if input.version.is_some() {
         return Err(portal::AppError::InvalidRequest("Een nieuw profiel heeft nog geen version.".into()));
     }
@@ -128,45 +124,31 @@ async fn create(deps: &Deps, req: &Request) -> HttpResult {
 }
 
 /// GET /profile
-pub async fn get_profile(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            json(StatusCode::OK, &render(&deps.config, &profiles::of_account(deps, &account).await?))
-        }
-        .await,
-    )
+pub async fn get_profile(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    json(StatusCode::OK, &render(&deps.config, &profiles::of_account(deps, &account).await?))
 }
 
 /// GET /categories
-pub async fn list_categories(_deps: &Deps, _req: Request) -> Response<Body> {
+pub async fn list_categories(_deps: &Deps, _req: Request) -> HttpResult {
     let items: Vec<Value> = CATEGORIES.iter().map(|(code, label)| body!({"code": code, "label": label})).collect();
-    respond(json(StatusCode::OK, &body!({"items": items})))
+    json(StatusCode::OK, &body!({"items": items}))
 }
 
 /// PUT /profile
-pub async fn update_profile(deps: &Deps, req: Request) -> Response<Body> {
-    respond(update(deps, &req).await)
-}
-
-async fn update(deps: &Deps, req: &Request) -> HttpResult {
-    let account = partner_account(req)?;
-    let input = json_body::<ProfileBody>(req)?;
+pub async fn update_profile(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input = json_body::<ProfileBody>(&req)?;
     let version = input.version;
     let profile = profiles::update(deps, &account, input.parse()?, version).await?;
     json(StatusCode::OK, &render(&deps.config, &profile))
 }
 
 /// GET /profile/logs
-pub async fn get_profile_logs(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let (limit, cursor) = page_params(&req)?;
-            crate::applications::log_page(profiles::log(deps, &account, limit, cursor.as_deref()).await?)
-        }
-        .await,
-    )
+pub async fn get_profile_logs(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let (limit, cursor) = page_params(&req)?;
+    crate::applications::log_page(profiles::log(deps, &account, limit, cursor.as_deref()).await?)
 }
 
 #[derive(Deserialize)]
@@ -176,54 +158,34 @@ struct LinkBody {
 }
 
 /// POST /profile/invitations
-pub async fn create_invitation(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let (code, expires_at) = profiles::invite(deps, &account).await?;
-            json(StatusCode::CREATED, &body!({"code": code.expose(), "expires_at": timestamp(expires_at)}))
-        }
-        .await,
-    )
+pub async fn create_invitation(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let (code, expires_at) = profiles::invite(deps, &account).await?;
+    json(StatusCode::CREATED, &body!({"code": code.expose(), "expires_at": timestamp(expires_at)}))
 }
 
 /// POST /profile/link
-pub async fn link_profile(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let input: LinkBody = json_body(&req)?;
-            let profile = profiles::link(deps, &account, field(&input.code)).await?;
-            json(StatusCode::OK, &render(&deps.config, &profile))
-        }
-        .await,
-    )
+pub async fn link_profile(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input: LinkBody = json_body(&req)?;
+    let profile = profiles::link(deps, &account, field(&input.code)).await?;
+    json(StatusCode::OK, &render(&deps.config, &profile))
 }
 
 /// GET /profile/users
-pub async fn list_profile_users(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let items: Vec<Value> = profiles::members(deps, &account)
-                .await?
-                .iter()
-                .map(|m| body!({"email": m.email, "linked_at": timestamp(m.linked_at)}))
-                .collect();
-            json(StatusCode::OK, &body!({"items": items}))
-        }
-        .await,
-    )
+pub async fn list_profile_users(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let items: Vec<Value> = profiles::members(deps, &account)
+        .await?
+        .iter()
+        .map(|m| body!({"email": m.email, "linked_at": timestamp(m.linked_at)}))
+        .collect();
+    json(StatusCode::OK, &body!({"items": items}))
 }
 
 /// PUT /profile/logo: the raw image is the body; its bytes, not its Content-Type, say what it is.
-pub async fn upload_logo(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let profile = profiles::upload_logo(deps, &account, req.body().as_ref().to_vec()).await?;
-            json(StatusCode::OK, &body!({"logo_url": profiles::logo_url(&deps.config, &profile)}))
-        }
-        .await,
-    )
+pub async fn upload_logo(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let profile = profiles::upload_logo(deps, &account, req.body().as_ref().to_vec()).await?;
+    json(StatusCode::OK, &body!({"logo_url": profiles::logo_url(&deps.config, &profile)}))
 }

@@ -5,11 +5,11 @@
 use std::collections::BTreeSet;
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Request, RequestExt};
 use portal::Deps;
 use portal::access::{self, SchoolApplication};
 use portal::domain::{Api, FieldError, Institution, apis};
-use portal::http::{Checks, json, json_body, respond, school_admin, timestamp};
+use portal::http::{Checks, HttpResult, json, json_body, school_admin, timestamp};
 use serde::Deserialize;
 use serde_json::{Value, json as body};
 
@@ -27,28 +27,23 @@ fn institution(raw: &str) -> Result<Institution, FieldError> {
 }
 
 /// GET /access-requests/{token}
-pub async fn get_access_request(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let admin = school_admin(&req)?;
-            let opened = access::open(deps, &admin, &path(&req, "token")).await?;
-            let app = &opened.application;
-            let mut partner = public_partner(&deps.config, &opened.partner);
-            partner["contact_email"] = body!(app.fields.contact_email);
-            let request = render_request(&opened.request);
-            json(
-                StatusCode::OK,
-                &body!({
-                    "application": {"id": app.id, "name": app.fields.name, "description": app.fields.description, "apis": app.fields.apis},
-                    "partner": partner,
-                    "requested_by": opened.request.requested_by,
-                    "expires_at": request["expires_at"],
-                    "status": request["status"],
-                    "institutions": request["institutions"],
-                }),
-            )
-        }
-        .await,
+pub async fn get_access_request(deps: &Deps, req: Request) -> HttpResult {
+    let admin = school_admin(&req)?;
+    let opened = access::open(deps, &admin, &path(&req, "token")).await?;
+    let app = &opened.application;
+    let mut partner = public_partner(&deps.config, &opened.partner);
+    partner["contact_email"] = body!(app.fields.contact_email);
+    let request = render_request(&opened.request);
+    json(
+        StatusCode::OK,
+        &body!({
+            "application": {"id": app.id, "name": app.fields.name, "description": app.fields.description, "apis": app.fields.apis},
+            "partner": partner,
+            "requested_by": opened.request.requested_by,
+            "expires_at": request["expires_at"],
+            "status": request["status"],
+            "institutions": request["institutions"],
+        }),
     )
 }
 
@@ -60,21 +55,16 @@ struct GrantBody {
 }
 
 /// POST /access-requests/{token}/grant
-pub async fn grant_access(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let admin = school_admin(&req)?;
-            let input: GrantBody = json_body(&req)?;
-            let mut checks = Checks::default();
-            let school = checks.check(institution(input.institution.as_deref().unwrap_or("")));
-            let picked = checks.check(apis("apis", &input.apis.unwrap_or_default()));
-            let (school, picked) = checks.finish(school.zip(picked))?;
-            let granted = access::grant(deps, &admin, &path(&req, "token"), &school, &picked).await?;
-            let granted: Vec<String> = granted.iter().map(ToString::to_string).collect();
-            json(StatusCode::OK, &body!({"granted": granted}))
-        }
-        .await,
-    )
+pub async fn grant_access(deps: &Deps, req: Request) -> HttpResult {
+    let admin = school_admin(&req)?;
+    let input: GrantBody = json_body(&req)?;
+    let mut checks = Checks::default();
+    let school = checks.check(institution(input.institution.as_deref().unwrap_or("")));
+    let picked = checks.check(apis("apis", &input.apis.unwrap_or_default()));
+    let (school, picked) = checks.finish(school.zip(picked))?;
+    let granted = access::grant(deps, &admin, &path(&req, "token"), &school, &picked).await?;
+    let granted: Vec<String> = granted.iter().map(ToString::to_string).collect();
+    json(StatusCode::OK, &body!({"granted": granted}))
 }
 
 fn render_school_app(a: &SchoolApplication, institution: &Institution) -> Value {
@@ -108,17 +98,12 @@ fn render_school_app(a: &SchoolApplication, institution: &Institution) -> Value 
 }
 
 /// GET /schools/{institution}/applications
-pub async fn list_school_applications(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let admin = school_admin(&req)?;
-            let school = institution(&path(&req, "institution"))?;
-            let apps = access::school_applications(deps, &admin, &school).await?;
-            let items: Vec<Value> = apps.iter().map(|a| render_school_app(a, &school)).collect();
-            json(StatusCode::OK, &body!({"items": items, "next_cursor": null}))
-        }
-        .await,
-    )
+pub async fn list_school_applications(deps: &Deps, req: Request) -> HttpResult {
+    let admin = school_admin(&req)?;
+    let school = institution(&path(&req, "institution"))?;
+    let apps = access::school_applications(deps, &admin, &school).await?;
+    let items: Vec<Value> = apps.iter().map(|a| render_school_app(a, &school)).collect();
+    json(StatusCode::OK, &body!({"items": items, "next_cursor": null}))
 }
 
 #[derive(Deserialize)]
@@ -128,19 +113,14 @@ struct AccessBody {
 }
 
 /// PUT /schools/{institution}/applications/{id}/access
-pub async fn update_school_access(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let admin = school_admin(&req)?;
-            let school = institution(&path(&req, "institution"))?;
-            let input: AccessBody = json_body(&req)?;
-            let raw = input.apis.ok_or_else(|| FieldError::required("apis"))?;
-            // An empty list is allowed here: it revokes the school's access.
-            let picked: BTreeSet<Api> = if raw.is_empty() { BTreeSet::new() } else { apis("apis", &raw)? };
-            let now_at = access::set_school_access(deps, &admin, &school, &path(&req, "id"), &picked).await?;
-            let scopes: Vec<String> = now_at.iter().map(|api| format!("{}:{}", api.code(), school.as_str())).collect();
-            json(StatusCode::OK, &body!({"institution": school, "apis": now_at, "scopes": scopes}))
-        }
-        .await,
-    )
+pub async fn update_school_access(deps: &Deps, req: Request) -> HttpResult {
+    let admin = school_admin(&req)?;
+    let school = institution(&path(&req, "institution"))?;
+    let input: AccessBody = json_body(&req)?;
+    let raw = input.apis.ok_or_else(|| FieldError::required("apis"))?;
+    // An empty list is allowed here: it revokes the school's access.
+    let picked: BTreeSet<Api> = if raw.is_empty() { BTreeSet::new() } else { apis("apis", &raw)? };
+    let now_at = access::set_school_access(deps, &admin, &school, &path(&req, "id"), &picked).await?;
+    let scopes: Vec<String> = now_at.iter().map(|api| format!("{}:{}", api.code(), school.as_str())).collect();
+    json(StatusCode::OK, &body!({"institution": school, "apis": now_at, "scopes": scopes}))
 }
