@@ -5,12 +5,12 @@ use lambda_http::http::StatusCode;
 use portal::Deps;
 
 use crate::field;
+use crate::profiles::PartnerNameView;
 use portal::accounts::{self, Pool, Registration};
 use portal::domain::{Email, FieldError, NewPassword};
 use portal::http::{Checks, HttpResult, json, json_body, no_content, partner_account, source_address, timestamp};
 use portal::ports::Session;
 use serde::{Deserialize, Serialize};
-use serde_json::json as body;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +62,26 @@ struct SessionBody {
     token_type: String,
 }
 
+/// `{"status": ...}`: what happens next, for an answer that has nothing else to say.
+#[derive(Serialize)]
+struct StatusView {
+    status: &'static str,
+}
+
+/// GET /me: the address, the partner the account belongs to, and the terms it accepted.
+#[derive(Serialize)]
+struct MeView<'a> {
+    email: &'a Email,
+    profile: Option<PartnerNameView<'a>>,
+    terms: Option<TermsView<'a>>,
+}
+
+#[derive(Serialize)]
+struct TermsView<'a> {
+    version: &'a str,
+    accepted_at: String,
+}
+
 impl From<Session> for SessionBody {
     fn from(s: Session) -> Self {
         Self {
@@ -89,7 +109,7 @@ pub async fn create_account(deps: &Deps, req: Request) -> HttpResult {
     }
     let (email, password) = checks.finish(email.zip(password))?;
     accounts::register(deps, Registration { email, password }).await?;
-    json(StatusCode::ACCEPTED, &body!({"status": "activation_mail_sent"}))
+    json(StatusCode::ACCEPTED, &StatusView { status: "activation_mail_sent" })
 }
 
 /// POST /accounts/activate
@@ -104,7 +124,7 @@ pub async fn forgot_password(deps: &Deps, req: Request) -> HttpResult {
     let input: EmailBody = json_body(&req)?;
     let email = Email::parse("email", field(&input.email))?;
     accounts::forgot_password(deps, &email).await?;
-    json(StatusCode::ACCEPTED, &body!({"status": "accepted"}))
+    json(StatusCode::ACCEPTED, &StatusView { status: "accepted" })
 }
 
 /// POST /accounts/reset-password
@@ -160,9 +180,10 @@ pub async fn get_me(deps: &Deps, req: Request) -> HttpResult {
     let caller = partner_account(&req)?;
     let account = accounts::me(deps, &caller).await?;
     let profile = match &account.partner_id {
-        Some(partner) => deps.profiles.profile(partner).await?.map(|p| body!({"id": p.id, "name": p.fields.name})),
+        Some(partner) => deps.profiles.profile(partner).await?,
         None => None,
     };
-    let terms = account.terms.as_ref().map(|t| body!({"version": t.version, "accepted_at": timestamp(t.accepted_at)}));
-    json(StatusCode::OK, &body!({"email": account.email, "profile": profile, "terms": terms}))
+    let terms =
+        account.terms.as_ref().map(|t| TermsView { version: &t.version, accepted_at: timestamp(t.accepted_at) });
+    json(StatusCode::OK, &MeView { email: &account.email, profile: profile.as_ref().map(PartnerNameView::from), terms })
 }

@@ -13,6 +13,7 @@ pub mod operations;
 pub mod profiles;
 pub mod schedule;
 pub mod schools;
+mod views;
 
 use std::sync::Arc;
 

@@ -62,8 +62,15 @@ macro_rules! operations {
                 match self { $(Self::$job => stringify!($job_handler),)* }
             }
 
+            /// Runs the job, and turns what it did into the JSON the runtime answers.
             pub async fn handle(self, deps: &Deps, event: serde_json::Value) -> Result<serde_json::Value, portal::AppError> {
-                match self { $(Self::$job => crate::$job_module::$job_handler(deps, event).await,)* }
+                let answer = match self {
+                    $(Self::$job => serde_json::to_value(crate::$job_module::$job_handler(deps, event).await?),)*
+                };
+                answer.map_err(|e| {
+                    let cause = format!("the job's answer did not serialise: {e}");
+                    portal::AppError::Internal(portal::error::Internal::Invariant(cause))
+                })
             }
         }
     };

@@ -8,13 +8,12 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Request, RequestExt};
 use portal::Deps;
 use portal::access::{self, SchoolApplication};
-use portal::domain::{Api, FieldError, Institution, apis};
+use portal::domain::{Api, ApplicationId, ClientId, Email, FieldError, Grant, Institution, ProfileName, apis};
 use portal::http::{Checks, HttpResult, json, json_body, school_admin, timestamp};
-use serde::Deserialize;
-use serde_json::{Value, json as body};
+use serde::{Deserialize, Serialize};
 
-use crate::applications::render_request;
-use crate::directory::public_partner;
+use crate::directory::PublicPartnerView;
+use crate::views::Page;
 
 fn path(req: &Request, name: &str) -> String {
     req.path_parameters().first(name).unwrap_or_default().to_owned()
@@ -26,25 +25,61 @@ fn institution(raw: &str) -> Result<Institution, FieldError> {
     })
 }
 
+/// What an administrator sees behind an access-request link: the application, its partner
+/// (with the application's contact address) and the request.
+#[derive(Serialize)]
+struct OpenedView<'a> {
+    application: OpenedApplicationView<'a>,
+    partner: ContactPartnerView<'a>,
+    requested_by: &'a str,
+    expires_at: String,
+    status: &'static str,
+    institutions: &'a BTreeSet<Institution>,
+}
+
+#[derive(Serialize)]
+struct OpenedApplicationView<'a> {
+    id: &'a ApplicationId,
+    name: &'a str,
+    description: &'a str,
+    apis: &'a BTreeSet<Api>,
+}
+
+#[derive(Serialize)]
+struct ContactPartnerView<'a> {
+    #[serde(flatten)]
+    partner: PublicPartnerView<'a>,
+    contact_email: &'a Email,
+}
+
 /// GET /access-requests/{token}
 pub async fn get_access_request(deps: &Deps, req: Request) -> HttpResult {
     let admin = school_admin(&req)?;
     let opened = access::open(deps, &admin, &path(&req, "token")).await?;
-    let app = &opened.application;
-    let mut partner = public_partner(&deps.config, &opened.partner);
-    partner["contact_email"] = body!(app.fields.contact_email);
-    let request = render_request(&opened.request);
-    json(
-        StatusCode::OK,
-        &body!({
-            "application": {"id": app.id, "name": app.fields.name, "description": app.fields.description, "apis": app.fields.apis},
-            "partner": partner,
-            "requested_by": opened.request.requested_by,
-            "expires_at": request["expires_at"],
-            "status": request["status"],
-            "institutions": request["institutions"],
-        }),
-    )
+    let (app, request) = (&opened.application, &opened.request);
+    let view = OpenedView {
+        application: OpenedApplicationView {
+            id: &app.id,
+            name: &app.fields.name,
+            description: &app.fields.description,
+            apis: &app.fields.apis,
+        },
+        partner: ContactPartnerView {
+            partner: PublicPartnerView::new(&deps.config, &opened.partner),
+            contact_email: &app.fields.contact_email,
+        },
+        requested_by: &request.requested_by,
+        expires_at: timestamp(request.expires_at),
+        status: request.status.code(),
+        institutions: &request.granted,
+    };
+    json(StatusCode::OK, &view)
+}
+
+/// The scopes a grant gave.
+#[derive(Serialize)]
+struct GrantedView {
+    granted: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -63,38 +98,97 @@ pub async fn grant_access(deps: &Deps, req: Request) -> HttpResult {
     let picked = checks.check(apis("apis", &input.apis.unwrap_or_default()));
     let (school, picked) = checks.finish(school.zip(picked))?;
     let granted = access::grant(deps, &admin, &path(&req, "token"), &school, &picked).await?;
-    let granted: Vec<String> = granted.iter().map(ToString::to_string).collect();
-    json(StatusCode::OK, &body!({"granted": granted}))
+    json(StatusCode::OK, &GrantedView { granted: granted.iter().map(ToString::to_string).collect() })
 }
 
-fn render_school_app(a: &SchoolApplication, institution: &Institution) -> Value {
-    let app = &a.application;
-    let grants: Vec<Value> = a
-        .apis
-        .iter()
-        .map(|api| {
-            let grant = a.access.grants.get(api);
-            body!({
-                "api": api,
-                "scope": format!("{}:{}", api.code(), institution.as_str()),
-                "granted_at": grant.map(|g| timestamp(g.granted_at)),
-                "granted_by": grant.map(|g| g.granted_by.as_str()),
+/// An application with access at a school: what it is, whose it is, and per API when and by
+/// whom it was granted here.
+#[derive(Serialize)]
+struct SchoolApplicationView<'a> {
+    application: SchoolApplicationSummary<'a>,
+    partner: Option<PartnerContactView<'a>>,
+    client_id: Option<&'a ClientId>,
+    apis: &'a BTreeSet<Api>,
+    scopes: Vec<String>,
+    grants: Vec<SchoolGrantView<'a>>,
+    granted_at: Option<String>,
+    granted_by: Option<&'a str>,
+    updated_at: String,
+}
+
+#[derive(Serialize)]
+struct SchoolApplicationSummary<'a> {
+    id: &'a ApplicationId,
+    name: &'a str,
+    description: &'a str,
+    status: &'static str,
+    apis: &'a BTreeSet<Api>,
+}
+
+#[derive(Serialize)]
+struct PartnerContactView<'a> {
+    name: &'a ProfileName,
+    email: &'a Email,
+}
+
+/// One API at the school: its scope, and when and by whom it was granted, where known.
+#[derive(Serialize)]
+struct SchoolGrantView<'a> {
+    api: &'a Api,
+    scope: String,
+    granted_at: Option<String>,
+    granted_by: Option<&'a str>,
+}
+
+fn scope(api: &Api, institution: &Institution) -> String {
+    format!("{}:{}", api.code(), institution.as_str())
+}
+
+impl<'a> SchoolApplicationView<'a> {
+    fn new(a: &'a SchoolApplication, institution: &Institution) -> Self {
+        let app = &a.application;
+        let grants = a
+            .apis
+            .iter()
+            .map(|api| {
+                let grant = a.access.grants.get(api);
+                SchoolGrantView {
+                    api,
+                    scope: scope(api, institution),
+                    granted_at: grant.map(|g| timestamp(g.granted_at)),
+                    granted_by: grant.map(|g| g.granted_by.as_str()),
+                }
             })
-        })
-        .collect();
-    // The earliest grant that still holds here: one date per school for the list.
-    let first = a.apis.iter().filter_map(|api| a.access.grants.get(api)).min_by_key(|g| g.granted_at);
-    body!({
-        "application": {"id": app.id, "name": app.fields.name, "description": app.fields.description, "status": app.status.code(), "apis": app.fields.apis},
-        "partner": a.partner.as_ref().map(|p| body!({"name": p.fields.name, "email": p.email})),
-        "client_id": app.client_id,
-        "apis": a.apis,
-        "scopes": a.apis.iter().map(|api| format!("{}:{}", api.code(), institution.as_str())).collect::<Vec<_>>(),
-        "grants": grants,
-        "granted_at": first.map(|g| timestamp(g.granted_at)),
-        "granted_by": first.map(|g| g.granted_by.as_str()),
-        "updated_at": timestamp(a.access.updated_at),
-    })
+            .collect();
+        // The earliest grant that still holds here: one date per school for the list.
+        let first: Option<&Grant> =
+            a.apis.iter().filter_map(|api| a.access.grants.get(api)).min_by_key(|g| g.granted_at);
+        Self {
+            application: SchoolApplicationSummary {
+                id: &app.id,
+                name: &app.fields.name,
+                description: &app.fields.description,
+                status: app.status.code(),
+                apis: &app.fields.apis,
+            },
+            partner: a.partner.as_ref().map(|p| PartnerContactView { name: &p.fields.name, email: &p.email }),
+            client_id: app.client_id.as_ref(),
+            apis: &a.apis,
+            scopes: a.apis.iter().map(|api| scope(api, institution)).collect(),
+            grants,
+            granted_at: first.map(|g| timestamp(g.granted_at)),
+            granted_by: first.map(|g| g.granted_by.as_str()),
+            updated_at: timestamp(a.access.updated_at),
+        }
+    }
+}
+
+/// A school's access for one application after a change.
+#[derive(Serialize)]
+struct SchoolAccessView<'a> {
+    institution: &'a Institution,
+    apis: &'a BTreeSet<Api>,
+    scopes: Vec<String>,
 }
 
 /// GET /schools/{institution}/applications
@@ -102,8 +196,7 @@ pub async fn list_school_applications(deps: &Deps, req: Request) -> HttpResult {
     let admin = school_admin(&req)?;
     let school = institution(&path(&req, "institution"))?;
     let apps = access::school_applications(deps, &admin, &school).await?;
-    let items: Vec<Value> = apps.iter().map(|a| render_school_app(a, &school)).collect();
-    json(StatusCode::OK, &body!({"items": items, "next_cursor": null}))
+    json(StatusCode::OK, &Page::complete(apps.iter().map(|a| SchoolApplicationView::new(a, &school)).collect()))
 }
 
 #[derive(Deserialize)]
@@ -121,6 +214,6 @@ pub async fn update_school_access(deps: &Deps, req: Request) -> HttpResult {
     // An empty list is allowed here: it revokes the school's access.
     let picked: BTreeSet<Api> = if raw.is_empty() { BTreeSet::new() } else { apis("apis", &raw)? };
     let now_at = access::set_school_access(deps, &admin, &school, &path(&req, "id"), &picked).await?;
-    let scopes: Vec<String> = now_at.iter().map(|api| format!("{}:{}", api.code(), school.as_str())).collect();
-    json(StatusCode::OK, &body!({"institution": school, "apis": now_at, "scopes": scopes}))
+    let scopes = now_at.iter().map(|api| scope(api, &school)).collect();
+    json(StatusCode::OK, &SchoolAccessView { institution: &school, apis: &now_at, scopes })
 }
