@@ -6,11 +6,10 @@ use std::collections::BTreeSet;
 use lambda_http::http::StatusCode;
 use lambda_http::{Request, RequestExt};
 use portal::Deps;
-use portal::access;
 use portal::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Reviewed};
 use portal::domain::{
-    AccessRequest, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, ClientJwks, Email,
-    FieldError, Institution, LogAction, LogEntry, apis, parse_addresses, text,
+    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, ClientJwks, Email, FieldError,
+    LogAction, LogEntry, apis, text,
 };
 use portal::http::{
     Checks, HttpResult, json, json_body, moderator, optional_json_body, page_params, partner_account, timestamp,
@@ -20,7 +19,7 @@ use serde_json::Value;
 
 use crate::field;
 use crate::profiles::{PartnerNameView, ProfileView};
-use crate::views::{Items, Page};
+use crate::views::Page;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,7 +83,7 @@ impl ApplicationBody {
 
 /// The Application of api.md.
 #[derive(Serialize)]
-pub(crate) struct ApplicationView<'a> {
+struct ApplicationView<'a> {
     id: &'a ApplicationId,
     name: &'a str,
     description: &'a str,
@@ -249,101 +248,6 @@ pub async fn update_application_jwks(deps: &Deps, req: Request) -> HttpResult {
     json(StatusCode::OK, &jwks)
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Emails {
-    Joined(String),
-    Listed(Vec<String>),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AccessRequestBody {
-    emails: Option<Emails>,
-}
-
-/// An access request as the partner sees it (the link itself only in the answer that made it,
-/// and in the logs).
-#[derive(Serialize)]
-pub(crate) struct AccessRequestView<'a> {
-    id: String,
-    email: &'a Email,
-    requested_by: &'a str,
-    created_at: String,
-    expires_at: String,
-    status: &'static str,
-    institutions: &'a BTreeSet<Institution>,
-}
-
-impl<'a> From<&'a AccessRequest> for AccessRequestView<'a> {
-    fn from(r: &'a AccessRequest) -> Self {
-        Self {
-            id: r.id.to_string(),
-            email: &r.email,
-            requested_by: &r.requested_by,
-            created_at: timestamp(r.created_at),
-            expires_at: timestamp(r.expires_at),
-            status: r.status.code(),
-            institutions: &r.granted,
-        }
-    }
-}
-
-/// A request just sent: the request, with the link that was mailed.
-#[derive(Serialize)]
-struct SentRequestView<'a> {
-    #[serde(flatten)]
-    request: AccessRequestView<'a>,
-    link: &'a str,
-}
-
-/// A scope the application's client holds, with when and by whom it was granted, where known.
-#[derive(Serialize)]
-struct ScopeAccessView<'a> {
-    institution: &'a Institution,
-    api: &'a Api,
-    granted_at: Option<String>,
-    granted_by: Option<&'a str>,
-}
-
-/// POST /applications/{id}/access-requests
-pub async fn create_access_requests(deps: &Deps, req: Request) -> HttpResult {
-    let account = partner_account(&req)?;
-    let input: AccessRequestBody = json_body(&req)?;
-    let raw = match input.emails {
-        Some(Emails::Joined(joined)) => vec![joined],
-        Some(Emails::Listed(list)) => list,
-        None => Vec::new(),
-    };
-    let addresses = parse_addresses(&raw)?;
-    let sent = access::request_access(deps, &account, &path_id(&req), addresses).await?;
-    let items = sent.iter().map(|s| SentRequestView { request: (&s.request).into(), link: &s.link }).collect();
-    json(StatusCode::CREATED, &Items { items })
-}
-
-/// GET /applications/{id}/access-requests
-pub async fn list_access_requests(deps: &Deps, req: Request) -> HttpResult {
-    let account = partner_account(&req)?;
-    let all = access::requests(deps, &account, &path_id(&req)).await?;
-    json(StatusCode::OK, &Page::complete(all.iter().map(AccessRequestView::from).collect()))
-}
-
-/// GET /applications/{id}/access
-pub async fn get_application_access(deps: &Deps, req: Request) -> HttpResult {
-    let account = partner_account(&req)?;
-    let granted = access::access(deps, &account, &path_id(&req)).await?;
-    let items = granted
-        .iter()
-        .map(|g| ScopeAccessView {
-            institution: &g.scope.institution,
-            api: &g.scope.api,
-            granted_at: g.granted_at.map(timestamp),
-            granted_by: g.granted_by.as_deref(),
-        })
-        .collect();
-    json(StatusCode::OK, &Items { items })
-}
-
 /// GET /applications/{id}/logs
 pub async fn get_application_logs(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
@@ -427,20 +331,4 @@ pub async fn reject_application(deps: &Deps, req: Request) -> HttpResult {
 pub async fn archive_application(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
     json(StatusCode::OK, &ApplicationView::from(&applications::archive(deps, &path_id(&req)).await?))
-}
-
-/// POST /admin/partners/{id}/deactivate
-pub async fn deactivate_partner(deps: &Deps, req: Request) -> HttpResult {
-    set_active(deps, req, false).await
-}
-
-/// POST /admin/partners/{id}/activate
-pub async fn activate_partner(deps: &Deps, req: Request) -> HttpResult {
-    set_active(deps, req, true).await
-}
-
-async fn set_active(deps: &Deps, req: Request, active: bool) -> HttpResult {
-    moderator(&req)?;
-    let profile = portal::suspension::set_partner_active(deps, &path_id(&req), active).await?;
-    json(StatusCode::OK, &ProfileView::new(&deps.config, &profile))
 }

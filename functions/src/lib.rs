@@ -4,15 +4,15 @@
 //! binary (`src/bin/bootstrap.rs`) serves them all: [`run`] reads the function's `Handler` setting and
 //! serves that operation from the table in [`operations`].
 
+pub mod access;
 pub mod accounts;
 pub mod applications;
 pub mod clients;
 pub mod directory;
-pub mod oauth;
 pub mod operations;
 pub mod profiles;
-pub mod schedule;
-pub mod schools;
+pub mod suspension;
+pub mod tokens;
 mod views;
 
 use std::sync::Arc;

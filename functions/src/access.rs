@@ -1,19 +1,26 @@
-//! School administrators (api.md "Back office: school administrators"): open an access-request
-//! link, grant access through it, and manage the applications that have access at a school.
-//! Rights come from the staff ID token's `custom:admin_scopes`.
+//! Access to school data. A partner asks for it for an approved application (api.md
+//! "Applications": access requests) and sees what its client holds; school administrators (api.md
+//! "Back office: school administrators") open an access-request link, grant access through it, and
+//! manage the applications that have access at a school, with rights from the staff ID token's
+//! `custom:admin_scopes`. Daily, the scheduled job expires requests whose month is over.
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Request, RequestExt};
-use portal::Deps;
-use portal::access::{self, SchoolApplication};
-use portal::domain::{Api, ApplicationId, ClientId, Email, FieldError, Grant, Institution, ProfileName, apis};
-use portal::http::{Checks, HttpResult, json, json_body, school_admin, timestamp};
+use portal::access::{self, ExpiryRun, SchoolApplication};
+use portal::domain::{
+    AccessRequest, Api, ApplicationId, ClientId, Email, FieldError, Grant, Institution, ProfileName, apis,
+    parse_addresses,
+};
+use portal::http::{Checks, HttpResult, json, json_body, partner_account, school_admin, timestamp};
+use portal::{AppError, Deps};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::directory::PublicPartnerView;
-use crate::views::Page;
+use crate::views::{Items, Page};
 
 fn path(req: &Request, name: &str) -> String {
     req.path_parameters().first(name).unwrap_or_default().to_owned()
@@ -24,6 +31,105 @@ fn institution(raw: &str) -> Result<Institution, FieldError> {
         FieldError::new("institution", "invalid_institution", "Een instellingsnummer heeft 5 of 6 cijfers.")
     })
 }
+
+// ------------------------------------------------------------------ partners
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Emails {
+    Joined(String),
+    Listed(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessRequestBody {
+    emails: Option<Emails>,
+}
+
+/// An access request as the partner sees it (the link itself only in the answer that made it,
+/// and in the logs).
+#[derive(Serialize)]
+struct AccessRequestView<'a> {
+    id: String,
+    email: &'a Email,
+    requested_by: &'a str,
+    created_at: String,
+    expires_at: String,
+    status: &'static str,
+    institutions: &'a BTreeSet<Institution>,
+}
+
+impl<'a> From<&'a AccessRequest> for AccessRequestView<'a> {
+    fn from(r: &'a AccessRequest) -> Self {
+        Self {
+            id: r.id.to_string(),
+            email: &r.email,
+            requested_by: &r.requested_by,
+            created_at: timestamp(r.created_at),
+            expires_at: timestamp(r.expires_at),
+            status: r.status.code(),
+            institutions: &r.granted,
+        }
+    }
+}
+
+/// A request just sent: the request, with the link that was mailed.
+#[derive(Serialize)]
+struct SentRequestView<'a> {
+    #[serde(flatten)]
+    request: AccessRequestView<'a>,
+    link: &'a str,
+}
+
+/// A scope the application's client holds, with when and by whom it was granted, where known.
+#[derive(Serialize)]
+struct ScopeAccessView<'a> {
+    institution: &'a Institution,
+    api: &'a Api,
+    granted_at: Option<String>,
+    granted_by: Option<&'a str>,
+}
+
+/// POST /applications/{id}/access-requests
+pub async fn create_access_requests(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input: AccessRequestBody = json_body(&req)?;
+    let raw = match input.emails {
+        Some(Emails::Joined(joined)) => vec![joined],
+        Some(Emails::Listed(list)) => list,
+        None => Vec::new(),
+    };
+    let addresses = parse_addresses(&raw)?;
+    let sent = access::request_access(deps, &account, &path(&req, "id"), addresses).await?;
+    let items = sent.iter().map(|s| SentRequestView { request: (&s.request).into(), link: &s.link }).collect();
+    json(StatusCode::CREATED, &Items { items })
+}
+
+/// GET /applications/{id}/access-requests
+pub async fn list_access_requests(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let all = access::requests(deps, &account, &path(&req, "id")).await?;
+    json(StatusCode::OK, &Page::complete(all.iter().map(AccessRequestView::from).collect()))
+}
+
+/// GET /applications/{id}/access
+pub async fn get_application_access(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let granted = access::access(deps, &account, &path(&req, "id")).await?;
+    let items = granted
+        .iter()
+        .map(|g| ScopeAccessView {
+            institution: &g.scope.institution,
+            api: &g.scope.api,
+            granted_at: g.granted_at.map(timestamp),
+            granted_by: g.granted_by.as_deref(),
+        })
+        .collect();
+    json(StatusCode::OK, &Items { items })
+}
+
+// ------------------------------------------------------------------ school administrators
 
 /// What an administrator sees behind an access-request link: the application, its partner
 /// (with the application's contact address) and the request.
@@ -216,4 +322,19 @@ pub async fn update_school_access(deps: &Deps, req: Request) -> HttpResult {
     let now_at = access::set_school_access(deps, &admin, &school, &path(&req, "id"), &picked).await?;
     let scopes = now_at.iter().map(|api| scope(api, &school)).collect();
     json(StatusCode::OK, &SchoolAccessView { institution: &school, apis: &now_at, scopes })
+}
+
+// ------------------------------------------------------------------ the scheduled job
+
+/// The scheduled job's entry: the EventBridge event (`{"time": "2026-11-22T03:00:00Z", ...}`).
+/// "Now" is the event's `time`, so a retried or replayed event does the same work. The answer
+/// is what the run did.
+pub async fn expire_access_requests(deps: &Deps, event: Value) -> Result<ExpiryRun, AppError> {
+    let now = event
+        .get("time")
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| AppError::InvalidRequest("the event has no RFC 3339 'time'".into()))?;
+    access::expire_requests(deps, now).await
 }
