@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use portal_e2e::Stack;
-use portal_functions::{ROUTES, SCHEDULED};
+use portal_functions::{ROUTES, SCHEDULED, Scheduled};
 
 #[tokio::test]
 async fn every_sample_event_reaches_its_handler() {
@@ -51,9 +51,9 @@ async fn the_schedule_event_runs_the_expiry_job() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/expire_access_requests.json");
     let event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(event["detail-type"], "Scheduled Event");
-    let run = portal_functions::schedule::expire_access_requests(&stack.local.deps, event.clone()).await.unwrap();
+    let run = Scheduled::ExpireAccessRequests.handle(&stack.local.deps, event.clone()).await.unwrap();
     assert_eq!(run, serde_json::json!({"read": 0, "expired": 0}), "nothing stored, nothing read");
     let mut no_time = event;
     no_time.as_object_mut().unwrap().remove("time");
-    assert!(portal_functions::schedule::expire_access_requests(&stack.local.deps, no_time).await.is_err());
+    assert!(Scheduled::ExpireAccessRequests.handle(&stack.local.deps, no_time).await.is_err());
 }

@@ -1,18 +1,16 @@
 //! Accounts and sessions: the first table of api.md, and GET /me.
 
+use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use portal::Deps;
 
 use crate::field;
+use crate::profiles::PartnerNameView;
 use portal::accounts::{self, Pool, Registration};
 use portal::domain::{Email, FieldError, NewPassword};
-use portal::http::{
-    Checks, HttpResult, json, json_body, no_content, partner_account, respond, source_address, timestamp,
-};
+use portal::http::{Checks, HttpResult, json, json_body, no_content, partner_account, source_address, timestamp};
 use portal::ports::Session;
 use serde::{Deserialize, Serialize};
-use serde_json::json as body;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +62,26 @@ struct SessionBody {
     token_type: String,
 }
 
+/// `{"status": ...}`: what happens next, for an answer that has nothing else to say.
+#[derive(Serialize)]
+struct StatusView {
+    status: &'static str,
+}
+
+/// GET /me: the address, the partner the account belongs to, and the terms it accepted.
+#[derive(Serialize)]
+struct MeView<'a> {
+    email: &'a Email,
+    profile: Option<PartnerNameView<'a>>,
+    terms: Option<TermsView<'a>>,
+}
+
+#[derive(Serialize)]
+struct TermsView<'a> {
+    version: &'a str,
+    accepted_at: String,
+}
+
 impl From<Session> for SessionBody {
     fn from(s: Session) -> Self {
         Self {
@@ -77,86 +95,66 @@ impl From<Session> for SessionBody {
 }
 
 /// POST /accounts
-pub async fn create_account(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let input: RegisterBody = json_body(&req)?;
-            let mut checks = Checks::default();
-            let email = checks.check(Email::parse("email", field(&input.email)));
-            let password = checks.check(NewPassword::parse("password", field(&input.password), email.as_ref()));
-            if input.accept_terms != Some(true) {
-                checks.refuse(FieldError::new(
-                    "accept_terms",
-                    "terms_not_accepted",
-                    "Ga akkoord met de voorwaarden en het privacybeleid om je te registreren.",
-                ));
-            }
-            let (email, password) = checks.finish(email.zip(password))?;
-            accounts::register(deps, Registration { email, password }).await?;
-            json(StatusCode::ACCEPTED, &body!({"status": "activation_mail_sent"}))
-        }
-        .await,
-    )
+pub async fn create_account(deps: &Deps, req: Request) -> HttpResult {
+    let input: RegisterBody = json_body(&req)?;
+    let mut checks = Checks::default();
+    let email = checks.check(Email::parse("email", field(&input.email)));
+    let password = checks.check(NewPassword::parse("password", field(&input.password), email.as_ref()));
+    if input.accept_terms != Some(true) {
+        checks.refuse(FieldError::new(
+            "accept_terms",
+            "terms_not_accepted",
+            "Ga akkoord met de voorwaarden en het privacybeleid om je te registreren.",
+        ));
+    }
+    let (email, password) = checks.finish(email.zip(password))?;
+    accounts::register(deps, Registration { email, password }).await?;
+    json(StatusCode::ACCEPTED, &StatusView { status: "activation_mail_sent" })
 }
 
 /// POST /accounts/activate
-pub async fn activate_account(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let input: TokenBody = json_body(&req)?;
-            accounts::activate(deps, field(&input.token)).await?;
-            no_content()
-        }
-        .await,
-    )
+pub async fn activate_account(deps: &Deps, req: Request) -> HttpResult {
+    let input: TokenBody = json_body(&req)?;
+    accounts::activate(deps, field(&input.token)).await?;
+    no_content()
 }
 
 /// POST /accounts/forgot-password
-pub async fn forgot_password(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let input: EmailBody = json_body(&req)?;
-            let email = Email::parse("email", field(&input.email))?;
-            accounts::forgot_password(deps, &email).await?;
-            json(StatusCode::ACCEPTED, &body!({"status": "accepted"}))
-        }
-        .await,
-    )
+pub async fn forgot_password(deps: &Deps, req: Request) -> HttpResult {
+    let input: EmailBody = json_body(&req)?;
+    let email = Email::parse("email", field(&input.email))?;
+    accounts::forgot_password(deps, &email).await?;
+    json(StatusCode::ACCEPTED, &StatusView { status: "accepted" })
 }
 
 /// POST /accounts/reset-password
-pub async fn reset_password(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let input: ResetBody = json_body(&req)?;
-            // The password is checked first: a weak one must not use up the link (the address,
-            // known once the link is read, is checked against it there).
-            let password = NewPassword::parse("password", field(&input.password), None)?;
-            accounts::reset_password(deps, field(&input.token), &password).await?;
-            no_content()
-        }
-        .await,
-    )
+pub async fn reset_password(deps: &Deps, req: Request) -> HttpResult {
+    let input: ResetBody = json_body(&req)?;
+    // The password is checked first: a weak one must not use up the link (the address,
+    // known once the link is read, is checked against it there).
+    let password = NewPassword::parse("password", field(&input.password), None)?;
+    accounts::reset_password(deps, field(&input.token), &password).await?;
+    no_content()
 }
 
 /// POST /sessions
-pub async fn create_session(deps: &Deps, req: Request) -> Response<Body> {
-    respond(sign_in(deps, &req, Pool::Partner).await)
+pub async fn create_session(deps: &Deps, req: Request) -> HttpResult {
+    sign_in(deps, &req, Pool::Partner).await
 }
 
 /// POST /sessions/refresh
-pub async fn refresh_session(deps: &Deps, req: Request) -> Response<Body> {
-    respond(refresh(deps, &req, Pool::Partner).await)
+pub async fn refresh_session(deps: &Deps, req: Request) -> HttpResult {
+    refresh(deps, &req, Pool::Partner).await
 }
 
 /// POST /staff/sessions: the back office's sign-in, tokens of the staff pool.
-pub async fn create_staff_session(deps: &Deps, req: Request) -> Response<Body> {
-    respond(sign_in(deps, &req, Pool::Staff).await)
+pub async fn create_staff_session(deps: &Deps, req: Request) -> HttpResult {
+    sign_in(deps, &req, Pool::Staff).await
 }
 
 /// POST /staff/sessions/refresh
-pub async fn refresh_staff_session(deps: &Deps, req: Request) -> Response<Body> {
-    respond(refresh(deps, &req, Pool::Staff).await)
+pub async fn refresh_staff_session(deps: &Deps, req: Request) -> HttpResult {
+    refresh(deps, &req, Pool::Staff).await
 }
 
 async fn sign_in(deps: &Deps, req: &Request, pool: Pool) -> HttpResult {
@@ -178,17 +176,14 @@ async fn refresh(deps: &Deps, req: &Request, pool: Pool) -> HttpResult {
 }
 
 /// GET /me
-pub async fn get_me(deps: &Deps, req: Request) -> Response<Body> {
-    respond(me(deps, &req).await)
-}
-
-async fn me(deps: &Deps, req: &Request) -> HttpResult {
-    let caller = partner_account(req)?;
+pub async fn get_me(deps: &Deps, req: Request) -> HttpResult {
+    let caller = partner_account(&req)?;
     let account = accounts::me(deps, &caller).await?;
     let profile = match &account.partner_id {
-        Some(partner) => deps.profiles.profile(partner).await?.map(|p| body!({"id": p.id, "name": p.fields.name})),
+        Some(partner) => deps.profiles.profile(partner).await?,
         None => None,
     };
-    let terms = account.terms.as_ref().map(|t| body!({"version": t.version, "accepted_at": timestamp(t.accepted_at)}));
-    json(StatusCode::OK, &body!({"email": account.email, "profile": profile, "terms": terms}))
+    let terms =
+        account.terms.as_ref().map(|t| TermsView { version: &t.version, accepted_at: timestamp(t.accepted_at) });
+    json(StatusCode::OK, &MeView { email: &account.email, profile: profile.as_ref().map(PartnerNameView::from), terms })
 }

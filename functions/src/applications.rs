@@ -4,22 +4,22 @@
 use std::collections::BTreeSet;
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Request, RequestExt};
 use portal::Deps;
-use portal::access;
 use portal::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Reviewed};
 use portal::domain::{
-    AccessRequest, Application, ApplicationFields, ApplicationStatus, ClientJwks, Email, FieldError, apis,
-    parse_addresses, text,
+    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, ClientJwks, Email, FieldError,
+    LogAction, LogEntry, apis, text,
 };
 use portal::http::{
-    Checks, HttpResult, json, json_body, moderator, optional_json_body, page_params, partner_account, respond,
-    timestamp,
+    Checks, HttpResult, json, json_body, moderator, optional_json_body, page_params, partner_account, timestamp,
 };
-use serde::Deserialize;
-use serde_json::{Value, json as body};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::field;
+use crate::profiles::{PartnerNameView, ProfileView};
+use crate::views::Page;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,23 +82,80 @@ impl ApplicationBody {
 }
 
 /// The Application of api.md.
-pub fn render(app: &Application) -> Value {
-    let f = &app.fields;
-    body!({
-        "id": app.id,
-        "name": f.name,
-        "description": f.description,
-        "contact_name": f.contact_name,
-        "contact_email": f.contact_email,
-        "apis": f.apis,
-        "status": app.status.code(),
-        "client_id": app.client_id,
-        "rejection_reason": app.rejection_reason,
-        "secret_created_at": app.secret_created_at.map(timestamp),
-        "created_at": timestamp(app.created_at),
-        "updated_at": timestamp(app.updated_at),
-        "version": app.version,
-    })
+#[derive(Serialize)]
+struct ApplicationView<'a> {
+    id: &'a ApplicationId,
+    name: &'a str,
+    description: &'a str,
+    contact_name: &'a str,
+    contact_email: &'a Email,
+    apis: &'a BTreeSet<Api>,
+    status: &'static str,
+    client_id: Option<&'a ClientId>,
+    rejection_reason: Option<&'a str>,
+    secret_created_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+    version: u64,
+}
+
+impl<'a> From<&'a Application> for ApplicationView<'a> {
+    fn from(app: &'a Application) -> Self {
+        let f = &app.fields;
+        Self {
+            id: &app.id,
+            name: &f.name,
+            description: &f.description,
+            contact_name: &f.contact_name,
+            contact_email: &f.contact_email,
+            apis: &f.apis,
+            status: app.status.code(),
+            client_id: app.client_id.as_ref(),
+            rejection_reason: app.rejection_reason.as_deref(),
+            secret_created_at: app.secret_created_at.map(timestamp),
+            created_at: timestamp(app.created_at),
+            updated_at: timestamp(app.updated_at),
+            version: app.version,
+        }
+    }
+}
+
+/// A LogEntry of api.md, for profiles and applications alike.
+#[derive(Serialize)]
+struct LogEntryView<'a> {
+    at: String,
+    action: &'a LogAction,
+    property: &'a str,
+    user: &'a str,
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+}
+
+impl<'a> From<&'a LogEntry> for LogEntryView<'a> {
+    fn from(e: &'a LogEntry) -> Self {
+        Self {
+            at: timestamp(e.at),
+            action: &e.action,
+            property: &e.property,
+            user: &e.user,
+            from: e.from.as_deref(),
+            to: e.to.as_deref(),
+        }
+    }
+}
+
+/// An approved client's id and the APIs its scopes cover: what linking it would take over.
+#[derive(Serialize)]
+struct VerifiedClientView<'a> {
+    client_id: &'a ClientId,
+    apis: BTreeSet<Api>,
+}
+
+/// A new client secret, shown this once.
+#[derive(Serialize)]
+struct SecretView<'a> {
+    client_id: &'a ClientId,
+    client_secret: &'a str,
 }
 
 fn path_id(req: &Request) -> String {
@@ -106,85 +163,57 @@ fn path_id(req: &Request) -> String {
 }
 
 /// A page of LogEntry (api.md), for profiles and applications alike.
-pub(crate) fn log_page(page: portal::ports::Page<portal::domain::LogEntry>) -> HttpResult {
-    let items: Vec<Value> = page
-        .items
-        .iter()
-        .map(|e| body!({"at": timestamp(e.at), "action": e.action, "property": e.property, "user": e.user, "from": e.from, "to": e.to}))
-        .collect();
-    json(StatusCode::OK, &body!({"items": items, "next_cursor": page.next_cursor}))
+pub(crate) fn log_page(page: portal::ports::Page<LogEntry>) -> HttpResult {
+    let items = page.items.iter().map(LogEntryView::from).collect();
+    json(StatusCode::OK, &Page { items, next_cursor: page.next_cursor })
 }
 
 /// GET /applications
-pub async fn list_applications(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let items: Vec<Value> = applications::list(deps, &account).await?.iter().map(render).collect();
-            json(StatusCode::OK, &body!({"items": items, "next_cursor": null}))
-        }
-        .await,
-    )
+pub async fn list_applications(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let apps = applications::list(deps, &account).await?;
+    json(StatusCode::OK, &Page::complete(apps.iter().map(ApplicationView::from).collect()))
 }
 
 /// POST /client-credentials/verify
-pub async fn verify_client_credentials(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let credentials = json_body::<LinkBody>(&req)?.credentials()?;
-            let client = applications::verify(deps, &account, &credentials).await?;
-            json(StatusCode::OK, &body!({"client_id": client.id, "apis": client.scope_apis()}))
-        }
-        .await,
-    )
+pub async fn verify_client_credentials(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let credentials = json_body::<LinkBody>(&req)?.credentials()?;
+    let client = applications::verify(deps, &account, &credentials).await?;
+    json(StatusCode::OK, &VerifiedClientView { client_id: &client.id, apis: client.scope_apis() })
 }
 
 /// POST /applications
-pub async fn create_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(create(deps, &req).await)
-}
-
-async fn create(deps: &Deps, req: &Request) -> HttpResult {
-    let account = partner_account(req)?;
-    let input = json_body::<ApplicationBody>(req)?;
+pub async fn create_application(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input = json_body::<ApplicationBody>(&req)?;
     if input.version.is_some() {
         return Err(portal::AppError::InvalidRequest("Een nieuwe applicatie heeft nog geen version.".into()));
     }
     let fields = input.fields()?;
     let link = input.link.map(LinkBody::credentials).transpose()?;
     let app = applications::create(deps, &account, fields, link).await?;
-    json(StatusCode::CREATED, &render(&app))
+    json(StatusCode::CREATED, &ApplicationView::from(&app))
 }
 
 /// GET /applications/{id}
-pub async fn get_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            json(StatusCode::OK, &render(&applications::get(deps, &account, &path_id(&req)).await?))
-        }
-        .await,
-    )
+pub async fn get_application(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    json(StatusCode::OK, &ApplicationView::from(&applications::get(deps, &account, &path_id(&req)).await?))
 }
 
 /// PUT /applications/{id}
-pub async fn update_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let input = json_body::<ApplicationBody>(&req)?;
-            if input.link.is_some() {
-                return Err(portal::AppError::InvalidRequest(
-                    "Een client koppel je bij het toevoegen van een applicatie, niet bij het bewerken.".into(),
-                ));
-            }
-            let fields = input.fields()?;
-            let app = applications::update(deps, &account, &path_id(&req), fields, input.version).await?;
-            json(StatusCode::OK, &render(&app))
-        }
-        .await,
-    )
+pub async fn update_application(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input = json_body::<ApplicationBody>(&req)?;
+    if input.link.is_some() {
+        return Err(portal::AppError::InvalidRequest(
+            "Een client koppel je bij het toevoegen van een applicatie, niet bij het bewerken.".into(),
+        ));
+    }
+    let fields = input.fields()?;
+    let app = applications::update(deps, &account, &path_id(&req), fields, input.version).await?;
+    json(StatusCode::OK, &ApplicationView::from(&app))
 }
 
 #[derive(Deserialize, Default)]
@@ -194,199 +223,94 @@ struct SecretBody {
 }
 
 /// POST /applications/{id}/secret
-pub async fn create_client_secret(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let input: SecretBody = optional_json_body(&req)?;
-            let grace = input.previous_secret_valid_for_seconds.unwrap_or(0);
-            if !(0..=MAX_SECRET_GRACE_SECONDS).contains(&grace) {
-                return Err(FieldError::new(
-                    "previous_secret_valid_for_seconds",
-                    "out_of_range",
-                    "Kies hoe lang het vorige secret nog werkt: 0 tot en met 86400 seconden (24 uur).",
-                )
-                .into());
-            }
-            let (client_id, secret) = applications::new_secret(deps, &account, &path_id(&req), grace).await?;
-            json(StatusCode::CREATED, &body!({"client_id": client_id, "client_secret": secret.expose()}))
-        }
-        .await,
-    )
+pub async fn create_client_secret(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input: SecretBody = optional_json_body(&req)?;
+    let grace = input.previous_secret_valid_for_seconds.unwrap_or(0);
+    if !(0..=MAX_SECRET_GRACE_SECONDS).contains(&grace) {
+        return Err(FieldError::new(
+            "previous_secret_valid_for_seconds",
+            "out_of_range",
+            "Kies hoe lang het vorige secret nog werkt: 0 tot en met 86400 seconden (24 uur).",
+        )
+        .into());
+    }
+    let (client_id, secret) = applications::new_secret(deps, &account, &path_id(&req), grace).await?;
+    json(StatusCode::CREATED, &SecretView { client_id: &client_id, client_secret: secret.expose() })
 }
 
 /// PUT /applications/{id}/jwks: answers the keys as registered (public members only).
-pub async fn update_application_jwks(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let body: Value = json_body(&req)?;
-            let jwks = ClientJwks::parse(&body)
-                .map_err(|detail| portal::AppError::Refused { code: "invalid_jwks", detail })?;
-            applications::set_jwks(deps, &account, &path_id(&req), jwks.clone()).await?;
-            json(StatusCode::OK, &jwks)
-        }
-        .await,
-    )
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Emails {
-    Joined(String),
-    Listed(Vec<String>),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AccessRequestBody {
-    emails: Option<Emails>,
-}
-
-/// An access request as the partner sees it (the link itself only in the answer that made it,
-/// and in the logs).
-pub(crate) fn render_request(r: &AccessRequest) -> Value {
-    body!({
-        "id": r.id.to_string(),
-        "email": r.email,
-        "requested_by": r.requested_by,
-        "created_at": timestamp(r.created_at),
-        "expires_at": timestamp(r.expires_at),
-        "status": r.status.code(),
-        "institutions": r.granted,
-    })
-}
-
-/// POST /applications/{id}/access-requests
-pub async fn create_access_requests(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let input: AccessRequestBody = json_body(&req)?;
-            let raw = match input.emails {
-                Some(Emails::Joined(joined)) => vec![joined],
-                Some(Emails::Listed(list)) => list,
-                None => Vec::new(),
-            };
-            let addresses = parse_addresses(&raw)?;
-            let sent = access::request_access(deps, &account, &path_id(&req), addresses).await?;
-            let items: Vec<Value> = sent
-                .iter()
-                .map(|s| {
-                    let mut item = render_request(&s.request);
-                    item["link"] = body!(s.link);
-                    item
-                })
-                .collect();
-            json(StatusCode::CREATED, &body!({"items": items}))
-        }
-        .await,
-    )
-}
-
-/// GET /applications/{id}/access-requests
-pub async fn list_access_requests(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let all = access::requests(deps, &account, &path_id(&req)).await?;
-            let items: Vec<Value> = all.iter().map(render_request).collect();
-            json(StatusCode::OK, &body!({"items": items, "next_cursor": null}))
-        }
-        .await,
-    )
-}
-
-/// GET /applications/{id}/access
-pub async fn get_application_access(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let granted = access::access(deps, &account, &path_id(&req)).await?;
-            let items: Vec<Value> = granted
-                .iter()
-                .map(|g| {
-                    body!({
-                        "institution": g.scope.institution,
-                        "api": g.scope.api,
-                        "granted_at": g.granted_at.map(timestamp),
-                        "granted_by": g.granted_by,
-                    })
-                })
-                .collect();
-            json(StatusCode::OK, &body!({"items": items}))
-        }
-        .await,
-    )
+pub async fn update_application_jwks(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let body: Value = json_body(&req)?;
+    let jwks = ClientJwks::parse(&body).map_err(|detail| portal::AppError::Refused { code: "invalid_jwks", detail })?;
+    applications::set_jwks(deps, &account, &path_id(&req), jwks.clone()).await?;
+    json(StatusCode::OK, &jwks)
 }
 
 /// GET /applications/{id}/logs
-pub async fn get_application_logs(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let (limit, cursor) = page_params(&req)?;
-            log_page(applications::log(deps, &account, &path_id(&req), limit, cursor.as_deref()).await?)
-        }
-        .await,
-    )
+pub async fn get_application_logs(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let (limit, cursor) = page_params(&req)?;
+    log_page(applications::log(deps, &account, &path_id(&req), limit, cursor.as_deref()).await?)
 }
 
 // ------------------------------------------------------------------ moderators
 
-fn reviewed(deps: &Deps, r: &Reviewed, full_partner: bool) -> Value {
-    let mut app = render(&r.application);
-    app["partner"] = match (&r.partner, full_partner) {
-        (Some(p), true) => crate::profiles::render(&deps.config, p),
-        (Some(p), false) => body!({"id": p.id, "name": p.fields.name}),
-        (None, _) => Value::Null,
-    };
-    app
+/// An application in the back office, with its partner: in full for one application, by id
+/// and name in the queue; null when the profile is gone.
+#[derive(Serialize)]
+struct ReviewedView<'a> {
+    #[serde(flatten)]
+    application: ApplicationView<'a>,
+    partner: Option<ReviewedPartner<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ReviewedPartner<'a> {
+    Full(ProfileView<'a>),
+    Named(PartnerNameView<'a>),
+}
+
+impl<'a> ReviewedView<'a> {
+    fn new(deps: &Deps, r: &'a Reviewed, full_partner: bool) -> Self {
+        let partner = r.partner.as_ref().map(|p| match full_partner {
+            true => ReviewedPartner::Full(ProfileView::new(&deps.config, p)),
+            false => ReviewedPartner::Named(p.into()),
+        });
+        Self { application: (&r.application).into(), partner }
+    }
 }
 
 /// GET /admin/applications?status=new
-pub async fn list_review_queue(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            let (limit, cursor) = page_params(&req)?;
-            let raw = req.query_string_parameters().first("status").unwrap_or("new").to_owned();
-            let status = ApplicationStatus::parse(&raw).ok_or_else(|| {
-                portal::AppError::from(FieldError::new(
-                    "status",
-                    "unknown_status",
-                    "Kies als status new, approved, rejected of archived.",
-                ))
-            })?;
-            let page = applications::queue(deps, status, limit, cursor.as_deref()).await?;
-            let items: Vec<Value> = page.items.iter().map(|r| reviewed(deps, r, false)).collect();
-            json(StatusCode::OK, &body!({"items": items, "next_cursor": page.next_cursor}))
-        }
-        .await,
-    )
+pub async fn list_review_queue(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    let (limit, cursor) = page_params(&req)?;
+    let raw = req.query_string_parameters().first("status").unwrap_or("new").to_owned();
+    let status = ApplicationStatus::parse(&raw).ok_or_else(|| {
+        portal::AppError::from(FieldError::new(
+            "status",
+            "unknown_status",
+            "Kies als status new, approved, rejected of archived.",
+        ))
+    })?;
+    let page = applications::queue(deps, status, limit, cursor.as_deref()).await?;
+    let items = page.items.iter().map(|r| ReviewedView::new(deps, r, false)).collect();
+    json(StatusCode::OK, &Page { items, next_cursor: page.next_cursor })
 }
 
 /// GET /admin/applications/{id}
-pub async fn get_admin_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            let r = applications::review(deps, &path_id(&req)).await?;
-            json(StatusCode::OK, &reviewed(deps, &r, true))
-        }
-        .await,
-    )
+pub async fn get_admin_application(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    let r = applications::review(deps, &path_id(&req)).await?;
+    json(StatusCode::OK, &ReviewedView::new(deps, &r, true))
 }
 
 /// POST /admin/applications/{id}/approve
-pub async fn approve_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            json(StatusCode::OK, &render(&applications::approve(deps, &path_id(&req)).await?))
-        }
-        .await,
-    )
+pub async fn approve_application(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    json(StatusCode::OK, &ApplicationView::from(&applications::approve(deps, &path_id(&req)).await?))
 }
 
 #[derive(Deserialize)]
@@ -396,46 +320,15 @@ struct RejectBody {
 }
 
 /// POST /admin/applications/{id}/reject
-pub async fn reject_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            let input: RejectBody = json_body(&req)?;
-            let reason = text("reason", field(&input.reason), true, 2000)?;
-            json(StatusCode::OK, &render(&applications::reject(deps, &path_id(&req), reason).await?))
-        }
-        .await,
-    )
+pub async fn reject_application(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    let input: RejectBody = json_body(&req)?;
+    let reason = text("reason", field(&input.reason), true, 2000)?;
+    json(StatusCode::OK, &ApplicationView::from(&applications::reject(deps, &path_id(&req), reason).await?))
 }
 
 /// POST /admin/applications/{id}/archive
-pub async fn archive_application(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            json(StatusCode::OK, &render(&applications::archive(deps, &path_id(&req)).await?))
-        }
-        .await,
-    )
-}
-
-/// POST /admin/partners/{id}/deactivate
-pub async fn deactivate_partner(deps: &Deps, req: Request) -> Response<Body> {
-    set_active(deps, req, false).await
-}
-
-/// POST /admin/partners/{id}/activate
-pub async fn activate_partner(deps: &Deps, req: Request) -> Response<Body> {
-    set_active(deps, req, true).await
-}
-
-async fn set_active(deps: &Deps, req: Request, active: bool) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            let profile = portal::suspension::set_partner_active(deps, &path_id(&req), active).await?;
-            json(StatusCode::OK, &crate::profiles::render(&deps.config, &profile))
-        }
-        .await,
-    )
+pub async fn archive_application(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    json(StatusCode::OK, &ApplicationView::from(&applications::archive(deps, &path_id(&req)).await?))
 }

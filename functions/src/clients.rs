@@ -2,22 +2,31 @@
 //! and removing the scopes of inactive access groups that keep it from being linked.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Request, RequestExt};
 use portal::Deps;
 use portal::clients;
-use portal::domain::Client;
-use portal::http::{json, moderator, respond};
-use serde_json::{Value, json as body};
+use portal::domain::{ApplicationId, Client, ClientId};
+use portal::http::{HttpResult, json, moderator};
+use serde::Serialize;
 
 /// `{client_id, application_id, scopes, blocked_scopes}` of api.md.
-pub fn render(client: &Client) -> Value {
-    let scopes: Vec<String> = client.scopes.iter().map(ToString::to_string).collect();
-    body!({
-        "client_id": client.id,
-        "application_id": client.application_id,
-        "scopes": scopes,
-        "blocked_scopes": client.blocked_scopes,
-    })
+#[derive(Serialize)]
+struct ClientView<'a> {
+    client_id: &'a ClientId,
+    application_id: Option<&'a ApplicationId>,
+    scopes: Vec<String>,
+    blocked_scopes: &'a [String],
+}
+
+impl<'a> From<&'a Client> for ClientView<'a> {
+    fn from(client: &'a Client) -> Self {
+        Self {
+            client_id: &client.id,
+            application_id: client.application_id.as_ref(),
+            scopes: client.scopes.iter().map(ToString::to_string).collect(),
+            blocked_scopes: &client.blocked_scopes,
+        }
+    }
 }
 
 fn client_id(req: &Request) -> String {
@@ -25,23 +34,13 @@ fn client_id(req: &Request) -> String {
 }
 
 /// GET /admin/clients/{client_id}
-pub async fn get_admin_client(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            json(StatusCode::OK, &render(&clients::get(deps, &client_id(&req)).await?))
-        }
-        .await,
-    )
+pub async fn get_admin_client(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    json(StatusCode::OK, &ClientView::from(&clients::get(deps, &client_id(&req)).await?))
 }
 
 /// DELETE /admin/clients/{client_id}/blocked-scopes
-pub async fn remove_blocked_scopes(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            moderator(&req)?;
-            json(StatusCode::OK, &render(&clients::remove_blocked_scopes(deps, &client_id(&req)).await?))
-        }
-        .await,
-    )
+pub async fn remove_blocked_scopes(deps: &Deps, req: Request) -> HttpResult {
+    moderator(&req)?;
+    json(StatusCode::OK, &ClientView::from(&clients::remove_blocked_scopes(deps, &client_id(&req)).await?))
 }

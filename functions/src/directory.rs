@@ -2,14 +2,16 @@
 //! and only the fields the manual marks with an asterisk.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Request, RequestExt};
 use portal::Deps;
 use portal::config::Config;
 use portal::directory;
-use portal::domain::Profile;
-use portal::http::{HttpResult, bytes, json, not_modified, page_params, public_cache, respond};
+use portal::domain::{Category, Profile, ProfileName, Website};
+use portal::http::{HttpResult, bytes, json, not_modified, page_params, public_cache};
 use portal::profiles::logo_url;
-use serde_json::{Value, json as body};
+use serde::Serialize;
+
+use crate::views::Page;
 
 /// How long browsers and CDNs may keep a directory answer: listing changes show within a minute.
 const DIRECTORY_MAX_AGE: u32 = 60;
@@ -18,17 +20,30 @@ const LOGO_EXACT_CACHE: &str = "public, max-age=31536000, immutable";
 const LOGO_LATEST_CACHE: &str = "public, max-age=300";
 
 /// PublicPartner: the manual's asterisked fields, never email, contact, enterprise number or address.
-pub fn public_partner(config: &Config, p: &Profile) -> Value {
-    let f = &p.fields;
-    body!({
-        "slug": p.slug,
-        "name": f.name,
-        "description": f.description,
-        "categories": f.categories,
-        "website": f.website,
-        "logo_url": logo_url(config, p),
-        "extra_info": f.extra_info,
-    })
+#[derive(Serialize)]
+pub(crate) struct PublicPartnerView<'a> {
+    slug: &'a str,
+    name: &'a ProfileName,
+    description: &'a str,
+    categories: &'a [Category],
+    website: &'a Website,
+    logo_url: Option<String>,
+    extra_info: Option<&'a str>,
+}
+
+impl<'a> PublicPartnerView<'a> {
+    pub(crate) fn new(config: &Config, p: &'a Profile) -> Self {
+        let f = &p.fields;
+        Self {
+            slug: &p.slug,
+            name: &f.name,
+            description: &f.description,
+            categories: &f.categories,
+            website: &f.website,
+            logo_url: logo_url(config, p),
+            extra_info: f.extra_info.as_deref(),
+        }
+    }
 }
 
 fn path_slug(req: &Request) -> String {
@@ -36,44 +51,30 @@ fn path_slug(req: &Request) -> String {
 }
 
 /// GET /partners
-pub async fn list_partners(deps: &Deps, req: Request) -> Response<Body> {
-    respond(list(deps, &req).await)
-}
-
-async fn list(deps: &Deps, req: &Request) -> HttpResult {
-    let (limit, cursor) = page_params(req)?;
+pub async fn list_partners(deps: &Deps, req: Request) -> HttpResult {
+    let (limit, cursor) = page_params(&req)?;
     let query = req.query_string_parameters();
     let filter = directory::filter(query.first("category"), query.first("q"))?;
     let page = directory::list(deps, &filter, limit, cursor.as_deref()).await?;
-    let items: Vec<Value> = page.items.iter().map(|p| public_partner(&deps.config, p)).collect();
-    let response = json(StatusCode::OK, &body!({"items": items, "next_cursor": page.next_cursor}))?;
+    let items = page.items.iter().map(|p| PublicPartnerView::new(&deps.config, p)).collect();
+    let response = json(StatusCode::OK, &Page { items, next_cursor: page.next_cursor })?;
     Ok(public_cache(response, DIRECTORY_MAX_AGE))
 }
 
 /// GET /partners/{slug}
-pub async fn get_partner(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let profile = directory::partner(deps, &path_slug(&req)).await?;
-            let response = json(StatusCode::OK, &public_partner(&deps.config, &profile))?;
-            Ok(public_cache(response, DIRECTORY_MAX_AGE))
-        }
-        .await,
-    )
+pub async fn get_partner(deps: &Deps, req: Request) -> HttpResult {
+    let profile = directory::partner(deps, &path_slug(&req)).await?;
+    let response = json(StatusCode::OK, &PublicPartnerView::new(&deps.config, &profile))?;
+    Ok(public_cache(response, DIRECTORY_MAX_AGE))
 }
 
 /// GET /partners/{slug}/logo
-pub async fn get_partner_logo(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let version = req.query_string_parameters().first("v").map(str::to_owned);
-            let logo = directory::logo(deps, &path_slug(&req), version.as_deref()).await?;
-            let cache = if logo.immutable { LOGO_EXACT_CACHE } else { LOGO_LATEST_CACHE };
-            if let Some(response) = not_modified(&req, &logo.version, cache) {
-                return Ok(response);
-            }
-            Ok(bytes(logo.format.content_type(), cache, &logo.version, logo.bytes))
-        }
-        .await,
-    )
+pub async fn get_partner_logo(deps: &Deps, req: Request) -> HttpResult {
+    let version = req.query_string_parameters().first("v").map(str::to_owned);
+    let logo = directory::logo(deps, &path_slug(&req), version.as_deref()).await?;
+    let cache = if logo.immutable { LOGO_EXACT_CACHE } else { LOGO_LATEST_CACHE };
+    if let Some(response) = not_modified(&req, &logo.version, cache) {
+        return Ok(response);
+    }
+    Ok(bytes(logo.format.content_type(), cache, &logo.version, logo.bytes))
 }

@@ -1,17 +1,19 @@
 //! The portal's Lambda handlers. Each handler is a plain async function
-//! `(&Deps, Request) -> Response<Body>` that tests and the local stack call directly. One binary
-//! (`src/bin/bootstrap.rs`) serves them all: [`run`] reads the function's `Handler` setting and
+//! `(&Deps, Request) -> HttpResult`; [`Operation::handle`] turns its result into the response
+//! (problem+json for an error) and logs the outcome: tests and the local stack call that. One
+//! binary (`src/bin/bootstrap.rs`) serves them all: [`run`] reads the function's `Handler` setting and
 //! serves that operation from the table in [`operations`].
 
+pub mod access;
 pub mod accounts;
 pub mod applications;
 pub mod clients;
 pub mod directory;
-pub mod oauth;
 pub mod operations;
 pub mod profiles;
-pub mod schedule;
-pub mod schools;
+pub mod suspension;
+pub mod tokens;
+mod views;
 
 use std::sync::Arc;
 

@@ -19,7 +19,9 @@ pub enum Auth {
 }
 
 /// The table: `Operation => module::handler: METHOD "/path", Auth;` for each route, then the
-/// functions that EventBridge invokes on a schedule.
+/// functions that EventBridge invokes on a schedule. A handler's module has the name of the
+/// module of `portal` that holds its operation's logic (`access::grant_access` calls
+/// `portal::access`).
 macro_rules! operations {
     (
         http { $($op:ident => $module:ident :: $handler:ident : $method:ident $path:literal, $auth:ident;)* }
@@ -50,8 +52,10 @@ macro_rules! operations {
                 match self { $(Self::$op => stringify!($handler),)* }
             }
 
+            /// Runs the operation's handler, and turns its result into the response: the one
+            /// place a handler's error becomes problem+json and the outcome is logged.
             pub async fn handle(self, deps: &Deps, req: Request) -> Response<Body> {
-                match self { $(Self::$op => crate::$module::$handler(deps, req).await,)* }
+                portal::http::respond(match self { $(Self::$op => crate::$module::$handler(deps, req).await,)* })
             }
         }
 
@@ -60,8 +64,15 @@ macro_rules! operations {
                 match self { $(Self::$job => stringify!($job_handler),)* }
             }
 
+            /// Runs the job, and turns what it did into the JSON the runtime answers.
             pub async fn handle(self, deps: &Deps, event: serde_json::Value) -> Result<serde_json::Value, portal::AppError> {
-                match self { $(Self::$job => crate::$job_module::$job_handler(deps, event).await,)* }
+                let answer = match self {
+                    $(Self::$job => serde_json::to_value(crate::$job_module::$job_handler(deps, event).await?),)*
+                };
+                answer.map_err(|e| {
+                    let cause = format!("the job's answer did not serialise: {e}");
+                    portal::AppError::Internal(portal::error::Internal::Invariant(cause))
+                })
             }
         }
     };
@@ -98,28 +109,28 @@ operations! {
         CreateClientSecret => applications::create_client_secret: POST "/applications/{id}/secret", Partner;
         UpdateApplicationJwks => applications::update_application_jwks: PUT "/applications/{id}/jwks", Partner;
         GetApplicationLogs => applications::get_application_logs: GET "/applications/{id}/logs", Partner;
-        GetApplicationAccess => applications::get_application_access: GET "/applications/{id}/access", Partner;
-        CreateAccessRequests => applications::create_access_requests: POST "/applications/{id}/access-requests", Partner;
-        ListAccessRequests => applications::list_access_requests: GET "/applications/{id}/access-requests", Partner;
+        GetApplicationAccess => access::get_application_access: GET "/applications/{id}/access", Partner;
+        CreateAccessRequests => access::create_access_requests: POST "/applications/{id}/access-requests", Partner;
+        ListAccessRequests => access::list_access_requests: GET "/applications/{id}/access-requests", Partner;
         ListReviewQueue => applications::list_review_queue: GET "/admin/applications", Staff;
         GetAdminApplication => applications::get_admin_application: GET "/admin/applications/{id}", Staff;
         ApproveApplication => applications::approve_application: POST "/admin/applications/{id}/approve", Staff;
         RejectApplication => applications::reject_application: POST "/admin/applications/{id}/reject", Staff;
         ArchiveApplication => applications::archive_application: POST "/admin/applications/{id}/archive", Staff;
-        DeactivatePartner => applications::deactivate_partner: POST "/admin/partners/{id}/deactivate", Staff;
-        ActivatePartner => applications::activate_partner: POST "/admin/partners/{id}/activate", Staff;
+        DeactivatePartner => suspension::deactivate_partner: POST "/admin/partners/{id}/deactivate", Staff;
+        ActivatePartner => suspension::activate_partner: POST "/admin/partners/{id}/activate", Staff;
         GetAdminClient => clients::get_admin_client: GET "/admin/clients/{client_id}", Staff;
         RemoveBlockedScopes => clients::remove_blocked_scopes: DELETE "/admin/clients/{client_id}/blocked-scopes", Staff;
-        GetAccessRequest => schools::get_access_request: GET "/access-requests/{token}", Staff;
-        GrantAccess => schools::grant_access: POST "/access-requests/{token}/grant", Staff;
-        ListSchoolApplications => schools::list_school_applications: GET "/schools/{institution}/applications", Staff;
-        UpdateSchoolAccess => schools::update_school_access: PUT "/schools/{institution}/applications/{id}/access", Staff;
-        CreateToken => oauth::create_token: POST "/oauth2/token", Public;
-        GetJwks => oauth::get_jwks: GET "/.well-known/jwks.json", Public;
-        GetAuthorizationServerMetadata => oauth::get_authorization_server_metadata: GET "/.well-known/oauth-authorization-server", Public;
+        GetAccessRequest => access::get_access_request: GET "/access-requests/{token}", Staff;
+        GrantAccess => access::grant_access: POST "/access-requests/{token}/grant", Staff;
+        ListSchoolApplications => access::list_school_applications: GET "/schools/{institution}/applications", Staff;
+        UpdateSchoolAccess => access::update_school_access: PUT "/schools/{institution}/applications/{id}/access", Staff;
+        CreateToken => tokens::create_token: POST "/oauth2/token", Public;
+        GetJwks => tokens::get_jwks: GET "/.well-known/jwks.json", Public;
+        GetAuthorizationServerMetadata => tokens::get_authorization_server_metadata: GET "/.well-known/oauth-authorization-server", Public;
     }
     scheduled {
-        ExpireAccessRequests => schedule::expire_access_requests;
+        ExpireAccessRequests => access::expire_access_requests;
     }
 }
 

@@ -1,17 +1,19 @@
 //! Partner profiles (api.md "Me, profile, users") and the category list of the directory.
 
+use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use portal::Deps;
 
 use crate::field;
 use portal::domain::{
-    Address, CATEGORIES, EnterpriseNumber, Profile, ProfileFields, ProfileName, Website, categories, text,
+    Address, CATEGORIES, Category, Email, EnterpriseNumber, PartnerId, Profile, ProfileFields, ProfileName, Website,
+    categories, text,
 };
-use portal::http::{Checks, HttpResult, json, json_body, page_params, partner_account, respond, timestamp};
+use portal::http::{Checks, HttpResult, json, json_body, page_params, partner_account, timestamp};
 use portal::profiles;
-use serde::Deserialize;
-use serde_json::{Value, json as body};
+use serde::{Deserialize, Serialize};
+
+use crate::views::Items;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,84 +91,128 @@ impl ProfileBody {
 }
 
 /// The Profile of api.md.
-pub fn render(config: &portal::config::Config, p: &Profile) -> Value {
-    let f = &p.fields;
-    body!({
-        "id": p.id,
-        "slug": p.slug,
-        "name": f.name,
-        "enterprise_number": f.enterprise_number,
-        "description": f.description,
-        "email": p.email,
-        "contact_name": f.contact_name,
-        "address": f.address,
-        "public": f.public,
-        "categories": f.categories,
-        "website": f.website,
-        "logo_url": profiles::logo_url(config, p),
-        "extra_info": f.extra_info,
-        "active": p.active,
-        "created_at": timestamp(p.created_at),
-        "updated_at": timestamp(p.updated_at),
-        "version": p.version,
-    })
+#[derive(Serialize)]
+pub(crate) struct ProfileView<'a> {
+    id: &'a PartnerId,
+    slug: &'a str,
+    name: &'a ProfileName,
+    enterprise_number: Option<&'a EnterpriseNumber>,
+    description: &'a str,
+    email: &'a Email,
+    contact_name: &'a str,
+    address: &'a Address,
+    public: bool,
+    categories: &'a [Category],
+    website: &'a Website,
+    logo_url: Option<String>,
+    extra_info: Option<&'a str>,
+    active: bool,
+    created_at: String,
+    updated_at: String,
+    version: u64,
+}
+
+impl<'a> ProfileView<'a> {
+    pub(crate) fn new(config: &portal::config::Config, p: &'a Profile) -> Self {
+        let f = &p.fields;
+        Self {
+            id: &p.id,
+            slug: &p.slug,
+            name: &f.name,
+            enterprise_number: f.enterprise_number.as_ref(),
+            description: &f.description,
+            email: &p.email,
+            contact_name: &f.contact_name,
+            address: &f.address,
+            public: f.public,
+            categories: &f.categories,
+            website: &f.website,
+            logo_url: profiles::logo_url(config, p),
+            extra_info: f.extra_info.as_deref(),
+            active: p.active,
+            created_at: timestamp(p.created_at),
+            updated_at: timestamp(p.updated_at),
+            version: p.version,
+        }
+    }
+}
+
+/// A partner by id and name.
+#[derive(Serialize)]
+pub(crate) struct PartnerNameView<'a> {
+    id: &'a PartnerId,
+    name: &'a ProfileName,
+}
+
+impl<'a> From<&'a Profile> for PartnerNameView<'a> {
+    fn from(p: &'a Profile) -> Self {
+        Self { id: &p.id, name: &p.fields.name }
+    }
+}
+
+/// A category of the directory: its code and its label.
+#[derive(Serialize)]
+struct CategoryView {
+    code: &'static str,
+    label: &'static str,
+}
+
+/// A new invitation code, shown this once.
+#[derive(Serialize)]
+struct InvitationView<'a> {
+    code: &'a str,
+    expires_at: String,
+}
+
+/// An account linked to the profile.
+#[derive(Serialize)]
+struct MemberView<'a> {
+    email: &'a Email,
+    linked_at: String,
+}
+
+#[derive(Serialize)]
+struct LogoView {
+    logo_url: Option<String>,
 }
 
 /// POST /profile
-pub async fn create_profile(deps: &Deps, req: Request) -> Response<Body> {
-    respond(create(deps, &req).await)
-}
-
-async fn create(deps: &Deps, req: &Request) -> HttpResult {
-    let account = partner_account(req)?;
-    let input = json_body::<ProfileBody>(req)?;
+pub async fn create_profile(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input = json_body::<ProfileBody>(&req)?;
     if input.version.is_some() {
         return Err(portal::AppError::InvalidRequest("Een nieuw profiel heeft nog geen version.".into()));
     }
     let profile = profiles::create(deps, &account, input.parse()?).await?;
-    json(StatusCode::CREATED, &render(&deps.config, &profile))
+    json(StatusCode::CREATED, &ProfileView::new(&deps.config, &profile))
 }
 
 /// GET /profile
-pub async fn get_profile(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            json(StatusCode::OK, &render(&deps.config, &profiles::of_account(deps, &account).await?))
-        }
-        .await,
-    )
+pub async fn get_profile(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    json(StatusCode::OK, &ProfileView::new(&deps.config, &profiles::of_account(deps, &account).await?))
 }
 
 /// GET /categories
-pub async fn list_categories(_deps: &Deps, _req: Request) -> Response<Body> {
-    let items: Vec<Value> = CATEGORIES.iter().map(|(code, label)| body!({"code": code, "label": label})).collect();
-    respond(json(StatusCode::OK, &body!({"items": items})))
+pub async fn list_categories(_deps: &Deps, _req: Request) -> HttpResult {
+    let items = CATEGORIES.iter().map(|&(code, label)| CategoryView { code, label }).collect();
+    json(StatusCode::OK, &Items { items })
 }
 
 /// PUT /profile
-pub async fn update_profile(deps: &Deps, req: Request) -> Response<Body> {
-    respond(update(deps, &req).await)
-}
-
-async fn update(deps: &Deps, req: &Request) -> HttpResult {
-    let account = partner_account(req)?;
-    let input = json_body::<ProfileBody>(req)?;
+pub async fn update_profile(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input = json_body::<ProfileBody>(&req)?;
     let version = input.version;
     let profile = profiles::update(deps, &account, input.parse()?, version).await?;
-    json(StatusCode::OK, &render(&deps.config, &profile))
+    json(StatusCode::OK, &ProfileView::new(&deps.config, &profile))
 }
 
 /// GET /profile/logs
-pub async fn get_profile_logs(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let (limit, cursor) = page_params(&req)?;
-            crate::applications::log_page(profiles::log(deps, &account, limit, cursor.as_deref()).await?)
-        }
-        .await,
-    )
+pub async fn get_profile_logs(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let (limit, cursor) = page_params(&req)?;
+    crate::applications::log_page(profiles::log(deps, &account, limit, cursor.as_deref()).await?)
 }
 
 #[derive(Deserialize)]
@@ -176,54 +222,31 @@ struct LinkBody {
 }
 
 /// POST /profile/invitations
-pub async fn create_invitation(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let (code, expires_at) = profiles::invite(deps, &account).await?;
-            json(StatusCode::CREATED, &body!({"code": code.expose(), "expires_at": timestamp(expires_at)}))
-        }
-        .await,
-    )
+pub async fn create_invitation(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let (code, expires_at) = profiles::invite(deps, &account).await?;
+    json(StatusCode::CREATED, &InvitationView { code: code.expose(), expires_at: timestamp(expires_at) })
 }
 
 /// POST /profile/link
-pub async fn link_profile(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let input: LinkBody = json_body(&req)?;
-            let profile = profiles::link(deps, &account, field(&input.code)).await?;
-            json(StatusCode::OK, &render(&deps.config, &profile))
-        }
-        .await,
-    )
+pub async fn link_profile(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let input: LinkBody = json_body(&req)?;
+    let profile = profiles::link(deps, &account, field(&input.code)).await?;
+    json(StatusCode::OK, &ProfileView::new(&deps.config, &profile))
 }
 
 /// GET /profile/users
-pub async fn list_profile_users(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let items: Vec<Value> = profiles::members(deps, &account)
-                .await?
-                .iter()
-                .map(|m| body!({"email": m.email, "linked_at": timestamp(m.linked_at)}))
-                .collect();
-            json(StatusCode::OK, &body!({"items": items}))
-        }
-        .await,
-    )
+pub async fn list_profile_users(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let members = profiles::members(deps, &account).await?;
+    let items = members.iter().map(|m| MemberView { email: &m.email, linked_at: timestamp(m.linked_at) }).collect();
+    json(StatusCode::OK, &Items { items })
 }
 
 /// PUT /profile/logo: the raw image is the body; its bytes, not its Content-Type, say what it is.
-pub async fn upload_logo(deps: &Deps, req: Request) -> Response<Body> {
-    respond(
-        async {
-            let account = partner_account(&req)?;
-            let profile = profiles::upload_logo(deps, &account, req.body().as_ref().to_vec()).await?;
-            json(StatusCode::OK, &body!({"logo_url": profiles::logo_url(&deps.config, &profile)}))
-        }
-        .await,
-    )
+pub async fn upload_logo(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let profile = profiles::upload_logo(deps, &account, req.body().as_ref().to_vec()).await?;
+    json(StatusCode::OK, &LogoView { logo_url: profiles::logo_url(&deps.config, &profile) })
 }

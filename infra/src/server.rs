@@ -201,7 +201,7 @@ async fn expire_access_requests(State(state): State<Arc<AppState>>) -> Response 
         "resources": [],
         "detail": {},
     });
-    match portal_functions::schedule::expire_access_requests(&state.deps, event).await {
+    match portal_functions::Scheduled::ExpireAccessRequests.handle(&state.deps, event).await {
         Ok(run) => axum::Json(run).into_response(),
         Err(e) => local_problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }

@@ -254,17 +254,32 @@ pub fn oauth_error(err: &crate::domain::OAuthError) -> Response<Body> {
     if let Some(value) = err.retry_after_seconds.and_then(|s| HeaderValue::from_str(&s.max(1).to_string()).ok()) {
         headers.insert(header::RETRY_AFTER, value);
     }
-    tracing::info!(status = status.as_u16(), code = err.code.as_str(), outcome = "refused", "request refused");
+    response.extensions_mut().insert(Refusal { code: err.code.as_str() });
     response
 }
 
+/// Marks an answer that refuses the request without being an [`AppError`] (the token
+/// endpoint's errors of RFC 6749), so that [`respond`] logs it as refused, with its code.
+#[derive(Debug, Clone, Copy)]
+struct Refusal {
+    code: &'static str,
+}
+
 /// Turns a handler's result into the response, and logs the outcome: expected failures at info
-/// with their code, our own failures at error with their cause. Never an `Err` for the runtime,
-/// so API Gateway never answers a 502 for something we know how to say.
+/// with their code (a refusal the handler answered itself, [`oauth_error`], too), our own
+/// failures at error with their cause. Never an `Err` for the runtime, so API Gateway never
+/// answers a 502 for something we know how to say. `Operation::handle` applies it once, to
+/// every handler's result.
 pub fn respond(result: HttpResult) -> Response<Body> {
     match result {
         Ok(response) => {
-            tracing::info!(status = response.status().as_u16(), outcome = "ok", "request served");
+            let status = response.status().as_u16();
+            match response.extensions().get::<Refusal>() {
+                Some(refusal) => {
+                    tracing::info!(status, code = refusal.code, outcome = "refused", "request refused");
+                }
+                None => tracing::info!(status, outcome = "ok", "request served"),
+            }
             response
         }
         Err(err) => {
