@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::applications::{ApplicationItem, ClientItem, app_log_items, app_sk, client_pk};
-use super::{DynamoStore, Item, failed_conditions, from_item, key, partner_pk, to_item, unavailable};
+use super::{DynamoStore, failed_conditions, from_item, key, partner_pk, to_item, unavailable};
 use crate::domain::{
     AccessRequest, AccessRequestStatus, Application, ApplicationId, Client, ClientId, Institution, LogEntry, PartnerId,
     SchoolAccess, TokenHash,
@@ -96,39 +96,6 @@ impl SchoolAccessItem {
 }
 
 impl DynamoStore {
-    /// Every item of a Query, following its pages.
-    async fn query_all(
-        &self,
-        index: Option<&str>,
-        condition: &str,
-        values: &[(&str, String)],
-    ) -> Result<(Vec<Item>, u64), StoreError> {
-        let mut items = Vec::new();
-        let mut scanned = 0u64;
-        let mut start = None;
-        loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(index.map(str::to_owned))
-                // The table itself can be read strongly consistent (an index cannot).
-                .consistent_read(index.is_none())
-                .key_condition_expression(condition)
-                .set_exclusive_start_key(start);
-            for (name, value) in values {
-                query = query.expression_attribute_values(*name, AttributeValue::S(value.clone()));
-            }
-            let out = query.send().await.map_err(unavailable)?;
-            scanned += u64::try_from(out.scanned_count).unwrap_or_default();
-            items.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(last) if !last.is_empty() => start = Some(last),
-                _ => return Ok((items, scanned)),
-            }
-        }
-    }
-
     /// Adds a school's index entry for a client unless it has one.
     pub(super) async fn index_school_access(&self, access: &SchoolAccess) -> Result<(), StoreError> {
         let put = self

@@ -5,9 +5,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    DynamoStore, LogItem, ProfileItem, cursor_of, from_item, log_items, partner_pk, s, start_of, to_item, unavailable,
-};
+use super::profiles::ProfileItem;
+use super::{DynamoStore, LogItem, cursor_of, from_item, log_items, partner_pk, s, start_of, to_item, unavailable};
 use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId, Profile};
 use crate::ports::{ApplicationStore, ApplicationWrite, Imported, Page, Resubmission, Stale, StoreError};
 

@@ -7,8 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::accounts::AttemptsItem;
 use super::applications::{ClientItem, client_pk};
-use super::{AttemptsItem, DynamoStore, from_item, key, s, to_item, ttl, unavailable};
+use super::{DynamoStore, from_item, key, s, to_item, ttl, unavailable};
 use crate::domain::ClientId;
 use crate::ports::{StoreError, TokenClient, TokenStore};
 

@@ -1,0 +1,297 @@
+//! Partner profiles, their name and slug guards, and the public directory (ProfileStore).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+
+use super::members::MemberItem;
+use super::{
+    DynamoStore, Item, cursor_of, failed_conditions, from_item, key, log_items, partner_pk, s, start_of, to_item,
+    unavailable,
+};
+use crate::domain::{Account, LogEntry, PartnerId, Profile, search_text};
+use crate::ports::{
+    DirectoryFilter, Page, ProfileCreated, ProfileStore, ProfileUpdated, Resubmission, Stale, StoreError,
+};
+
+/// The partition of the directory index (GSI2): every listed profile, and nothing else.
+const DIRECTORY: &str = "DIRECTORY";
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct ProfileItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    name_key: String,
+    /// The profile's version, at the top level so conditions can name it.
+    version: u64,
+    /// The directory index's keys and the attributes its filters read: present only while the
+    /// profile is listed, so GSI2 is sparse and holds exactly the directory.
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
+    /// Name and description, folded by `search_text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    directory_text: Option<String>,
+    /// The category codes between spaces (" communiceren hrm "), so `contains` matches whole codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    directory_categories: Option<String>,
+    profile: Profile,
+}
+
+impl ProfileItem {
+    pub(super) fn new(profile: &Profile) -> Self {
+        let listed = profile.is_listed();
+        let fields = &profile.fields;
+        Self {
+            pk: partner_pk(&profile.id),
+            sk: "PROFILE".into(),
+            entity: "profile".into(),
+            name_key: fields.name.key(),
+            version: profile.version,
+            gsi2pk: listed.then(|| DIRECTORY.to_owned()),
+            gsi2sk: listed.then(|| directory_sort_key(profile)),
+            directory_text: listed.then(|| search_text(&format!("{} {}", fields.name.as_str(), fields.description))),
+            directory_categories: listed
+                .then(|| format!(" {} ", fields.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" "))),
+            profile: profile.clone(),
+        }
+    }
+}
+
+/// Orders the directory by name (folded, so "École" sorts with "e"); the id keeps keys unique.
+fn directory_sort_key(profile: &Profile) -> String {
+    format!("{}#{}", search_text(profile.fields.name.as_str()), profile.id)
+}
+
+/// The directory index's key of a listed profile: where the next page continues.
+fn directory_key(profile: &Profile) -> Item {
+    let mut start = key(partner_pk(&profile.id), "PROFILE");
+    start.insert("GSI2PK".into(), AttributeValue::S(DIRECTORY.into()));
+    start.insert("GSI2SK".into(), AttributeValue::S(directory_sort_key(profile)));
+    start
+}
+
+/// Whether a cursor's key is a directory key: the index's partition, a profile, and a sort key
+/// that ends with that profile's id.
+fn is_directory_key(k: &Item) -> bool {
+    let partner = s(k, "PK").strip_prefix("PARTNER#").filter(|id| PartnerId::parse(id).is_some());
+    k.len() == 4
+        && s(k, "GSI2PK") == DIRECTORY
+        && s(k, "SK") == "PROFILE"
+        && partner.is_some_and(|id| s(k, "GSI2SK").ends_with(&format!("#{id}")))
+}
+
+#[derive(Serialize, Deserialize)]
+struct GuardItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    partner_id: PartnerId,
+}
+
+impl DynamoStore {
+    /// Replaces `before` by `after` (conditional on its version), moves the name guard when the
+    /// name changed, writes the log, and writes each application in `applications` (conditional
+    /// on its version) with its log: one transaction. DynamoDB takes up to 100 items in one.
+    async fn write_profile(
+        &self,
+        before: &Profile,
+        after: &Profile,
+        log: &[LogEntry],
+        applications: &[Resubmission<'_>],
+    ) -> Result<Result<ProfileUpdated, Stale>, StoreError> {
+        let pk = partner_pk(&after.id);
+        let mut items = vec![self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?];
+        let (old_key, new_key) = (before.fields.name.key(), after.fields.name.key());
+        let renamed = old_key != new_key;
+        if renamed {
+            // Release the old name (only if it is still ours) and take the new one.
+            let release = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(format!("PROFILENAME#{old_key}"), "PROFILENAME")))
+                .condition_expression("partner_id = :me")
+                .expression_attribute_values(":me", AttributeValue::S(after.id.to_string()))
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let guard = GuardItem {
+                pk: format!("PROFILENAME#{new_key}"),
+                sk: "PROFILENAME".into(),
+                entity: "name_guard".into(),
+                partner_id: after.id.clone(),
+            };
+            items.push(TransactWriteItem::builder().delete(release).build());
+            items.push(self.put(to_item(&guard)?, Some("attribute_not_exists(PK)"))?);
+        }
+        for item in log_items(&pk, log) {
+            items.push(self.put(to_item(&item)?, None)?);
+        }
+        // Where the applications' versioned puts are in the transaction.
+        let mut application_items = Vec::new();
+        for r in applications {
+            application_items.push(items.len());
+            items.extend(self.resubmit_items(r)?);
+        }
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Ok(ProfileUpdated::Yes)),
+            Err(e) => match failed_conditions(&e).as_deref() {
+                Some([true, ..]) => Ok(Ok(ProfileUpdated::VersionConflict)),
+                Some([_, _, true, ..]) if renamed => Ok(Ok(ProfileUpdated::NameTaken)),
+                Some(failed) if application_items.iter().any(|&n| failed.get(n) == Some(&true)) => {
+                    Ok(Err(Stale::Application))
+                }
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl ProfileStore for DynamoStore {
+    async fn create_profile(
+        &self,
+        profile: &Profile,
+        creator: &Account,
+        log: &[LogEntry],
+    ) -> Result<ProfileCreated, StoreError> {
+        let name_key = profile.fields.name.key();
+        let item = ProfileItem::new(profile);
+        let guard = |pk: String, sk: &str, entity: &str| GuardItem {
+            pk,
+            sk: sk.into(),
+            entity: entity.into(),
+            partner_id: profile.id.clone(),
+        };
+        let member = MemberItem {
+            pk: partner_pk(&profile.id),
+            sk: format!("MEMBER#{}", creator.id),
+            entity: "member".into(),
+            account_id: creator.id.clone(),
+            email: creator.email.clone(),
+            linked_at: profile.created_at,
+        };
+        let link = self.link_account(&creator.id, &profile.id)?;
+        let absent = Some("attribute_not_exists(PK)");
+        let mut request = self
+            .client
+            .transact_write_items()
+            .transact_items(self.put(to_item(&item)?, absent)?)
+            .transact_items(
+                self.put(to_item(&guard(format!("PROFILENAME#{name_key}"), "PROFILENAME", "name_guard"))?, absent)?,
+            )
+            .transact_items(self.put(to_item(&guard(format!("SLUG#{}", profile.slug), "SLUG", "slug_guard"))?, absent)?)
+            .transact_items(link)
+            .transact_items(self.put(to_item(&member)?, absent)?);
+        for item in log_items(&partner_pk(&profile.id), log) {
+            request = request.transact_items(self.put(to_item(&item)?, None)?);
+        }
+        let result = request.send().await;
+        match result {
+            Ok(_) => Ok(ProfileCreated::Yes),
+            Err(e) => match failed_conditions(&e).as_deref() {
+                Some([_, true, ..]) => Ok(ProfileCreated::NameTaken),
+                Some([_, _, _, true, ..]) => Ok(ProfileCreated::AccountAlreadyLinked),
+                Some([_, _, true, ..]) => Ok(ProfileCreated::SlugTaken),
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError> {
+        Ok(self.get::<ProfileItem>(partner_pk(id), "PROFILE").await?.map(|i| i.profile))
+    }
+
+    async fn update_profile_resubmitting(
+        &self,
+        before: &Profile,
+        after: &Profile,
+        log: &[LogEntry],
+        applications: &[Resubmission<'_>],
+    ) -> Result<Result<ProfileUpdated, Stale>, StoreError> {
+        self.write_profile(before, after, log, applications).await
+    }
+
+    async fn profile_log(
+        &self,
+        id: &PartnerId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<LogEntry>, StoreError> {
+        self.log_page(partner_pk(id), "LOG#", limit, cursor).await
+    }
+
+    async fn profiles(&self, ids: &[PartnerId]) -> Result<Vec<Profile>, StoreError> {
+        let mut unique: Vec<&PartnerId> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let keys = unique.iter().map(|id| key(partner_pk(id), "PROFILE")).collect();
+        self.batch_get(keys).await?.into_iter().map(|item| Ok(from_item::<ProfileItem>(item)?.profile)).collect()
+    }
+
+    async fn profile_by_slug(&self, slug: &str) -> Result<Option<Profile>, StoreError> {
+        match self.get::<GuardItem>(format!("SLUG#{slug}"), "SLUG").await? {
+            Some(guard) => self.profile(&guard.partner_id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn directory(
+        &self,
+        filter: &DirectoryFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Profile>, StoreError> {
+        let mut start = start_of(cursor, is_directory_key)?;
+        // The filter only ever reads listed profiles (the index is sparse). Without a filter one
+        // Query reads the page and one more item, to know whether a next page exists.
+        let mut conditions = Vec::new();
+        let mut values = HashMap::from([(":dir".to_owned(), AttributeValue::S(DIRECTORY.into()))]);
+        if let Some(category) = &filter.category {
+            conditions.push("contains(directory_categories, :category)".to_owned());
+            values.insert(":category".into(), AttributeValue::S(format!(" {} ", category.as_str())));
+        }
+        for (n, word) in filter.words.iter().enumerate() {
+            conditions.push(format!("contains(directory_text, :w{n})"));
+            values.insert(format!(":w{n}"), AttributeValue::S(word.clone()));
+        }
+        let wanted = usize::try_from(limit).unwrap_or(100);
+        let per_request = if conditions.is_empty() { limit + 1 } else { (limit + 1).max(100) };
+        let mut found: Vec<ProfileItem> = Vec::new();
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("GSI2")
+                .key_condition_expression("GSI2PK = :dir")
+                .set_filter_expression((!conditions.is_empty()).then(|| conditions.join(" AND ")))
+                .set_expression_attribute_values(Some(values.clone()))
+                .limit(i32::try_from(per_request).unwrap_or(101))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items.unwrap_or_default() {
+                found.push(from_item(item)?);
+            }
+            start = out.last_evaluated_key;
+            if found.len() > wanted || start.is_none() {
+                break;
+            }
+        }
+        let next_cursor = if found.len() > wanted {
+            found.truncate(wanted);
+            cursor_of(found.last().map(|last| directory_key(&last.profile)))
+        } else {
+            None
+        };
+        Ok(Page { items: found.into_iter().map(|i| i.profile).collect(), next_cursor })
+    }
+}
