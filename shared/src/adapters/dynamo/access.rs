@@ -10,27 +10,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::applications::{ApplicationItem, ClientItem, app_log_items, app_sk, client_pk};
-use super::{DynamoStore, failed_conditions, from_item, key, partner_pk, to_item, unavailable};
+use super::applications::{ApplicationItem, ClientItem};
+use super::keys::{self, Key, Log};
+use super::{DynamoStore, failed_conditions, from_item, log_items, to_item, unavailable};
 use crate::domain::{
     AccessRequest, AccessRequestStatus, Application, ApplicationId, Client, ClientId, Institution, LogEntry, PartnerId,
     SchoolAccess, TokenHash,
 };
 use crate::ports::{AccessStore, AccessWrite, SchoolIndex, Stale, StoreError};
-
-const TIME: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
-
-fn request_pk(hash: &TokenHash) -> String {
-    format!("ACCESSREQ#{}", hash.as_str())
-}
-
-fn access_sk(institution: &Institution) -> String {
-    format!("ACCESS#{}", institution.as_str())
-}
-
-fn expiry_day(day: NaiveDate) -> String {
-    format!("EXPIRES#{}", day.format("%Y-%m-%d"))
-}
 
 #[derive(Serialize, Deserialize)]
 struct RequestItem {
@@ -54,15 +41,18 @@ struct RequestItem {
 impl RequestItem {
     fn new(r: &AccessRequest) -> Self {
         let pending = r.status == AccessRequestStatus::Pending;
+        let Key { pk, sk } = keys::access_request(&r.token_hash);
+        let by_application = keys::access_request_entry(&r.application_id, r.created_at, &r.id);
+        let (gsi2pk, gsi2sk) = pending.then(|| keys::expiry_entry(r.expires_at, &r.id)).map(|k| (k.pk, k.sk)).unzip();
         Self {
-            pk: request_pk(&r.token_hash),
-            sk: "ACCESSREQ".into(),
+            pk,
+            sk,
             entity: "access_request".into(),
             version: r.version,
-            gsi1pk: format!("APPREQ#{}", r.application_id),
-            gsi1sk: format!("{}#{}", r.created_at.format(TIME), r.id),
-            gsi2pk: pending.then(|| expiry_day(r.expires_at.date_naive())),
-            gsi2sk: pending.then(|| format!("{}#{}", r.expires_at.format(TIME), r.id)),
+            gsi1pk: by_application.pk,
+            gsi1sk: by_application.sk,
+            gsi2pk,
+            gsi2sk,
             request: r.clone(),
         }
     }
@@ -84,14 +74,9 @@ struct SchoolAccessItem {
 
 impl SchoolAccessItem {
     fn new(a: &SchoolAccess) -> Self {
-        Self {
-            pk: client_pk(&a.client_id),
-            sk: access_sk(&a.institution),
-            entity: "school_access".into(),
-            gsi1pk: format!("SCHOOL#{}", a.institution.as_str()),
-            gsi1sk: format!("CLIENT#{}", a.client_id),
-            access: a.clone(),
-        }
+        let Key { pk, sk } = keys::school_access(&a.client_id, &a.institution);
+        let by_school = keys::school_entry(&a.institution, &a.client_id);
+        Self { pk, sk, entity: "school_access".into(), gsi1pk: by_school.pk, gsi1sk: by_school.sk, access: a.clone() }
     }
 }
 
@@ -122,7 +107,7 @@ impl AccessStore for DynamoStore {
         // moment wins, and no mail leaves).
         let active = aws_sdk_dynamodb::types::ConditionCheck::builder()
             .table_name(&self.table)
-            .set_key(Some(key(partner_pk(&first.partner_id), "PROFILE")))
+            .set_key(Some(keys::profile(&first.partner_id).item()))
             .condition_expression("#profile.#active = :yes")
             .expression_attribute_names("#profile", "profile")
             .expression_attribute_names("#active", "active")
@@ -143,19 +128,19 @@ impl AccessStore for DynamoStore {
         application: &ApplicationId,
         log: &[LogEntry],
     ) -> Result<(), StoreError> {
-        for item in app_log_items(partner, application, log) {
+        for item in log_items(partner, Log::Application(application), log) {
             self.put_one(to_item(&item)?, None).await?;
         }
         Ok(())
     }
 
     async fn access_request(&self, hash: &TokenHash) -> Result<Option<AccessRequest>, StoreError> {
-        Ok(self.get::<RequestItem>(request_pk(hash), "ACCESSREQ").await?.map(|i| i.request))
+        Ok(self.get::<RequestItem>(keys::access_request(hash)).await?.map(|i| i.request))
     }
 
     async fn access_requests(&self, application: &ApplicationId) -> Result<Vec<AccessRequest>, StoreError> {
         let (items, _) =
-            self.query_all(Some("GSI1"), "GSI1PK = :pk", &[(":pk", format!("APPREQ#{application}"))]).await?;
+            self.query_all(Some("GSI1"), "GSI1PK = :pk", &[(":pk", keys::access_requests_of(application))]).await?;
         items.into_iter().map(|item| Ok(from_item::<RequestItem>(item)?.request)).collect()
     }
 
@@ -172,7 +157,7 @@ impl AccessStore for DynamoStore {
             SchoolIndex::Remove(institution) => {
                 let delete = Delete::builder()
                     .table_name(&self.table)
-                    .set_key(Some(key(client_pk(&after.id), &access_sk(institution))))
+                    .set_key(Some(keys::school_access(&after.id, institution).item()))
                     .build()
                     .map_err(|e| StoreError::Unavailable(e.to_string()))?;
                 items.push(TransactWriteItem::builder().delete(delete).build());
@@ -184,9 +169,7 @@ impl AccessStore for DynamoStore {
     }
 
     async fn school_access(&self, institution: &Institution) -> Result<Vec<SchoolAccess>, StoreError> {
-        let (items, _) = self
-            .query_all(Some("GSI1"), "GSI1PK = :pk", &[(":pk", format!("SCHOOL#{}", institution.as_str()))])
-            .await?;
+        let (items, _) = self.query_all(Some("GSI1"), "GSI1PK = :pk", &[(":pk", keys::school(institution))]).await?;
         items.into_iter().map(|item| Ok(from_item::<SchoolAccessItem>(item)?.access)).collect()
     }
 
@@ -195,7 +178,7 @@ impl AccessStore for DynamoStore {
             .query_all(
                 None,
                 "PK = :pk AND begins_with(SK, :access)",
-                &[(":pk", client_pk(client)), (":access", "ACCESS#".into())],
+                &[(":pk", keys::client_partition(client)), (":access", keys::SCHOOL_ACCESS.into())],
             )
             .await?;
         items.into_iter().map(|item| Ok(from_item::<SchoolAccessItem>(item)?.access)).collect()
@@ -205,7 +188,7 @@ impl AccessStore for DynamoStore {
         let mut unique: Vec<&ClientId> = ids.iter().collect();
         unique.sort();
         unique.dedup();
-        let keys = unique.iter().map(|id| key(client_pk(id), "CLIENT")).collect();
+        let keys = unique.iter().map(|id| keys::client(id).item()).collect();
         self.batch_get(keys).await?.into_iter().map(|item| Ok(from_item::<ClientItem>(item)?.client)).collect()
     }
 
@@ -213,7 +196,7 @@ impl AccessStore for DynamoStore {
         let mut unique: Vec<&(PartnerId, ApplicationId)> = keys.iter().collect();
         unique.sort();
         unique.dedup();
-        let keys = unique.iter().map(|(partner, app)| key(partner_pk(partner), &app_sk(app))).collect();
+        let keys = unique.iter().map(|(partner, app)| keys::application(partner, app).item()).collect();
         self.batch_get(keys)
             .await?
             .into_iter()
@@ -227,7 +210,7 @@ impl AccessStore for DynamoStore {
             .query_all(
                 Some("GSI2"),
                 "GSI2PK = :day AND GSI2SK <= :now",
-                &[(":day", expiry_day(day)), (":now", format!("{}#", now.format(TIME)))],
+                &[(":day", keys::expiring_on(day)), (":now", keys::expired_before(now))],
             )
             .await?;
         let requests = items

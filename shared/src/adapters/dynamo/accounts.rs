@@ -8,24 +8,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Up
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DynamoStore, failed_conditions, from_item, key, to_item, ttl, unavailable};
+use super::keys::{self, Key};
+use super::{DynamoStore, failed_conditions, from_item, to_item, ttl, unavailable};
 use crate::domain::{
     AcceptedTerms, Account, AccountId, AccountStatus, Email, OneTimeToken, PartnerId, TokenHash, TokenPurpose,
 };
 use crate::ports::{AccountStore, AttemptStore, Attempts, Created, StoreError};
-
-fn account_pk(id: &AccountId) -> String {
-    format!("ACCOUNT#{id}")
-}
-fn email_pk(email: &Email) -> String {
-    format!("EMAIL#{email}")
-}
-fn token_pk(hash: &TokenHash) -> String {
-    format!("TOKEN#{}", hash.as_str())
-}
-fn attempts_pk(key: &str) -> String {
-    format!("ATTEMPTS#{key}")
-}
 
 #[derive(Serialize, Deserialize)]
 struct AccountItem {
@@ -52,9 +40,10 @@ struct AccountItem {
 
 impl From<&Account> for AccountItem {
     fn from(a: &Account) -> Self {
+        let Key { pk, sk } = keys::account(&a.id);
         Self {
-            pk: account_pk(&a.id),
-            sk: "ACCOUNT".into(),
+            pk,
+            sk,
             entity: "account".into(),
             id: a.id.clone(),
             email: a.email.clone(),
@@ -113,9 +102,10 @@ struct TokenItem {
 
 impl From<&OneTimeToken> for TokenItem {
     fn from(t: &OneTimeToken) -> Self {
+        let Key { pk, sk } = keys::token(&t.hash);
         Self {
-            pk: token_pk(&t.hash),
-            sk: "TOKEN".into(),
+            pk,
+            sk,
             entity: "token".into(),
             hash: t.hash.clone(),
             purpose: t.purpose,
@@ -165,12 +155,8 @@ fn purpose_name(purpose: TokenPurpose) -> &'static str {
 #[async_trait]
 impl AccountStore for DynamoStore {
     async fn create_account(&self, account: &Account, activation: &OneTimeToken) -> Result<Created, StoreError> {
-        let guard = EmailGuardItem {
-            pk: email_pk(&account.email),
-            sk: "EMAIL".into(),
-            entity: "email_guard".into(),
-            account_id: account.id.clone(),
-        };
+        let Key { pk, sk } = keys::email(&account.email);
+        let guard = EmailGuardItem { pk, sk, entity: "email_guard".into(), account_id: account.id.clone() };
         let result = self
             .client
             .transact_write_items()
@@ -188,11 +174,11 @@ impl AccountStore for DynamoStore {
     }
 
     async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
-        Ok(self.get::<AccountItem>(account_pk(id), "ACCOUNT").await?.map(Account::from))
+        Ok(self.get::<AccountItem>(keys::account(id)).await?.map(Account::from))
     }
 
     async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, StoreError> {
-        match self.get::<EmailGuardItem>(email_pk(email), "EMAIL").await? {
+        match self.get::<EmailGuardItem>(keys::email(email)).await? {
             Some(guard) => self.account(&guard.account_id).await,
             None => Ok(None),
         }
@@ -202,7 +188,7 @@ impl AccountStore for DynamoStore {
         self.client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(account_pk(id), "ACCOUNT")))
+            .set_key(Some(keys::account(id).item()))
             .update_expression("SET #status = :active, activated_at = if_not_exists(activated_at, :at)")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#status", "status")
@@ -224,7 +210,7 @@ impl AccountStore for DynamoStore {
     async fn put_reset_token(&self, token: &OneTimeToken) -> Result<(), StoreError> {
         let newest = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(account_pk(&token.account_id), "ACCOUNT")))
+            .set_key(Some(keys::account(&token.account_id).item()))
             .update_expression("SET reset_token = :hash")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":hash", AttributeValue::S(token.hash.as_str().to_owned()))
@@ -244,7 +230,7 @@ impl AccountStore for DynamoStore {
         self.client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(account_pk(id), "ACCOUNT")))
+            .set_key(Some(keys::account(id).item()))
             .update_expression("SET sessions_valid_from = :from")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(
@@ -267,7 +253,7 @@ impl AccountStore for DynamoStore {
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(token_pk(hash), "TOKEN")))
+            .set_key(Some(keys::token(hash).item()))
             .condition_expression("attribute_exists(PK) AND purpose = :purpose AND expires_epoch > :now")
             .expression_attribute_values(":purpose", AttributeValue::S(purpose_name(purpose).into()))
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
@@ -285,19 +271,19 @@ impl AccountStore for DynamoStore {
 #[async_trait]
 impl AttemptStore for DynamoStore {
     async fn attempts(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<Option<Attempts>, StoreError> {
-        let item = self.get::<AttemptsItem>(attempts_pk(key), "ATTEMPTS").await?;
+        let item = self.get::<AttemptsItem>(keys::attempts(key)).await?;
         Ok(item.map(|i| i.attempts()).filter(|a| now < a.window_started_at + window))
     }
 
     async fn record_failure(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<Attempts, StoreError> {
-        self.count_failure(attempts_pk(key), "ATTEMPTS", now, window).await
+        self.count_failure(keys::attempts(key), now, window).await
     }
 
     async fn clear(&self, key: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(self::key(attempts_pk(key), "ATTEMPTS")))
+            .set_key(Some(keys::attempts(key).item()))
             .send()
             .await
             .map(|_| ())
@@ -310,7 +296,7 @@ impl AttemptStore for DynamoStore {
         now: DateTime<Utc>,
         window: Duration,
     ) -> Result<Vec<Option<Attempts>>, StoreError> {
-        let found = self.batch_get(keys.iter().map(|k| key(attempts_pk(k), "ATTEMPTS")).collect()).await?;
+        let found = self.batch_get(keys.iter().map(|k| keys::attempts(k).item()).collect()).await?;
         let mut by_pk = HashMap::new();
         for item in found {
             let item = from_item::<AttemptsItem>(item)?;
@@ -318,7 +304,7 @@ impl AttemptStore for DynamoStore {
         }
         Ok(keys
             .iter()
-            .map(|k| by_pk.get(&attempts_pk(k)).copied().filter(|a| now < a.window_started_at + window))
+            .map(|k| by_pk.get(&keys::attempts(k).pk).copied().filter(|a| now < a.window_started_at + window))
             .collect())
     }
 
@@ -331,7 +317,7 @@ impl AttemptStore for DynamoStore {
                 .client
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(self::key(format!("USES#{key}"), "USES")))
+                .set_key(Some(keys::uses(key).item()))
                 .update_expression("SET #slot = :now, entity = :entity, #ttl = :ttl")
                 .condition_expression("attribute_not_exists(#slot) OR #slot <= :cutoff")
                 .expression_attribute_names("#slot", format!("use{slot}"))
@@ -353,12 +339,11 @@ impl AttemptStore for DynamoStore {
 }
 
 impl DynamoStore {
-    /// Counts one failure in the item `pk`/`sk`: in the window that is open, or in a new one that
+    /// Counts one failure in the item at `key`: in the window that is open, or in a new one that
     /// starts `now`. The sign-in throttle and the token endpoint's both count this way.
     pub(super) async fn count_failure(
         &self,
-        pk: String,
-        sk: &str,
+        key: Key,
         now: DateTime<Utc>,
         window: Duration,
     ) -> Result<Attempts, StoreError> {
@@ -367,7 +352,7 @@ impl DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(self::key(pk.clone(), sk)))
+            .set_key(Some(key.item()))
             .update_expression("ADD failures :one")
             .condition_expression("attribute_exists(PK) AND window_started_epoch > :cutoff")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
@@ -384,9 +369,10 @@ impl DynamoStore {
             Err(e) => return Err(unavailable(e)),
         }
         // ... or open a new one.
+        let Key { pk, sk } = key;
         let item = AttemptsItem {
             pk,
-            sk: sk.into(),
+            sk,
             entity: "attempts".into(),
             failures: 1,
             window_started_epoch: now.timestamp(),
@@ -404,7 +390,7 @@ impl DynamoStore {
     ) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(account_pk(account), "ACCOUNT")))
+            .set_key(Some(keys::account(account).item()))
             .update_expression("SET partner_id = :partner")
             .condition_expression("attribute_exists(PK) AND attribute_not_exists(partner_id)")
             .expression_attribute_values(":partner", AttributeValue::S(partner.to_string()))

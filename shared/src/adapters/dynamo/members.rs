@@ -5,7 +5,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DynamoStore, failed_conditions, from_item, key, log_items, partner_pk, to_item, ttl, unavailable};
+use super::keys::{self, Key, Log};
+use super::{DynamoStore, failed_conditions, from_item, log_items, to_item, ttl, unavailable};
 use crate::domain::{Account, AccountId, Email, LogEntry, PartnerId, TokenHash};
 use crate::ports::StoreError;
 
@@ -35,16 +36,13 @@ struct InvitationItem {
     ttl: i64,
 }
 
-fn invitation_pk(hash: &TokenHash) -> String {
-    format!("INVITATION#{}", hash.as_str())
-}
-
 #[async_trait]
 impl crate::ports::MemberStore for DynamoStore {
     async fn put_invitation(&self, invitation: &crate::ports::Invitation, log: &[LogEntry]) -> Result<(), StoreError> {
+        let Key { pk, sk } = keys::invitation(&invitation.hash);
         let item = InvitationItem {
-            pk: invitation_pk(&invitation.hash),
-            sk: "INVITATION".into(),
+            pk,
+            sk,
             entity: "invitation".into(),
             partner_id: invitation.partner_id.clone(),
             invited_by: invitation.invited_by.clone(),
@@ -53,7 +51,7 @@ impl crate::ports::MemberStore for DynamoStore {
             ttl: ttl(invitation.expires_at),
         };
         let mut items = vec![self.put(to_item(&item)?, Some("attribute_not_exists(PK)"))?];
-        for entry in log_items(&partner_pk(&invitation.partner_id), log) {
+        for entry in log_items(&invitation.partner_id, Log::Profile, log) {
             items.push(self.put(to_item(&entry)?, None)?);
         }
         self.client.transact_write_items().set_transact_items(Some(items)).send().await.map(|_| ()).map_err(unavailable)
@@ -68,7 +66,7 @@ impl crate::ports::MemberStore for DynamoStore {
         use crate::ports::Linked;
         // The read only finds the profile; the conditional delete below is what makes the code
         // single use and bounded in time.
-        let Some(invitation) = self.get::<InvitationItem>(invitation_pk(hash), "INVITATION").await? else {
+        let Some(invitation) = self.get::<InvitationItem>(keys::invitation(hash)).await? else {
             return Ok(Linked::InvalidCode);
         };
         if invitation.expires_at <= now {
@@ -76,16 +74,16 @@ impl crate::ports::MemberStore for DynamoStore {
         }
         let use_code = Delete::builder()
             .table_name(&self.table)
-            .set_key(Some(key(invitation_pk(hash), "INVITATION")))
+            .set_key(Some(keys::invitation(hash).item()))
             .condition_expression("attribute_exists(PK) AND expires_epoch > :now")
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let link = self.link_account(&account.id, &invitation.partner_id)?;
-        let pk = partner_pk(&invitation.partner_id);
+        let Key { pk, sk } = keys::member(&invitation.partner_id, &account.id);
         let member = MemberItem {
-            pk: pk.clone(),
-            sk: format!("MEMBER#{}", account.id),
+            pk,
+            sk,
             entity: "member".into(),
             account_id: account.id.clone(),
             email: account.email.clone(),
@@ -105,7 +103,7 @@ impl crate::ports::MemberStore for DynamoStore {
             .transact_items(TransactWriteItem::builder().delete(use_code).build())
             .transact_items(link)
             .transact_items(self.put(to_item(&member)?, Some("attribute_not_exists(PK)"))?);
-        for item in log_items(&pk, &[entry]) {
+        for item in log_items(&invitation.partner_id, Log::Profile, &[entry]) {
             request = request.transact_items(self.put(to_item(&item)?, None)?);
         }
         match request.send().await {
@@ -129,8 +127,8 @@ impl crate::ports::MemberStore for DynamoStore {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :member)")
-            .expression_attribute_values(":pk", AttributeValue::S(partner_pk(partner)))
-            .expression_attribute_values(":member", AttributeValue::S("MEMBER#".into()))
+            .expression_attribute_values(":pk", AttributeValue::S(keys::partner(partner)))
+            .expression_attribute_values(":member", AttributeValue::S(keys::MEMBERS.into()))
             .send()
             .await
             .map_err(unavailable)?;

@@ -1,4 +1,4 @@
-//! The single table. Item keys (PK / SK):
+//! The single table. Item keys (PK / SK), all built in [`keys`]:
 //!
 //! | item | PK | SK | notes |
 //! |---|---|---|---|
@@ -31,6 +31,7 @@
 mod access;
 mod accounts;
 mod applications;
+mod keys;
 mod members;
 mod profiles;
 mod tokens;
@@ -47,6 +48,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use self::keys::{Key, Log};
 use crate::domain::{LogEntry, PartnerId};
 use crate::ports::{Page, StoreError};
 
@@ -62,12 +64,12 @@ impl DynamoStore {
         Self { client, table }
     }
 
-    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
+    async fn get<T: DeserializeOwned>(&self, key: Key) -> Result<Option<T>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
+            .set_key(Some(key.item()))
             .consistent_read(true)
             .send()
             .await
@@ -114,16 +116,17 @@ impl DynamoStore {
         Ok(found)
     }
 
-    /// One page of the log entries under `prefix` in partition `pk`, newest first. The cursor is
-    /// the last SK of the previous page; it must lie under the same prefix, and the partition is
-    /// always the caller's.
+    /// One page of a log in a partner's partition, newest first. The cursor is the last SK of
+    /// the previous page; it must lie under the log's prefix, and the partition is always the
+    /// caller's.
     async fn log_page(
         &self,
-        pk: String,
-        prefix: &str,
+        partner: &PartnerId,
+        log: Log<'_>,
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<LogEntry>, StoreError> {
+        let (pk, prefix) = (keys::partner(partner), log.prefix());
         let start = match cursor {
             None => None,
             Some(raw) => {
@@ -131,9 +134,9 @@ impl DynamoStore {
                     .decode(raw)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
-                    .filter(|sk| sk.starts_with(prefix))
+                    .filter(|sk| sk.starts_with(&prefix))
                     .ok_or(StoreError::InvalidCursor)?;
-                Some(key(pk.clone(), &sk))
+                Some(Key { pk: pk.clone(), sk }.item())
             }
         };
         let out = self
@@ -142,7 +145,7 @@ impl DynamoStore {
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :log)")
             .expression_attribute_values(":pk", AttributeValue::S(pk))
-            .expression_attribute_values(":log", AttributeValue::S(prefix.to_owned()))
+            .expression_attribute_values(":log", AttributeValue::S(prefix))
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(100))
             .set_exclusive_start_key(start)
@@ -218,10 +221,6 @@ impl DynamoStore {
     }
 }
 
-fn key(pk: String, sk: &str) -> Item {
-    HashMap::from([("PK".to_owned(), AttributeValue::S(pk)), ("SK".to_owned(), AttributeValue::S(sk.to_owned()))])
-}
-
 fn unavailable<E, R>(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
 where
     E: std::error::Error + Send + Sync + 'static,
@@ -281,10 +280,6 @@ fn failed_conditions(
     Some(list.split(',').map(|r| r.trim() == "ConditionalCheckFailed").collect())
 }
 
-fn partner_pk(id: &PartnerId) -> String {
-    format!("PARTNER#{id}")
-}
-
 /// Encodes the last key of a Query page as an opaque cursor, and reads it back (checking that
 /// it names an item of the same list).
 fn cursor_of(last: Option<Item>) -> Option<String> {
@@ -324,22 +319,15 @@ struct LogItem {
     entry: LogEntry,
 }
 
-fn log_items(pk: &str, log: &[LogEntry]) -> Vec<LogItem> {
-    log.iter()
+/// The items that add `entries` to `log`, one per entry.
+fn log_items(partner: &PartnerId, log: Log<'_>, entries: &[LogEntry]) -> Vec<LogItem> {
+    entries
+        .iter()
         .enumerate()
-        .map(|(n, entry)| LogItem {
-            pk: pk.to_owned(),
-            // Read newest first (a reverse Query); entries of one change keep their order, so
-            // the suffix counts down. The random tail keeps two writes at the same instant (a
-            // job's run, say) from overwriting each other.
-            sk: format!(
-                "LOG#{}#{:02}#{}",
-                entry.at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
-                99 - n.min(99),
-                &uuid::Uuid::new_v4().simple().to_string()[..8]
-            ),
-            entity: "log".into(),
-            entry: entry.clone(),
+        .map(|(n, entry)| {
+            let tail = &uuid::Uuid::new_v4().simple().to_string()[..8];
+            let Key { pk, sk } = keys::log_entry(partner, log, entry.at, n, tail);
+            LogItem { pk, sk, entity: "log".into(), entry: entry.clone() }
         })
         .collect()
 }

@@ -6,18 +6,13 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
+use super::keys::{self, Key, Log};
 use super::members::MemberItem;
-use super::{
-    DynamoStore, Item, cursor_of, failed_conditions, from_item, key, log_items, partner_pk, s, start_of, to_item,
-    unavailable,
-};
+use super::{DynamoStore, cursor_of, failed_conditions, from_item, log_items, start_of, to_item, unavailable};
 use crate::domain::{Account, LogEntry, PartnerId, Profile, search_text};
 use crate::ports::{
     DirectoryFilter, Page, ProfileCreated, ProfileStore, ProfileUpdated, Resubmission, Stale, StoreError,
 };
-
-/// The partition of the directory index (GSI2): every listed profile, and nothing else.
-const DIRECTORY: &str = "DIRECTORY";
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct ProfileItem {
@@ -48,43 +43,23 @@ impl ProfileItem {
     pub(super) fn new(profile: &Profile) -> Self {
         let listed = profile.is_listed();
         let fields = &profile.fields;
+        let Key { pk, sk } = keys::profile(&profile.id);
+        let (gsi2pk, gsi2sk) =
+            listed.then(|| keys::directory_entry(fields.name.as_str(), &profile.id)).map(|k| (k.pk, k.sk)).unzip();
         Self {
-            pk: partner_pk(&profile.id),
-            sk: "PROFILE".into(),
+            pk,
+            sk,
             entity: "profile".into(),
             name_key: fields.name.key(),
             version: profile.version,
-            gsi2pk: listed.then(|| DIRECTORY.to_owned()),
-            gsi2sk: listed.then(|| directory_sort_key(profile)),
+            gsi2pk,
+            gsi2sk,
             directory_text: listed.then(|| search_text(&format!("{} {}", fields.name.as_str(), fields.description))),
             directory_categories: listed
                 .then(|| format!(" {} ", fields.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" "))),
             profile: profile.clone(),
         }
     }
-}
-
-/// Orders the directory by name (folded, so "École" sorts with "e"); the id keeps keys unique.
-fn directory_sort_key(profile: &Profile) -> String {
-    format!("{}#{}", search_text(profile.fields.name.as_str()), profile.id)
-}
-
-/// The directory index's key of a listed profile: where the next page continues.
-fn directory_key(profile: &Profile) -> Item {
-    let mut start = key(partner_pk(&profile.id), "PROFILE");
-    start.insert("GSI2PK".into(), AttributeValue::S(DIRECTORY.into()));
-    start.insert("GSI2SK".into(), AttributeValue::S(directory_sort_key(profile)));
-    start
-}
-
-/// Whether a cursor's key is a directory key: the index's partition, a profile, and a sort key
-/// that ends with that profile's id.
-fn is_directory_key(k: &Item) -> bool {
-    let partner = s(k, "PK").strip_prefix("PARTNER#").filter(|id| PartnerId::parse(id).is_some());
-    k.len() == 4
-        && s(k, "GSI2PK") == DIRECTORY
-        && s(k, "SK") == "PROFILE"
-        && partner.is_some_and(|id| s(k, "GSI2SK").ends_with(&format!("#{id}")))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -108,7 +83,6 @@ impl DynamoStore {
         log: &[LogEntry],
         applications: &[Resubmission<'_>],
     ) -> Result<Result<ProfileUpdated, Stale>, StoreError> {
-        let pk = partner_pk(&after.id);
         let mut items = vec![self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?];
         let (old_key, new_key) = (before.fields.name.key(), after.fields.name.key());
         let renamed = old_key != new_key;
@@ -116,21 +90,17 @@ impl DynamoStore {
             // Release the old name (only if it is still ours) and take the new one.
             let release = Delete::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(format!("PROFILENAME#{old_key}"), "PROFILENAME")))
+                .set_key(Some(keys::profile_name(&old_key).item()))
                 .condition_expression("partner_id = :me")
                 .expression_attribute_values(":me", AttributeValue::S(after.id.to_string()))
                 .build()
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            let guard = GuardItem {
-                pk: format!("PROFILENAME#{new_key}"),
-                sk: "PROFILENAME".into(),
-                entity: "name_guard".into(),
-                partner_id: after.id.clone(),
-            };
+            let Key { pk, sk } = keys::profile_name(&new_key);
+            let guard = GuardItem { pk, sk, entity: "name_guard".into(), partner_id: after.id.clone() };
             items.push(TransactWriteItem::builder().delete(release).build());
             items.push(self.put(to_item(&guard)?, Some("attribute_not_exists(PK)"))?);
         }
-        for item in log_items(&pk, log) {
+        for item in log_items(&after.id, Log::Profile, log) {
             items.push(self.put(to_item(&item)?, None)?);
         }
         // Where the applications' versioned puts are in the transaction.
@@ -163,15 +133,12 @@ impl ProfileStore for DynamoStore {
     ) -> Result<ProfileCreated, StoreError> {
         let name_key = profile.fields.name.key();
         let item = ProfileItem::new(profile);
-        let guard = |pk: String, sk: &str, entity: &str| GuardItem {
-            pk,
-            sk: sk.into(),
-            entity: entity.into(),
-            partner_id: profile.id.clone(),
-        };
+        let guard =
+            |Key { pk, sk }, entity: &str| GuardItem { pk, sk, entity: entity.into(), partner_id: profile.id.clone() };
+        let Key { pk, sk } = keys::member(&profile.id, &creator.id);
         let member = MemberItem {
-            pk: partner_pk(&profile.id),
-            sk: format!("MEMBER#{}", creator.id),
+            pk,
+            sk,
             entity: "member".into(),
             account_id: creator.id.clone(),
             email: creator.email.clone(),
@@ -183,13 +150,11 @@ impl ProfileStore for DynamoStore {
             .client
             .transact_write_items()
             .transact_items(self.put(to_item(&item)?, absent)?)
-            .transact_items(
-                self.put(to_item(&guard(format!("PROFILENAME#{name_key}"), "PROFILENAME", "name_guard"))?, absent)?,
-            )
-            .transact_items(self.put(to_item(&guard(format!("SLUG#{}", profile.slug), "SLUG", "slug_guard"))?, absent)?)
+            .transact_items(self.put(to_item(&guard(keys::profile_name(&name_key), "name_guard"))?, absent)?)
+            .transact_items(self.put(to_item(&guard(keys::slug(&profile.slug), "slug_guard"))?, absent)?)
             .transact_items(link)
             .transact_items(self.put(to_item(&member)?, absent)?);
-        for item in log_items(&partner_pk(&profile.id), log) {
+        for item in log_items(&profile.id, Log::Profile, log) {
             request = request.transact_items(self.put(to_item(&item)?, None)?);
         }
         let result = request.send().await;
@@ -205,7 +170,7 @@ impl ProfileStore for DynamoStore {
     }
 
     async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError> {
-        Ok(self.get::<ProfileItem>(partner_pk(id), "PROFILE").await?.map(|i| i.profile))
+        Ok(self.get::<ProfileItem>(keys::profile(id)).await?.map(|i| i.profile))
     }
 
     async fn update_profile_resubmitting(
@@ -224,19 +189,19 @@ impl ProfileStore for DynamoStore {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<LogEntry>, StoreError> {
-        self.log_page(partner_pk(id), "LOG#", limit, cursor).await
+        self.log_page(id, Log::Profile, limit, cursor).await
     }
 
     async fn profiles(&self, ids: &[PartnerId]) -> Result<Vec<Profile>, StoreError> {
         let mut unique: Vec<&PartnerId> = ids.iter().collect();
         unique.sort();
         unique.dedup();
-        let keys = unique.iter().map(|id| key(partner_pk(id), "PROFILE")).collect();
+        let keys = unique.iter().map(|id| keys::profile(id).item()).collect();
         self.batch_get(keys).await?.into_iter().map(|item| Ok(from_item::<ProfileItem>(item)?.profile)).collect()
     }
 
     async fn profile_by_slug(&self, slug: &str) -> Result<Option<Profile>, StoreError> {
-        match self.get::<GuardItem>(format!("SLUG#{slug}"), "SLUG").await? {
+        match self.get::<GuardItem>(keys::slug(slug)).await? {
             Some(guard) => self.profile(&guard.partner_id).await,
             None => Ok(None),
         }
@@ -248,11 +213,11 @@ impl ProfileStore for DynamoStore {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<Profile>, StoreError> {
-        let mut start = start_of(cursor, is_directory_key)?;
+        let mut start = start_of(cursor, keys::is_directory_cursor)?;
         // The filter only ever reads listed profiles (the index is sparse). Without a filter one
         // Query reads the page and one more item, to know whether a next page exists.
         let mut conditions = Vec::new();
-        let mut values = HashMap::from([(":dir".to_owned(), AttributeValue::S(DIRECTORY.into()))]);
+        let mut values = HashMap::from([(":dir".to_owned(), AttributeValue::S(keys::DIRECTORY.into()))]);
         if let Some(category) = &filter.category {
             conditions.push("contains(directory_categories, :category)".to_owned());
             values.insert(":category".into(), AttributeValue::S(format!(" {} ", category.as_str())));
@@ -288,7 +253,9 @@ impl ProfileStore for DynamoStore {
         }
         let next_cursor = if found.len() > wanted {
             found.truncate(wanted);
-            cursor_of(found.last().map(|last| directory_key(&last.profile)))
+            cursor_of(
+                found.last().map(|last| keys::directory_cursor(last.profile.fields.name.as_str(), &last.profile.id)),
+            )
         } else {
             None
         };
