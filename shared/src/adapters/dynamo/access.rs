@@ -6,13 +6,14 @@
 //! | school access | `CLIENT#<client id>` | `ACCESS#<institution>` | `GSI1PK` = `SCHOOL#<institution>`, `GSI1SK` = `CLIENT#<client id>` (a school's applications); per API when and by whom it was granted; only while the client holds a scope there |
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::applications::{ApplicationItem, ClientItem};
+use super::applications::{ApplicationItem, ClientItem, add_application_log};
 use super::keys::{self, Key, Log};
-use super::{DynamoStore, failed_conditions, from_item, log_items, to_item, unavailable};
+use super::transaction::Guard;
+use super::{DynamoStore, from_item, log_items, to_item, unavailable};
 use crate::domain::{
     AccessRequest, AccessRequestStatus, Application, ApplicationId, Client, ClientId, Institution, LogEntry, PartnerId,
     SchoolAccess, TokenHash,
@@ -105,21 +106,23 @@ impl AccessStore for DynamoStore {
         let Some(first) = requests.first() else { return Ok(true) };
         // The partner is still active when the requests are stored (a deactivation at the same
         // moment wins, and no mail leaves).
-        let active = aws_sdk_dynamodb::types::ConditionCheck::builder()
-            .table_name(&self.table)
+        let active = ConditionCheck::builder()
             .set_key(Some(keys::profile(&first.partner_id).item()))
             .condition_expression("#profile.#active = :yes")
             .expression_attribute_names("#profile", "profile")
             .expression_attribute_names("#active", "active")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let mut items = vec![aws_sdk_dynamodb::types::TransactWriteItem::builder().condition_check(active).build()];
+            .expression_attribute_values(":yes", AttributeValue::Bool(true));
+        let mut t = self.transaction();
+        t.check(Guard::PartnerActive, active)?;
         for r in requests {
-            items.push(self.put(to_item(&RequestItem::new(r))?, Some("attribute_not_exists(PK)"))?);
+            t.put_new(Guard::NewAccessRequest, to_item(&RequestItem::new(r))?)?;
         }
-        items.extend(self.put_log(&first.partner_id, &first.application_id, log)?);
-        Ok(self.transact_versioned(items, &[crate::ports::Stale::Profile]).await?.is_ok())
+        add_application_log(&mut t, &first.partner_id, &first.application_id, log)?;
+        match self.transact(t).await? {
+            Ok(()) => Ok(true),
+            Err(c) if c.failed(Guard::PartnerActive) => Ok(false),
+            Err(c) => Err(c.into_error()),
+        }
     }
 
     async fn append_application_log(
@@ -146,26 +149,22 @@ impl AccessStore for DynamoStore {
 
     async fn write_access(&self, w: AccessWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
         let (before, after) = w.client;
-        let mut parts = vec![Stale::Client];
-        let mut items = vec![self.put_versioned(to_item(&ClientItem::new(after))?, Some(before.version))?];
+        let mut t = self.transaction();
+        t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, Some(before.version))?;
         if let Some((before, after)) = w.request {
-            items.push(self.put_versioned(to_item(&RequestItem::new(after))?, Some(before.version))?);
-            parts.push(Stale::Application);
+            // The ports report a changed request as a changed application.
+            t.put_versioned(Stale::Application, to_item(&RequestItem::new(after))?, Some(before.version))?;
         }
         match w.school {
-            SchoolIndex::Put(school) => items.push(self.put(to_item(&SchoolAccessItem::new(school))?, None)?),
-            SchoolIndex::Remove(institution) => {
-                let delete = Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(keys::school_access(&after.id, institution).item()))
-                    .build()
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                items.push(TransactWriteItem::builder().delete(delete).build());
-            }
-        }
+            SchoolIndex::Put(school) => t.put_item(to_item(&SchoolAccessItem::new(school))?)?,
+            SchoolIndex::Remove(institution) => t.delete(
+                Guard::Unconditional,
+                Delete::builder().set_key(Some(keys::school_access(&after.id, institution).item())),
+            )?,
+        };
         let (partner, app, log) = w.log;
-        items.extend(self.put_log(partner, app, log)?);
-        self.transact_versioned(items, &parts).await
+        add_application_log(&mut t, partner, app, log)?;
+        self.transact_versioned(t).await
     }
 
     async fn school_access(&self, institution: &Institution) -> Result<Vec<SchoolAccess>, StoreError> {
@@ -224,22 +223,20 @@ impl AccessStore for DynamoStore {
         let expired =
             AccessRequest { status: AccessRequestStatus::Expired, version: request.version + 1, ..request.clone() };
         let put = Put::builder()
-            .table_name(&self.table)
             .set_item(Some(to_item(&RequestItem::new(&expired))?))
             .condition_expression("#version = :v AND #request.#status = :pending")
             .expression_attribute_names("#version", "version")
             .expression_attribute_names("#request", "request")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":v", AttributeValue::N(request.version.to_string()))
-            .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        items.extend(self.put_log(&request.partner_id, &request.application_id, std::slice::from_ref(log))?);
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(true),
-            Err(e) if failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => Ok(false),
-            Err(e) => Err(unavailable(e)),
+            .expression_attribute_values(":pending", AttributeValue::S("pending".into()));
+        let mut t = self.transaction();
+        t.put(Guard::RequestPending, put)?;
+        add_application_log(&mut t, &request.partner_id, &request.application_id, std::slice::from_ref(log))?;
+        match self.transact(t).await? {
+            Ok(()) => Ok(true),
+            Err(c) if c.failed(Guard::RequestPending) => Ok(false),
+            Err(c) => Err(c.into_error()),
         }
     }
 }

@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Update};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, Key};
-use super::{DynamoStore, failed_conditions, from_item, to_item, ttl, unavailable};
+use super::transaction::{Cancelled, Guard, Transaction};
+use super::{DynamoStore, from_item, to_item, ttl, unavailable};
 use crate::domain::{
     AcceptedTerms, Account, AccountId, AccountStatus, Email, OneTimeToken, PartnerId, TokenHash, TokenPurpose,
 };
@@ -157,19 +158,15 @@ impl AccountStore for DynamoStore {
     async fn create_account(&self, account: &Account, activation: &OneTimeToken) -> Result<Created, StoreError> {
         let Key { pk, sk } = keys::email(&account.email);
         let guard = EmailGuardItem { pk, sk, entity: "email_guard".into(), account_id: account.id.clone() };
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(self.put(to_item(&guard)?, Some("attribute_not_exists(PK)"))?)
-            .transact_items(self.put(to_item(&AccountItem::from(account))?, Some("attribute_not_exists(PK)"))?)
-            .transact_items(self.put(to_item(&TokenItem::from(activation))?, None)?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Created::Yes),
-            // The email guard and the account are conditional; either failing means the address is taken.
-            Err(e) if failed_conditions(&e).is_some_and(|failed| failed.contains(&true)) => Ok(Created::EmailTaken),
-            Err(e) => Err(unavailable(e)),
+        let mut t = self.transaction();
+        t.put_new(Guard::EmailFree, to_item(&guard)?)?
+            .put_new(Guard::NewAccount, to_item(&AccountItem::from(account))?)?
+            .put_item(to_item(&TokenItem::from(activation))?)?;
+        match self.transact(t).await? {
+            Ok(()) => Ok(Created::Yes),
+            // Either failing means the address is taken.
+            Err(c) if c.failed(Guard::EmailFree) || c.failed(Guard::NewAccount) => Ok(Created::EmailTaken),
+            Err(c) => Err(c.into_error()),
         }
     }
 
@@ -209,21 +206,13 @@ impl AccountStore for DynamoStore {
 
     async fn put_reset_token(&self, token: &OneTimeToken) -> Result<(), StoreError> {
         let newest = Update::builder()
-            .table_name(&self.table)
             .set_key(Some(keys::account(&token.account_id).item()))
             .update_expression("SET reset_token = :hash")
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":hash", AttributeValue::S(token.hash.as_str().to_owned()))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        self.client
-            .transact_write_items()
-            .transact_items(self.put(to_item(&TokenItem::from(token))?, None)?)
-            .transact_items(TransactWriteItem::builder().update(newest).build())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+            .expression_attribute_values(":hash", AttributeValue::S(token.hash.as_str().to_owned()));
+        let mut t = self.transaction();
+        t.put_item(to_item(&TokenItem::from(token))?)?.update(Guard::AccountExists, newest)?;
+        self.transact(t).await?.map_err(Cancelled::into_error)
     }
 
     async fn end_sessions(&self, id: &AccountId, from: DateTime<Utc>) -> Result<(), StoreError> {
@@ -381,21 +370,19 @@ impl DynamoStore {
         self.put_one(to_item(&item)?, None).await?;
         Ok(item.attempts())
     }
+}
 
-    /// The transaction step that links an account to a partner, only if it is not linked yet.
-    pub(super) fn link_account(
-        &self,
-        account: &AccountId,
-        partner: &PartnerId,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(keys::account(account).item()))
-            .update_expression("SET partner_id = :partner")
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(partner_id)")
-            .expression_attribute_values(":partner", AttributeValue::S(partner.to_string()))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(TransactWriteItem::builder().update(update).build())
-    }
+/// Adds the step that links an account to a partner, only if it is not linked yet.
+pub(super) fn link_account(
+    t: &mut Transaction<'_>,
+    account: &AccountId,
+    partner: &PartnerId,
+) -> Result<(), StoreError> {
+    let update = Update::builder()
+        .set_key(Some(keys::account(account).item()))
+        .update_expression("SET partner_id = :partner")
+        .condition_expression("attribute_exists(PK) AND attribute_not_exists(partner_id)")
+        .expression_attribute_values(":partner", AttributeValue::S(partner.to_string()));
+    t.update(Guard::AccountUnlinked, update)?;
+    Ok(())
 }

@@ -7,31 +7,29 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{self, Key, Log};
 use super::profiles::ProfileItem;
+use super::transaction::Transaction;
 use super::{DynamoStore, cursor_of, from_item, log_items, start_of, to_item, unavailable};
 use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId, Profile};
 use crate::ports::{ApplicationStore, ApplicationWrite, Imported, Page, Resubmission, Stale, StoreError};
 
-impl DynamoStore {
-    /// The transaction steps that add `log` to an application's log.
-    pub(super) fn put_log(
-        &self,
-        partner: &PartnerId,
-        app: &ApplicationId,
-        log: &[LogEntry],
-    ) -> Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError> {
-        log_items(partner, Log::Application(app), log).iter().map(|item| self.put(to_item(item)?, None)).collect()
+/// Adds the steps that append `log` to an application's log.
+pub(super) fn add_application_log(
+    t: &mut Transaction<'_>,
+    partner: &PartnerId,
+    app: &ApplicationId,
+    log: &[LogEntry],
+) -> Result<(), StoreError> {
+    for item in log_items(partner, Log::Application(app), log) {
+        t.put_item(to_item(&item)?)?;
     }
+    Ok(())
+}
 
-    /// The transaction steps that write an application back to review: its item (only if it is
-    /// still the version that was read; the versioned put comes first) and its log.
-    pub(super) fn resubmit_items(
-        &self,
-        r: &Resubmission<'_>,
-    ) -> Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError> {
-        let mut items = vec![self.put_versioned(to_item(&ApplicationItem::new(r.after))?, Some(r.before.version))?];
-        items.extend(self.put_log(&r.after.partner_id, &r.after.id, r.log)?);
-        Ok(items)
-    }
+/// Adds the steps that write an application back to review: its item (only if it is still the
+/// version that was read) and its log.
+pub(super) fn add_resubmission(t: &mut Transaction<'_>, r: &Resubmission<'_>) -> Result<(), StoreError> {
+    t.put_versioned(Stale::Application, to_item(&ApplicationItem::new(r.after))?, Some(r.before.version))?;
+    add_application_log(t, &r.after.partner_id, &r.after.id, r.log)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -102,19 +100,16 @@ impl ClientItem {
 #[async_trait]
 impl ApplicationStore for DynamoStore {
     async fn write_application(&self, w: ApplicationWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
-        let mut parts = vec![Stale::Application];
-        let mut items =
-            vec![self.put_versioned(to_item(&ApplicationItem::new(w.after))?, w.before.map(|b| b.version))?];
+        let mut t = self.transaction();
+        t.put_versioned(Stale::Application, to_item(&ApplicationItem::new(w.after))?, w.before.map(|b| b.version))?;
         if let Some((before, after)) = w.client {
-            items.push(self.put_versioned(to_item(&ClientItem::new(after))?, before.map(|b| b.version))?);
-            parts.push(Stale::Client);
+            t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, before.map(|b| b.version))?;
         }
         if let Some((before, after)) = w.profile {
-            items.push(self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?);
-            parts.push(Stale::Profile);
+            t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
         }
-        items.extend(self.put_log(&w.after.partner_id, &w.after.id, w.log)?);
-        self.transact_versioned(items, &parts).await
+        add_application_log(&mut t, &w.after.partner_id, &w.after.id, w.log)?;
+        self.transact_versioned(t).await
     }
 
     async fn application(&self, partner: &PartnerId, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
@@ -219,16 +214,15 @@ impl ApplicationStore for DynamoStore {
         log: &[LogEntry],
     ) -> Result<Result<(), Stale>, StoreError> {
         let (before, after) = profile;
-        let mut parts = vec![Stale::Profile];
-        let mut items = vec![self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?];
+        let mut t = self.transaction();
+        t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
         for (read, written) in clients {
-            items.push(self.put_versioned(to_item(&ClientItem::new(written))?, Some(read.version))?);
-            parts.push(Stale::Client);
+            t.put_versioned(Stale::Client, to_item(&ClientItem::new(written))?, Some(read.version))?;
         }
         for item in log_items(&after.id, Log::Profile, log) {
-            items.push(self.put(to_item(&item)?, None)?);
+            t.put_item(to_item(&item)?)?;
         }
-        self.transact_versioned(items, &parts).await
+        self.transact_versioned(t).await
     }
 
     async fn write_client(
@@ -237,11 +231,12 @@ impl ApplicationStore for DynamoStore {
         after: &Client,
         log: &[LogEntry],
     ) -> Result<Result<(), Stale>, StoreError> {
-        let mut items = vec![self.put_versioned(to_item(&ClientItem::new(after))?, Some(before.version))?];
+        let mut t = self.transaction();
+        t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, Some(before.version))?;
         if let (Some(partner), Some(app)) = (&after.partner_id, &after.application_id) {
-            items.extend(self.put_log(partner, app, log)?);
+            add_application_log(&mut t, partner, app, log)?;
         }
-        self.transact_versioned(items, &[Stale::Client]).await
+        self.transact_versioned(t).await
     }
 
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {

@@ -1,12 +1,14 @@
 //! A profile's members and the invitation codes that link accounts to it (MemberStore).
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::accounts::link_account;
 use super::keys::{self, Key, Log};
-use super::{DynamoStore, failed_conditions, from_item, log_items, to_item, ttl, unavailable};
+use super::transaction::{Cancelled, Guard};
+use super::{DynamoStore, from_item, log_items, to_item, ttl, unavailable};
 use crate::domain::{Account, AccountId, Email, LogEntry, PartnerId, TokenHash};
 use crate::ports::StoreError;
 
@@ -50,11 +52,12 @@ impl crate::ports::MemberStore for DynamoStore {
             expires_epoch: invitation.expires_at.timestamp(),
             ttl: ttl(invitation.expires_at),
         };
-        let mut items = vec![self.put(to_item(&item)?, Some("attribute_not_exists(PK)"))?];
+        let mut t = self.transaction();
+        t.put_new(Guard::NewInvitation, to_item(&item)?)?;
         for entry in log_items(&invitation.partner_id, Log::Profile, log) {
-            items.push(self.put(to_item(&entry)?, None)?);
+            t.put_item(to_item(&entry)?)?;
         }
-        self.client.transact_write_items().set_transact_items(Some(items)).send().await.map(|_| ()).map_err(unavailable)
+        self.transact(t).await?.map_err(Cancelled::into_error)
     }
 
     async fn link(
@@ -73,13 +76,9 @@ impl crate::ports::MemberStore for DynamoStore {
             return Ok(Linked::InvalidCode);
         }
         let use_code = Delete::builder()
-            .table_name(&self.table)
             .set_key(Some(keys::invitation(hash).item()))
             .condition_expression("attribute_exists(PK) AND expires_epoch > :now")
-            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let link = self.link_account(&account.id, &invitation.partner_id)?;
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()));
         let Key { pk, sk } = keys::member(&invitation.partner_id, &account.id);
         let member = MemberItem {
             pk,
@@ -97,27 +96,25 @@ impl crate::ports::MemberStore for DynamoStore {
             from: None,
             to: Some(account.email.to_string()),
         };
-        let mut request = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(use_code).build())
-            .transact_items(link)
-            .transact_items(self.put(to_item(&member)?, Some("attribute_not_exists(PK)"))?);
+        let mut t = self.transaction();
+        t.delete(Guard::InvitationValid, use_code)?;
+        link_account(&mut t, &account.id, &invitation.partner_id)?;
+        t.put_new(Guard::NewMember, to_item(&member)?)?;
         for item in log_items(&invitation.partner_id, Log::Profile, &[entry]) {
-            request = request.transact_items(self.put(to_item(&item)?, None)?);
+            t.put_item(to_item(&item)?)?;
         }
-        match request.send().await {
-            Ok(_) => Ok(Linked::Yes(crate::ports::Invitation {
+        match self.transact(t).await? {
+            Ok(()) => Ok(Linked::Yes(crate::ports::Invitation {
                 hash: hash.clone(),
                 partner_id: invitation.partner_id,
                 invited_by: invitation.invited_by,
                 expires_at: invitation.expires_at,
             })),
-            Err(e) => match failed_conditions(&e).as_deref() {
-                Some([true, ..]) => Ok(Linked::InvalidCode),
-                Some([_, true, ..] | [_, _, true, ..]) => Ok(Linked::AccountAlreadyLinked),
-                _ => Err(unavailable(e)),
-            },
+            Err(c) if c.failed(Guard::InvitationValid) => Ok(Linked::InvalidCode),
+            Err(c) if c.failed(Guard::AccountUnlinked) || c.failed(Guard::NewMember) => {
+                Ok(Linked::AccountAlreadyLinked)
+            }
+            Err(c) => Err(c.into_error()),
         }
     }
 

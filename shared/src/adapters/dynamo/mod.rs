@@ -27,6 +27,13 @@
 //!
 //! Every operation is one GetItem, one conditional write or one TransactWriteItems; lists are
 //! Queries on one partition.
+//!
+//! The files: [`keys`] builds every key above; [`transaction`] runs TransactWriteItems with a
+//! [`Guard`](transaction::Guard) on each item, so a cancellation is read by what failed, not
+//! by position; one file per port holds its items and its impl: `accounts` (AccountStore,
+//! AttemptStore), `profiles` (ProfileStore), `members` (MemberStore), `applications`
+//! (ApplicationStore), `access` (AccessStore), `tokens` (TokenStore). This file holds the store
+//! and the reads and writes they share.
 
 mod access;
 mod accounts;
@@ -35,13 +42,13 @@ mod keys;
 mod members;
 mod profiles;
 mod tokens;
+mod transaction;
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -196,29 +203,6 @@ impl DynamoStore {
             }
         }
     }
-
-    /// A Put that expects `version` to be the stored one, or no item at all when `None`.
-    fn put_versioned(&self, item: Item, version: Option<u64>) -> Result<TransactWriteItem, StoreError> {
-        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
-        put = match version {
-            None => put.condition_expression("attribute_not_exists(PK)"),
-            Some(v) => put
-                .condition_expression("version = :seen")
-                .expression_attribute_values(":seen", AttributeValue::N(v.to_string())),
-        };
-        let put = put.build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .set_condition_expression(condition.map(str::to_owned))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
 }
 
 fn unavailable<E, R>(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
@@ -240,44 +224,6 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
 /// DynamoDB deletes items some time after their `ttl` (epoch seconds); reads check expiry anyway.
 fn ttl(at: DateTime<Utc>) -> i64 {
     at.timestamp()
-}
-
-impl DynamoStore {
-    /// Runs a transaction whose first items are the versioned `parts`, in that order: a failed
-    /// condition on one of them names what was no longer as the caller read it.
-    async fn transact_versioned(
-        &self,
-        items: Vec<TransactWriteItem>,
-        parts: &[crate::ports::Stale],
-    ) -> Result<Result<(), crate::ports::Stale>, StoreError> {
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(Ok(())),
-            Err(e) => match failed_conditions(&e)
-                .and_then(|failed| failed.iter().zip(parts).find(|(failed, _)| **failed).map(|(_, part)| *part))
-            {
-                Some(part) => Ok(Err(part)),
-                None => Err(unavailable(e)),
-            },
-        }
-    }
-}
-
-/// Which items of a cancelled transaction failed their condition, in request order; `None` when
-/// the transaction failed for another reason.
-fn failed_conditions(
-    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, impl std::fmt::Debug>,
-) -> Option<Vec<bool>> {
-    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
-        return None;
-    };
-    let reasons = cancelled.cancellation_reasons();
-    if !reasons.is_empty() {
-        return Some(reasons.iter().map(|r| r.code() == Some("ConditionalCheckFailed")).collect());
-    }
-    // Some emulators put the reasons only in the message: "... [ConditionalCheckFailed, None]".
-    let message = cancelled.message().unwrap_or_default();
-    let list = message.rsplit_once('[').and_then(|(_, rest)| rest.split_once(']')).map(|(list, _)| list)?;
-    Some(list.split(',').map(|r| r.trim() == "ConditionalCheckFailed").collect())
 }
 
 /// Encodes the last key of a Query page as an opaque cursor, and reads it back (checking that

@@ -3,12 +3,15 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete};
 use serde::{Deserialize, Serialize};
 
+use super::accounts::link_account;
+use super::applications::add_resubmission;
 use super::keys::{self, Key, Log};
 use super::members::MemberItem;
-use super::{DynamoStore, cursor_of, failed_conditions, from_item, log_items, start_of, to_item, unavailable};
+use super::transaction::Guard;
+use super::{DynamoStore, cursor_of, from_item, log_items, start_of, to_item, unavailable};
 use crate::domain::{Account, LogEntry, PartnerId, Profile, search_text};
 use crate::ports::{
     DirectoryFilter, Page, ProfileCreated, ProfileStore, ProfileUpdated, Resubmission, Stale, StoreError,
@@ -83,42 +86,31 @@ impl DynamoStore {
         log: &[LogEntry],
         applications: &[Resubmission<'_>],
     ) -> Result<Result<ProfileUpdated, Stale>, StoreError> {
-        let mut items = vec![self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?];
+        let mut t = self.transaction();
+        t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
         let (old_key, new_key) = (before.fields.name.key(), after.fields.name.key());
-        let renamed = old_key != new_key;
-        if renamed {
+        if old_key != new_key {
             // Release the old name (only if it is still ours) and take the new one.
             let release = Delete::builder()
-                .table_name(&self.table)
                 .set_key(Some(keys::profile_name(&old_key).item()))
                 .condition_expression("partner_id = :me")
-                .expression_attribute_values(":me", AttributeValue::S(after.id.to_string()))
-                .build()
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                .expression_attribute_values(":me", AttributeValue::S(after.id.to_string()));
             let Key { pk, sk } = keys::profile_name(&new_key);
             let guard = GuardItem { pk, sk, entity: "name_guard".into(), partner_id: after.id.clone() };
-            items.push(TransactWriteItem::builder().delete(release).build());
-            items.push(self.put(to_item(&guard)?, Some("attribute_not_exists(PK)"))?);
+            t.delete(Guard::NameStillOurs, release)?.put_new(Guard::NameFree, to_item(&guard)?)?;
         }
         for item in log_items(&after.id, Log::Profile, log) {
-            items.push(self.put(to_item(&item)?, None)?);
+            t.put_item(to_item(&item)?)?;
         }
-        // Where the applications' versioned puts are in the transaction.
-        let mut application_items = Vec::new();
         for r in applications {
-            application_items.push(items.len());
-            items.extend(self.resubmit_items(r)?);
+            add_resubmission(&mut t, r)?;
         }
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(Ok(ProfileUpdated::Yes)),
-            Err(e) => match failed_conditions(&e).as_deref() {
-                Some([true, ..]) => Ok(Ok(ProfileUpdated::VersionConflict)),
-                Some([_, _, true, ..]) if renamed => Ok(Ok(ProfileUpdated::NameTaken)),
-                Some(failed) if application_items.iter().any(|&n| failed.get(n) == Some(&true)) => {
-                    Ok(Err(Stale::Application))
-                }
-                _ => Err(unavailable(e)),
-            },
+        match self.transact(t).await? {
+            Ok(()) => Ok(Ok(ProfileUpdated::Yes)),
+            Err(c) if c.failed(Guard::Version(Stale::Profile)) => Ok(Ok(ProfileUpdated::VersionConflict)),
+            Err(c) if c.failed(Guard::NameFree) => Ok(Ok(ProfileUpdated::NameTaken)),
+            Err(c) if c.failed(Guard::Version(Stale::Application)) => Ok(Err(Stale::Application)),
+            Err(c) => Err(c.into_error()),
         }
     }
 }
@@ -144,28 +136,21 @@ impl ProfileStore for DynamoStore {
             email: creator.email.clone(),
             linked_at: profile.created_at,
         };
-        let link = self.link_account(&creator.id, &profile.id)?;
-        let absent = Some("attribute_not_exists(PK)");
-        let mut request = self
-            .client
-            .transact_write_items()
-            .transact_items(self.put(to_item(&item)?, absent)?)
-            .transact_items(self.put(to_item(&guard(keys::profile_name(&name_key), "name_guard"))?, absent)?)
-            .transact_items(self.put(to_item(&guard(keys::slug(&profile.slug), "slug_guard"))?, absent)?)
-            .transact_items(link)
-            .transact_items(self.put(to_item(&member)?, absent)?);
+        let mut t = self.transaction();
+        t.put_new(Guard::NewProfile, to_item(&item)?)?
+            .put_new(Guard::NameFree, to_item(&guard(keys::profile_name(&name_key), "name_guard"))?)?
+            .put_new(Guard::SlugFree, to_item(&guard(keys::slug(&profile.slug), "slug_guard"))?)?;
+        link_account(&mut t, &creator.id, &profile.id)?;
+        t.put_new(Guard::NewMember, to_item(&member)?)?;
         for item in log_items(&profile.id, Log::Profile, log) {
-            request = request.transact_items(self.put(to_item(&item)?, None)?);
+            t.put_item(to_item(&item)?)?;
         }
-        let result = request.send().await;
-        match result {
-            Ok(_) => Ok(ProfileCreated::Yes),
-            Err(e) => match failed_conditions(&e).as_deref() {
-                Some([_, true, ..]) => Ok(ProfileCreated::NameTaken),
-                Some([_, _, _, true, ..]) => Ok(ProfileCreated::AccountAlreadyLinked),
-                Some([_, _, true, ..]) => Ok(ProfileCreated::SlugTaken),
-                _ => Err(unavailable(e)),
-            },
+        match self.transact(t).await? {
+            Ok(()) => Ok(ProfileCreated::Yes),
+            Err(c) if c.failed(Guard::NameFree) => Ok(ProfileCreated::NameTaken),
+            Err(c) if c.failed(Guard::AccountUnlinked) => Ok(ProfileCreated::AccountAlreadyLinked),
+            Err(c) if c.failed(Guard::SlugFree) => Ok(ProfileCreated::SlugTaken),
+            Err(c) => Err(c.into_error()),
         }
     }
 
