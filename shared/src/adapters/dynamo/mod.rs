@@ -1,4 +1,4 @@
-//! The single table. Item keys (PK / SK), all built in [`keys`]:
+//! The single table. Item keys (PK / SK), all built in `keys.rs`:
 //!
 //! | item | PK | SK | notes |
 //! |---|---|---|---|
@@ -28,12 +28,12 @@
 //! Every operation is one GetItem, one conditional write or one TransactWriteItems; lists are
 //! Queries on one partition.
 //!
-//! The files: [`keys`] builds every key above; [`transaction`] runs TransactWriteItems with a
-//! [`Guard`](transaction::Guard) on each item, so a cancellation is read by what failed, not
-//! by position; one file per port holds its items and its impl: `accounts` (AccountStore,
-//! AttemptStore), `profiles` (ProfileStore), `members` (MemberStore), `applications`
-//! (ApplicationStore), `access` (AccessStore), `tokens` (TokenStore). This file holds the store
-//! and the reads and writes they share.
+//! The files: `keys.rs` builds every key above; `transaction.rs` runs TransactWriteItems with a
+//! `Guard` on each item, so a cancellation is read by what failed, not by position; one file
+//! per port holds its items and its impl: `accounts` (AccountStore, AttemptStore), `profiles`
+//! (ProfileStore), `members` (MemberStore), `applications` (ApplicationStore), `access`
+//! (AccessStore), `tokens` (TokenStore). This file holds the store and the reads and writes
+//! they share.
 
 mod access;
 mod accounts;
