@@ -12,9 +12,9 @@
 //! | name guard | `PROFILENAME#<name key>` | `PROFILENAME` | partner_id; makes the name unique |
 //! | slug guard | `SLUG#<slug>` | `SLUG` | partner_id; makes the public URL unique |
 //! | invitation code | `INVITATION#<sha256>` | `INVITATION` | partner_id, invited_by, expires, `ttl` |
-//! | profile log | `PARTNER#<id>` | `LOG#<time>#<nn>` | one LogEntry (map `entry`); newest first by a reverse Query |
+//! | profile log | `PARTNER#<id>` | `LOG#<time>#<nn>#<random>` | one LogEntry (map `entry`); newest first by a reverse Query |
 //! | application | `PARTNER#<id>` | `APP#<app id>` | map `application`, `version`; `GSI1PK` = `APPSTATUS#<status>`, `GSI1SK` = `<created_at>#<app id>` (the review queue); `GSI3PK` = `APP#<app id>` (moderators find it by id) |
-//! | application log | `PARTNER#<id>` | `APPLOG#<app id>#<time>#<nn>` | one LogEntry |
+//! | application log | `PARTNER#<id>` | `APPLOG#<app id>#<time>#<nn>#<random>` | one LogEntry |
 //! | client | `CLIENT#<client id>` | `CLIENT` | map `client` (secret hashes, public keys, scopes, APIs, active), `version`, `application_id`: everything the token endpoint reads, in one item |
 //! | token failures | `CLIENT#<client id>` | `CLIENT#FAILURES` | failed client authentications at the token endpoint: failures, window start, `ttl`; read with the client by one Query (`SK` begins with `CLIENT`) |
 //! | used assertion | `CLIENT#<client id>` | `JTI#<sha256 of jti>` | a `private_key_jwt` assertion seen, kept until it expires (`ttl`) so it is not accepted twice |
@@ -276,4 +276,50 @@ fn log_items(partner: &PartnerId, log: Log<'_>, entries: &[LogEntry]) -> Vec<Log
             LogItem { pk, sk, entity: "log".into(), entry: entry.clone() }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_reads_back_as_the_key_it_was_made_of() {
+        let key = Key { pk: "PARTNER#p".into(), sk: "APP#a".into() }.item();
+        let cursor = cursor_of(Some(key.clone())).expect("a cursor");
+        assert_eq!(start_of(Some(&cursor), |_| true).expect("a key"), Some(key));
+        assert_eq!(cursor_of(None), None);
+        assert_eq!(start_of(None, |_| false).expect("no cursor"), None);
+    }
+
+    #[test]
+    fn a_cursor_of_another_list_or_no_cursor_at_all_is_refused() {
+        let cursor = cursor_of(Some(Key { pk: "PARTNER#p".into(), sk: "PROFILE".into() }.item())).expect("a cursor");
+        assert!(matches!(start_of(Some(&cursor), |_| false), Err(StoreError::InvalidCursor)));
+        for garbage in ["not base64!", "bm90IGpzb24", "eyJQSyI6MX0"] {
+            assert!(matches!(start_of(Some(garbage), |_| true), Err(StoreError::InvalidCursor)), "{garbage}");
+        }
+    }
+
+    #[test]
+    fn log_items_are_keyed_under_their_log() {
+        let partner = PartnerId::new();
+        let at = DateTime::from_timestamp(1_700_000_000, 0).expect("a time");
+        let entry = LogEntry {
+            at,
+            action: crate::domain::LogAction::Linked,
+            property: "Gebruiker".into(),
+            user: "an@example.be".into(),
+            from: None,
+            to: None,
+        };
+        let app = crate::domain::ApplicationId::new();
+        let items = log_items(&partner, Log::Application(&app), &[entry.clone(), entry]);
+        assert_eq!(items.len(), 2);
+        for (n, item) in items.iter().enumerate() {
+            assert_eq!(item.pk, keys::partner(&partner));
+            let expected = format!("{}2023-11-14T22:13:20.000000Z#{}#", Log::Application(&app).prefix(), 99 - n);
+            assert!(item.sk.starts_with(&expected), "{}", item.sk);
+            assert_eq!(item.entity, "log");
+        }
+    }
 }
