@@ -116,45 +116,6 @@ impl EnterpriseNumber {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_compare_without_case_and_spacing() {
-        let a = ProfileName::parse("  Plantyn   Software ").expect("valid");
-        let b = ProfileName::parse("plantyn software").expect("valid");
-        assert_eq!(a.as_str(), "Plantyn Software");
-        assert_eq!(a.key(), b.key());
-        assert_ne!(a.key(), ProfileName::parse("Plantyn-Software").expect("valid").key());
-    }
-
-    #[test]
-    fn names_have_limits() {
-        assert_eq!(ProfileName::parse("   ").expect_err("empty").code, "required");
-        assert!(ProfileName::parse(&"é".repeat(200)).is_ok());
-        assert_eq!(ProfileName::parse(&"é".repeat(201)).expect_err("long").code, "too_long");
-        assert_eq!(ProfileName::parse("a\nb").expect_err("two lines").code, "invalid_characters");
-    }
-
-    #[test]
-    fn slugs_are_ascii() {
-        assert_eq!(ProfileName::parse("Één École & Co.").expect("valid").slug(), "een-ecole-co");
-        assert_eq!(ProfileName::parse("!!!").expect("valid").slug(), "partner");
-        assert_eq!(ProfileName::parse("Ｐartner Cafe\u{301}").expect("valid").slug(), "partner-cafe");
-    }
-
-    #[test]
-    fn enterprise_numbers_check_mod_97() {
-        for ok in ["0123456749", "0123.456.749", "BE0123456749", "BE 0123.456.749", "be0123 456 749"] {
-            assert_eq!(EnterpriseNumber::parse(ok).expect(ok).as_str(), "0123456749");
-        }
-        for bad in ["0123456748", "2123456749", "123456749", "01234567490", "BE01234567AB", "", "NL0123456749"] {
-            assert_eq!(EnterpriseNumber::parse(bad).expect_err(bad).code, "invalid_enterprise_number", "{bad}");
-        }
-    }
-}
-
 string_newtype! {
     /// The partner's website: an absolute http(s) URL with a host that has a dot, at most 2000 characters.
     pub struct Website(String);
@@ -278,49 +239,6 @@ pub fn text(field: &'static str, raw: &str, required: bool, max: usize) -> Resul
     bounded(field, raw, usize::from(required), max)
 }
 
-#[cfg(test)]
-mod more_tests {
-    use super::*;
-
-    #[test]
-    fn websites_are_absolute_http_urls() {
-        assert_eq!(Website::parse(" https://www.plantyn.com ").expect("valid").as_str(), "https://www.plantyn.com/");
-        for bad in [
-            "www.plantyn.com",
-            "ftp://plantyn.com",
-            "https://localhost",
-            "javascript:alert(1)",
-            "https://user:pw@x.be",
-            "",
-        ] {
-            assert!(Website::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn categories_are_known_and_deduplicated() {
-        let picked = categories(&["HRM".into(), "communiceren".into(), "hrm".into()]).expect("valid");
-        assert_eq!(picked.iter().map(Category::as_str).collect::<Vec<_>>(), ["communiceren", "hrm"]);
-        assert_eq!(categories(&[]).expect_err("empty").code, "required");
-        assert_eq!(categories(&["games".into()]).expect_err("unknown").code, "unknown_category");
-    }
-
-    #[test]
-    fn addresses_name_the_wrong_part() {
-        assert!(Address::parse("Kerkstraat 1", "2000", "Antwerpen", "be").is_ok_and(|a| a.country == "BE"));
-        let errors = Address::parse("", "2000", "Antwerpen", "Belgium").expect_err("invalid");
-        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["address.street", "address.country"]);
-    }
-
-    #[test]
-    fn text_limits() {
-        assert_eq!(text("description", "", true, 2000).expect_err("required").code, "required");
-        assert_eq!(text("extra_info", "", false, 2000).expect("optional"), "");
-        assert_eq!(text("description", &"x".repeat(2001), true, 2000).expect_err("long").code, "too_long");
-    }
-}
-
 string_newtype! {
     /// The identifier of a partner (its profile).
     pub struct PartnerId(String): PartialOrd, Ord;
@@ -430,8 +348,80 @@ impl ProfileFields {
 }
 
 #[cfg(test)]
-mod change_tests {
+mod tests {
     use super::*;
+
+    #[test]
+    fn names_compare_without_case_and_spacing() {
+        let a = ProfileName::parse("  Plantyn   Software ").expect("valid");
+        let b = ProfileName::parse("plantyn software").expect("valid");
+        assert_eq!(a.as_str(), "Plantyn Software");
+        assert_eq!(a.key(), b.key());
+        assert_ne!(a.key(), ProfileName::parse("Plantyn-Software").expect("valid").key());
+    }
+
+    #[test]
+    fn names_have_limits() {
+        assert_eq!(ProfileName::parse("   ").expect_err("empty").code, "required");
+        assert!(ProfileName::parse(&"é".repeat(200)).is_ok());
+        assert_eq!(ProfileName::parse(&"é".repeat(201)).expect_err("long").code, "too_long");
+        assert_eq!(ProfileName::parse("a\nb").expect_err("two lines").code, "invalid_characters");
+    }
+
+    #[test]
+    fn slugs_are_ascii() {
+        assert_eq!(ProfileName::parse("Één École & Co.").expect("valid").slug(), "een-ecole-co");
+        assert_eq!(ProfileName::parse("!!!").expect("valid").slug(), "partner");
+        assert_eq!(ProfileName::parse("Ｐartner Cafe\u{301}").expect("valid").slug(), "partner-cafe");
+    }
+
+    #[test]
+    fn enterprise_numbers_check_mod_97() {
+        for ok in ["0123456749", "0123.456.749", "BE0123456749", "BE 0123.456.749", "be0123 456 749"] {
+            assert_eq!(EnterpriseNumber::parse(ok).expect(ok).as_str(), "0123456749");
+        }
+        for bad in ["0123456748", "2123456749", "123456749", "01234567490", "BE01234567AB", "", "NL0123456749"] {
+            assert_eq!(EnterpriseNumber::parse(bad).expect_err(bad).code, "invalid_enterprise_number", "{bad}");
+        }
+    }
+
+    #[test]
+    fn websites_are_absolute_http_urls() {
+        assert_eq!(Website::parse(" https://www.plantyn.com ").expect("valid").as_str(), "https://www.plantyn.com/");
+        for bad in [
+            "www.plantyn.com",
+            "ftp://plantyn.com",
+            "https://localhost",
+            "javascript:alert(1)",
+            "https://user:pw@x.be",
+            "",
+        ] {
+            assert!(Website::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn categories_are_known_and_deduplicated() {
+        let picked = categories(&["HRM".into(), "communiceren".into(), "hrm".into()]).expect("valid");
+        assert_eq!(picked.iter().map(Category::as_str).collect::<Vec<_>>(), ["communiceren", "hrm"]);
+        assert_eq!(categories(&[]).expect_err("empty").code, "required");
+        assert_eq!(categories(&["games".into()]).expect_err("unknown").code, "unknown_category");
+    }
+
+    #[test]
+    fn addresses_name_the_wrong_part() {
+        assert!(Address::parse("Kerkstraat 1", "2000", "Antwerpen", "be").is_ok_and(|a| a.country == "BE"));
+        let errors = Address::parse("", "2000", "Antwerpen", "Belgium").expect_err("invalid");
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["address.street", "address.country"]);
+    }
+
+    #[test]
+    fn text_limits() {
+        assert_eq!(text("description", "", true, 2000).expect_err("required").code, "required");
+        assert_eq!(text("extra_info", "", false, 2000).expect("optional"), "");
+        assert_eq!(text("description", &"x".repeat(2001), true, 2000).expect_err("long").code, "too_long");
+    }
 
     fn fields() -> ProfileFields {
         ProfileFields {

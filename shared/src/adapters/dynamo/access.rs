@@ -6,31 +6,19 @@
 //! | school access | `CLIENT#<client id>` | `ACCESS#<institution>` | `GSI1PK` = `SCHOOL#<institution>`, `GSI1SK` = `CLIENT#<client id>` (a school's applications); per API when and by whom it was granted; only while the client holds a scope there |
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::applications::{ApplicationItem, ClientItem, app_log_items, app_sk, client_pk};
-use super::{DynamoStore, Item, failed_conditions, from_item, key, partner_pk, to_item, unavailable};
+use super::applications::{ApplicationItem, ClientItem, add_application_log};
+use super::keys::{self, Key, Log};
+use super::transaction::Guard;
+use super::{DynamoStore, from_item, log_items, to_item, unavailable};
 use crate::domain::{
     AccessRequest, AccessRequestStatus, Application, ApplicationId, Client, ClientId, Institution, LogEntry, PartnerId,
     SchoolAccess, TokenHash,
 };
 use crate::ports::{AccessStore, AccessWrite, SchoolIndex, Stale, StoreError};
-
-const TIME: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
-
-fn request_pk(hash: &TokenHash) -> String {
-    format!("ACCESSREQ#{}", hash.as_str())
-}
-
-fn access_sk(institution: &Institution) -> String {
-    format!("ACCESS#{}", institution.as_str())
-}
-
-fn expiry_day(day: NaiveDate) -> String {
-    format!("EXPIRES#{}", day.format("%Y-%m-%d"))
-}
 
 #[derive(Serialize, Deserialize)]
 struct RequestItem {
@@ -54,15 +42,18 @@ struct RequestItem {
 impl RequestItem {
     fn new(r: &AccessRequest) -> Self {
         let pending = r.status == AccessRequestStatus::Pending;
+        let Key { pk, sk } = keys::access_request(&r.token_hash);
+        let by_application = keys::access_request_entry(&r.application_id, r.created_at, &r.id);
+        let (gsi2pk, gsi2sk) = pending.then(|| keys::expiry_entry(r.expires_at, &r.id)).map(|k| (k.pk, k.sk)).unzip();
         Self {
-            pk: request_pk(&r.token_hash),
-            sk: "ACCESSREQ".into(),
+            pk,
+            sk,
             entity: "access_request".into(),
             version: r.version,
-            gsi1pk: format!("APPREQ#{}", r.application_id),
-            gsi1sk: format!("{}#{}", r.created_at.format(TIME), r.id),
-            gsi2pk: pending.then(|| expiry_day(r.expires_at.date_naive())),
-            gsi2sk: pending.then(|| format!("{}#{}", r.expires_at.format(TIME), r.id)),
+            gsi1pk: by_application.pk,
+            gsi1sk: by_application.sk,
+            gsi2pk,
+            gsi2sk,
             request: r.clone(),
         }
     }
@@ -84,51 +75,13 @@ struct SchoolAccessItem {
 
 impl SchoolAccessItem {
     fn new(a: &SchoolAccess) -> Self {
-        Self {
-            pk: client_pk(&a.client_id),
-            sk: access_sk(&a.institution),
-            entity: "school_access".into(),
-            gsi1pk: format!("SCHOOL#{}", a.institution.as_str()),
-            gsi1sk: format!("CLIENT#{}", a.client_id),
-            access: a.clone(),
-        }
+        let Key { pk, sk } = keys::school_access(&a.client_id, &a.institution);
+        let by_school = keys::school_entry(&a.institution, &a.client_id);
+        Self { pk, sk, entity: "school_access".into(), gsi1pk: by_school.pk, gsi1sk: by_school.sk, access: a.clone() }
     }
 }
 
 impl DynamoStore {
-    /// Every item of a Query, following its pages.
-    async fn query_all(
-        &self,
-        index: Option<&str>,
-        condition: &str,
-        values: &[(&str, String)],
-    ) -> Result<(Vec<Item>, u64), StoreError> {
-        let mut items = Vec::new();
-        let mut scanned = 0u64;
-        let mut start = None;
-        loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(index.map(str::to_owned))
-                // The table itself can be read strongly consistent (an index cannot).
-                .consistent_read(index.is_none())
-                .key_condition_expression(condition)
-                .set_exclusive_start_key(start);
-            for (name, value) in values {
-                query = query.expression_attribute_values(*name, AttributeValue::S(value.clone()));
-            }
-            let out = query.send().await.map_err(unavailable)?;
-            scanned += u64::try_from(out.scanned_count).unwrap_or_default();
-            items.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(last) if !last.is_empty() => start = Some(last),
-                _ => return Ok((items, scanned)),
-            }
-        }
-    }
-
     /// Adds a school's index entry for a client unless it has one.
     pub(super) async fn index_school_access(&self, access: &SchoolAccess) -> Result<(), StoreError> {
         let put = self
@@ -153,21 +106,23 @@ impl AccessStore for DynamoStore {
         let Some(first) = requests.first() else { return Ok(true) };
         // The partner is still active when the requests are stored (a deactivation at the same
         // moment wins, and no mail leaves).
-        let active = aws_sdk_dynamodb::types::ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(partner_pk(&first.partner_id), "PROFILE")))
+        let active = ConditionCheck::builder()
+            .set_key(Some(keys::profile(&first.partner_id).item()))
             .condition_expression("#profile.#active = :yes")
             .expression_attribute_names("#profile", "profile")
             .expression_attribute_names("#active", "active")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let mut items = vec![aws_sdk_dynamodb::types::TransactWriteItem::builder().condition_check(active).build()];
+            .expression_attribute_values(":yes", AttributeValue::Bool(true));
+        let mut t = self.transaction();
+        t.check(Guard::PartnerActive, active)?;
         for r in requests {
-            items.push(self.put(to_item(&RequestItem::new(r))?, Some("attribute_not_exists(PK)"))?);
+            t.put_new(Guard::NewAccessRequest, to_item(&RequestItem::new(r))?)?;
         }
-        items.extend(self.put_log(&first.partner_id, &first.application_id, log)?);
-        Ok(self.transact_versioned(items, &[crate::ports::Stale::Profile]).await?.is_ok())
+        add_application_log(&mut t, &first.partner_id, &first.application_id, log)?;
+        match self.transact(t).await? {
+            Ok(()) => Ok(true),
+            Err(c) if c.failed(Guard::PartnerActive) => Ok(false),
+            Err(c) => Err(c.into_error()),
+        }
     }
 
     async fn append_application_log(
@@ -176,50 +131,44 @@ impl AccessStore for DynamoStore {
         application: &ApplicationId,
         log: &[LogEntry],
     ) -> Result<(), StoreError> {
-        for item in app_log_items(partner, application, log) {
+        for item in log_items(partner, Log::Application(application), log) {
             self.put_one(to_item(&item)?, None).await?;
         }
         Ok(())
     }
 
     async fn access_request(&self, hash: &TokenHash) -> Result<Option<AccessRequest>, StoreError> {
-        Ok(self.get::<RequestItem>(request_pk(hash), "ACCESSREQ").await?.map(|i| i.request))
+        Ok(self.get::<RequestItem>(keys::access_request(hash)).await?.map(|i| i.request))
     }
 
     async fn access_requests(&self, application: &ApplicationId) -> Result<Vec<AccessRequest>, StoreError> {
         let (items, _) =
-            self.query_all(Some("GSI1"), "GSI1PK = :pk", &[(":pk", format!("APPREQ#{application}"))]).await?;
+            self.query_all(Some("GSI1"), "GSI1PK = :pk", &[(":pk", keys::access_requests_of(application))]).await?;
         items.into_iter().map(|item| Ok(from_item::<RequestItem>(item)?.request)).collect()
     }
 
     async fn write_access(&self, w: AccessWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
         let (before, after) = w.client;
-        let mut parts = vec![Stale::Client];
-        let mut items = vec![self.put_versioned(to_item(&ClientItem::new(after))?, Some(before.version))?];
+        let mut t = self.transaction();
+        t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, Some(before.version))?;
         if let Some((before, after)) = w.request {
-            items.push(self.put_versioned(to_item(&RequestItem::new(after))?, Some(before.version))?);
-            parts.push(Stale::Application);
+            // The ports report a changed request as a changed application.
+            t.put_versioned(Stale::Application, to_item(&RequestItem::new(after))?, Some(before.version))?;
         }
         match w.school {
-            SchoolIndex::Put(school) => items.push(self.put(to_item(&SchoolAccessItem::new(school))?, None)?),
-            SchoolIndex::Remove(institution) => {
-                let delete = Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(client_pk(&after.id), &access_sk(institution))))
-                    .build()
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                items.push(TransactWriteItem::builder().delete(delete).build());
-            }
-        }
+            SchoolIndex::Put(school) => t.put_item(to_item(&SchoolAccessItem::new(school))?)?,
+            SchoolIndex::Remove(institution) => t.delete(
+                Guard::Unconditional,
+                Delete::builder().set_key(Some(keys::school_access(&after.id, institution).item())),
+            )?,
+        };
         let (partner, app, log) = w.log;
-        items.extend(self.put_log(partner, app, log)?);
-        self.transact_versioned(items, &parts).await
+        add_application_log(&mut t, partner, app, log)?;
+        self.transact_versioned(t).await
     }
 
     async fn school_access(&self, institution: &Institution) -> Result<Vec<SchoolAccess>, StoreError> {
-        let (items, _) = self
-            .query_all(Some("GSI1"), "GSI1PK = :pk", &[(":pk", format!("SCHOOL#{}", institution.as_str()))])
-            .await?;
+        let (items, _) = self.query_all(Some("GSI1"), "GSI1PK = :pk", &[(":pk", keys::school(institution))]).await?;
         items.into_iter().map(|item| Ok(from_item::<SchoolAccessItem>(item)?.access)).collect()
     }
 
@@ -228,7 +177,7 @@ impl AccessStore for DynamoStore {
             .query_all(
                 None,
                 "PK = :pk AND begins_with(SK, :access)",
-                &[(":pk", client_pk(client)), (":access", "ACCESS#".into())],
+                &[(":pk", keys::client_partition(client)), (":access", keys::SCHOOL_ACCESS.into())],
             )
             .await?;
         items.into_iter().map(|item| Ok(from_item::<SchoolAccessItem>(item)?.access)).collect()
@@ -238,7 +187,7 @@ impl AccessStore for DynamoStore {
         let mut unique: Vec<&ClientId> = ids.iter().collect();
         unique.sort();
         unique.dedup();
-        let keys = unique.iter().map(|id| key(client_pk(id), "CLIENT")).collect();
+        let keys = unique.iter().map(|id| keys::client(id).item()).collect();
         self.batch_get(keys).await?.into_iter().map(|item| Ok(from_item::<ClientItem>(item)?.client)).collect()
     }
 
@@ -246,7 +195,7 @@ impl AccessStore for DynamoStore {
         let mut unique: Vec<&(PartnerId, ApplicationId)> = keys.iter().collect();
         unique.sort();
         unique.dedup();
-        let keys = unique.iter().map(|(partner, app)| key(partner_pk(partner), &app_sk(app))).collect();
+        let keys = unique.iter().map(|(partner, app)| keys::application(partner, app).item()).collect();
         self.batch_get(keys)
             .await?
             .into_iter()
@@ -260,7 +209,7 @@ impl AccessStore for DynamoStore {
             .query_all(
                 Some("GSI2"),
                 "GSI2PK = :day AND GSI2SK <= :now",
-                &[(":day", expiry_day(day)), (":now", format!("{}#", now.format(TIME)))],
+                &[(":day", keys::expiring_on(day)), (":now", keys::expired_before(now))],
             )
             .await?;
         let requests = items
@@ -274,22 +223,20 @@ impl AccessStore for DynamoStore {
         let expired =
             AccessRequest { status: AccessRequestStatus::Expired, version: request.version + 1, ..request.clone() };
         let put = Put::builder()
-            .table_name(&self.table)
             .set_item(Some(to_item(&RequestItem::new(&expired))?))
             .condition_expression("#version = :v AND #request.#status = :pending")
             .expression_attribute_names("#version", "version")
             .expression_attribute_names("#request", "request")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":v", AttributeValue::N(request.version.to_string()))
-            .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
-            .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        items.extend(self.put_log(&request.partner_id, &request.application_id, std::slice::from_ref(log))?);
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(true),
-            Err(e) if failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => Ok(false),
-            Err(e) => Err(unavailable(e)),
+            .expression_attribute_values(":pending", AttributeValue::S("pending".into()));
+        let mut t = self.transaction();
+        t.put(Guard::RequestPending, put)?;
+        add_application_log(&mut t, &request.partner_id, &request.application_id, std::slice::from_ref(log))?;
+        match self.transact(t).await? {
+            Ok(()) => Ok(true),
+            Err(c) if c.failed(Guard::RequestPending) => Ok(false),
+            Err(c) => Err(c.into_error()),
         }
     }
 }

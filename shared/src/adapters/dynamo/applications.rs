@@ -5,50 +5,31 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    DynamoStore, LogItem, ProfileItem, cursor_of, from_item, log_items, partner_pk, s, start_of, to_item, unavailable,
-};
+use super::keys::{self, Key, Log};
+use super::profiles::ProfileItem;
+use super::transaction::Transaction;
+use super::{DynamoStore, cursor_of, from_item, log_items, start_of, to_item, unavailable};
 use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId, Profile};
 use crate::ports::{ApplicationStore, ApplicationWrite, Imported, Page, Resubmission, Stale, StoreError};
 
-pub(super) fn app_sk(id: &ApplicationId) -> String {
-    format!("APP#{id}")
+/// Adds the steps that append `log` to an application's log.
+pub(super) fn add_application_log(
+    t: &mut Transaction<'_>,
+    partner: &PartnerId,
+    app: &ApplicationId,
+    log: &[LogEntry],
+) -> Result<(), StoreError> {
+    for item in log_items(partner, Log::Application(app), log) {
+        t.put_item(to_item(&item)?)?;
+    }
+    Ok(())
 }
 
-/// An application's log entries: in its partner's partition, `APPLOG#<app id>#<time>#<nn>`.
-pub(super) fn app_log_items(partner: &PartnerId, app: &ApplicationId, log: &[LogEntry]) -> Vec<LogItem> {
-    let mut items = log_items(&partner_pk(partner), log);
-    for item in &mut items {
-        item.sk = item.sk.replacen("LOG#", &format!("APPLOG#{app}#"), 1);
-    }
-    items
-}
-
-impl DynamoStore {
-    /// The transaction steps that add `log` to an application's log.
-    pub(super) fn put_log(
-        &self,
-        partner: &PartnerId,
-        app: &ApplicationId,
-        log: &[LogEntry],
-    ) -> Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError> {
-        app_log_items(partner, app, log).iter().map(|item| self.put(to_item(item)?, None)).collect()
-    }
-
-    /// The transaction steps that write an application back to review: its item (only if it is
-    /// still the version that was read; the versioned put comes first) and its log.
-    pub(super) fn resubmit_items(
-        &self,
-        r: &Resubmission<'_>,
-    ) -> Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError> {
-        let mut items = vec![self.put_versioned(to_item(&ApplicationItem::new(r.after))?, Some(r.before.version))?];
-        items.extend(self.put_log(&r.after.partner_id, &r.after.id, r.log)?);
-        Ok(items)
-    }
-}
-
-pub(super) fn client_pk(id: &ClientId) -> String {
-    format!("CLIENT#{id}")
+/// Adds the steps that write an application back to review: its item (only if it is still the
+/// version that was read) and its log.
+pub(super) fn add_resubmission(t: &mut Transaction<'_>, r: &Resubmission<'_>) -> Result<(), StoreError> {
+    t.put_versioned(Stale::Application, to_item(&ApplicationItem::new(r.after))?, Some(r.before.version))?;
+    add_application_log(t, &r.after.partner_id, &r.after.id, r.log)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -72,15 +53,18 @@ pub(super) struct ApplicationItem {
 
 impl ApplicationItem {
     fn new(app: &Application) -> Self {
+        let Key { pk, sk } = keys::application(&app.partner_id, &app.id);
+        let queue = keys::review_queue_entry(app.status, app.created_at, &app.id);
+        let by_id = keys::application_by_id(&app.id);
         Self {
-            pk: partner_pk(&app.partner_id),
-            sk: app_sk(&app.id),
+            pk,
+            sk,
             entity: "application".into(),
             version: app.version,
-            gsi1pk: format!("APPSTATUS#{}", app.status.code()),
-            gsi1sk: format!("{}#{}", app.created_at.format("%Y-%m-%dT%H:%M:%S%.6fZ"), app.id),
-            gsi3pk: format!("APP#{}", app.id),
-            gsi3sk: "APP".into(),
+            gsi1pk: queue.pk,
+            gsi1sk: queue.sk,
+            gsi3pk: by_id.pk,
+            gsi3sk: by_id.sk,
             application: app.clone(),
         }
     }
@@ -101,9 +85,10 @@ pub(super) struct ClientItem {
 
 impl ClientItem {
     pub(super) fn new(client: &Client) -> Self {
+        let Key { pk, sk } = keys::client(&client.id);
         Self {
-            pk: client_pk(&client.id),
-            sk: "CLIENT".into(),
+            pk,
+            sk,
             entity: "client".into(),
             version: client.version,
             application_id: client.application_id.clone(),
@@ -115,23 +100,20 @@ impl ClientItem {
 #[async_trait]
 impl ApplicationStore for DynamoStore {
     async fn write_application(&self, w: ApplicationWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
-        let mut parts = vec![Stale::Application];
-        let mut items =
-            vec![self.put_versioned(to_item(&ApplicationItem::new(w.after))?, w.before.map(|b| b.version))?];
+        let mut t = self.transaction();
+        t.put_versioned(Stale::Application, to_item(&ApplicationItem::new(w.after))?, w.before.map(|b| b.version))?;
         if let Some((before, after)) = w.client {
-            items.push(self.put_versioned(to_item(&ClientItem::new(after))?, before.map(|b| b.version))?);
-            parts.push(Stale::Client);
+            t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, before.map(|b| b.version))?;
         }
         if let Some((before, after)) = w.profile {
-            items.push(self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?);
-            parts.push(Stale::Profile);
+            t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
         }
-        items.extend(self.put_log(&w.after.partner_id, &w.after.id, w.log)?);
-        self.transact_versioned(items, &parts).await
+        add_application_log(&mut t, &w.after.partner_id, &w.after.id, w.log)?;
+        self.transact_versioned(t).await
     }
 
     async fn application(&self, partner: &PartnerId, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
-        Ok(self.get::<ApplicationItem>(partner_pk(partner), &app_sk(id)).await?.map(|i| i.application))
+        Ok(self.get::<ApplicationItem>(keys::application(partner, id)).await?.map(|i| i.application))
     }
 
     async fn application_by_id(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
@@ -141,7 +123,7 @@ impl ApplicationStore for DynamoStore {
             .table_name(&self.table)
             .index_name("GSI3")
             .key_condition_expression("GSI3PK = :app")
-            .expression_attribute_values(":app", AttributeValue::S(format!("APP#{id}")))
+            .expression_attribute_values(":app", AttributeValue::S(keys::application_by_id(id).pk))
             .send()
             .await
             .map_err(unavailable)?;
@@ -164,8 +146,8 @@ impl ApplicationStore for DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk AND begins_with(SK, :app)")
-                .expression_attribute_values(":pk", AttributeValue::S(partner_pk(partner)))
-                .expression_attribute_values(":app", AttributeValue::S("APP#".into()))
+                .expression_attribute_values(":pk", AttributeValue::S(keys::partner(partner)))
+                .expression_attribute_values(":app", AttributeValue::S(keys::APPLICATIONS.into()))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
@@ -189,15 +171,14 @@ impl ApplicationStore for DynamoStore {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<Application>, StoreError> {
-        let partition = format!("APPSTATUS#{}", status.code());
-        let start = start_of(cursor, |k| s(k, "GSI1PK") == partition && s(k, "SK").starts_with("APP#"))?;
+        let start = start_of(cursor, |k| keys::is_review_queue_cursor(k, status))?;
         let out = self
             .client
             .query()
             .table_name(&self.table)
             .index_name("GSI1")
             .key_condition_expression("GSI1PK = :status")
-            .expression_attribute_values(":status", AttributeValue::S(partition.clone()))
+            .expression_attribute_values(":status", AttributeValue::S(keys::review_queue(status)))
             .limit(i32::try_from(limit).unwrap_or(100))
             .set_exclusive_start_key(start)
             .send()
@@ -219,11 +200,11 @@ impl ApplicationStore for DynamoStore {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<LogEntry>, StoreError> {
-        self.log_page(partner_pk(partner), &format!("APPLOG#{id}#"), limit, cursor).await
+        self.log_page(partner, Log::Application(id), limit, cursor).await
     }
 
     async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
-        Ok(self.get::<ClientItem>(client_pk(id), "CLIENT").await?.map(|i| i.client))
+        Ok(self.get::<ClientItem>(keys::client(id)).await?.map(|i| i.client))
     }
 
     async fn write_partner(
@@ -233,16 +214,15 @@ impl ApplicationStore for DynamoStore {
         log: &[LogEntry],
     ) -> Result<Result<(), Stale>, StoreError> {
         let (before, after) = profile;
-        let mut parts = vec![Stale::Profile];
-        let mut items = vec![self.put_versioned(to_item(&ProfileItem::new(after))?, Some(before.version))?];
+        let mut t = self.transaction();
+        t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
         for (read, written) in clients {
-            items.push(self.put_versioned(to_item(&ClientItem::new(written))?, Some(read.version))?);
-            parts.push(Stale::Client);
+            t.put_versioned(Stale::Client, to_item(&ClientItem::new(written))?, Some(read.version))?;
         }
-        for item in log_items(&partner_pk(&after.id), log) {
-            items.push(self.put(to_item(&item)?, None)?);
+        for item in log_items(&after.id, Log::Profile, log) {
+            t.put_item(to_item(&item)?)?;
         }
-        self.transact_versioned(items, &parts).await
+        self.transact_versioned(t).await
     }
 
     async fn write_client(
@@ -251,11 +231,12 @@ impl ApplicationStore for DynamoStore {
         after: &Client,
         log: &[LogEntry],
     ) -> Result<Result<(), Stale>, StoreError> {
-        let mut items = vec![self.put_versioned(to_item(&ClientItem::new(after))?, Some(before.version))?];
+        let mut t = self.transaction();
+        t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, Some(before.version))?;
         if let (Some(partner), Some(app)) = (&after.partner_id, &after.application_id) {
-            items.extend(self.put_log(partner, app, log)?);
+            add_application_log(&mut t, partner, app, log)?;
         }
-        self.transact_versioned(items, &[Stale::Client]).await
+        self.transact_versioned(t).await
     }
 
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {

@@ -5,14 +5,13 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use super::applications::{ClientItem, client_pk};
-use super::{AttemptsItem, DynamoStore, from_item, key, s, to_item, ttl, unavailable};
+use super::accounts::AttemptsItem;
+use super::applications::ClientItem;
+use super::keys::{self, Key};
+use super::{DynamoStore, from_item, s, to_item, ttl, unavailable};
 use crate::domain::ClientId;
 use crate::ports::{StoreError, TokenClient, TokenStore};
-
-const FAILURES_SK: &str = "CLIENT#FAILURES";
 
 #[derive(Serialize, Deserialize)]
 struct UsedAssertionItem {
@@ -38,17 +37,18 @@ impl TokenStore for DynamoStore {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :client)")
-            .expression_attribute_values(":pk", AttributeValue::S(client_pk(id)))
-            .expression_attribute_values(":client", AttributeValue::S("CLIENT".into()))
+            .expression_attribute_values(":pk", AttributeValue::S(keys::client_partition(id)))
+            .expression_attribute_values(":client", AttributeValue::S(keys::CLIENT_AND_FAILURES.into()))
             .consistent_read(true)
             .send()
             .await
             .map_err(unavailable)?;
+        let (client, failures) = (keys::client(id), keys::client_failures(id));
         let mut found = TokenClient { client: None, failures: None };
         for item in out.items.unwrap_or_default() {
             match s(&item, "SK") {
-                "CLIENT" => found.client = Some(from_item::<ClientItem>(item)?.client),
-                FAILURES_SK => {
+                sk if sk == client.sk => found.client = Some(from_item::<ClientItem>(item)?.client),
+                sk if sk == failures.sk => {
                     found.failures = Some(from_item::<AttemptsItem>(item)?.attempts())
                         .filter(|a| now < a.window_started_at + window);
                 }
@@ -64,14 +64,14 @@ impl TokenStore for DynamoStore {
         now: DateTime<Utc>,
         window: Duration,
     ) -> Result<crate::ports::Attempts, StoreError> {
-        self.count_failure(client_pk(id), FAILURES_SK, now, window).await
+        self.count_failure(keys::client_failures(id), now, window).await
     }
 
     async fn clear_token_failures(&self, id: &ClientId) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(client_pk(id), FAILURES_SK)))
+            .set_key(Some(keys::client_failures(id).item()))
             .send()
             .await
             .map(|_| ())
@@ -85,12 +85,8 @@ impl TokenStore for DynamoStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let item = UsedAssertionItem {
-            pk: client_pk(id),
-            sk: format!("JTI#{}", hex::encode(Sha256::digest(jti.as_bytes()))),
-            entity: "used_assertion".into(),
-            ttl: ttl(until),
-        };
+        let Key { pk, sk } = keys::used_assertion(id, jti);
+        let item = UsedAssertionItem { pk, sk, entity: "used_assertion".into(), ttl: ttl(until) };
         // TTL deletes late: a remembered jti whose assertion has expired may be used again, and
         // then it is refused for being expired anyway.
         let put = self

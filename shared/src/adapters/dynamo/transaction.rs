@@ -1,0 +1,293 @@
+//! TransactWriteItems with a label on every item, and a cancellation read back by label.
+//!
+//! DynamoDB cancels the whole transaction when one item's condition fails, and tells which item
+//! only by its position in `CancellationReasons`. A [`Transaction`] records, beside each item,
+//! the [`Guard`] that names what the item's condition protects; when the transaction is
+//! cancelled, [`Cancelled`] holds the guards whose condition failed, and a store maps those to
+//! its outcome by name.
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::transact_write_items::builders::TransactWriteItemsFluentBuilder;
+use aws_sdk_dynamodb::types::builders::{ConditionCheckBuilder, DeleteBuilder, PutBuilder, UpdateBuilder};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+
+use super::{DynamoStore, Item, unavailable};
+use crate::ports::{Stale, StoreError};
+
+/// What the condition of one transaction item protects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Guard {
+    /// No condition: a log entry, a token, an index entry. It never fails a transaction.
+    Unconditional,
+    /// The item is still the version the caller read (or, for a new one, absent): the part of
+    /// the write that was no longer as read, named as the ports name it.
+    Version(Stale),
+    /// The email guard is new: nobody has the address.
+    EmailFree,
+    /// The account item is new.
+    NewAccount,
+    /// The account exists.
+    AccountExists,
+    /// The account exists and is linked to no partner yet.
+    AccountUnlinked,
+    /// The profile item is new.
+    NewProfile,
+    /// The profile is active.
+    PartnerActive,
+    /// The name guard is new: no other profile has the name.
+    NameFree,
+    /// The old name guard, released on a rename, is still this profile's.
+    NameStillOurs,
+    /// The slug guard is new: no other profile has the public URL.
+    SlugFree,
+    /// The member item is new.
+    NewMember,
+    /// The invitation code is new.
+    NewInvitation,
+    /// The invitation code exists and has not expired (deleting it uses it up).
+    InvitationValid,
+    /// The access request is new.
+    NewAccessRequest,
+    /// The access request is still pending, at the version read.
+    RequestPending,
+}
+
+/// The items of one TransactWriteItems, each with its [`Guard`]; built by the `put`, `update`,
+/// `delete` and `check` methods, which fill in the table.
+pub(super) struct Transaction<'a> {
+    table: &'a str,
+    items: Vec<TransactWriteItem>,
+    guards: Vec<Guard>,
+}
+
+impl<'a> Transaction<'a> {
+    fn new(table: &'a str) -> Self {
+        Self { table, items: Vec::new(), guards: Vec::new() }
+    }
+
+    fn push(&mut self, guard: Guard, item: TransactWriteItem) -> &mut Self {
+        self.items.push(item);
+        self.guards.push(guard);
+        self
+    }
+
+    /// A Put whose condition, if any, protects `guard`.
+    pub(super) fn put(&mut self, guard: Guard, put: PutBuilder) -> Result<&mut Self, StoreError> {
+        let put = put.table_name(self.table).build().map_err(invalid)?;
+        Ok(self.push(guard, TransactWriteItem::builder().put(put).build()))
+    }
+
+    /// A Put without condition.
+    pub(super) fn put_item(&mut self, item: Item) -> Result<&mut Self, StoreError> {
+        self.put(Guard::Unconditional, Put::builder().set_item(Some(item)))
+    }
+
+    /// A Put only if no item has its key yet.
+    pub(super) fn put_new(&mut self, guard: Guard, item: Item) -> Result<&mut Self, StoreError> {
+        self.put(guard, Put::builder().set_item(Some(item)).condition_expression("attribute_not_exists(PK)"))
+    }
+
+    /// A Put that expects `version` to be the stored one, or no item at all when `None`; `part`
+    /// names it when it is not.
+    pub(super) fn put_versioned(
+        &mut self,
+        part: Stale,
+        item: Item,
+        version: Option<u64>,
+    ) -> Result<&mut Self, StoreError> {
+        let put = Put::builder().set_item(Some(item));
+        let put = match version {
+            None => put.condition_expression("attribute_not_exists(PK)"),
+            Some(v) => put
+                .condition_expression("version = :seen")
+                .expression_attribute_values(":seen", AttributeValue::N(v.to_string())),
+        };
+        self.put(Guard::Version(part), put)
+    }
+
+    pub(super) fn update(&mut self, guard: Guard, update: UpdateBuilder) -> Result<&mut Self, StoreError> {
+        let update = update.table_name(self.table).build().map_err(invalid)?;
+        Ok(self.push(guard, TransactWriteItem::builder().update(update).build()))
+    }
+
+    pub(super) fn delete(&mut self, guard: Guard, delete: DeleteBuilder) -> Result<&mut Self, StoreError> {
+        let delete = delete.table_name(self.table).build().map_err(invalid)?;
+        Ok(self.push(guard, TransactWriteItem::builder().delete(delete).build()))
+    }
+
+    /// A condition on an item the transaction does not write.
+    pub(super) fn check(&mut self, guard: Guard, check: ConditionCheckBuilder) -> Result<&mut Self, StoreError> {
+        let check = check.table_name(self.table).build().map_err(invalid)?;
+        Ok(self.push(guard, TransactWriteItem::builder().condition_check(check).build()))
+    }
+
+    fn request(self, request: TransactWriteItemsFluentBuilder) -> (TransactWriteItemsFluentBuilder, Vec<Guard>) {
+        (request.set_transact_items(Some(self.items)), self.guards)
+    }
+}
+
+fn invalid(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// A transaction that was cancelled because conditions failed.
+#[derive(Debug)]
+pub(super) struct Cancelled {
+    /// The guards whose condition failed, in request order; never empty.
+    failed: Vec<Guard>,
+    /// What the store reports when the failure means nothing to the caller.
+    error: StoreError,
+}
+
+impl Cancelled {
+    /// Whether the condition that protects `guard` failed.
+    pub(super) fn failed(&self, guard: Guard) -> bool {
+        self.failed.contains(&guard)
+    }
+
+    /// The first part, in request order, that was no longer the version read.
+    pub(super) fn stale(&self) -> Option<Stale> {
+        self.failed.iter().find_map(|g| match g {
+            Guard::Version(part) => Some(*part),
+            _ => None,
+        })
+    }
+
+    /// The error to return when no failed guard names an outcome of the caller's.
+    pub(super) fn into_error(self) -> StoreError {
+        self.error
+    }
+}
+
+impl DynamoStore {
+    pub(super) fn transaction(&self) -> Transaction<'_> {
+        Transaction::new(&self.table)
+    }
+
+    /// Runs `transaction`. A cancellation in which conditions failed comes back as [`Cancelled`];
+    /// any other failure (a conflict, a throttle, a cancellation without a failed condition) as
+    /// the error.
+    pub(super) async fn transact(&self, transaction: Transaction<'_>) -> Result<Result<(), Cancelled>, StoreError> {
+        let (request, guards) = transaction.request(self.client.transact_write_items());
+        let Err(e) = request.send().await else { return Ok(Ok(())) };
+        let failed = e.as_service_error().and_then(failed_conditions).map(|f| failed_guards(&guards, &f));
+        match failed {
+            Some(failed) if !failed.is_empty() => Ok(Err(Cancelled { failed, error: unavailable(e) })),
+            _ => Err(unavailable(e)),
+        }
+    }
+
+    /// Runs a transaction of versioned parts: a failed condition on one of them names the first
+    /// part that was no longer as the caller read it.
+    pub(super) async fn transact_versioned(
+        &self,
+        transaction: Transaction<'_>,
+    ) -> Result<Result<(), Stale>, StoreError> {
+        match self.transact(transaction).await? {
+            Ok(()) => Ok(Ok(())),
+            Err(cancelled) => match cancelled.stale() {
+                Some(part) => Ok(Err(part)),
+                None => Err(cancelled.into_error()),
+            },
+        }
+    }
+}
+
+/// The guards of the items whose condition failed: reason `n` is item `n`'s.
+fn failed_guards(guards: &[Guard], failed: &[bool]) -> Vec<Guard> {
+    guards.iter().zip(failed).filter(|(_, failed)| **failed).map(|(guard, _)| *guard).collect()
+}
+
+/// Which items of a cancelled transaction failed their condition, in request order; `None` when
+/// the transaction failed for another reason.
+fn failed_conditions(err: &TransactWriteItemsError) -> Option<Vec<bool>> {
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) = err else {
+        return None;
+    };
+    let reasons = cancelled.cancellation_reasons();
+    if !reasons.is_empty() {
+        return Some(reasons.iter().map(|r| r.code() == Some("ConditionalCheckFailed")).collect());
+    }
+    // Some emulators put the reasons only in the message: "... [ConditionalCheckFailed, None]".
+    let message = cancelled.message().unwrap_or_default();
+    let list = message.rsplit_once('[').and_then(|(_, rest)| rest.split_once(']')).map(|(list, _)| list)?;
+    Some(list.split(',').map(|r| r.trim() == "ConditionalCheckFailed").collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::types::CancellationReason;
+    use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+
+    use super::*;
+
+    fn cancelled(codes: &[&str]) -> TransactWriteItemsError {
+        let reasons = codes.iter().map(|code| CancellationReason::builder().code(*code).build()).collect();
+        TransactWriteItemsError::TransactionCanceledException(
+            TransactionCanceledException::builder().set_cancellation_reasons(Some(reasons)).build(),
+        )
+    }
+
+    fn guards_of(transaction: &Transaction<'_>) -> Vec<Guard> {
+        transaction.guards.clone()
+    }
+
+    #[test]
+    fn a_failed_condition_is_named_by_the_label_of_its_item() {
+        let mut t = Transaction::new("table");
+        t.put_new(Guard::NewProfile, Item::new()).expect("a put");
+        t.put_new(Guard::NameFree, Item::new()).expect("a put");
+        t.put_new(Guard::SlugFree, Item::new()).expect("a put");
+        t.put_item(Item::new()).expect("a put");
+        let guards = guards_of(&t);
+        assert_eq!(guards.len(), t.items.len());
+
+        let failed =
+            failed_conditions(&cancelled(&["None", "None", "ConditionalCheckFailed", "None"])).expect("a cancellation");
+        assert_eq!(failed_guards(&guards, &failed), [Guard::SlugFree]);
+
+        let failed =
+            failed_conditions(&cancelled(&["None", "ConditionalCheckFailed", "ConditionalCheckFailed", "None"]))
+                .expect("a cancellation");
+        assert_eq!(failed_guards(&guards, &failed), [Guard::NameFree, Guard::SlugFree]);
+    }
+
+    #[test]
+    fn a_cancellation_without_a_failed_condition_names_nothing() {
+        let guards = [Guard::Version(Stale::Profile), Guard::Unconditional];
+        let failed = failed_conditions(&cancelled(&["TransactionConflict", "None"])).expect("a cancellation");
+        assert!(failed_guards(&guards, &failed).is_empty());
+    }
+
+    #[test]
+    fn reasons_only_in_the_message_count_too() {
+        let err = TransactWriteItemsError::TransactionCanceledException(
+            TransactionCanceledException::builder()
+                .message("Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]")
+                .build(),
+        );
+        let failed = failed_conditions(&err).expect("a cancellation");
+        let guards = [Guard::InvitationValid, Guard::AccountUnlinked];
+        assert_eq!(failed_guards(&guards, &failed), [Guard::AccountUnlinked]);
+    }
+
+    #[test]
+    fn the_first_stale_part_in_request_order_is_reported() {
+        let cancelled = Cancelled {
+            failed: vec![Guard::NameFree, Guard::Version(Stale::Client), Guard::Version(Stale::Profile)],
+            error: StoreError::Unavailable("cancelled".into()),
+        };
+        assert_eq!(cancelled.stale(), Some(Stale::Client));
+        assert!(cancelled.failed(Guard::NameFree));
+        assert!(!cancelled.failed(Guard::SlugFree));
+        let only_guards = Cancelled { failed: vec![Guard::PartnerActive], error: StoreError::InvalidCursor };
+        assert_eq!(only_guards.stale(), None);
+        assert!(matches!(only_guards.into_error(), StoreError::InvalidCursor));
+    }
+
+    #[test]
+    fn other_failures_are_no_cancellation() {
+        let err = TransactWriteItemsError::unhandled("throttled");
+        assert_eq!(failed_conditions(&err), None);
+    }
+}
