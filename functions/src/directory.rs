@@ -55,7 +55,7 @@ pub async fn list_partners(deps: &Deps, req: Request) -> HttpResult {
     let (limit, cursor) = page_params(&req)?;
     let query = req.query_string_parameters();
     let filter = directory::filter(query.first("category"), query.first("q"))?;
-    let page = directory::list(deps, &filter, limit, cursor.as_deref()).await?;
+    let page = directory::list_partners(deps, &filter, limit, cursor.as_deref()).await?;
     let items = page.items.iter().map(|p| PublicPartnerView::new(&deps.config, p)).collect();
     let response = json(StatusCode::OK, &Page { items, next_cursor: page.next_cursor })?;
     Ok(public_cache(response, DIRECTORY_MAX_AGE))
@@ -63,7 +63,7 @@ pub async fn list_partners(deps: &Deps, req: Request) -> HttpResult {
 
 /// GET /partners/{slug}
 pub async fn get_partner(deps: &Deps, req: Request) -> HttpResult {
-    let profile = directory::partner(deps, &path_slug(&req)).await?;
+    let profile = directory::get_partner(deps, &path_slug(&req)).await?;
     let response = json(StatusCode::OK, &PublicPartnerView::new(&deps.config, &profile))?;
     Ok(public_cache(response, DIRECTORY_MAX_AGE))
 }
@@ -71,7 +71,7 @@ pub async fn get_partner(deps: &Deps, req: Request) -> HttpResult {
 /// GET /partners/{slug}/logo
 pub async fn get_partner_logo(deps: &Deps, req: Request) -> HttpResult {
     let version = req.query_string_parameters().first("v").map(str::to_owned);
-    let logo = directory::logo(deps, &path_slug(&req), version.as_deref()).await?;
+    let logo = directory::get_partner_logo(deps, &path_slug(&req), version.as_deref()).await?;
     let cache = if logo.immutable { LOGO_EXACT_CACHE } else { LOGO_LATEST_CACHE };
     if let Some(response) = not_modified(&req, &logo.version, cache) {
         return Ok(response);

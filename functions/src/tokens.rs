@@ -25,7 +25,7 @@ pub async fn create_token(deps: &Deps, req: Request) -> HttpResult {
         req.body().as_ref(),
     );
     let issued = match parsed {
-        Ok(request) => tokens::token(deps, request).await,
+        Ok(request) => tokens::create_token(deps, request).await,
         Err(refused) => Err(TokenError::Refused(refused)),
     };
     match issued {
@@ -41,10 +41,10 @@ pub async fn create_token(deps: &Deps, req: Request) -> HttpResult {
 
 /// GET /.well-known/jwks.json
 pub async fn get_jwks(deps: &Deps, _req: Request) -> HttpResult {
-    Ok(public_cache(json(StatusCode::OK, &tokens::jwks(deps).await?)?, WELL_KNOWN_MAX_AGE))
+    Ok(public_cache(json(StatusCode::OK, &tokens::get_jwks(deps).await?)?, WELL_KNOWN_MAX_AGE))
 }
 
 /// GET /.well-known/oauth-authorization-server
 pub async fn get_authorization_server_metadata(deps: &Deps, _req: Request) -> HttpResult {
-    Ok(public_cache(json(StatusCode::OK, &tokens::metadata(&deps.config))?, WELL_KNOWN_MAX_AGE))
+    Ok(public_cache(json(StatusCode::OK, &tokens::get_authorization_server_metadata(&deps.config))?, WELL_KNOWN_MAX_AGE))
 }

@@ -32,7 +32,7 @@ pub fn filter(category: Option<&str>, q: Option<&str>) -> Result<DirectoryFilter
 }
 
 /// GET /partners: listed partners that match, ordered by name.
-pub async fn list(
+pub async fn list_partners(
     deps: &Deps,
     filter: &DirectoryFilter,
     limit: u32,
@@ -47,7 +47,7 @@ fn plausible_slug(slug: &str) -> bool {
 }
 
 /// GET /partners/{slug}: only a listed partner; any other answers as if it did not exist.
-pub async fn partner(deps: &Deps, slug: &str) -> Result<Profile, AppError> {
+pub async fn get_partner(deps: &Deps, slug: &str) -> Result<Profile, AppError> {
     if !plausible_slug(slug) {
         return Err(AppError::NotFound);
     }
@@ -67,7 +67,7 @@ pub struct LogoFile {
 
 /// GET /partners/{slug}/logo: the logo of a listed partner; of any other partner only to who
 /// presents the current logo's id (the `logo_url` its own members were given).
-pub async fn logo(deps: &Deps, slug: &str, version: Option<&str>) -> Result<LogoFile, AppError> {
+pub async fn get_partner_logo(deps: &Deps, slug: &str, version: Option<&str>) -> Result<LogoFile, AppError> {
     if !plausible_slug(slug) {
         return Err(AppError::NotFound);
     }

@@ -499,21 +499,21 @@ mod tests {
         let with_logo = upload_logo(&f.deps, &account, TINY_PNG.to_vec()).await.expect("logo");
         let id = with_logo.logo.clone().expect("logo").id;
         // A logo but no approved application: not listed, and its logo only by its exact URL.
-        assert_eq!(directory::partner(&f.deps, "plantyn").await.expect_err("unlisted").code(), "not_found");
-        assert_eq!(directory::logo(&f.deps, "plantyn", None).await.expect_err("unlisted").code(), "not_found");
-        let own = directory::logo(&f.deps, "plantyn", Some(&id)).await.expect("own logo");
+        assert_eq!(directory::get_partner(&f.deps, "plantyn").await.expect_err("unlisted").code(), "not_found");
+        assert_eq!(directory::get_partner_logo(&f.deps, "plantyn", None).await.expect_err("unlisted").code(), "not_found");
+        let own = directory::get_partner_logo(&f.deps, "plantyn", Some(&id)).await.expect("own logo");
         assert!(own.immutable);
         assert_eq!(own.bytes, TINY_PNG);
         // One approved application switches the listing on ...
         let approved = Profile { approved_applications: 1, version: with_logo.version + 1, ..with_logo.clone() };
         f.store.update_profile(&with_logo, &approved, &[]).await.expect("approve");
-        assert_eq!(directory::partner(&f.deps, "plantyn").await.expect("listed").id, profile.id);
-        let latest = directory::logo(&f.deps, "plantyn", Some("outdated")).await.expect("listed logo");
+        assert_eq!(directory::get_partner(&f.deps, "plantyn").await.expect("listed").id, profile.id);
+        let latest = directory::get_partner_logo(&f.deps, "plantyn", Some("outdated")).await.expect("listed logo");
         assert!(!latest.immutable, "an outdated URL gets the current logo, briefly cached");
         // ... and making the profile private switches it off.
         let mut private = fields("Plantyn");
         private.public = false;
         update(&f.deps, &account, private, None).await.expect("private");
-        assert_eq!(directory::partner(&f.deps, "plantyn").await.expect_err("private").code(), "not_found");
+        assert_eq!(directory::get_partner(&f.deps, "plantyn").await.expect_err("private").code(), "not_found");
     }
 }

@@ -83,7 +83,7 @@ const UNKNOWN_CLIENT: &str = "Onbekende client of ongeldig secret.";
 /// the answer is 429. A generated secret (256 random bits) and a signed assertion are still
 /// checked: nobody can guess them, so the owner keeps working while someone else hammers its
 /// client id, and the throttle still stops guessing a weak secret and the CPU it costs.
-pub async fn token(deps: &Deps, request: TokenRequest) -> Result<IssuedToken, TokenError> {
+pub async fn create_token(deps: &Deps, request: TokenRequest) -> Result<IssuedToken, TokenError> {
     let now = deps.clock.now();
     let id = request.auth.client_id().clone();
     let basic = request.auth.is_basic();
@@ -224,12 +224,12 @@ async fn sign(deps: &Deps, client_id: &str, scope: &str) -> Result<String, Token
 }
 
 /// GET /.well-known/jwks.json: the public key that signs access tokens.
-pub async fn jwks(deps: &Deps) -> Result<Value, AppError> {
+pub async fn get_jwks(deps: &Deps) -> Result<Value, AppError> {
     Ok(json!({"keys": [deps.signer.public_jwk().await?]}))
 }
 
 /// GET /.well-known/oauth-authorization-server (RFC 8414).
-pub fn metadata(config: &Config) -> Value {
+pub fn get_authorization_server_metadata(config: &Config) -> Value {
     json!({
         "issuer": config.issuer(),
         "token_endpoint": config.token_endpoint(),
