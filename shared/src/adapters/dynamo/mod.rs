@@ -30,6 +30,7 @@
 
 mod access;
 mod applications;
+mod batch2;
 mod tokens;
 
 use std::collections::HashMap;
