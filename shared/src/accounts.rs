@@ -643,6 +643,47 @@ mod tests {
         assert!(signed_in(&f.deps, &after).await.is_ok());
     }
 
+    /// A clock whose real time moves on by `step` at every look: a sign-out that ends in a later
+    /// second than it began.
+    struct SlowClock {
+        real: std::sync::Mutex<DateTime<Utc>>,
+        step: Duration,
+    }
+
+    impl crate::ports::Clock for SlowClock {
+        fn now(&self) -> DateTime<Utc> {
+            Utc::now()
+        }
+        fn real_now(&self) -> DateTime<Utc> {
+            let mut real = self.real.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            *real += self.step;
+            *real
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sign_out_that_ends_in_a_later_second_moves_the_sessions_end_with_it() {
+        let mut f = fakes();
+        register(&f.deps, Registration { email: email("f@school.be"), password: password() })
+            .await
+            .expect("registered");
+        activate(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
+        forgot_password(&f.deps, &email("f@school.be")).await.expect("forgot");
+        let mail = f.mailer.sent().pop().expect("reset mail");
+        // Real time: s + 0.4 before the sign-out (sessions would be valid from s + 1), s + 1.0
+        // after it: valid from s + 2.
+        let s = Utc::now().duration_trunc(Duration::seconds(1)).expect("s");
+        let start = s - Duration::milliseconds(200);
+        f.deps.clock = std::sync::Arc::new(SlowClock { real: start.into(), step: Duration::milliseconds(600) });
+        reset_password(&f.deps, &token_in(&mail), &password()).await.expect("reset");
+        let account = f.store.account_by_email(&email("f@school.be")).await.expect("store").expect("account");
+        assert_eq!(
+            account.sessions_valid_from,
+            Some(s + Duration::seconds(2)),
+            "tokens of the second the sign-out ended in are refused too"
+        );
+    }
+
     #[tokio::test]
     async fn throttle_counts_per_address_and_resets_on_success() {
         let f = fakes();
