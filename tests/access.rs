@@ -177,13 +177,17 @@ async fn administrators_grant_within_their_rights_and_tokens_follow_every_change
     let granted = stack.call("POST", &path, &admin, Some(grant(SCHOOL, json!(["leerlingen"])))).await;
     assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
     assert_eq!(granted.body, json!({"granted": ["leerlingen:012345"]}));
-    // The request; then the application, the profile (read once, also for the mail), the client
-    // (the request names it) and the client's access items, together; one transaction; one mail:
-    // four round trips one after the other.
+    // The request; then the application, the profile (read once, also for the mail) and the
+    // client (the request names it) with its entry at the school (one snapshot), together; one
+    // transaction; one mail: four round trips one after the other.
     let (requests, chain) = stack.local.aws_requests.take_with_chain();
     let sent: Vec<(String, usize)> = requests.clone().into_iter().collect();
-    let expected =
-        [("DynamoDB.GetItem", 4), ("DynamoDB.Query", 1), ("DynamoDB.TransactWriteItems", 1), ("SESv2.SendEmail", 1)];
+    let expected = [
+        ("DynamoDB.GetItem", 3),
+        ("DynamoDB.TransactGetItems", 1),
+        ("DynamoDB.TransactWriteItems", 1),
+        ("SESv2.SendEmail", 1),
+    ];
     assert_eq!(sent, expected.map(|(operation, n)| (operation.to_owned(), n)), "what one grant sends");
     assert_eq!(chain, 4, "{requests:?}");
     assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345".into()));
@@ -215,11 +219,16 @@ async fn administrators_grant_within_their_rights_and_tokens_follow_every_change
     stack.local.aws_requests.take();
     let both = stack.call("PUT", &change, &school_admin, Some(json!({"apis": ["leerlingen", "personeel"]}))).await;
     assert_eq!(both.status, StatusCode::OK, "{}", both.body);
-    // The id index (it names the partner and the client); then the application, the client, its
-    // access items and the profile, together; one transaction; one mail.
+    // The id index (it names the partner and the client); then the application, the client with
+    // its entry at the school (one snapshot) and the profile, together; one transaction; one mail.
     let (requests, chain) = stack.local.aws_requests.take_with_chain();
-    let expected =
-        [("DynamoDB.GetItem", 3), ("DynamoDB.Query", 2), ("DynamoDB.TransactWriteItems", 1), ("SESv2.SendEmail", 1)];
+    let expected = [
+        ("DynamoDB.GetItem", 2),
+        ("DynamoDB.Query", 1),
+        ("DynamoDB.TransactGetItems", 1),
+        ("DynamoDB.TransactWriteItems", 1),
+        ("SESv2.SendEmail", 1),
+    ];
     assert_eq!(requests, expected.map(|(operation, n)| (operation.to_owned(), n)).into(), "what a change sends");
     assert_eq!(chain, 4, "{requests:?}");
     assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345 leerlingen:54321 personeel:012345".into()));

@@ -140,12 +140,8 @@ pub async fn request_access(
         })
         .collect();
     if !failed.is_empty() {
-        // One entry per write, all at once.
-        let appended = futures::future::join_all(
-            failed.iter().map(|e| deps.access.append_application_log(&partner, &app.id, std::slice::from_ref(e))),
-        )
-        .await;
-        appended.into_iter().collect::<Result<(), _>>()?;
+        // Only when a send failed: the entries in one call, so they keep their order in the log.
+        deps.access.append_application_log(&partner, &app.id, &failed).await?;
     }
     Ok(sent)
 }
@@ -236,22 +232,20 @@ fn opened(
     Ok(Opened { request, application, partner })
 }
 
-/// A client and its schools' index entries, read together (their outcomes count where they are
-/// used).
+/// A client and its index entry at one school, read as one snapshot in one request (its
+/// outcome counts where the client is used).
 struct ClientRead {
     id: ClientId,
-    client: Result<Option<Client>, StoreError>,
-    access: Result<Vec<SchoolAccess>, StoreError>,
+    read: Result<(Option<Client>, Option<SchoolAccess>), StoreError>,
 }
 
-async fn read_client(deps: &Deps, id: &ClientId) -> ClientRead {
-    let (client, access) = futures::join!(deps.applications.client(id), deps.access.client_access(id));
-    ClientRead { id: id.clone(), client, access }
+async fn read_client(deps: &Deps, id: &ClientId, institution: &Institution) -> ClientRead {
+    ClientRead { id: id.clone(), read: deps.lookups.client_at_school(id, institution).await }
 }
 
-async fn read_client_of(deps: &Deps, id: Option<&ClientId>) -> Option<ClientRead> {
+async fn read_client_of(deps: &Deps, id: Option<&ClientId>, institution: &Institution) -> Option<ClientRead> {
     match id {
-        Some(id) => Some(read_client(deps, id).await),
+        Some(id) => Some(read_client(deps, id, institution).await),
         None => None,
     }
 }
@@ -335,11 +329,11 @@ async fn change_access(
     let user = admin.email.to_string();
     for _ in 0..3 {
         // Read again on a retry (a concurrent change), or when what was read is another client.
-        let ClientRead { client, access, .. } = match read.take().filter(|r| r.id == client_id) {
-            Some(read) => read,
-            None => read_client(deps, &client_id).await,
-        };
-        let client = client?.ok_or_else(|| invariant(format!("client {client_id}")))?;
+        let (client, known) = match read.take().filter(|r| r.id == client_id) {
+            Some(read) => read.read,
+            None => read_client(deps, &client_id, institution).await.read,
+        }?;
+        let client = client.ok_or_else(|| invariant(format!("client {client_id}")))?;
         let before = apis_at(&client, institution);
         // Planned from the client as read now, so a retry after a concurrent change plans again.
         let apis = &plan(&before)?;
@@ -355,7 +349,6 @@ async fn change_access(
             return Ok(before);
         }
         let after = with_scopes_at(&client, institution, apis, now);
-        let known = access?.into_iter().find(|a| &a.institution == institution);
         let school = SchoolAccess::changed(known.as_ref(), &client_id, institution, (&before, apis), &user, now);
         let write = AccessWrite {
             client: (&client, &after),
@@ -416,7 +409,7 @@ pub async fn grant(
     let (application, partner, read) = futures::join!(
         deps.applications.application(&request.partner_id, &request.application_id),
         deps.profiles.profile(&request.partner_id),
-        read_client_of(deps, request.client_id.as_ref()),
+        read_client_of(deps, request.client_id.as_ref(), institution),
     );
     let opened = opened(request, application, partner)?;
     let app = &opened.application;
@@ -509,7 +502,7 @@ pub async fn set_school_access(
     let indexed = deps.lookups.indexed_application(&id).await?.ok_or(AppError::NotFound)?;
     let (app, read, profile) = futures::join!(
         deps.applications.application(&indexed.partner_id, &id),
-        read_client_of(deps, indexed.client_id.as_ref()),
+        read_client_of(deps, indexed.client_id.as_ref(), institution),
         deps.profiles.profile(&indexed.partner_id),
     );
     let app = app?.ok_or(AppError::NotFound)?;

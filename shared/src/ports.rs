@@ -550,4 +550,12 @@ pub trait Lookups: Send + Sync {
     async fn indexed_application(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError>;
     /// An invitation code by its hash, expired or not, without using it.
     async fn invitation(&self, hash: &TokenHash) -> Result<Option<Invitation>, StoreError>;
+    /// A client and its index entry at one school, as one consistent snapshot (a change of
+    /// access writes both at once, conditional on the client's version only: the entry must not
+    /// be older than the client it is written with).
+    async fn client_at_school(
+        &self,
+        id: &ClientId,
+        institution: &Institution,
+    ) -> Result<(Option<Client>, Option<SchoolAccess>), StoreError>;
 }

@@ -383,6 +383,16 @@ impl Lookups for MemoryStore {
     async fn invitation(&self, _hash: &TokenHash) -> Result<Option<Invitation>, StoreError> {
         Ok(None)
     }
+    async fn client_at_school(
+        &self,
+        id: &ClientId,
+        institution: &Institution,
+    ) -> Result<(Option<Client>, Option<SchoolAccess>), StoreError> {
+        let client = lock(&self.clients).get(id).cloned();
+        let access =
+            lock(&self.school_access).iter().find(|a| &a.client_id == id && &a.institution == institution).cloned();
+        Ok((client, access))
+    }
 }
 
 #[async_trait]

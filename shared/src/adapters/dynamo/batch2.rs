@@ -2,12 +2,20 @@
 //! go out together in one round trip.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Get, TransactGetItem};
+use serde::Deserialize;
 
-use super::applications::ApplicationItem;
-use super::{DynamoStore, InvitationItem, from_item, invitation_pk, unavailable};
-use crate::domain::{Application, ApplicationId, TokenHash};
+use super::applications::{ApplicationItem, ClientItem, client_pk};
+use super::{DynamoStore, InvitationItem, from_item, invitation_pk, key, unavailable};
+use crate::domain::{Application, ApplicationId, Client, ClientId, Institution, SchoolAccess, TokenHash};
 use crate::ports::{Invitation, Lookups, StoreError};
+
+/// A school's index entry (`CLIENT#<client id>` / `ACCESS#<institution>`, dynamo/access.rs), of
+/// which only the entry is read here.
+#[derive(Deserialize)]
+struct SchoolAccessEntry {
+    access: SchoolAccess,
+}
 
 #[async_trait]
 impl Lookups for DynamoStore {
@@ -37,5 +45,29 @@ impl Lookups for DynamoStore {
             invited_by: i.invited_by,
             expires_at: i.expires_at,
         }))
+    }
+
+    async fn client_at_school(
+        &self,
+        id: &ClientId,
+        institution: &Institution,
+    ) -> Result<(Option<Client>, Option<SchoolAccess>), StoreError> {
+        // One TransactGetItems: both items as of one moment (a Query or BatchGetItem may see one
+        // before and one after a transaction).
+        let keys = [key(client_pk(id), "CLIENT"), key(client_pk(id), &format!("ACCESS#{}", institution.as_str()))];
+        let mut gets = Vec::new();
+        for k in keys {
+            let get = Get::builder()
+                .table_name(&self.table)
+                .set_key(Some(k))
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            gets.push(TransactGetItem::builder().get(get).build());
+        }
+        let out = self.client.transact_get_items().set_transact_items(Some(gets)).send().await.map_err(unavailable)?;
+        let mut found = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
+        let client = found.next().flatten().map(|item| Ok(from_item::<ClientItem>(item)?.client)).transpose()?;
+        let access = found.next().flatten().map(|item| Ok(from_item::<SchoolAccessEntry>(item)?.access)).transpose()?;
+        Ok((client, access))
     }
 }
