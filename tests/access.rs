@@ -68,8 +68,15 @@ async fn a_request_mails_each_address_its_own_link_and_logs_it() {
     assert_eq!(send_requests(&stack, &app, json!(many.join(";"))).await.problem_code(), "validation_failed");
     assert!(stack.mails_to(ADMIN).await.is_empty());
 
+    stack.local.aws_requests.take();
     let sent = send_requests(&stack, &app, json!("directie@school.be; ICT@school.be")).await;
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    // The account; then the application and the profile together; the transaction; the two
+    // mails together: four round trips one after the other.
+    let (requests, chain) = stack.local.aws_requests.take_with_chain();
+    let expected = [("DynamoDB.GetItem", 3), ("DynamoDB.TransactWriteItems", 1), ("SESv2.SendEmail", 2)];
+    assert_eq!(requests, expected.map(|(operation, n)| (operation.to_owned(), n)).into(), "what the requests send");
+    assert_eq!(chain, 4, "{requests:?}");
     let items = sent.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     for (item, to) in items.iter().zip([ADMIN, "ict@school.be"]) {
@@ -170,12 +177,19 @@ async fn administrators_grant_within_their_rights_and_tokens_follow_every_change
     let granted = stack.call("POST", &path, &admin, Some(grant(SCHOOL, json!(["leerlingen"])))).await;
     assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
     assert_eq!(granted.body, json!({"granted": ["leerlingen:012345"]}));
-    // The request, the application, the profile (read once, also for the mail), the client; the
-    // client's access items; one transaction; one mail.
-    let sent: Vec<(String, usize)> = stack.local.aws_requests.take().into_iter().collect();
-    let expected =
-        [("DynamoDB.GetItem", 4), ("DynamoDB.Query", 1), ("DynamoDB.TransactWriteItems", 1), ("SESv2.SendEmail", 1)];
+    // The request; then the application, the profile (read once, also for the mail) and the
+    // client (the request names it) with its entry at the school (one snapshot), together; one
+    // transaction; one mail: four round trips one after the other.
+    let (requests, chain) = stack.local.aws_requests.take_with_chain();
+    let sent: Vec<(String, usize)> = requests.clone().into_iter().collect();
+    let expected = [
+        ("DynamoDB.GetItem", 3),
+        ("DynamoDB.TransactGetItems", 1),
+        ("DynamoDB.TransactWriteItems", 1),
+        ("SESv2.SendEmail", 1),
+    ];
     assert_eq!(sent, expected.map(|(operation, n)| (operation.to_owned(), n)), "what one grant sends");
+    assert_eq!(chain, 4, "{requests:?}");
     assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345".into()));
     let second = stack.call("POST", &path, &admin, Some(grant(OTHER_SCHOOL, json!(["leerlingen"])))).await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.body);
@@ -202,8 +216,21 @@ async fn administrators_grant_within_their_rights_and_tokens_follow_every_change
     );
     assert_eq!(items[0]["partner"]["name"], "Planner BV");
     let change = format!("/schools/{SCHOOL}/applications/{}/access", app.id);
+    stack.local.aws_requests.take();
     let both = stack.call("PUT", &change, &school_admin, Some(json!({"apis": ["leerlingen", "personeel"]}))).await;
     assert_eq!(both.status, StatusCode::OK, "{}", both.body);
+    // The id index (it names the partner and the client); then the application, the client with
+    // its entry at the school (one snapshot) and the profile, together; one transaction; one mail.
+    let (requests, chain) = stack.local.aws_requests.take_with_chain();
+    let expected = [
+        ("DynamoDB.GetItem", 2),
+        ("DynamoDB.Query", 1),
+        ("DynamoDB.TransactGetItems", 1),
+        ("DynamoDB.TransactWriteItems", 1),
+        ("SESv2.SendEmail", 1),
+    ];
+    assert_eq!(requests, expected.map(|(operation, n)| (operation.to_owned(), n)).into(), "what a change sends");
+    assert_eq!(chain, 4, "{requests:?}");
     assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345 leerlingen:54321 personeel:012345".into()));
     let outsider = stack.admin_token("beheer@andereschool.be", "leerlingen:77777").await;
     assert_eq!(
@@ -305,6 +332,7 @@ async fn seed(stack: &Stack, app_id: &str, partner_id: &str, from_day: i64, days
                     token_hash: SecretToken::generate().unwrap().hash(),
                     application_id: serde_json::from_value(json!(app_id)).unwrap(),
                     partner_id: serde_json::from_value(json!(partner_id)).unwrap(),
+                    client_id: None,
                     email: Email::parse("email", &format!("b{day}-{n}@school.be")).unwrap(),
                     requested_by: "partner@voorbeeld.be".into(),
                     created_at: expires_at - chrono::Duration::days(30),

@@ -237,8 +237,20 @@ async fn forgot_password_resets_and_rescues_unactivated_accounts() {
     );
 
     stack.activated_account("reset@school.be").await;
+    stack.local.aws_requests.take();
     let answer = stack.post("/accounts/forgot-password", json!({"email": "Reset@School.be"})).await;
     assert_eq!(answer.status, StatusCode::ACCEPTED);
+    // The address's mail count while the account is looked up (its address, then itself); the
+    // new token; the mail: four round trips one after the other.
+    let (requests, chain) = stack.local.aws_requests.take_with_chain();
+    let expected = [
+        ("DynamoDB.GetItem", 2),
+        ("DynamoDB.TransactWriteItems", 1),
+        ("DynamoDB.UpdateItem", 1),
+        ("SESv2.SendEmail", 1),
+    ];
+    assert_eq!(requests, expected.map(|(operation, n)| (operation.to_owned(), n)).into(), "what a request sends");
+    assert_eq!(chain, 4, "{requests:?}");
     let token = stack.link_token("reset@school.be", "wachtwoord-herstellen").await;
     let new_password = "Nieuw!Wachtw00rd";
 
@@ -247,8 +259,26 @@ async fn forgot_password_resets_and_rescues_unactivated_accounts() {
     assert_eq!(weak.problem_code(), "validation_failed");
     assert_eq!(weak.body["errors"][0]["code"], "weak_password");
 
+    // Started at the top of a second, so the sign-out ends within the second its sessions end at.
+    let into_second = chrono::Utc::now().timestamp_subsec_millis();
+    tokio::time::sleep(std::time::Duration::from_millis(u64::from(1000 - into_second.min(999)))).await;
+    stack.local.aws_requests.take();
     let done = stack.post("/accounts/reset-password", json!({"token": token, "password": new_password})).await;
     assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+    // The link used up; the account; the new password; then the sign-out everywhere, the end of
+    // the sessions and the throttle's removal together: four round trips one after the other.
+    // (Had the sign-out ended in a later second, the sessions' end would be written again: a
+    // second UpdateItem, a fifth round trip.)
+    let (requests, chain) = stack.local.aws_requests.take_with_chain();
+    let expected = [
+        ("Cognito Identity Provider.AdminSetUserPassword", 1),
+        ("Cognito Identity Provider.AdminUserGlobalSignOut", 1),
+        ("DynamoDB.DeleteItem", 2),
+        ("DynamoDB.GetItem", 1),
+        ("DynamoDB.UpdateItem", 1),
+    ];
+    assert_eq!(requests, expected.map(|(operation, n)| (operation.to_owned(), n)).into(), "what a reset sends");
+    assert_eq!(chain, 4, "{requests:?}");
     assert_eq!(stack.sign_in("reset@school.be", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(stack.sign_in("reset@school.be", new_password).await.status, StatusCode::OK);
     let reused = stack.post("/accounts/reset-password", json!({"token": token, "password": PASSWORD})).await;

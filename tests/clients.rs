@@ -99,6 +99,7 @@ async fn a_deactivated_partner_is_suspended_until_it_is_activated() {
         token_hash: SecretToken::generate().unwrap().hash(),
         application_id: serde_json::from_value(json!(id)).unwrap(),
         partner_id: serde_json::from_value(json!(partner_id)).unwrap(),
+        client_id: None,
         email: Email::parse("email", "laat@school.be").unwrap(),
         requested_by: PARTNER.into(),
         created_at: chrono::Utc::now(),

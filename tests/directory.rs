@@ -102,8 +102,21 @@ async fn logos_are_recognised_by_their_bytes_and_refused_otherwise() {
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 
     // A JPEG replaces it: a new URL, the old image gone from the bucket, one log entry, a mail.
+    stack.local.aws_requests.take();
     let second = upload(&stack, &token, "image/png", JPEG.to_vec()).await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    // The account; the image stored while the profile is read; the transaction; the mail while
+    // the old image is removed: four round trips one after the other.
+    let (requests, chain) = stack.local.aws_requests.take_with_chain();
+    let expected = [
+        ("DynamoDB.GetItem", 2),
+        ("DynamoDB.TransactWriteItems", 1),
+        ("S3.DeleteObject", 1),
+        ("S3.PutObject", 1),
+        ("SESv2.SendEmail", 1),
+    ];
+    assert_eq!(requests, expected.map(|(operation, n)| (operation.to_owned(), n)).into(), "what an upload sends");
+    assert_eq!(chain, 4, "{requests:?}");
     let second_url = second.body["logo_url"].as_str().unwrap().to_owned();
     assert_ne!(second_url, first_url);
     let served = stack.http.get(&second_url).send().await.unwrap();

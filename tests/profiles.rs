@@ -198,8 +198,16 @@ async fn edits_are_logged_per_property_and_mailed() {
     changed["categories"] = json!(["hrm", "communiceren", "planning"]);
     changed["extra_info"] = Value::Null;
     changed["version"] = json!(1);
+    stack.local.aws_requests.take();
     let answer = put(&stack, &token, changed.clone()).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    // The account; the profile and the partner's applications together; the transaction; the
+    // mail: four round trips one after the other.
+    let (requests, chain) = stack.local.aws_requests.take_with_chain();
+    let expected =
+        [("DynamoDB.GetItem", 2), ("DynamoDB.Query", 1), ("DynamoDB.TransactWriteItems", 1), ("SESv2.SendEmail", 1)];
+    assert_eq!(requests, expected.map(|(operation, n)| (operation.to_owned(), n)).into(), "what an edit sends");
+    assert_eq!(chain, 4, "{requests:?}");
     assert_eq!(answer.body["version"], 2);
     assert_eq!(answer.body["public"], false);
     assert_eq!(answer.body["extra_info"], Value::Null);
@@ -334,8 +342,16 @@ async fn an_invitation_code_links_one_more_account_once() {
     assert!(invitation.body["expires_at"].as_str().unwrap().ends_with('Z'));
 
     let colleague = stack.access_token("colleague@voorbeeld.be").await;
+    stack.local.aws_requests.take();
     let linked = post(&stack, "/profile/link", &colleague, json!({"code": code})).await;
     assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
+    // The account and the code together; the profile while the code is used (the link reads the
+    // code, then writes); the mail: four round trips one after the other, three when the
+    // profile's read still runs as the link's write starts.
+    let (requests, chain) = stack.local.aws_requests.take_with_chain();
+    let expected = [("DynamoDB.GetItem", 4), ("DynamoDB.TransactWriteItems", 1), ("SESv2.SendEmail", 1)];
+    assert_eq!(requests, expected.map(|(operation, n)| (operation.to_owned(), n)).into(), "what a link sends");
+    assert!(matches!(chain, 3 | 4), "{chain}: {requests:?}");
     assert_eq!(linked.body["id"], profile["id"]);
     assert_eq!(stack.get("/me", Some(&colleague)).await.body["profile"]["name"], "Team BV");
 
@@ -483,8 +499,15 @@ async fn a_profile_edit_sends_rejected_applications_back_to_review() {
 
     // The edit: the rejected application is `new` again, in the review queue, logged and mailed.
     edit["version"] = json!(version);
+    stack.local.aws_requests.take();
     let saved = put(&stack, &token, edit.clone()).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    // The two mails (the profile's change, the application's review) go out together.
+    let (requests, chain) = stack.local.aws_requests.take_with_chain();
+    let expected =
+        [("DynamoDB.GetItem", 2), ("DynamoDB.Query", 1), ("DynamoDB.TransactWriteItems", 1), ("SESv2.SendEmail", 2)];
+    assert_eq!(requests, expected.map(|(operation, n)| (operation.to_owned(), n)).into(), "what the edit sends");
+    assert_eq!(chain, 4, "{requests:?}");
     let back = app(rejected).await;
     assert_eq!(back["status"], "new", "{back}");
     assert_eq!(back["version"], rejected_before["version"].as_u64().unwrap() + 1);

@@ -12,12 +12,12 @@ use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
     AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, Api, Application, ApplicationId,
-    ApplicationStatus, Client, Email, FieldError, Institution, LogAction, LogEntry, Profile, SchoolAccess, Scope,
-    SecretToken, link_expiry,
+    ApplicationStatus, Client, ClientId, Email, FieldError, Institution, LogAction, LogEntry, Profile, SchoolAccess,
+    Scope, SecretToken, link_expiry,
 };
 use crate::error::AppError;
 use crate::mail;
-use crate::ports::{AccessWrite, SchoolIndex};
+use crate::ports::{AccessWrite, SchoolIndex, StoreError};
 use crate::profiles::linked_account;
 use crate::suspension::{active_partner, partner_inactive};
 
@@ -67,8 +67,11 @@ pub async fn request_access(
     addresses: Vec<Email>,
 ) -> Result<Vec<SentRequest>, AppError> {
     let (editor, partner) = linked_account(deps, account).await?;
-    let app = own(deps, &partner, id).await?;
-    let profile = active_partner(deps, &partner).await?;
+    // The application and the profile do not depend on each other: read together. Their
+    // outcomes count in the order they were read in before (404 before 409).
+    let (app, profile) = futures::join!(own(deps, &partner, id), active_partner(deps, &partner));
+    let app = app?;
+    let profile = profile?;
     if app.status != ApplicationStatus::Approved {
         return Err(not_approved());
     }
@@ -85,6 +88,7 @@ pub async fn request_access(
             token_hash: token.hash(),
             application_id: app.id.clone(),
             partner_id: partner.clone(),
+            client_id: app.client_id.clone(),
             email,
             requested_by: user.clone(),
             created_at: now,
@@ -100,10 +104,10 @@ pub async fn request_access(
         return Err(partner_inactive());
     }
     tracing::info!(application = %app.id, requests = sent.len(), "access requests stored");
-    let mut failed = Vec::new();
-    for s in &sent {
+    // The mails go out together; each one that did not leave is logged.
+    let delivered = futures::future::join_all(sent.iter().map(|s| async {
         let r = &s.request;
-        let delivered = match mail::access_request(
+        match mail::access_request(
             &deps.config.mail_from_access,
             &r.email,
             &app,
@@ -117,19 +121,26 @@ pub async fn request_access(
                 tracing::error!(error = %e, "access-request mail did not render");
                 false
             }
-        };
-        if !delivered {
-            failed.push(entry(
+        }
+    }))
+    .await;
+    let failed: Vec<LogEntry> = sent
+        .iter()
+        .zip(delivered)
+        .filter(|(_, delivered)| !delivered)
+        .map(|(s, _)| {
+            entry(
                 deps.clock.now(),
                 LogAction::Sent,
                 &format!("{REQUEST_PROPERTY}: verzenden mislukt"),
                 SYSTEM,
                 None,
-                Some(format!("{}: kopieer de link hierboven en stuur hem zelf door", r.email)),
-            ));
-        }
-    }
+                Some(format!("{}: kopieer de link hierboven en stuur hem zelf door", s.request.email)),
+            )
+        })
+        .collect();
     if !failed.is_empty() {
+        // Only when a send failed: the entries in one call, so they keep their order in the log.
         deps.access.append_application_log(&partner, &app.id, &failed).await?;
     }
     Ok(sent)
@@ -181,6 +192,17 @@ pub struct Opened {
 /// GET /access-requests/{token}: 404 for an unknown link; a link is for the administrator it was
 /// sent to; 410 once its month is over (also before the expiry job marked it).
 pub async fn open(deps: &Deps, admin: &SchoolAdmin, token: &str) -> Result<Opened, AppError> {
+    let request = checked_request(deps, admin, token).await?;
+    // The application and its partner: read together, their outcomes in this order.
+    let (application, partner) = futures::join!(
+        deps.applications.application(&request.partner_id, &request.application_id),
+        deps.profiles.profile(&request.partner_id)
+    );
+    opened(request, application, partner)
+}
+
+/// The request behind a link, if it is the administrator's and still open.
+async fn checked_request(deps: &Deps, admin: &SchoolAdmin, token: &str) -> Result<AccessRequest, AppError> {
     let hash = SecretToken::parse(token).ok_or(AppError::NotFound)?.hash();
     let request = deps.access.access_request(&hash).await?.ok_or(AppError::NotFound)?;
     if request.email != admin.email {
@@ -197,10 +219,35 @@ pub async fn open(deps: &Deps, admin: &SchoolAdmin, token: &str) -> Result<Opene
                     .into(),
         });
     }
-    let application =
-        deps.applications.application(&request.partner_id, &request.application_id).await?.ok_or(AppError::NotFound)?;
-    let partner = deps.profiles.profile(&request.partner_id).await?.ok_or(AppError::NotFound)?;
+    Ok(request)
+}
+
+fn opened(
+    request: AccessRequest,
+    application: Result<Option<Application>, StoreError>,
+    partner: Result<Option<Profile>, StoreError>,
+) -> Result<Opened, AppError> {
+    let application = application?.ok_or(AppError::NotFound)?;
+    let partner = partner?.ok_or(AppError::NotFound)?;
     Ok(Opened { request, application, partner })
+}
+
+/// A client and its index entry at one school, read as one snapshot in one request (its
+/// outcome counts where the client is used).
+struct ClientRead {
+    id: ClientId,
+    read: Result<(Option<Client>, Option<SchoolAccess>), StoreError>,
+}
+
+async fn read_client(deps: &Deps, id: &ClientId, institution: &Institution) -> ClientRead {
+    ClientRead { id: id.clone(), read: deps.lookups.client_at_school(id, institution).await }
+}
+
+async fn read_client_of(deps: &Deps, id: Option<&ClientId>, institution: &Institution) -> Option<ClientRead> {
+    match id {
+        Some(id) => Some(read_client(deps, id, institution).await),
+        None => None,
+    }
 }
 
 /// Checks `apis` at `institution`: each checked by the application (400) and within the
@@ -263,7 +310,9 @@ fn scope_changes(
 
 /// Writes a change of `app`'s access at `institution` to the APIs `plan` makes of the ones it
 /// has there now (retried when the client changed meanwhile), then mails the partner and the
-/// application's contact.
+/// application's contact. `read`: the client as read together with the application, if it was
+/// (used when it is the application's client); `profile`: the partner's profile as read then,
+/// for a change without a request.
 #[allow(clippy::too_many_arguments)]
 async fn change_access(
     deps: &Deps,
@@ -271,14 +320,20 @@ async fn change_access(
     app: &Application,
     institution: &Institution,
     via: Option<&Opened>,
+    mut read: Option<ClientRead>,
+    mut profile: Option<Result<Option<Profile>, StoreError>>,
     plan: impl Fn(&BTreeSet<Api>) -> Result<BTreeSet<Api>, AppError>,
 ) -> Result<BTreeSet<Api>, AppError> {
     let request = via.map(|opened| &opened.request);
     let client_id = app.client_id.clone().ok_or_else(not_approved)?;
     let user = admin.email.to_string();
     for _ in 0..3 {
-        let client =
-            deps.applications.client(&client_id).await?.ok_or_else(|| invariant(format!("client {client_id}")))?;
+        // Read again on a retry (a concurrent change), or when what was read is another client.
+        let (client, known) = match read.take().filter(|r| r.id == client_id) {
+            Some(read) => read.read,
+            None => read_client(deps, &client_id, institution).await.read,
+        }?;
+        let client = client.ok_or_else(|| invariant(format!("client {client_id}")))?;
         let before = apis_at(&client, institution);
         // Planned from the client as read now, so a retry after a concurrent change plans again.
         let apis = &plan(&before)?;
@@ -294,7 +349,6 @@ async fn change_access(
             return Ok(before);
         }
         let after = with_scopes_at(&client, institution, apis, now);
-        let known = deps.access.client_access(&client_id).await?.into_iter().find(|a| &a.institution == institution);
         let school = SchoolAccess::changed(known.as_ref(), &client_id, institution, (&before, apis), &user, now);
         let write = AccessWrite {
             client: (&client, &after),
@@ -309,16 +363,17 @@ async fn change_access(
             Ok(()) => {
                 tracing::info!(application = %app.id, institution = institution.as_str(), changes = log.len(), "school access changed");
                 if !log.is_empty() {
-                    // A grant read the profile when it opened the request; a change reads it now.
+                    // A grant read the profile when it opened the request; a change read it with
+                    // the application (or reads it now, after a retry).
                     let read;
                     let profile = match via {
                         Some(opened) => &opened.partner,
                         None => {
-                            read = deps
-                                .profiles
-                                .profile(&app.partner_id)
-                                .await?
-                                .ok_or_else(|| invariant(format!("profile {}", app.partner_id)))?;
+                            let found = match profile.take() {
+                                Some(found) => found?,
+                                None => deps.profiles.profile(&app.partner_id).await?,
+                            };
+                            read = found.ok_or_else(|| invariant(format!("profile {}", app.partner_id)))?;
                             &read
                         }
                     };
@@ -348,7 +403,15 @@ pub async fn grant(
     institution: &Institution,
     apis: &BTreeSet<Api>,
 ) -> Result<Vec<Scope>, AppError> {
-    let opened = open(deps, admin, token).await?;
+    let request = checked_request(deps, admin, token).await?;
+    // The application, its partner and (named by the request) its client with its schools: all
+    // read together. Their outcomes count in the order they were read in before.
+    let (application, partner, read) = futures::join!(
+        deps.applications.application(&request.partner_id, &request.application_id),
+        deps.profiles.profile(&request.partner_id),
+        read_client_of(deps, request.client_id.as_ref(), institution),
+    );
+    let opened = opened(request, application, partner)?;
     let app = &opened.application;
     if app.status != ApplicationStatus::Approved {
         return Err(not_approved());
@@ -364,7 +427,7 @@ pub async fn grant(
         check_apis(app, admin, institution, apis, apis)?;
         Ok(before.union(apis).copied().collect())
     };
-    change_access(deps, admin, app, institution, Some(&opened), plan).await?;
+    change_access(deps, admin, app, institution, Some(&opened), read, None, plan).await?;
     Ok(apis.iter().map(|api| Scope { api: *api, institution: institution.clone() }).collect())
 }
 
@@ -434,7 +497,15 @@ pub async fn set_school_access(
 ) -> Result<BTreeSet<Api>, AppError> {
     administers(admin, institution)?;
     let id = ApplicationId::parse(id).ok_or(AppError::NotFound)?;
-    let app = deps.applications.application_by_id(&id).await?.ok_or(AppError::NotFound)?;
+    // The id index names the partner and the client; the application itself (its state), its
+    // client with its schools and the partner's profile are then read together.
+    let indexed = deps.lookups.indexed_application(&id).await?.ok_or(AppError::NotFound)?;
+    let (app, read, profile) = futures::join!(
+        deps.applications.application(&indexed.partner_id, &id),
+        read_client_of(deps, indexed.client_id.as_ref(), institution),
+        deps.profiles.profile(&indexed.partner_id),
+    );
+    let app = app?.ok_or(AppError::NotFound)?;
     if app.client_id.is_none() {
         return Err(AppError::NotFound);
     }
@@ -454,7 +525,7 @@ pub async fn set_school_access(
         check_apis(&app, admin, institution, &added, &changed)?;
         Ok(apis.clone())
     };
-    change_access(deps, admin, &app, institution, None, plan).await
+    change_access(deps, admin, &app, institution, None, read, Some(profile), plan).await
 }
 
 /// What one run of the expiry job did.

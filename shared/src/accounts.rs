@@ -210,9 +210,13 @@ pub async fn forgot_password(deps: &Deps, email: &Email) -> Result<(), AppError>
 }
 
 async fn forgot_password_now(deps: &Deps, email: &Email) -> Result<(), AppError> {
-    // Counted for every address, known or not: the same work either way.
-    let allowed = may_mail(deps, MailKind::PasswordReset, email).await?;
-    let Some(account) = deps.accounts.account_by_email(email).await? else {
+    // Counted for every address, known or not: the same work either way. The count and the
+    // look-up do not depend on each other: they go out together, and the count's failure still
+    // comes first.
+    let (allowed, account) =
+        futures::join!(may_mail(deps, MailKind::PasswordReset, email), deps.accounts.account_by_email(email));
+    let allowed = allowed?;
+    let Some(account) = account? else {
         tracing::info!(outcome = "no_account", "password reset asked for an unknown address");
         return Ok(());
     };
@@ -251,44 +255,77 @@ pub async fn reset_password(deps: &Deps, presented: &str, password: &NewPassword
     };
     // An account that was never activated is activated by its new password.
     let activating = !account.as_ref().is_some_and(Account::is_active);
-    let result = async {
-        deps.identity.set_password(&token.email, password.password()).await?;
-        if activating {
-            deps.identity.confirm(&token.email).await?;
-        }
-        deps.identity.sign_out_everywhere(&token.email).await?;
-        Ok::<(), IdentityError>(())
+    // The new password first: only then may the sessions end (a sign-in with the old password
+    // before the sign-out would otherwise keep its refresh token).
+    if let Err(e) = deps.identity.set_password(&token.email, password.password()).await {
+        restore(deps, &token).await;
+        return Err(reset_failure(e));
     }
-    .await;
-    match result {
-        Ok(()) => {}
-        Err(IdentityError::InvalidPassword) => {
-            restore(deps, &token).await;
-            return Err(weak_password());
-        }
+    // Tokens carry their issue time in whole seconds of real time (`iat`). Sessions are valid
+    // from the next whole second, written while the pool signs the user out: every token issued
+    // before the sign-out ended must have an `iat` below it, which holds when the sign-out ended
+    // within this second (checked below; else it is written again with the later second).
+    let started = deps.clock.real_now();
+    let mut valid_from = next_second(started);
+    let email = &token.email;
+    let account_id = &token.account_id;
+    let throttle = Pool::Partner.address_key(email);
+    let (signed_out, confirmed, ended, cleared) = futures::join!(
+        async {
+            let result = deps.identity.sign_out_everywhere(email).await;
+            (result, deps.clock.real_now())
+        },
+        // The pool's confirmation after the new password (never before: a refused password must
+        // not leave a confirmed user with the password it registered with); the table's status
+        // only once the pool confirmed, so a failed confirmation is tried again with the link.
+        async {
+            if !activating {
+                return Ok(Ok(()));
+            }
+            deps.identity.confirm(email).await?;
+            Ok::<_, IdentityError>(deps.accounts.activate(account_id, now).await)
+        },
+        deps.accounts.end_sessions(account_id, valid_from),
+        // A new password also lifts the sign-in throttle of this address.
+        deps.attempts.clear(&throttle),
+    );
+    let (signed_out, signed_out_at) = signed_out;
+    // The pool's failures first, in the order these steps used to run one after the other.
+    let activated = match confirmed.and_then(|activated| signed_out.map(|()| activated)) {
+        Ok(activated) => activated,
         Err(e) => {
             restore(deps, &token).await;
-            return Err(identity_failure(e));
+            return Err(reset_failure(e));
         }
+    };
+    ended?;
+    if signed_out_at >= valid_from {
+        // The sign-out ended in a later second: tokens of that second must not count either.
+        valid_from = next_second(signed_out_at);
+        deps.accounts.end_sessions(account_id, valid_from).await?;
     }
-    // Tokens carry their issue time in whole seconds of real time (`iat`). Every token issued
-    // before the sign-out above has an `iat` below the next whole second: from that second on
-    // tokens are valid. The answer waits for it, so a sign-in after the answer is never refused.
-    let signed_out = deps.clock.real_now();
-    let valid_from = signed_out.duration_trunc(Duration::seconds(1)).unwrap_or(signed_out) + Duration::seconds(1);
-    deps.accounts.end_sessions(&token.account_id, valid_from).await?;
-    if activating {
-        deps.accounts.activate(&token.account_id, now).await?;
-    }
-    // A new password also lifts the sign-in throttle of this address.
-    if let Err(e) = deps.attempts.clear(&Pool::Partner.address_key(&token.email)).await {
+    activated?;
+    if let Err(e) = cleared {
         tracing::warn!(error = %e, "could not clear the sign-in throttle");
     }
     tracing::info!(account = %token.account_id, "password reset; every earlier session ended");
+    // The answer waits for that second, so a sign-in after the answer is never refused.
     if let Ok(wait) = (valid_from - deps.clock.real_now()).to_std() {
         tokio::time::sleep(wait).await;
     }
     Ok(())
+}
+
+fn reset_failure(e: IdentityError) -> AppError {
+    match e {
+        IdentityError::InvalidPassword => weak_password(),
+        e => identity_failure(e),
+    }
+}
+
+/// The first whole second after `at`.
+fn next_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(Duration::seconds(1)).unwrap_or(at) + Duration::seconds(1)
 }
 
 async fn take_token(
@@ -604,6 +641,47 @@ mod tests {
         let after =
             Caller { account: account.id, issued_at: Utc::now().duration_trunc(Duration::seconds(1)).expect("s") };
         assert!(signed_in(&f.deps, &after).await.is_ok());
+    }
+
+    /// A clock whose real time moves on by `step` at every look: a sign-out that ends in a later
+    /// second than it began.
+    struct SlowClock {
+        real: std::sync::Mutex<DateTime<Utc>>,
+        step: Duration,
+    }
+
+    impl crate::ports::Clock for SlowClock {
+        fn now(&self) -> DateTime<Utc> {
+            Utc::now()
+        }
+        fn real_now(&self) -> DateTime<Utc> {
+            let mut real = self.real.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            *real += self.step;
+            *real
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sign_out_that_ends_in_a_later_second_moves_the_sessions_end_with_it() {
+        let mut f = fakes();
+        register(&f.deps, Registration { email: email("f@school.be"), password: password() })
+            .await
+            .expect("registered");
+        activate(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
+        forgot_password(&f.deps, &email("f@school.be")).await.expect("forgot");
+        let mail = f.mailer.sent().pop().expect("reset mail");
+        // Real time: s + 0.4 before the sign-out (sessions would be valid from s + 1), s + 1.0
+        // after it: valid from s + 2.
+        let s = Utc::now().duration_trunc(Duration::seconds(1)).expect("s");
+        let start = s - Duration::milliseconds(200);
+        f.deps.clock = std::sync::Arc::new(SlowClock { real: start.into(), step: Duration::milliseconds(600) });
+        reset_password(&f.deps, &token_in(&mail), &password()).await.expect("reset");
+        let account = f.store.account_by_email(&email("f@school.be")).await.expect("store").expect("account");
+        assert_eq!(
+            account.sessions_valid_from,
+            Some(s + Duration::seconds(2)),
+            "tokens of the second the sign-out ended in are refused too"
+        );
     }
 
     #[tokio::test]

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::config::{Config, ConfigError};
 use crate::ports::{
-    AccessStore, AccountStore, ApplicationStore, AttemptStore, Clock, Identity, LogoStore, Mailer, MemberStore,
-    ProfileStore, Sessions, TokenSigner, TokenStore,
+    AccessStore, AccountStore, ApplicationStore, AttemptStore, Clock, Identity, LogoStore, Lookups, Mailer,
+    MemberStore, ProfileStore, Sessions, TokenSigner, TokenStore,
 };
 
 #[derive(Clone)]
@@ -20,6 +20,7 @@ pub struct Deps {
     pub applications: Arc<dyn ApplicationStore>,
     pub tokens: Arc<dyn TokenStore>,
     pub access: Arc<dyn AccessStore>,
+    pub lookups: Arc<dyn Lookups>,
     pub signer: Arc<dyn TokenSigner>,
     pub identity: Arc<dyn Identity>,
     /// Sign-in to the back office's (staff) user pool.

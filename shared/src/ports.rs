@@ -539,3 +539,23 @@ pub trait AccessStore: Send + Sync {
     /// Marks a pending request expired with its log entry; `false` when it was no longer pending.
     async fn expire(&self, request: &AccessRequest, log: &LogEntry) -> Result<bool, StoreError>;
 }
+
+/// Reads that name what an operation reads next, so that those reads go out together in the
+/// following round trip (issue 16: at most 4 round trips one after the other).
+#[async_trait]
+pub trait Lookups: Send + Sync {
+    /// An application by its id alone, as the id index holds it: one Query, eventually
+    /// consistent. Its partner and its client id (fixed once given) say which items to read
+    /// next; for its state, read the application itself.
+    async fn indexed_application(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError>;
+    /// An invitation code by its hash, expired or not, without using it.
+    async fn invitation(&self, hash: &TokenHash) -> Result<Option<Invitation>, StoreError>;
+    /// A client and its index entry at one school, as one consistent snapshot (a change of
+    /// access writes both at once, conditional on the client's version only: the entry must not
+    /// be older than the client it is written with).
+    async fn client_at_school(
+        &self,
+        id: &ClientId,
+        institution: &Institution,
+    ) -> Result<(Option<Client>, Option<SchoolAccess>), StoreError>;
+}

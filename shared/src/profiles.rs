@@ -112,7 +112,10 @@ pub async fn update(
     expected_version: Option<u64>,
 ) -> Result<Profile, AppError> {
     let (editor, partner) = linked_account(deps, account).await?;
-    let before = stored(deps, &partner).await?;
+    // The profile and the partner's applications (the rejected ones go back to review) do not
+    // depend on each other: read together. The profile's outcome still decides first.
+    let (before, applications) = futures::join!(stored(deps, &partner), deps.applications.applications(&partner));
+    let before = before?;
     if expected_version.is_some_and(|v| v != before.version) {
         return Err(version_conflict());
     }
@@ -139,8 +142,13 @@ pub async fn update(
     // the transaction fail as a whole: read the applications again. The profile stays the one
     // read first, so a concurrent edit of the profile is still a conflict.
     let mut written = None;
+    let mut applications = Some(applications);
     for _ in 0..RESUBMIT_ATTEMPTS {
-        let resubmitted = back_to_review(deps, &partner, &user, now).await?;
+        let read = match applications.take() {
+            Some(read) => read?,
+            None => deps.applications.applications(&partner).await?,
+        };
+        let resubmitted = back_to_review(read, &user, now)?;
         let parts: Vec<Resubmission<'_>> =
             resubmitted.iter().map(|r| Resubmission { before: &r.before, after: &r.after, log: &r.log }).collect();
         match deps.profiles.update_profile_resubmitting(&before, &after, &log, &parts).await? {
@@ -155,9 +163,10 @@ pub async fn update(
     }
     let resubmitted = written.ok_or_else(version_conflict)?;
     tracing::info!(partner = %after.id, changes = log.len(), resubmitted = resubmitted.len(), "profile updated");
-    notify_changed(deps, &after, &user, &log).await?;
-    for r in &resubmitted {
-        crate::applications::notify(
+    // The mails go out together; the first that could not be made is the answer's error.
+    let (changed, resubmissions) = futures::join!(
+        notify_changed(deps, &after, &user, &log),
+        futures::future::join_all(resubmitted.iter().map(|r| crate::applications::notify(
             deps,
             &after,
             &r.after,
@@ -165,9 +174,10 @@ pub async fn update(
             "Het partnerprofiel werd gewijzigd. De geweigerde applicatie gaat daarom terug naar Informat voor een nieuwe beoordeling.",
             &user,
             &r.log,
-        )
-        .await?;
-    }
+        )))
+    );
+    changed?;
+    resubmissions.into_iter().collect::<Result<(), _>>()?;
     Ok(after)
 }
 
@@ -186,21 +196,15 @@ struct BackToReview {
     log: Vec<LogEntry>,
 }
 
-/// The partner's rejected applications (the oldest [`MAX_RESUBMITTED`]) as they will be once
-/// the profile edit sends them back to `new`.
-async fn back_to_review(
-    deps: &Deps,
-    partner: &PartnerId,
+/// Of the partner's `applications`, the rejected ones (the oldest [`MAX_RESUBMITTED`]) as they
+/// will be once the profile edit sends them back to `new`.
+fn back_to_review(
+    applications: Vec<Application>,
     user: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<BackToReview>, AppError> {
-    let mut rejected: Vec<Application> = deps
-        .applications
-        .applications(partner)
-        .await?
-        .into_iter()
-        .filter(|a| a.status == ApplicationStatus::Rejected)
-        .collect();
+    let mut rejected: Vec<Application> =
+        applications.into_iter().filter(|a| a.status == ApplicationStatus::Rejected).collect();
     rejected.sort_by_key(|a| a.created_at);
     rejected
         .into_iter()
@@ -270,10 +274,25 @@ pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Resul
         ),
     })?;
     let logo = Logo::new(image.format())?;
-    deps.logos.put_logo(&partner, &logo, image.bytes()).await?;
+    // The image and the profile it goes on do not depend on each other: stored and read
+    // together. The image's failure comes first, as when it was stored before the read.
+    let (put, read) = futures::join!(deps.logos.put_logo(&partner, &logo, image.bytes()), stored(deps, &partner));
+    put?;
+    let mut read = Some(read);
     let (width, height) = image.dimensions();
     for _ in 0..LOGO_WRITE_ATTEMPTS {
-        let before = stored(deps, &partner).await?;
+        let before = match read.take() {
+            Some(read) => read,
+            None => stored(deps, &partner).await,
+        };
+        // No profile to put it on: the image is not kept.
+        let before = match before {
+            Ok(profile) => profile,
+            Err(e) => {
+                remove_logo(deps, &partner, &logo).await;
+                return Err(e);
+            }
+        };
         let now = deps.clock.now();
         let after =
             Profile { logo: Some(logo.clone()), updated_at: now, version: before.version + 1, ..before.clone() };
@@ -289,10 +308,16 @@ pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Resul
         match written {
             Ok(ProfileUpdated::Yes) => {
                 tracing::info!(partner = %partner, format = ?logo.format, width, height, "logo replaced");
-                if let Some(old) = &before.logo {
-                    remove_logo(deps, &partner, old).await;
-                }
-                notify_changed(deps, &after, editor.email.as_str(), &[entry]).await?;
+                // The previous image goes while the mail goes out.
+                let remove_old = async {
+                    if let Some(old) = &before.logo {
+                        remove_logo(deps, &partner, old).await;
+                    }
+                };
+                let log = [entry];
+                let (notified, ()) =
+                    futures::join!(notify_changed(deps, &after, editor.email.as_str(), &log), remove_old);
+                notified?;
                 return Ok(after);
             }
             // Someone saved the profile meanwhile: read it again and put the logo on that.
@@ -360,22 +385,40 @@ pub async fn invite(deps: &Deps, account: &Caller) -> Result<(SecretToken, chron
 /// POST /profile/link: links the caller's account with the profile of a valid code (logged in
 /// the same transaction), then mails the profile's email who was linked.
 pub async fn link(deps: &Deps, account: &Caller, code: &str) -> Result<Profile, AppError> {
-    let account = crate::accounts::signed_in(deps, account).await?;
-    if account.partner_id.is_some() {
-        return Err(already_linked());
-    }
     let invalid = || {
         AppError::Refused {
         code: "invalid_invitation_code",
         detail: "Deze uitnodigingscode is ongeldig, al gebruikt of verlopen. Vraag een nieuwe code aan een gekoppelde gebruiker.".into(),
     }
     };
-    let secret = SecretToken::parse(code).ok_or_else(invalid)?;
+    let secret = SecretToken::parse(code);
+    // The account and the code do not depend on each other: read together. The account's
+    // outcome comes first (401, then 409), the code's after.
+    let (account, invitation) = futures::join!(crate::accounts::signed_in(deps, account), async {
+        match &secret {
+            Some(secret) => deps.lookups.invitation(&secret.hash()).await,
+            None => Ok(None),
+        }
+    });
+    let account = account?;
+    if account.partner_id.is_some() {
+        return Err(already_linked());
+    }
+    let secret = secret.ok_or_else(invalid)?;
     let now = deps.clock.now();
-    match deps.members.link(&secret.hash(), &account, now).await? {
+    // Unknown or expired: the link below would refuse it too.
+    let invitation = invitation?.filter(|i| i.expires_at > now).ok_or_else(invalid)?;
+    // The profile is read while the code is used; it is only shown once the link succeeded.
+    let hash = secret.hash();
+    let (linked, profile) =
+        futures::join!(deps.members.link(&hash, &account, now), stored(deps, &invitation.partner_id));
+    match linked? {
         Linked::Yes(invitation) => {
             tracing::info!(partner = %invitation.partner_id, account = %account.id, "account linked to profile");
-            let profile = stored(deps, &invitation.partner_id).await?;
+            let profile = match profile {
+                Ok(profile) if profile.id == invitation.partner_id => profile,
+                _ => stored(deps, &invitation.partner_id).await?,
+            };
             let mail = mail::user_linked(
                 &deps.config.mail_from_accounts,
                 &profile.email,

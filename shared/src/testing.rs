@@ -375,6 +375,27 @@ impl LogoStore for MemoryStore {
 }
 
 #[async_trait]
+impl Lookups for MemoryStore {
+    async fn indexed_application(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
+        Ok(lock(&self.applications).get(id).cloned())
+    }
+    // Invitations are not kept here (see `link` below).
+    async fn invitation(&self, _hash: &TokenHash) -> Result<Option<Invitation>, StoreError> {
+        Ok(None)
+    }
+    async fn client_at_school(
+        &self,
+        id: &ClientId,
+        institution: &Institution,
+    ) -> Result<(Option<Client>, Option<SchoolAccess>), StoreError> {
+        let client = lock(&self.clients).get(id).cloned();
+        let access =
+            lock(&self.school_access).iter().find(|a| &a.client_id == id && &a.institution == institution).cloned();
+        Ok((client, access))
+    }
+}
+
+#[async_trait]
 impl MemberStore for MemoryStore {
     async fn put_invitation(&self, invitation: &Invitation, log: &[LogEntry]) -> Result<(), StoreError> {
         lock(&self.profile_logs).extend(log.iter().map(|e| (invitation.partner_id.clone(), e.clone())));
@@ -683,6 +704,7 @@ pub fn fakes() -> Fakes {
         applications: store.clone(),
         tokens: store.clone(),
         access: store.clone(),
+        lookups: store.clone(),
         signer: Arc::new(LocalSigner::generate()),
         identity: identity.clone(),
         staff_sessions: Arc::new(MemoryIdentity::default()),

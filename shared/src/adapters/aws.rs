@@ -74,7 +74,8 @@ fn wire(sdk: &SdkConfig, config: Config, counter: Option<SharedInterceptor>) -> 
         members: store.clone(),
         applications: store.clone(),
         tokens: store.clone(),
-        access: store,
+        access: store.clone(),
+        lookups: store,
         signer: Arc::new(KmsSigner::new(kms, config.signing_key_id.clone())),
         logos: Arc::new(S3Logos::new(s3, config.logo_bucket.clone())),
         identity: Arc::new(CognitoIdentity::new(

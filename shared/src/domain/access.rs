@@ -100,6 +100,11 @@ pub struct AccessRequest {
     pub token_hash: TokenHash,
     pub application_id: ApplicationId,
     pub partner_id: PartnerId,
+    /// The application's client when the request was sent (a client id is the application's
+    /// for good): a grant reads the client together with the application. `None` in requests
+    /// stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
     pub email: Email,
     /// The partner user who sent it.
     pub requested_by: String,

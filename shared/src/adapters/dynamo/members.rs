@@ -25,15 +25,15 @@ pub(super) struct MemberItem {
 }
 
 #[derive(Serialize, Deserialize)]
-struct InvitationItem {
+pub(super) struct InvitationItem {
     #[serde(rename = "PK")]
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
     entity: String,
-    partner_id: PartnerId,
-    invited_by: Email,
-    expires_at: DateTime<Utc>,
+    pub(super) partner_id: PartnerId,
+    pub(super) invited_by: Email,
+    pub(super) expires_at: DateTime<Utc>,
     expires_epoch: i64,
     ttl: i64,
 }

@@ -32,13 +32,15 @@
 //! `Guard` on each item, so a cancellation is read by what failed, not by position; one file
 //! per port holds its items and its impl: `accounts` (AccountStore, AttemptStore), `profiles`
 //! (ProfileStore), `members` (MemberStore), `applications` (ApplicationStore), `access`
-//! (AccessStore), `tokens` (TokenStore). This file holds the store and the reads and writes
-//! they share.
+//! (AccessStore), `tokens` (TokenStore), `lookups` (Lookups: reads that name what an operation
+//! reads next, and a client with its school entry as of one moment). This file holds the store
+//! and the reads and writes they share.
 
 mod access;
 mod accounts;
 mod applications;
 mod keys;
+mod lookups;
 mod members;
 mod profiles;
 mod tokens;
