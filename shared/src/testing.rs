@@ -349,6 +349,43 @@ impl ApplicationStore for MemoryStore {
         }
         Ok(Ok(()))
     }
+    async fn application_context(
+        &self,
+        partner: &PartnerId,
+        id: &ApplicationId,
+        client: Option<&ClientId>,
+    ) -> Result<ApplicationContext, StoreError> {
+        Ok(ApplicationContext {
+            application: lock(&self.applications).get(id).filter(|a| &a.partner_id == partner).cloned(),
+            profile: lock(&self.profiles).get(partner).cloned(),
+            client: client.and_then(|c| lock(&self.clients).get(c).cloned()),
+        })
+    }
+    async fn indexed_application(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
+        Ok(lock(&self.applications).get(id).cloned())
+    }
+    async fn write_partner_suspension(
+        &self,
+        profile: (&Profile, &Profile),
+        ids: &[ClientId],
+        suspended: bool,
+        _log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError> {
+        let mut clients = lock(&self.clients);
+        let mut profiles = lock(&self.profiles);
+        if profiles.get(&profile.0.id).map(|p| p.version) != Some(profile.0.version) {
+            return Ok(Err(Stale::Profile));
+        }
+        if ids.iter().any(|id| !clients.contains_key(id)) {
+            return Ok(Err(Stale::Client));
+        }
+        profiles.insert(profile.1.id.clone(), profile.1.clone());
+        for client in ids.iter().filter_map(|id| clients.get_mut(id)) {
+            client.partner_suspended = suspended;
+            client.version += 1;
+        }
+        Ok(Ok(()))
+    }
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {
         let mut clients = lock(&self.clients);
         if clients.contains_key(&client.id) {

@@ -9,7 +9,9 @@ use super::{
     DynamoStore, LogItem, ProfileItem, cursor_of, from_item, log_items, partner_pk, s, start_of, to_item, unavailable,
 };
 use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId, Profile};
-use crate::ports::{ApplicationStore, ApplicationWrite, Imported, Page, Resubmission, Stale, StoreError};
+use crate::ports::{
+    ApplicationContext, ApplicationStore, ApplicationWrite, Imported, Page, Resubmission, Stale, StoreError,
+};
 
 pub(super) fn app_sk(id: &ApplicationId) -> String {
     format!("APP#{id}")
@@ -256,6 +258,29 @@ impl ApplicationStore for DynamoStore {
             items.extend(self.put_log(partner, app, log)?);
         }
         self.transact_versioned(items, &[Stale::Client]).await
+    }
+
+    async fn application_context(
+        &self,
+        partner: &PartnerId,
+        id: &ApplicationId,
+        client: Option<&ClientId>,
+    ) -> Result<ApplicationContext, StoreError> {
+        self.read_application_context(partner, id, client).await
+    }
+
+    async fn indexed_application(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
+        self.read_indexed_application(id).await
+    }
+
+    async fn write_partner_suspension(
+        &self,
+        profile: (&Profile, &Profile),
+        clients: &[ClientId],
+        suspended: bool,
+        log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError> {
+        self.write_suspension(profile, clients, suspended, log).await
     }
 
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {

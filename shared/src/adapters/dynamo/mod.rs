@@ -30,6 +30,7 @@
 
 mod access;
 mod applications;
+mod batch;
 mod tokens;
 
 use std::collections::HashMap;
