@@ -380,9 +380,11 @@ impl ApplicationStore for MemoryStore {
             return Ok(Err(Stale::Client));
         }
         profiles.insert(profile.1.id.clone(), profile.1.clone());
-        for client in ids.iter().filter_map(|id| clients.get_mut(id)) {
-            client.partner_suspended = suspended;
-            client.version += 1;
+        for id in ids {
+            if let Some(client) = clients.get_mut(id) {
+                client.partner_suspended = suspended;
+                client.version += 1;
+            }
         }
         Ok(Ok(()))
     }
