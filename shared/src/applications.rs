@@ -778,3 +778,115 @@ pub async fn archive(deps: &Deps, id: &str) -> Result<Application, AppError> {
         Err(_) => Err(version_conflict()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::domain::{
+        AccountId, AccountStatus, Address, Email, OneTimeToken, ProfileFields, ProfileName, TokenPurpose, Website,
+        categories,
+    };
+    use crate::ports::AccountStore as _;
+    use crate::testing::{Fakes, fakes};
+
+    fn email(raw: &str) -> Email {
+        Email::parse("email", raw).expect("email")
+    }
+
+    /// A signed-in partner with a profile, and the profile.
+    async fn partner(f: &Fakes, name: &str) -> (Caller, Profile) {
+        let id = AccountId::parse(&uuid::Uuid::new_v4().to_string()).expect("id");
+        let now = Utc::now();
+        let account = Account {
+            id: id.clone(),
+            email: email(&format!("{}@voorbeeld.be", id.as_str())),
+            status: AccountStatus::Active,
+            created_at: now,
+            activated_at: Some(now),
+            partner_id: None,
+            terms: None,
+            sessions_valid_from: None,
+            reset_token: None,
+        };
+        let (_, token) =
+            OneTimeToken::issue(TokenPurpose::Activation, id.clone(), account.email.clone(), now).expect("random");
+        f.store.create_account(&account, &token).await.expect("account");
+        let caller = Caller { account: id, issued_at: now };
+        let fields = ProfileFields {
+            name: ProfileName::parse(name).expect("name"),
+            enterprise_number: None,
+            description: "Planning voor scholen".into(),
+            contact_name: "An".into(),
+            address: Address::parse("Kerkstraat 1", "2000", "Antwerpen", "BE").expect("address"),
+            public: true,
+            categories: categories(&["hrm".into()]).expect("categories"),
+            website: Website::parse("https://voorbeeld.be").expect("website"),
+            extra_info: None,
+        };
+        let profile = crate::profiles::create(&f.deps, &caller, fields).await.expect("profile");
+        (caller, profile)
+    }
+
+    /// The partner's application, approved: its id and client id.
+    async fn approved(f: &Fakes, caller: &Caller) -> (String, ClientId) {
+        let fields = ApplicationFields {
+            name: "Lessenplanner".into(),
+            description: "Plant lessen.".into(),
+            contact_name: "Tom".into(),
+            contact_email: email("tom@ontwikkelaar.be"),
+            apis: [Api::Leerlingen].into(),
+        };
+        let app = create(&f.deps, caller, fields, None).await.expect("created");
+        let app = approve(&f.deps, &app.id.to_string()).await.expect("approved");
+        (app.id.to_string(), app.client_id.expect("a client id"))
+    }
+
+    #[tokio::test]
+    async fn a_change_works_while_the_id_index_lags_behind() {
+        let f = fakes();
+        let (caller, _) = partner(&f, "Planner BV").await;
+        let (id, client_id) = approved(&f, &caller).await;
+        // The index names no client, so the client is read after the application.
+        f.store.index_behind.store(true, Ordering::SeqCst);
+        let (returned, secret) = new_secret(&f.deps, &caller, &id, 0).await.expect("a new secret");
+        assert_eq!(returned, client_id);
+        let client = f.deps.applications.client(&client_id).await.expect("read").expect("client");
+        assert!(client.secret_matches(secret.expose(), f.deps.clock.now()));
+        let keys = ClientJwks::default();
+        set_jwks(&f.deps, &caller, &id, keys).await.expect("no keys is a change-free answer");
+        // A moderator finds applications through the index only: until it has seen one, 404.
+        assert!(matches!(archive(&f.deps, &id).await, Err(AppError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn another_partners_application_is_404_on_every_change() {
+        let f = fakes();
+        let (owner, _) = partner(&f, "Planner BV").await;
+        let (other, _) = partner(&f, "Ander BV").await;
+        let (id, _) = approved(&f, &owner).await;
+        assert!(matches!(new_secret(&f.deps, &other, &id, 0).await, Err(AppError::NotFound)));
+        assert!(matches!(set_jwks(&f.deps, &other, &id, ClientJwks::default()).await, Err(AppError::NotFound)));
+        let mut fields = get(&f.deps, &owner, &id).await.expect("own").fields;
+        fields.name = "Andere naam".into();
+        assert!(matches!(update(&f.deps, &other, &id, fields, None).await, Err(AppError::NotFound)));
+        assert!(matches!(new_secret(&f.deps, &other, "not-an-id", 0).await, Err(AppError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn a_change_that_leaves_the_profile_alone_keeps_the_clients_suspension_as_read() {
+        let f = fakes();
+        let (caller, _) = partner(&f, "Planner BV").await;
+        let (id, client_id) = approved(&f, &caller).await;
+        // The client as a deactivation wrote it (flag and version), the profile as read before
+        // it: the client's flag, which its version guards, is the one that stands.
+        let read = f.deps.applications.client(&client_id).await.expect("read").expect("client");
+        let suspended = Client { partner_suspended: true, version: read.version + 1, ..read.clone() };
+        f.deps.applications.write_client(&read, &suspended, &[]).await.expect("write").expect("not stale");
+        new_secret(&f.deps, &caller, &id, 0).await.expect("the profile is still active");
+        let after = f.deps.applications.client(&client_id).await.expect("read").expect("client");
+        assert!(after.partner_suspended);
+        assert_eq!(after.version, suspended.version + 1);
+    }
+}

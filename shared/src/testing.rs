@@ -41,6 +41,9 @@ pub struct MemoryStore {
     used_assertions: Mutex<HashMap<(ClientId, String), DateTime<Utc>>>,
     access_requests: Mutex<Vec<AccessRequest>>,
     school_access: Mutex<Vec<SchoolAccess>>,
+    /// The id index has not seen any application yet (GSI3 is eventually consistent):
+    /// `indexed_application` finds nothing.
+    pub index_behind: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -362,6 +365,9 @@ impl ApplicationStore for MemoryStore {
         })
     }
     async fn indexed_application(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
+        if self.index_behind.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
         Ok(lock(&self.applications).get(id).cloned())
     }
     async fn write_partner_suspension(
