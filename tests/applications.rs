@@ -136,8 +136,12 @@ async fn a_request_is_moderated_with_mails_logs_and_the_directory_following() {
         StatusCode::OK,
         "an approval lists the partner"
     );
+    // The log: the account, then the application and its log together.
+    stack.local.aws_requests.take();
+    let entries = logs(&stack, &token, &id).await;
+    assert_round_trips(&stack, 3, 2);
     assert_eq!(
-        logs(&stack, &token, &id).await.iter().map(|(a, p)| format!("{a} {p}")).collect::<Vec<_>>()[..3],
+        entries.iter().map(|(a, p)| format!("{a} {p}")).collect::<Vec<_>>()[..3],
         ["approved Status", "created Client ID", "updated Omschrijving"].map(String::from)
     );
 

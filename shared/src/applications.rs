@@ -268,8 +268,17 @@ pub async fn log(
     cursor: Option<&str>,
 ) -> Result<Page<LogEntry>, AppError> {
     let (_, partner) = linked_account(deps, account).await?;
-    let app = own(deps, &partner, id).await?;
-    Ok(deps.applications.application_log(&partner, &app.id, limit, cursor).await?)
+    // The log is read together with the application, in the partner's own partition: for an id
+    // that is not the partner's application it finds nothing, and the answer is 404 either way.
+    let log = async {
+        match ApplicationId::parse(id) {
+            Some(app) => Some(deps.applications.application_log(&partner, &app, limit, cursor).await),
+            None => None,
+        }
+    };
+    let (app, log) = futures::join!(own(deps, &partner, id), log);
+    app?;
+    Ok(log.ok_or_else(not_found)??)
 }
 
 /// An existing client's id and secret as a partner types them.
