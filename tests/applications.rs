@@ -18,6 +18,14 @@ fn subjects(mails: &[Value]) -> Vec<String> {
     mails.iter().map(|m| m["subject"].as_str().unwrap().to_owned()).collect()
 }
 
+/// The AWS requests since the last count (or `take`): how many, and how many of them were sent
+/// one after the other (issue 16: an operation waits for at most 4 round trips).
+#[track_caller]
+pub(crate) fn assert_round_trips(stack: &Stack, requests: usize, sequential: usize) {
+    let (counted, chain) = stack.local.aws_requests.take_with_chain();
+    assert_eq!((counted.values().sum::<usize>(), chain), (requests, sequential), "{counted:?}");
+}
+
 async fn logs(stack: &Stack, token: &str, id: &str) -> Vec<(String, String)> {
     let answer = stack.call("GET", &format!("/applications/{id}/logs"), token, None).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
@@ -38,10 +46,13 @@ async fn a_request_is_moderated_with_mails_logs_and_the_directory_following() {
     let logo = stack.send(stack.http.put(stack.url("/profile/logo")).bearer_auth(&token).body(PNG.to_vec())).await;
     assert_eq!(logo.status, StatusCode::OK);
 
-    // A new request: status new, no client, both addresses hear of it.
+    // A new request: status new, no client, both addresses hear of it. The account, then the
+    // profile, the write and the mail.
+    stack.local.aws_requests.take();
     let created =
         stack.call("POST", "/applications", &token, Some(app("Lessenplanner", &["leerlingen", "personeel"]))).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_round_trips(&stack, 4, 4);
     let id = created.body["id"].as_str().unwrap().to_owned();
     assert_eq!(created.body["status"], "new");
     assert_eq!(created.body["client_id"], Value::Null);
@@ -81,11 +92,15 @@ async fn a_request_is_moderated_with_mails_logs_and_the_directory_following() {
     assert_eq!(detail.body["partner"]["email"], "partner@voorbeeld.be");
 
     // Rejected with a reason (mailed); it cannot be approved; an edit sends it back to new.
+    // A moderation reads the id index, then the application and its profile together, writes
+    // and mails.
     let reason = "De omschrijving zegt niet welke gegevens u gebruikt.";
+    stack.local.aws_requests.take();
     let rejected = stack
         .call("POST", &format!("/admin/applications/{id}/reject"), &moderator, Some(json!({"reason": reason})))
         .await;
     assert_eq!(rejected.body["status"], "rejected");
+    assert_round_trips(&stack, 4, 4);
     assert_eq!(rejected.body["rejection_reason"], reason);
     let mail = stack.mails_to("tom@ontwikkelaar.be").await.pop().unwrap();
     assert!(mail["subject"].as_str().unwrap().ends_with("werd geweigerd"));
@@ -95,13 +110,19 @@ async fn a_request_is_moderated_with_mails_logs_and_the_directory_following() {
     assert_eq!(refused.problem_code(), "invalid_transition");
     let mut edit = app("Lessenplanner", &["leerlingen", "personeel"]);
     edit["description"] = json!("Plant lessen met de namen en klassen van leerlingen.");
+    // An edit reads the account and the id index together, then the application, its profile
+    // (and client) together, writes and mails.
+    stack.local.aws_requests.take();
     let edited = stack.call("PUT", &format!("/applications/{id}"), &token, Some(edit)).await;
     assert_eq!(edited.body["status"], "new", "{}", edited.body);
+    assert_round_trips(&stack, 5, 4);
     assert_eq!(stack.get("/partners", None).await.body["items"], json!([]), "not listed before approval");
 
     // Approved: a client id, mails, and the partner is listed.
+    stack.local.aws_requests.take();
     let approved = stack.call("POST", &format!("/admin/applications/{id}/approve"), &moderator, None).await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    assert_round_trips(&stack, 4, 4);
     assert_eq!(approved.body["status"], "approved");
     let client_id = approved.body["client_id"].as_str().unwrap().to_owned();
     assert!(client_id.starts_with("app-"));
@@ -115,22 +136,35 @@ async fn a_request_is_moderated_with_mails_logs_and_the_directory_following() {
         StatusCode::OK,
         "an approval lists the partner"
     );
+    // The log: the account, then the application and its log together.
+    stack.local.aws_requests.take();
+    let entries = logs(&stack, &token, &id).await;
+    assert_round_trips(&stack, 3, 2);
     assert_eq!(
-        logs(&stack, &token, &id).await.iter().map(|(a, p)| format!("{a} {p}")).collect::<Vec<_>>()[..3],
+        entries.iter().map(|(a, p)| format!("{a} {p}")).collect::<Vec<_>>()[..3],
         ["approved Status", "created Client ID", "updated Omschrijving"].map(String::from)
     );
 
     // Deactivating the partner unlists it; activating lists it again.
     let partner_id = prof["id"].as_str().unwrap();
+    // Each reads the profile, then its applications, and writes the profile with its clients'
+    // suspension (not read first), then mails.
+    stack.local.aws_requests.take();
     let off = stack.call("POST", &format!("/admin/partners/{partner_id}/deactivate"), &moderator, None).await;
     assert_eq!(off.body["active"], false, "{}", off.body);
+    assert_round_trips(&stack, 4, 4);
     assert_eq!(stack.get(&format!("/partners/{slug}"), None).await.status, StatusCode::NOT_FOUND);
-    stack.call("POST", &format!("/admin/partners/{partner_id}/activate"), &moderator, None).await;
+    stack.local.aws_requests.take();
+    let on = stack.call("POST", &format!("/admin/partners/{partner_id}/activate"), &moderator, None).await;
+    assert_eq!(on.body["active"], true, "{}", on.body);
+    assert_round_trips(&stack, 4, 4);
     assert_eq!(stack.get(&format!("/partners/{slug}"), None).await.status, StatusCode::OK);
 
     // Archived: read-only, unlisted, no secret, and the client is inactive at once.
+    stack.local.aws_requests.take();
     let archived = stack.call("POST", &format!("/admin/applications/{id}/archive"), &moderator, None).await;
     assert_eq!(archived.body["status"], "archived");
+    assert_round_trips(&stack, 4, 4);
     assert_eq!(stack.get(&format!("/partners/{slug}"), None).await.status, StatusCode::NOT_FOUND);
     let put = stack.call("PUT", &format!("/applications/{id}"), &token, Some(app("Nieuw", &["leerlingen"]))).await;
     assert_eq!(put.status, StatusCode::CONFLICT);
@@ -162,9 +196,13 @@ async fn a_secret_is_shown_once_stored_hashed_and_rotated_with_a_grace_period() 
     assert_eq!(early.status, StatusCode::CONFLICT);
     assert_eq!(early.problem_code(), "application_not_approved");
 
+    // The account and the id index together, then the application, its profile and its client
+    // together, the write and the mail.
     let (id, client_id) = approved_app(&stack, &token, &moderator, "Sync").await;
+    stack.local.aws_requests.take();
     let first = stack.call("POST", &format!("/applications/{id}/secret"), &token, None).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_round_trips(&stack, 5, 4);
     assert_eq!(first.body["client_id"], client_id.as_str());
     let first_secret = first.body["client_secret"].as_str().unwrap().to_owned();
     assert_eq!(first_secret.len(), 43, "256 bits in base64url");
@@ -392,9 +430,12 @@ async fn a_linked_client_brings_its_apis_and_other_apis_are_refused() {
     }
     assert_eq!(stack.call("GET", "/applications", &token, None).await.body["items"], json!([]));
 
-    // Left out: they come from the scopes.
+    // Left out: they come from the scopes. The account, then the profile, the client id's
+    // failures and the client together, the write and the mail.
+    stack.local.aws_requests.take();
     let created = stack.call("POST", "/applications", &token, Some(link(None, "met_scopes", "Oud-Secret-4"))).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_round_trips(&stack, 6, 4);
     assert_eq!(created.body["apis"], json!(["leerlingen", "personeel"]));
     assert_eq!(created.body["status"], "approved");
 

@@ -46,5 +46,8 @@ pub async fn get_jwks(deps: &Deps, _req: Request) -> HttpResult {
 
 /// GET /.well-known/oauth-authorization-server
 pub async fn get_authorization_server_metadata(deps: &Deps, _req: Request) -> HttpResult {
-    Ok(public_cache(json(StatusCode::OK, &tokens::get_authorization_server_metadata(&deps.config))?, WELL_KNOWN_MAX_AGE))
+    Ok(public_cache(
+        json(StatusCode::OK, &tokens::get_authorization_server_metadata(&deps.config))?,
+        WELL_KNOWN_MAX_AGE,
+    ))
 }

@@ -13,14 +13,14 @@ use crate::accounts::{refuse_if_throttled, throttle_key};
 use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
-    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId, ClientJwks, FieldError,
-    LogAction, LogEntry, PartnerId, Profile, SecretHash, SecretToken,
+    Account, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId, ClientJwks,
+    FieldError, LogAction, LogEntry, PartnerId, Profile, SecretHash, SecretToken,
 };
 use crate::error::{AppError, Internal};
 use crate::mail::{self, ApplicationEvent};
 use crate::ports::{ApplicationWrite, Page, Stale};
 use crate::profiles::{linked_account, stored};
-use crate::suspension::active_partner;
+use crate::suspension::partner_inactive;
 
 /// Who moderation log entries name (api.md LogEntry `user`).
 pub const INFORMAT: &str = "Informat";
@@ -73,6 +73,86 @@ pub(crate) async fn own(deps: &Deps, partner: &PartnerId, id: &str) -> Result<Ap
     deps.applications.application(partner, &id).await?.ok_or_else(not_found)
 }
 
+/// The partner's profile, read with something else: it must exist (as in [`stored`]).
+fn existing_profile(profile: Option<Profile>, partner: &PartnerId) -> Result<Profile, AppError> {
+    profile.ok_or_else(|| invariant(format!("a link points at missing partner {partner}")))
+}
+
+/// The client that was read together with an application: the id asked for and what was found.
+type ReadClient = Option<(ClientId, Option<Client>)>;
+
+/// The client of `app`: the one read together with it, or, when another id (or none) was asked
+/// for (the id index had not seen the client yet), read now.
+async fn client_of(deps: &Deps, app: &Application, read: ReadClient) -> Result<Option<Client>, AppError> {
+    let Some(id) = &app.client_id else { return Ok(None) };
+    match read {
+        Some((asked, found)) if &asked == id => Ok(found),
+        _ => Ok(deps.applications.client(id).await?),
+    }
+}
+
+/// What a partner's change to one of its applications reads.
+struct Editing {
+    editor: Account,
+    app: Application,
+    /// The partner's profile; the partner is active.
+    profile: Profile,
+    client: ReadClient,
+}
+
+/// The editor's account, its partner's application `id`, the partner's profile and the
+/// application's client, in two round trips: the account together with the application as the
+/// id index saw it (which names its partner and client), then the application itself, the profile
+/// and the client in one BatchGetItem. The answers are judged in the order of the one-by-one
+/// reads they replace: the account (401, 403 `profile_not_linked`), the application (404, also
+/// for another partner's: nothing more of that one is read), the partner (409 `partner_inactive`).
+async fn editing(deps: &Deps, account: &Caller, id: &str) -> Result<Editing, AppError> {
+    let id = ApplicationId::parse(id);
+    let indexed = async {
+        match &id {
+            Some(id) => deps.lookups.indexed_application(id).await,
+            None => Ok(None),
+        }
+    };
+    let (linked, indexed) = futures::join!(linked_account(deps, account), indexed);
+    let (editor, partner) = linked?;
+    let id = id.ok_or_else(not_found)?;
+    let client_id = match indexed {
+        Ok(indexed) => indexed.filter(|a| a.partner_id == partner).and_then(|a| a.client_id),
+        // Only a shortcut: without it the client is read after the application.
+        Err(e) => {
+            tracing::warn!(error = %e, "the application index could not be read");
+            None
+        }
+    };
+    let read = deps.applications.application_context(&partner, &id, client_id.as_ref()).await?;
+    let app = read.application.ok_or_else(not_found)?;
+    let profile = existing_profile(read.profile, &partner)?;
+    if !profile.active {
+        return Err(partner_inactive());
+    }
+    Ok(Editing { editor, app, profile, client: client_id.map(|id| (id, read.client)) })
+}
+
+/// What a moderator's change to an application reads.
+struct Moderating {
+    app: Application,
+    /// The partner's profile, if it exists (checked where it is needed, after the transition).
+    profile: Option<Profile>,
+    client: ReadClient,
+}
+
+/// Any partner's application `id`, its partner's profile and its client, in two round trips: the
+/// application as the id index saw it (which names its partner and client), then the application
+/// itself (strongly consistent), the profile and the client in one BatchGetItem.
+async fn moderating(deps: &Deps, id: &str) -> Result<Moderating, AppError> {
+    let id = ApplicationId::parse(id).ok_or_else(not_found)?;
+    let indexed = deps.lookups.indexed_application(&id).await?.ok_or_else(not_found)?;
+    let read = deps.applications.application_context(&indexed.partner_id, &id, indexed.client_id.as_ref()).await?;
+    let app = read.application.ok_or_else(not_found)?;
+    Ok(Moderating { app, profile: read.profile, client: indexed.client_id.map(|id| (id, read.client)) })
+}
+
 pub(crate) fn entry(
     at: DateTime<Utc>,
     action: LogAction,
@@ -93,18 +173,24 @@ fn checked_apis<'a>(app: &'a Application, now: DateTime<Utc>, user: &'a str) -> 
 }
 
 /// Writes `after` (and the client) with the log, adjusting the partner's count of approved
-/// applications by `approved_delta` in the same transaction. Returns the profile as written
-/// (or as read, when the count does not change).
+/// applications by `approved_delta` in the same transaction. `profile` is the partner's profile
+/// as the caller read it; it is read again only when it changed before the write. Returns the
+/// profile as written (or as read, when the count does not change).
 async fn commit(
     deps: &Deps,
+    profile: Profile,
     before: Option<&Application>,
     after: &Application,
     client: Option<(Option<&Client>, &Client)>,
     approved_delta: i64,
     log: &[LogEntry],
 ) -> Result<Result<Profile, Stale>, AppError> {
+    let mut read = Some(profile);
     for _ in 0..PROFILE_ATTEMPTS {
-        let current = stored(deps, &after.partner_id).await?;
+        let current = match read.take() {
+            Some(profile) => profile,
+            None => stored(deps, &after.partner_id).await?,
+        };
         let counted = (approved_delta != 0).then(|| {
             let count = i64::from(current.approved_applications) + approved_delta;
             Profile {
@@ -113,8 +199,18 @@ async fn commit(
                 ..current.clone()
             }
         });
-        // A client is written suspended while its partner is (see `crate::suspension`).
-        let suspended = client.map(|(read, c)| (read, Client { partner_suspended: !current.active, ..c.clone() }));
+        // A client is written suspended while its partner is (see `crate::suspension`). When the
+        // profile is part of the write (its version is checked), its `active` decides. Otherwise
+        // a stored client keeps the flag it was read with: a (de)activation changes the flag and
+        // the client's version together, and this write checks that version; the profile, read
+        // apart from the client, could be older or newer than it.
+        let suspended = client.map(|(read, c)| {
+            let partner_suspended = match read {
+                Some(read) if counted.is_none() => read.partner_suspended,
+                _ => !current.active,
+            };
+            (read, Client { partner_suspended, ..c.clone() })
+        });
         let client = suspended.as_ref().map(|(read, c)| (*read, c));
         let write = ApplicationWrite { before, after, client, profile: counted.as_ref().map(|c| (&current, c)), log };
         match deps.applications.write_application(write).await? {
@@ -172,8 +268,17 @@ pub async fn log(
     cursor: Option<&str>,
 ) -> Result<Page<LogEntry>, AppError> {
     let (_, partner) = linked_account(deps, account).await?;
-    let app = own(deps, &partner, id).await?;
-    Ok(deps.applications.application_log(&partner, &app.id, limit, cursor).await?)
+    // The log is read together with the application, in the partner's own partition: for an id
+    // that is not the partner's application it finds nothing, and the answer is 404 either way.
+    let log = async {
+        match ApplicationId::parse(id) {
+            Some(app) => Some(deps.applications.application_log(&partner, &app, limit, cursor).await),
+            None => None,
+        }
+    };
+    let (app, log) = futures::join!(own(deps, &partner, id), log);
+    app?;
+    Ok(log.ok_or_else(not_found)??)
 }
 
 /// An existing client's id and secret as a partner types them.
@@ -191,18 +296,32 @@ pub(crate) static DUMMY: LazyLock<Option<SecretHash>> =
 /// has no blocked scopes and no application yet. Failures per client id are throttled.
 pub async fn verify(deps: &Deps, account: &Caller, credentials: &Credentials) -> Result<Client, AppError> {
     linked_account(deps, account).await?;
-    linkable_client(deps, credentials).await
+    let client = read_linkable(deps, credentials).await?;
+    linkable_client(deps, credentials, client).await
 }
 
-/// The checks of [`verify`], for a caller whose account is already known to be linked.
-async fn linkable_client(deps: &Deps, credentials: &Credentials) -> Result<Client, AppError> {
+/// The reads of [`verify`]'s checks, together: 429 when the client id's failures are throttled,
+/// else the client with that id, if there is one.
+async fn read_linkable(deps: &Deps, credentials: &Credentials) -> Result<Option<Client>, AppError> {
     let now = deps.clock.now();
     let throttle_key = throttle_key("verify", credentials.client_id.trim());
-    refuse_if_throttled(deps, &throttle_key, now, VERIFY_WINDOW, VERIFY_FAILURES).await?;
-    let client = match ClientId::parse(&credentials.client_id) {
-        Some(id) => deps.applications.client(&id).await?,
-        None => None,
+    let client = async {
+        match ClientId::parse(&credentials.client_id) {
+            Some(id) => deps.applications.client(&id).await,
+            None => Ok(None),
+        }
     };
+    let (throttled, client) =
+        futures::join!(refuse_if_throttled(deps, &throttle_key, now, VERIFY_WINDOW, VERIFY_FAILURES), client);
+    throttled?;
+    Ok(client?)
+}
+
+/// The checks of [`verify`] on the client [`read_linkable`] read, for a caller whose account is
+/// already known to be linked; a failure is counted for the throttle.
+async fn linkable_client(deps: &Deps, credentials: &Credentials, client: Option<Client>) -> Result<Client, AppError> {
+    let now = deps.clock.now();
+    let throttle_key = throttle_key("verify", credentials.client_id.trim());
     let secret = credentials.client_secret.trim();
     let matches = match &client {
         Some(client) => client.secret_matches(secret, now),
@@ -241,7 +360,17 @@ pub async fn create(
     link: Option<Credentials>,
 ) -> Result<Application, AppError> {
     let (creator, partner) = linked_account(deps, account).await?;
-    active_partner(deps, &partner).await?;
+    // The profile, and what linking a client checks, are read together; judged in that order.
+    let (profile, link) = match link {
+        None => (stored(deps, &partner).await?, None),
+        Some(credentials) => {
+            let (profile, client) = futures::join!(stored(deps, &partner), read_linkable(deps, &credentials));
+            (profile?, Some((credentials, client)))
+        }
+    };
+    if !profile.active {
+        return Err(partner_inactive());
+    }
     let now = deps.clock.now();
     let user = creator.email.to_string();
     let mut app = Application {
@@ -256,15 +385,15 @@ pub async fn create(
         updated_at: now,
         version: 1,
     };
-    let Some(credentials) = link else {
+    let Some((credentials, read)) = link else {
         let mut log = vec![entry(now, LogAction::Created, "Status", &user, None, Some(app.status.label().into()))];
         log.extend(checked_apis(&app, now, &user));
-        let profile = commit(deps, None, &app, None, 0, &log).await?.map_err(|_| version_conflict())?;
+        let profile = commit(deps, profile, None, &app, None, 0, &log).await?.map_err(|_| version_conflict())?;
         tracing::info!(application = %app.id, "application requested");
         notify(deps, &profile, &app, "aangevraagd", "Er werd een nieuwe applicatie aangevraagd. Informat beoordeelt de aanvraag; je ontvangt een bericht zodra dat gebeurd is.", &user, &log).await?;
         return Ok(app);
     };
-    let client = linkable_client(deps, &credentials).await?;
+    let client = linkable_client(deps, &credentials, read?).await?;
     app.fields.apis = linked_apis(&client, std::mem::take(&mut app.fields.apis))?;
     app.status = ApplicationStatus::Approved;
     app.client_id = Some(client.id.clone());
@@ -282,7 +411,7 @@ pub async fn create(
         entry(now, LogAction::Approved, "Status", &user, None, Some(app.status.label().into())),
     ];
     log.extend(checked_apis(&app, now, &user));
-    match commit(deps, None, &app, Some((Some(&client), &linked)), 1, &log).await? {
+    match commit(deps, profile, None, &app, Some((Some(&client), &linked)), 1, &log).await? {
         Ok(profile) => {
             tracing::info!(application = %app.id, "application created with an existing client");
             notify(deps, &profile, &app, "gekoppeld", "Er werd een bestaande client gekoppeld aan een nieuwe applicatie. De applicatie is goedgekeurd en de bestaande scopes blijven geldig.", &user, &log).await?;
@@ -347,9 +476,7 @@ pub async fn update(
     fields: ApplicationFields,
     expected_version: Option<u64>,
 ) -> Result<Application, AppError> {
-    let (editor, partner) = linked_account(deps, account).await?;
-    let before = own(deps, &partner, id).await?;
-    active_partner(deps, &partner).await?;
+    let Editing { editor, app: before, profile, client: read_client } = editing(deps, account, id).await?;
     if expected_version.is_some_and(|v| v != before.version) {
         return Err(version_conflict());
     }
@@ -379,7 +506,7 @@ pub async fn update(
     }
     let after = Application { updated_at: now, version: before.version + 1, ..edited };
     let stored_client = match &after.client_id {
-        Some(id) if before.fields.apis != after.fields.apis => deps.applications.client(id).await?,
+        Some(_) if before.fields.apis != after.fields.apis => client_of(deps, &before, read_client).await?,
         _ => None,
     };
     let new_client = stored_client.as_ref().map(|c| client_for_apis(c, &after.fields.apis, now));
@@ -389,7 +516,7 @@ pub async fn update(
         }
     }
     let client = stored_client.as_ref().zip(new_client.as_ref()).map(|(b, a)| (Some(b), a));
-    match commit(deps, Some(&before), &after, client, 0, &log).await? {
+    match commit(deps, profile, Some(&before), &after, client, 0, &log).await? {
         Ok(profile) => {
             tracing::info!(application = %after.id, changes = log.len(), "application updated");
             let headline = if after.status == ApplicationStatus::New && before.status == ApplicationStatus::Rejected {
@@ -412,7 +539,7 @@ pub async fn new_secret(
     id: &str,
     grace_seconds: i64,
 ) -> Result<(ClientId, SecretToken), AppError> {
-    let (user, before, client) = approved_client(
+    let (user, before, profile, client) = approved_client(
         deps,
         account,
         id,
@@ -432,7 +559,7 @@ pub async fn new_secret(
     let log = vec![entry(now, LogAction::Created, "Client secret", &user, None, Some(grace))];
     let after =
         Application { secret_created_at: Some(now), updated_at: now, version: before.version + 1, ..before.clone() };
-    match commit(deps, Some(&before), &after, Some((Some(&client), &rotated)), 0, &log).await? {
+    match commit(deps, profile, Some(&before), &after, Some((Some(&client), &rotated)), 0, &log).await? {
         Ok(profile) => {
             tracing::info!(application = %after.id, grace_seconds, "client secret replaced");
             notify(deps, &profile, &after, "heeft een nieuw client secret", "Er werd een nieuw client secret aangemaakt. Het secret zelf staat niet in deze mail en wordt nergens bewaard.", &user, &log).await?;
@@ -442,33 +569,29 @@ pub async fn new_secret(
     }
 }
 
-/// The editor (email), the partner's approved application `id` and its client; 409
-/// `application_not_approved` (saying `why`) for an application without a working client.
+/// The editor (email), the partner's approved application `id`, the partner's profile and the
+/// application's client; 409 `application_not_approved` (saying `why`) for an application
+/// without a working client.
 async fn approved_client(
     deps: &Deps,
     account: &Caller,
     id: &str,
     why: &str,
-) -> Result<(String, Application, Client), AppError> {
-    let (editor, partner) = linked_account(deps, account).await?;
-    let app = own(deps, &partner, id).await?;
-    active_partner(deps, &partner).await?;
+) -> Result<(String, Application, Profile, Client), AppError> {
+    let Editing { editor, app, profile, client } = editing(deps, account, id).await?;
     let client_id = match (&app.client_id, app.status) {
         (Some(client_id), ApplicationStatus::Approved) => client_id.clone(),
         _ => return Err(conflict("application_not_approved", why)),
     };
-    let client = deps
-        .applications
-        .client(&client_id)
-        .await?
-        .ok_or_else(|| invariant(format!("client {client_id} is missing")))?;
-    Ok((editor.email.to_string(), app, client))
+    let client =
+        client_of(deps, &app, client).await?.ok_or_else(|| invariant(format!("client {client_id} is missing")))?;
+    Ok((editor.email.to_string(), app, profile, client))
 }
 
 /// PUT /applications/{id}/jwks: the public keys the client signs its assertions with
 /// (`private_key_jwt`); they replace the registered ones. An empty set turns the method off.
 pub async fn set_jwks(deps: &Deps, account: &Caller, id: &str, jwks: ClientJwks) -> Result<Application, AppError> {
-    let (user, before, client) = approved_client(
+    let (user, before, profile, client) = approved_client(
         deps,
         account,
         id,
@@ -487,7 +610,7 @@ pub async fn set_jwks(deps: &Deps, account: &Caller, id: &str, jwks: ClientJwks)
     let log = vec![entry(now, action, "Publieke sleutels (JWKS)", &user, from, to)];
     let changed = Client { jwks, updated_at: now, version: client.version + 1, ..client.clone() };
     let after = Application { updated_at: now, version: before.version + 1, ..before.clone() };
-    match commit(deps, Some(&before), &after, Some((Some(&client), &changed)), 0, &log).await? {
+    match commit(deps, profile, Some(&before), &after, Some((Some(&client), &changed)), 0, &log).await? {
         Ok(profile) => {
             tracing::info!(application = %after.id, keys = changed.jwks.keys.len(), "public keys replaced");
             notify(deps, &profile, &after, "heeft nieuwe publieke sleutels", "De publieke sleutels waarmee de applicatie zich bij het token endpoint aanmeldt (private_key_jwt) werden gewijzigd.", &user, &log).await?;
@@ -526,15 +649,10 @@ pub async fn queue(
     Ok(Page { items, next_cursor: page.next_cursor })
 }
 
-async fn any(deps: &Deps, id: &str) -> Result<Application, AppError> {
-    let id = ApplicationId::parse(id).ok_or_else(not_found)?;
-    deps.applications.application_by_id(&id).await?.ok_or_else(not_found)
-}
-
 /// GET /admin/applications/{id}
 pub async fn review(deps: &Deps, id: &str) -> Result<Reviewed, AppError> {
-    let application = any(deps, id).await?;
-    let partner = Some(stored(deps, &application.partner_id).await?);
+    let Moderating { app: application, profile, .. } = moderating(deps, id).await?;
+    let partner = Some(existing_profile(profile, &application.partner_id)?);
     Ok(Reviewed { application, partner })
 }
 
@@ -547,12 +665,17 @@ fn invalid_transition(app: &Application, to: &str) -> AppError {
 
 /// POST /admin/applications/{id}/approve: assigns a client id (for good) and activates it.
 pub async fn approve(deps: &Deps, id: &str) -> Result<Application, AppError> {
-    let before = any(deps, id).await?;
+    let Moderating { app: before, profile, client: read_client } = moderating(deps, id).await?;
     let approved = before.approved(ClientId::generate()?).map_err(|_| invalid_transition(&before, "goedgekeurd"))?;
+    let profile = existing_profile(profile, &before.partner_id)?;
     let now = deps.clock.now();
     let after = Application { updated_at: now, version: before.version + 1, ..approved };
     let client_id = after.client_id.clone().ok_or_else(|| invariant("approval without a client id".into()))?;
-    let stored = deps.applications.client(&client_id).await?;
+    // A fresh id (96 random bits) has no client yet; the write checks that none exists.
+    let stored = match before.client_id {
+        Some(_) => client_of(deps, &after, read_client).await?,
+        None => None,
+    };
     let client = match &stored {
         Some(c) => Client {
             active: true,
@@ -588,7 +711,7 @@ pub async fn approve(deps: &Deps, id: &str) -> Result<Application, AppError> {
         ),
         entry(now, LogAction::Created, "Client ID", INFORMAT, None, Some(client_id.to_string())),
     ];
-    match commit(deps, Some(&before), &after, Some((stored.as_ref(), &client)), 1, &log).await? {
+    match commit(deps, profile, Some(&before), &after, Some((stored.as_ref(), &client)), 1, &log).await? {
         Ok(profile) => {
             tracing::info!(application = %after.id, "application approved");
             notify(deps, &profile, &after, "werd goedgekeurd", "Informat heeft je applicatie goedgekeurd. Maak in het partnerportaal een client secret aan en vraag daarna toegang aan de schoolbeheerders.", INFORMAT, &log).await?;
@@ -600,8 +723,9 @@ pub async fn approve(deps: &Deps, id: &str) -> Result<Application, AppError> {
 
 /// POST /admin/applications/{id}/reject
 pub async fn reject(deps: &Deps, id: &str, reason: String) -> Result<Application, AppError> {
-    let before = any(deps, id).await?;
+    let Moderating { app: before, profile, .. } = moderating(deps, id).await?;
     let rejected = before.rejected(reason.clone()).map_err(|_| invalid_transition(&before, "geweigerd"))?;
+    let profile = existing_profile(profile, &before.partner_id)?;
     let now = deps.clock.now();
     let after = Application { updated_at: now, version: before.version + 1, ..rejected };
     let log = vec![
@@ -615,7 +739,7 @@ pub async fn reject(deps: &Deps, id: &str, reason: String) -> Result<Application
         ),
         entry(now, LogAction::Rejected, "Reden", INFORMAT, None, Some(reason)),
     ];
-    match commit(deps, Some(&before), &after, None, 0, &log).await? {
+    match commit(deps, profile, Some(&before), &after, None, 0, &log).await? {
         Ok(profile) => {
             tracing::info!(application = %after.id, "application rejected");
             notify(deps, &profile, &after, "werd geweigerd", "Informat heeft je applicatie niet goedgekeurd. Pas je profiel of de applicatie aan; Informat beoordeelt ze dan opnieuw.", INFORMAT, &log).await?;
@@ -627,14 +751,12 @@ pub async fn reject(deps: &Deps, id: &str, reason: String) -> Result<Application
 
 /// POST /admin/applications/{id}/archive: final; the client stops working at once.
 pub async fn archive(deps: &Deps, id: &str) -> Result<Application, AppError> {
-    let before = any(deps, id).await?;
+    let Moderating { app: before, profile, client: read_client } = moderating(deps, id).await?;
     let archived = before.archived().map_err(|_| invalid_transition(&before, "gearchiveerd"))?;
+    let profile = existing_profile(profile, &before.partner_id)?;
     let now = deps.clock.now();
     let after = Application { updated_at: now, version: before.version + 1, ..archived };
-    let stored = match &after.client_id {
-        Some(id) => deps.applications.client(id).await?,
-        None => None,
-    };
+    let stored = client_of(deps, &before, read_client).await?;
     let deactivated =
         stored.as_ref().map(|c| Client { active: false, updated_at: now, version: c.version + 1, ..c.clone() });
     let client = stored.as_ref().zip(deactivated.as_ref()).map(|(b, a)| (Some(b), a));
@@ -647,7 +769,7 @@ pub async fn archive(deps: &Deps, id: &str) -> Result<Application, AppError> {
         Some(before.status.label().into()),
         Some(after.status.label().into()),
     )];
-    match commit(deps, Some(&before), &after, client, delta, &log).await? {
+    match commit(deps, profile, Some(&before), &after, client, delta, &log).await? {
         Ok(profile) => {
             tracing::info!(application = %after.id, "application archived");
             notify(
@@ -663,5 +785,117 @@ pub async fn archive(deps: &Deps, id: &str) -> Result<Application, AppError> {
             Ok(after)
         }
         Err(_) => Err(version_conflict()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::domain::{
+        AccountId, AccountStatus, Address, Email, OneTimeToken, ProfileFields, ProfileName, TokenPurpose, Website,
+        categories,
+    };
+    use crate::ports::AccountStore as _;
+    use crate::testing::{Fakes, fakes};
+
+    fn email(raw: &str) -> Email {
+        Email::parse("email", raw).expect("email")
+    }
+
+    /// A signed-in partner with a profile, and the profile.
+    async fn partner(f: &Fakes, name: &str) -> (Caller, Profile) {
+        let id = AccountId::parse(&uuid::Uuid::new_v4().to_string()).expect("id");
+        let now = Utc::now();
+        let account = Account {
+            id: id.clone(),
+            email: email(&format!("{}@voorbeeld.be", id.as_str())),
+            status: AccountStatus::Active,
+            created_at: now,
+            activated_at: Some(now),
+            partner_id: None,
+            terms: None,
+            sessions_valid_from: None,
+            reset_token: None,
+        };
+        let (_, token) =
+            OneTimeToken::issue(TokenPurpose::Activation, id.clone(), account.email.clone(), now).expect("random");
+        f.store.create_account(&account, &token).await.expect("account");
+        let caller = Caller { account: id, issued_at: now };
+        let fields = ProfileFields {
+            name: ProfileName::parse(name).expect("name"),
+            enterprise_number: None,
+            description: "Planning voor scholen".into(),
+            contact_name: "An".into(),
+            address: Address::parse("Kerkstraat 1", "2000", "Antwerpen", "BE").expect("address"),
+            public: true,
+            categories: categories(&["hrm".into()]).expect("categories"),
+            website: Website::parse("https://voorbeeld.be").expect("website"),
+            extra_info: None,
+        };
+        let profile = crate::profiles::create(&f.deps, &caller, fields).await.expect("profile");
+        (caller, profile)
+    }
+
+    /// The partner's application, approved: its id and client id.
+    async fn approved(f: &Fakes, caller: &Caller) -> (String, ClientId) {
+        let fields = ApplicationFields {
+            name: "Lessenplanner".into(),
+            description: "Plant lessen.".into(),
+            contact_name: "Tom".into(),
+            contact_email: email("tom@ontwikkelaar.be"),
+            apis: [Api::Leerlingen].into(),
+        };
+        let app = create(&f.deps, caller, fields, None).await.expect("created");
+        let app = approve(&f.deps, &app.id.to_string()).await.expect("approved");
+        (app.id.to_string(), app.client_id.expect("a client id"))
+    }
+
+    #[tokio::test]
+    async fn a_change_works_while_the_id_index_lags_behind() {
+        let f = fakes();
+        let (caller, _) = partner(&f, "Planner BV").await;
+        let (id, client_id) = approved(&f, &caller).await;
+        // The index names no client, so the client is read after the application.
+        f.store.index_behind.store(true, Ordering::SeqCst);
+        let (returned, secret) = new_secret(&f.deps, &caller, &id, 0).await.expect("a new secret");
+        assert_eq!(returned, client_id);
+        let client = f.deps.applications.client(&client_id).await.expect("read").expect("client");
+        assert!(client.secret_matches(secret.expose(), f.deps.clock.now()));
+        let keys = ClientJwks::default();
+        set_jwks(&f.deps, &caller, &id, keys).await.expect("no keys is a change-free answer");
+        // A moderator finds applications through the index only: until it has seen one, 404.
+        assert!(matches!(archive(&f.deps, &id).await, Err(AppError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn another_partners_application_is_404_on_every_change() {
+        let f = fakes();
+        let (owner, _) = partner(&f, "Planner BV").await;
+        let (other, _) = partner(&f, "Ander BV").await;
+        let (id, _) = approved(&f, &owner).await;
+        assert!(matches!(new_secret(&f.deps, &other, &id, 0).await, Err(AppError::NotFound)));
+        assert!(matches!(set_jwks(&f.deps, &other, &id, ClientJwks::default()).await, Err(AppError::NotFound)));
+        let mut fields = get(&f.deps, &owner, &id).await.expect("own").fields;
+        fields.name = "Andere naam".into();
+        assert!(matches!(update(&f.deps, &other, &id, fields, None).await, Err(AppError::NotFound)));
+        assert!(matches!(new_secret(&f.deps, &other, "not-an-id", 0).await, Err(AppError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn a_change_that_leaves_the_profile_alone_keeps_the_clients_suspension_as_read() {
+        let f = fakes();
+        let (caller, _) = partner(&f, "Planner BV").await;
+        let (id, client_id) = approved(&f, &caller).await;
+        // The client as a deactivation wrote it (flag and version), the profile as read before
+        // it: the client's flag, which its version guards, is the one that stands.
+        let read = f.deps.applications.client(&client_id).await.expect("read").expect("client");
+        let suspended = Client { partner_suspended: true, version: read.version + 1, ..read.clone() };
+        f.deps.applications.write_client(&read, &suspended, &[]).await.expect("write").expect("not stale");
+        new_secret(&f.deps, &caller, &id, 0).await.expect("the profile is still active");
+        let after = f.deps.applications.client(&client_id).await.expect("read").expect("client");
+        assert!(after.partner_suspended);
+        assert_eq!(after.version, suspended.version + 1);
     }
 }

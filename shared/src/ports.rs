@@ -358,6 +358,17 @@ pub enum Imported {
     Exists,
 }
 
+/// What a change to one application reads before it writes, in one round trip: see
+/// [`ApplicationStore::application_context`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplicationContext {
+    /// The partner's application; another partner's is `None`, as if it did not exist.
+    pub application: Option<Application>,
+    pub profile: Option<Profile>,
+    /// The client that was asked for, if it exists.
+    pub client: Option<Client>,
+}
+
 #[async_trait]
 pub trait ApplicationStore: Send + Sync {
     async fn write_application(&self, write: ApplicationWrite<'_>) -> Result<Result<(), Stale>, StoreError>;
@@ -383,6 +394,28 @@ pub trait ApplicationStore: Send + Sync {
         cursor: Option<&str>,
     ) -> Result<Page<LogEntry>, StoreError>;
     async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError>;
+    /// The partner's application `id`, the partner's profile and (when given) the client
+    /// `client`, strongly consistent and in one request (a BatchGetItem): what a change to the
+    /// application reads. The three are not read as one snapshot; each write that follows is
+    /// conditional on the versions read.
+    async fn application_context(
+        &self,
+        partner: &PartnerId,
+        id: &ApplicationId,
+        client: Option<&ClientId>,
+    ) -> Result<ApplicationContext, StoreError>;
+    /// Writes the partner's profile (as read, as it will be) with its log entries and sets
+    /// `partner_suspended` to `suspended` on every client in `clients` without reading them
+    /// first (an update of that flag and the client's version only, so nothing else of the
+    /// client is overwritten), all or nothing. `Err(Stale::Profile)`: the profile changed since
+    /// it was read; `Err(Stale::Client)`: a client does not exist.
+    async fn write_partner_suspension(
+        &self,
+        profile: (&Profile, &Profile),
+        clients: &[ClientId],
+        suspended: bool,
+        log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError>;
     /// Stores an existing client unless one with its id exists (idempotent).
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError>;
     /// Writes the partner's profile (as read, as it will be) with its log entries and every

@@ -543,7 +543,10 @@ mod tests {
         let id = with_logo.logo.clone().expect("logo").id;
         // A logo but no approved application: not listed, and its logo only by its exact URL.
         assert_eq!(directory::get_partner(&f.deps, "plantyn").await.expect_err("unlisted").code(), "not_found");
-        assert_eq!(directory::get_partner_logo(&f.deps, "plantyn", None).await.expect_err("unlisted").code(), "not_found");
+        assert_eq!(
+            directory::get_partner_logo(&f.deps, "plantyn", None).await.expect_err("unlisted").code(),
+            "not_found"
+        );
         let own = directory::get_partner_logo(&f.deps, "plantyn", Some(&id)).await.expect("own logo");
         assert!(own.immutable);
         assert_eq!(own.bytes, TINY_PNG);

@@ -6,14 +6,15 @@
 //!
 //! The token endpoint reads one client partition and nothing else, so the suspension is written
 //! on every client of the partner (`Client::partner_suspended`), in the same transaction as the
-//! profile, each conditional on the version read. A client written later (an approval, a link)
+//! profile (conditional on the profile's version read): each client's flag and version are updated
+//! in place, so a writer that read the client before fails its version check. A client written later (an approval, a link)
 //! takes the flag from the profile it is written against; that write is conditional on the
 //! profile's version (an approval changes the partner's count of approved applications), so an
 //! approval and a deactivation at the same moment cannot leave a working client behind.
 
 use crate::applications::{INFORMAT, conflict, entry};
 use crate::deps::Deps;
-use crate::domain::{Client, ClientId, LogAction, PartnerId, Profile};
+use crate::domain::{ClientId, LogAction, PartnerId, Profile};
 use crate::error::AppError;
 use crate::ports::Stale;
 use crate::profiles::{notify_changed, stored};
@@ -49,15 +50,22 @@ pub async fn set_partner_active(deps: &Deps, id: &str, active: bool) -> Result<P
         let before = deps.profiles.profile(&id).await?.ok_or(AppError::NotFound)?;
         let apps = deps.applications.applications(&id).await?;
         let ids: Vec<ClientId> = apps.iter().filter_map(|a| a.client_id.clone()).collect();
-        let clients = if ids.is_empty() { Vec::new() } else { deps.access.clients(&ids).await? };
-        let changed: Vec<(Client, Client)> = clients
-            .into_iter()
-            .filter(|c| c.partner_suspended == active)
-            .map(|c| {
-                let after = Client { partner_suspended: !active, version: c.version + 1, ..c.clone() };
-                (c, after)
-            })
-            .collect();
+        // Every client carries its partner's suspension: each write of a client takes it from
+        // the profile or keeps the one it read, conditional on a version that a (de)activation
+        // changes. So when the profile changes, every client changes with it, and they are
+        // written without being read first (their flag and version only). When the profile
+        // stays as it is (a repeated call), the clients are read and one that differs is set.
+        let changed: Vec<ClientId> = if before.active != active || ids.is_empty() {
+            ids
+        } else {
+            deps.access
+                .clients(&ids)
+                .await?
+                .into_iter()
+                .filter(|c| c.partner_suspended == active)
+                .map(|c| c.id)
+                .collect()
+        };
         if before.active == active && changed.is_empty() {
             return Ok(before);
         }
@@ -89,13 +97,17 @@ pub async fn set_partner_active(deps: &Deps, id: &str, active: bool) -> Result<P
                 Some(to.into()),
             ));
         }
-        match deps.applications.write_partner((&before, &after), &changed, &log).await? {
+        match deps.applications.write_partner_suspension((&before, &after), &changed, !active, &log).await? {
             Ok(()) => {
                 tracing::info!(partner = %id, active, clients = changed.len(), "partner activation changed");
                 notify_changed(deps, &after, INFORMAT, &log).await?;
                 return Ok(after);
             }
-            Err(Stale::Profile | Stale::Client | Stale::Application) => continue,
+            Err(Stale::Profile | Stale::Application) => continue,
+            // Clients are never deleted: an application's client id names one that exists.
+            Err(Stale::Client) => {
+                return Err(crate::applications::invariant(format!("a client of partner {id} is missing")));
+            }
         }
     }
     Err(conflict("version_conflict", "Het profiel werd intussen gewijzigd. Probeer het opnieuw."))

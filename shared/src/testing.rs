@@ -41,6 +41,9 @@ pub struct MemoryStore {
     used_assertions: Mutex<HashMap<(ClientId, String), DateTime<Utc>>>,
     access_requests: Mutex<Vec<AccessRequest>>,
     school_access: Mutex<Vec<SchoolAccess>>,
+    /// The id index has not seen any application yet (GSI3 is eventually consistent):
+    /// `indexed_application` finds nothing.
+    pub index_behind: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -349,6 +352,42 @@ impl ApplicationStore for MemoryStore {
         }
         Ok(Ok(()))
     }
+    async fn application_context(
+        &self,
+        partner: &PartnerId,
+        id: &ApplicationId,
+        client: Option<&ClientId>,
+    ) -> Result<ApplicationContext, StoreError> {
+        Ok(ApplicationContext {
+            application: lock(&self.applications).get(id).filter(|a| &a.partner_id == partner).cloned(),
+            profile: lock(&self.profiles).get(partner).cloned(),
+            client: client.and_then(|c| lock(&self.clients).get(c).cloned()),
+        })
+    }
+    async fn write_partner_suspension(
+        &self,
+        profile: (&Profile, &Profile),
+        ids: &[ClientId],
+        suspended: bool,
+        _log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError> {
+        let mut clients = lock(&self.clients);
+        let mut profiles = lock(&self.profiles);
+        if profiles.get(&profile.0.id).map(|p| p.version) != Some(profile.0.version) {
+            return Ok(Err(Stale::Profile));
+        }
+        if ids.iter().any(|id| !clients.contains_key(id)) {
+            return Ok(Err(Stale::Client));
+        }
+        profiles.insert(profile.1.id.clone(), profile.1.clone());
+        for id in ids {
+            if let Some(client) = clients.get_mut(id) {
+                client.partner_suspended = suspended;
+                client.version += 1;
+            }
+        }
+        Ok(Ok(()))
+    }
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {
         let mut clients = lock(&self.clients);
         if clients.contains_key(&client.id) {
@@ -377,6 +416,9 @@ impl LogoStore for MemoryStore {
 #[async_trait]
 impl Lookups for MemoryStore {
     async fn indexed_application(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
+        if self.index_behind.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
         Ok(lock(&self.applications).get(id).cloned())
     }
     // Invitations are not kept here (see `link` below).

@@ -2,15 +2,18 @@
 //! module).
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, Update};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, Key, Log};
 use super::profiles::ProfileItem;
-use super::transaction::Transaction;
-use super::{DynamoStore, cursor_of, from_item, log_items, start_of, to_item, unavailable};
+use super::transaction::{Guard, Transaction};
+use super::{DynamoStore, cursor_of, from_item, log_items, s, start_of, to_item, unavailable};
 use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId, Profile};
-use crate::ports::{ApplicationStore, ApplicationWrite, Imported, Page, Resubmission, Stale, StoreError};
+use crate::ports::{
+    ApplicationContext, ApplicationStore, ApplicationWrite, Imported, Page, Resubmission, Stale, StoreError,
+};
 
 /// Adds the steps that append `log` to an application's log.
 pub(super) fn add_application_log(
@@ -239,6 +242,53 @@ impl ApplicationStore for DynamoStore {
         self.transact_versioned(t).await
     }
 
+    async fn application_context(
+        &self,
+        partner: &PartnerId,
+        id: &ApplicationId,
+        client: Option<&ClientId>,
+    ) -> Result<ApplicationContext, StoreError> {
+        // One BatchGetItem (strongly consistent) of up to three keys; each item is told apart by
+        // its key.
+        let (application_key, profile_key) = (keys::application(partner, id), keys::profile(partner));
+        let client_key = client.map(keys::client);
+        let mut wanted = vec![application_key.item(), profile_key.item()];
+        wanted.extend(client_key.as_ref().map(Key::item));
+        let mut context = ApplicationContext::default();
+        for item in self.batch_get(wanted).await? {
+            let (pk, sk) = (s(&item, "PK"), s(&item, "SK"));
+            if pk == profile_key.pk && sk == profile_key.sk {
+                context.profile = Some(from_item::<ProfileItem>(item)?.profile);
+            } else if client_key.as_ref().is_some_and(|k| pk == k.pk && sk == k.sk) {
+                context.client = Some(from_item::<ClientItem>(item)?.client);
+            } else {
+                context.application = Some(from_item::<ApplicationItem>(item)?.application);
+            }
+        }
+        Ok(context)
+    }
+
+    async fn write_partner_suspension(
+        &self,
+        profile: (&Profile, &Profile),
+        clients: &[ClientId],
+        suspended: bool,
+        log: &[LogEntry],
+    ) -> Result<Result<(), Stale>, StoreError> {
+        // The profile (a Put conditional on its version), an Update per client (its flag and
+        // both copies of its version, only if the client exists) and the profile's log entries.
+        let (before, after) = profile;
+        let mut t = self.transaction();
+        t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
+        for id in clients {
+            t.update(Guard::Version(Stale::Client), suspend_client(id, suspended))?;
+        }
+        for item in log_items(&after.id, Log::Profile, log) {
+            t.put_item(to_item(&item)?)?;
+        }
+        self.transact_versioned(t).await
+    }
+
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {
         let result = self
             .client
@@ -273,4 +323,20 @@ impl ApplicationStore for DynamoStore {
         }
         Ok(outcome)
     }
+}
+
+/// Sets the client's `partner_suspended` and counts a new version (in the item and in the client
+/// it holds), so a writer that read the client before fails its version condition.
+fn suspend_client(id: &ClientId, suspended: bool) -> UpdateBuilder {
+    Update::builder()
+        .set_key(Some(keys::client(id).item()))
+        .update_expression(
+            "SET #client.#suspended = :suspended, #client.#version = #client.#version + :one, #version = #version + :one",
+        )
+        .condition_expression("attribute_exists(PK)")
+        .expression_attribute_names("#client", "client")
+        .expression_attribute_names("#suspended", "partner_suspended")
+        .expression_attribute_names("#version", "version")
+        .expression_attribute_values(":suspended", AttributeValue::Bool(suspended))
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
 }

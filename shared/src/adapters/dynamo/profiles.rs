@@ -39,7 +39,7 @@ pub(super) struct ProfileItem {
     /// The category codes between spaces (" communiceren hrm "), so `contains` matches whole codes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     directory_categories: Option<String>,
-    profile: Profile,
+    pub(super) profile: Profile,
 }
 
 impl ProfileItem {
