@@ -101,7 +101,7 @@ pub async fn create_access_requests(deps: &Deps, req: Request) -> HttpResult {
         None => Vec::new(),
     };
     let addresses = parse_addresses(&raw)?;
-    let sent = access::request_access(deps, &account, &path(&req, "id"), addresses).await?;
+    let sent = access::create_access_requests(deps, &account, &path(&req, "id"), addresses).await?;
     let items = sent.iter().map(|s| SentRequestView { request: (&s.request).into(), link: &s.link }).collect();
     json(StatusCode::CREATED, &Items { items })
 }
@@ -109,14 +109,14 @@ pub async fn create_access_requests(deps: &Deps, req: Request) -> HttpResult {
 /// GET /applications/{id}/access-requests
 pub async fn list_access_requests(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
-    let all = access::requests(deps, &account, &path(&req, "id")).await?;
+    let all = access::list_access_requests(deps, &account, &path(&req, "id")).await?;
     json(StatusCode::OK, &Page::complete(all.iter().map(AccessRequestView::from).collect()))
 }
 
 /// GET /applications/{id}/access
 pub async fn get_application_access(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
-    let granted = access::access(deps, &account, &path(&req, "id")).await?;
+    let granted = access::get_application_access(deps, &account, &path(&req, "id")).await?;
     let items = granted
         .iter()
         .map(|g| ScopeAccessView {
@@ -161,7 +161,7 @@ struct ContactPartnerView<'a> {
 /// GET /access-requests/{token}
 pub async fn get_access_request(deps: &Deps, req: Request) -> HttpResult {
     let admin = school_admin(&req)?;
-    let opened = access::open(deps, &admin, &path(&req, "token")).await?;
+    let opened = access::get_access_request(deps, &admin, &path(&req, "token")).await?;
     let (app, request) = (&opened.application, &opened.request);
     let view = OpenedView {
         application: OpenedApplicationView {
@@ -203,7 +203,7 @@ pub async fn grant_access(deps: &Deps, req: Request) -> HttpResult {
     let school = checks.check(institution(input.institution.as_deref().unwrap_or("")));
     let picked = checks.check(apis("apis", &input.apis.unwrap_or_default()));
     let (school, picked) = checks.finish(school.zip(picked))?;
-    let granted = access::grant(deps, &admin, &path(&req, "token"), &school, &picked).await?;
+    let granted = access::grant_access(deps, &admin, &path(&req, "token"), &school, &picked).await?;
     json(StatusCode::OK, &GrantedView { granted: granted.iter().map(ToString::to_string).collect() })
 }
 
@@ -301,7 +301,7 @@ struct SchoolAccessView<'a> {
 pub async fn list_school_applications(deps: &Deps, req: Request) -> HttpResult {
     let admin = school_admin(&req)?;
     let school = institution(&path(&req, "institution"))?;
-    let apps = access::school_applications(deps, &admin, &school).await?;
+    let apps = access::list_school_applications(deps, &admin, &school).await?;
     json(StatusCode::OK, &Page::complete(apps.iter().map(|a| SchoolApplicationView::new(a, &school)).collect()))
 }
 
@@ -319,7 +319,7 @@ pub async fn update_school_access(deps: &Deps, req: Request) -> HttpResult {
     let raw = input.apis.ok_or_else(|| FieldError::required("apis"))?;
     // An empty list is allowed here: it revokes the school's access.
     let picked: BTreeSet<Api> = if raw.is_empty() { BTreeSet::new() } else { apis("apis", &raw)? };
-    let now_at = access::set_school_access(deps, &admin, &school, &path(&req, "id"), &picked).await?;
+    let now_at = access::update_school_access(deps, &admin, &school, &path(&req, "id"), &picked).await?;
     let scopes = now_at.iter().map(|api| scope(api, &school)).collect();
     json(StatusCode::OK, &SchoolAccessView { institution: &school, apis: &now_at, scopes })
 }
@@ -336,5 +336,5 @@ pub async fn expire_access_requests(deps: &Deps, event: Value) -> Result<ExpiryR
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| AppError::InvalidRequest("the event has no RFC 3339 'time'".into()))?;
-    access::expire_requests(deps, now).await
+    access::expire_access_requests(deps, now).await
 }

@@ -108,14 +108,14 @@ pub async fn create_account(deps: &Deps, req: Request) -> HttpResult {
         ));
     }
     let (email, password) = checks.finish(email.zip(password))?;
-    accounts::register(deps, Registration { email, password }).await?;
+    accounts::create_account(deps, Registration { email, password }).await?;
     json(StatusCode::ACCEPTED, &StatusView { status: "activation_mail_sent" })
 }
 
 /// POST /accounts/activate
 pub async fn activate_account(deps: &Deps, req: Request) -> HttpResult {
     let input: TokenBody = json_body(&req)?;
-    accounts::activate(deps, field(&input.token)).await?;
+    accounts::activate_account(deps, field(&input.token)).await?;
     no_content()
 }
 
@@ -178,7 +178,7 @@ async fn refresh(deps: &Deps, req: &Request, pool: Pool) -> HttpResult {
 /// GET /me
 pub async fn get_me(deps: &Deps, req: Request) -> HttpResult {
     let caller = partner_account(&req)?;
-    let account = accounts::me(deps, &caller).await?;
+    let account = accounts::get_me(deps, &caller).await?;
     let profile = match &account.partner_id {
         Some(partner) => deps.profiles.profile(partner).await?,
         None => None,

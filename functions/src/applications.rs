@@ -171,7 +171,7 @@ pub(crate) fn log_page(page: portal::ports::Page<LogEntry>) -> HttpResult {
 /// GET /applications
 pub async fn list_applications(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
-    let apps = applications::list(deps, &account).await?;
+    let apps = applications::list_applications(deps, &account).await?;
     json(StatusCode::OK, &Page::complete(apps.iter().map(ApplicationView::from).collect()))
 }
 
@@ -179,7 +179,7 @@ pub async fn list_applications(deps: &Deps, req: Request) -> HttpResult {
 pub async fn verify_client_credentials(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
     let credentials = json_body::<LinkBody>(&req)?.credentials()?;
-    let client = applications::verify(deps, &account, &credentials).await?;
+    let client = applications::verify_client_credentials(deps, &account, &credentials).await?;
     json(StatusCode::OK, &VerifiedClientView { client_id: &client.id, apis: client.scope_apis() })
 }
 
@@ -192,14 +192,14 @@ pub async fn create_application(deps: &Deps, req: Request) -> HttpResult {
     }
     let fields = input.fields()?;
     let link = input.link.map(LinkBody::credentials).transpose()?;
-    let app = applications::create(deps, &account, fields, link).await?;
+    let app = applications::create_application(deps, &account, fields, link).await?;
     json(StatusCode::CREATED, &ApplicationView::from(&app))
 }
 
 /// GET /applications/{id}
 pub async fn get_application(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
-    json(StatusCode::OK, &ApplicationView::from(&applications::get(deps, &account, &path_id(&req)).await?))
+    json(StatusCode::OK, &ApplicationView::from(&applications::get_application(deps, &account, &path_id(&req)).await?))
 }
 
 /// PUT /applications/{id}
@@ -212,7 +212,7 @@ pub async fn update_application(deps: &Deps, req: Request) -> HttpResult {
         ));
     }
     let fields = input.fields()?;
-    let app = applications::update(deps, &account, &path_id(&req), fields, input.version).await?;
+    let app = applications::update_application(deps, &account, &path_id(&req), fields, input.version).await?;
     json(StatusCode::OK, &ApplicationView::from(&app))
 }
 
@@ -235,7 +235,7 @@ pub async fn create_client_secret(deps: &Deps, req: Request) -> HttpResult {
         )
         .into());
     }
-    let (client_id, secret) = applications::new_secret(deps, &account, &path_id(&req), grace).await?;
+    let (client_id, secret) = applications::create_client_secret(deps, &account, &path_id(&req), grace).await?;
     json(StatusCode::CREATED, &SecretView { client_id: &client_id, client_secret: secret.expose() })
 }
 
@@ -244,7 +244,7 @@ pub async fn update_application_jwks(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
     let body: Value = json_body(&req)?;
     let jwks = ClientJwks::parse(&body).map_err(|detail| portal::AppError::Refused { code: "invalid_jwks", detail })?;
-    applications::set_jwks(deps, &account, &path_id(&req), jwks.clone()).await?;
+    applications::update_application_jwks(deps, &account, &path_id(&req), jwks.clone()).await?;
     json(StatusCode::OK, &jwks)
 }
 
@@ -252,7 +252,7 @@ pub async fn update_application_jwks(deps: &Deps, req: Request) -> HttpResult {
 pub async fn get_application_logs(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
     let (limit, cursor) = page_params(&req)?;
-    log_page(applications::log(deps, &account, &path_id(&req), limit, cursor.as_deref()).await?)
+    log_page(applications::get_application_logs(deps, &account, &path_id(&req), limit, cursor.as_deref()).await?)
 }
 
 // ------------------------------------------------------------------ moderators
@@ -295,7 +295,7 @@ pub async fn list_review_queue(deps: &Deps, req: Request) -> HttpResult {
             "Kies als status new, approved, rejected of archived.",
         ))
     })?;
-    let page = applications::queue(deps, status, limit, cursor.as_deref()).await?;
+    let page = applications::list_review_queue(deps, status, limit, cursor.as_deref()).await?;
     let items = page.items.iter().map(|r| ReviewedView::new(deps, r, false)).collect();
     json(StatusCode::OK, &Page { items, next_cursor: page.next_cursor })
 }
@@ -303,14 +303,14 @@ pub async fn list_review_queue(deps: &Deps, req: Request) -> HttpResult {
 /// GET /admin/applications/{id}
 pub async fn get_admin_application(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
-    let r = applications::review(deps, &path_id(&req)).await?;
+    let r = applications::get_admin_application(deps, &path_id(&req)).await?;
     json(StatusCode::OK, &ReviewedView::new(deps, &r, true))
 }
 
 /// POST /admin/applications/{id}/approve
 pub async fn approve_application(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
-    json(StatusCode::OK, &ApplicationView::from(&applications::approve(deps, &path_id(&req)).await?))
+    json(StatusCode::OK, &ApplicationView::from(&applications::approve_application(deps, &path_id(&req)).await?))
 }
 
 #[derive(Deserialize)]
@@ -324,11 +324,11 @@ pub async fn reject_application(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
     let input: RejectBody = json_body(&req)?;
     let reason = text("reason", field(&input.reason), true, 2000)?;
-    json(StatusCode::OK, &ApplicationView::from(&applications::reject(deps, &path_id(&req), reason).await?))
+    json(StatusCode::OK, &ApplicationView::from(&applications::reject_application(deps, &path_id(&req), reason).await?))
 }
 
 /// POST /admin/applications/{id}/archive
 pub async fn archive_application(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
-    json(StatusCode::OK, &ApplicationView::from(&applications::archive(deps, &path_id(&req)).await?))
+    json(StatusCode::OK, &ApplicationView::from(&applications::archive_application(deps, &path_id(&req)).await?))
 }

@@ -36,7 +36,7 @@ fn client_id(req: &Request) -> String {
 /// GET /admin/clients/{client_id}
 pub async fn get_admin_client(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
-    json(StatusCode::OK, &ClientView::from(&clients::get(deps, &client_id(&req)).await?))
+    json(StatusCode::OK, &ClientView::from(&clients::get_admin_client(deps, &client_id(&req)).await?))
 }
 
 /// DELETE /admin/clients/{client_id}/blocked-scopes

@@ -183,14 +183,14 @@ pub async fn create_profile(deps: &Deps, req: Request) -> HttpResult {
     if input.version.is_some() {
         return Err(portal::AppError::InvalidRequest("Een nieuw profiel heeft nog geen version.".into()));
     }
-    let profile = profiles::create(deps, &account, input.parse()?).await?;
+    let profile = profiles::create_profile(deps, &account, input.parse()?).await?;
     json(StatusCode::CREATED, &ProfileView::new(&deps.config, &profile))
 }
 
 /// GET /profile
 pub async fn get_profile(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
-    json(StatusCode::OK, &ProfileView::new(&deps.config, &profiles::of_account(deps, &account).await?))
+    json(StatusCode::OK, &ProfileView::new(&deps.config, &profiles::get_profile(deps, &account).await?))
 }
 
 /// GET /categories
@@ -204,7 +204,7 @@ pub async fn update_profile(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
     let input = json_body::<ProfileBody>(&req)?;
     let version = input.version;
-    let profile = profiles::update(deps, &account, input.parse()?, version).await?;
+    let profile = profiles::update_profile(deps, &account, input.parse()?, version).await?;
     json(StatusCode::OK, &ProfileView::new(&deps.config, &profile))
 }
 
@@ -212,7 +212,7 @@ pub async fn update_profile(deps: &Deps, req: Request) -> HttpResult {
 pub async fn get_profile_logs(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
     let (limit, cursor) = page_params(&req)?;
-    crate::applications::log_page(profiles::log(deps, &account, limit, cursor.as_deref()).await?)
+    crate::applications::log_page(profiles::get_profile_logs(deps, &account, limit, cursor.as_deref()).await?)
 }
 
 #[derive(Deserialize)]
@@ -224,7 +224,7 @@ struct LinkBody {
 /// POST /profile/invitations
 pub async fn create_invitation(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
-    let (code, expires_at) = profiles::invite(deps, &account).await?;
+    let (code, expires_at) = profiles::create_invitation(deps, &account).await?;
     json(StatusCode::CREATED, &InvitationView { code: code.expose(), expires_at: timestamp(expires_at) })
 }
 
@@ -232,14 +232,14 @@ pub async fn create_invitation(deps: &Deps, req: Request) -> HttpResult {
 pub async fn link_profile(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
     let input: LinkBody = json_body(&req)?;
-    let profile = profiles::link(deps, &account, field(&input.code)).await?;
+    let profile = profiles::link_profile(deps, &account, field(&input.code)).await?;
     json(StatusCode::OK, &ProfileView::new(&deps.config, &profile))
 }
 
 /// GET /profile/users
 pub async fn list_profile_users(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
-    let members = profiles::members(deps, &account).await?;
+    let members = profiles::list_profile_users(deps, &account).await?;
     let items = members.iter().map(|m| MemberView { email: &m.email, linked_at: timestamp(m.linked_at) }).collect();
     json(StatusCode::OK, &Items { items })
 }

@@ -60,7 +60,7 @@ fn link(deps: &Deps, token: &SecretToken) -> String {
 /// POST /applications/{id}/access-requests: one request, one link and one mail per address.
 /// The requests and their log entries (address and link) are stored first, so a failed send
 /// loses nothing: the log then says the send failed and the partner can forward the link.
-pub async fn request_access(
+pub async fn create_access_requests(
     deps: &Deps,
     account: &Caller,
     id: &str,
@@ -147,7 +147,7 @@ pub async fn request_access(
 }
 
 /// GET /applications/{id}/access-requests: oldest first, with their status now.
-pub async fn requests(deps: &Deps, account: &Caller, id: &str) -> Result<Vec<AccessRequest>, AppError> {
+pub async fn list_access_requests(deps: &Deps, account: &Caller, id: &str) -> Result<Vec<AccessRequest>, AppError> {
     let (_, partner) = linked_account(deps, account).await?;
     let app = own(deps, &partner, id).await?;
     let now = deps.clock.now();
@@ -165,7 +165,7 @@ pub struct Granted {
 
 /// GET /applications/{id}/access: the scopes its client holds (what tokens carry), each with
 /// when and by whom that API was granted at that school, where the portal knows.
-pub async fn access(deps: &Deps, account: &Caller, id: &str) -> Result<Vec<Granted>, AppError> {
+pub async fn get_application_access(deps: &Deps, account: &Caller, id: &str) -> Result<Vec<Granted>, AppError> {
     let (_, partner) = linked_account(deps, account).await?;
     let app = own(deps, &partner, id).await?;
     let Some(client_id) = &app.client_id else { return Ok(Vec::new()) };
@@ -191,7 +191,7 @@ pub struct Opened {
 
 /// GET /access-requests/{token}: 404 for an unknown link; a link is for the administrator it was
 /// sent to; 410 once its month is over (also before the expiry job marked it).
-pub async fn open(deps: &Deps, admin: &SchoolAdmin, token: &str) -> Result<Opened, AppError> {
+pub async fn get_access_request(deps: &Deps, admin: &SchoolAdmin, token: &str) -> Result<Opened, AppError> {
     let request = checked_request(deps, admin, token).await?;
     // The application and its partner: read together, their outcomes in this order.
     let (application, partner) = futures::join!(
@@ -396,7 +396,7 @@ async fn change_access(
 /// POST /access-requests/{token}/grant: grants `apis` at `institution` through a request. Only
 /// APIs the application checked, only where the administrator has the right, only while the
 /// application is approved. What was granted before at this school stays.
-pub async fn grant(
+pub async fn grant_access(
     deps: &Deps,
     admin: &SchoolAdmin,
     token: &str,
@@ -448,7 +448,7 @@ fn administers(admin: &SchoolAdmin, institution: &Institution) -> Result<(), App
 }
 
 /// GET /schools/{institution}/applications: the applications whose clients hold scopes here.
-pub async fn school_applications(
+pub async fn list_school_applications(
     deps: &Deps,
     admin: &SchoolAdmin,
     institution: &Institution,
@@ -488,7 +488,7 @@ pub async fn school_applications(
 /// application that already has access here (an empty set revokes it). No new application
 /// without an invitation (manual 3.4): 404 when it has no access at this school; 409
 /// `application_not_approved` when it is no longer approved (archived).
-pub async fn set_school_access(
+pub async fn update_school_access(
     deps: &Deps,
     admin: &SchoolAdmin,
     institution: &Institution,
@@ -539,7 +539,7 @@ pub struct ExpiryRun {
 /// The scheduled job: marks pending requests whose month is over at `now` as expired, with a
 /// log entry on their application. Idempotent: a request already marked is skipped. Granted
 /// access is not touched.
-pub async fn expire_requests(deps: &Deps, now: DateTime<Utc>) -> Result<ExpiryRun, AppError> {
+pub async fn expire_access_requests(deps: &Deps, now: DateTime<Utc>) -> Result<ExpiryRun, AppError> {
     use futures::{StreamExt as _, TryStreamExt as _};
     let today = now.date_naive();
     // Two round trips, whatever expires: the days' index Queries together, then the expiries,

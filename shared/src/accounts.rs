@@ -94,7 +94,7 @@ async fn may_mail(deps: &Deps, kind: MailKind, email: &Email) -> Result<bool, Ap
 /// account gets an activation mail, an unactivated one a fresh activation mail, an active one a
 /// mail that says it exists. The password is checked by the pool only for new accounts.
 /// Answers in [`ACCOUNT_ANSWER_TIME`] either way.
-pub async fn register(deps: &Deps, registration: Registration) -> Result<(), AppError> {
+pub async fn create_account(deps: &Deps, registration: Registration) -> Result<(), AppError> {
     in_fixed_time(register_now(deps, registration)).await
 }
 
@@ -190,7 +190,7 @@ async fn send_activation(deps: &Deps, email: &Email, secret: &SecretToken) -> Re
 }
 
 /// POST /accounts/activate.
-pub async fn activate(deps: &Deps, presented: &str) -> Result<(), AppError> {
+pub async fn activate_account(deps: &Deps, presented: &str) -> Result<(), AppError> {
     let now = deps.clock.now();
     let token = take_token(deps, presented, TokenPurpose::Activation, now).await?;
     if let Err(e) = deps.identity.confirm(&token.email).await {
@@ -539,7 +539,7 @@ pub async fn signed_in(deps: &Deps, caller: &Caller) -> Result<Account, AppError
 }
 
 /// GET /me: the signed-in account.
-pub async fn me(deps: &Deps, caller: &Caller) -> Result<Account, AppError> {
+pub async fn get_me(deps: &Deps, caller: &Caller) -> Result<Account, AppError> {
     signed_in(deps, caller).await
 }
 
@@ -568,7 +568,7 @@ mod tests {
     async fn a_failed_activation_mail_loses_nothing() {
         let f = fakes();
         f.mailer.fail.store(true, Ordering::SeqCst);
-        register(&f.deps, Registration { email: email("a@school.be"), password: password() })
+        create_account(&f.deps, Registration { email: email("a@school.be"), password: password() })
             .await
             .expect("registered");
         // The account and its token are stored although no mail left.
@@ -586,16 +586,16 @@ mod tests {
     #[tokio::test]
     async fn a_pool_failure_during_activation_keeps_the_link_working() {
         let f = fakes();
-        register(&f.deps, Registration { email: email("b@school.be"), password: password() })
+        create_account(&f.deps, Registration { email: email("b@school.be"), password: password() })
             .await
             .expect("registered");
         let token = token_in(&f.mailer.sent()[0]);
         f.identity.fail_confirm.store(true, Ordering::SeqCst);
-        let err = activate(&f.deps, &token).await.expect_err("pool down");
+        let err = activate_account(&f.deps, &token).await.expect_err("pool down");
         assert_eq!(err.code(), "internal_error");
         f.identity.fail_confirm.store(false, Ordering::SeqCst);
-        activate(&f.deps, &token).await.expect("the same link works once the pool is back");
-        assert_eq!(activate(&f.deps, &token).await.expect_err("used").code(), "invalid_token");
+        activate_account(&f.deps, &token).await.expect("the same link works once the pool is back");
+        assert_eq!(activate_account(&f.deps, &token).await.expect_err("used").code(), "invalid_token");
     }
 
     #[tokio::test]
@@ -603,14 +603,14 @@ mod tests {
         let f = fakes();
         // A registration that reached the pool but not the table.
         f.deps.identity.sign_up(&email("c@school.be"), password().password()).await.expect("pool");
-        register(&f.deps, Registration { email: email("c@school.be"), password: password() })
+        create_account(&f.deps, Registration { email: email("c@school.be"), password: password() })
             .await
             .expect("registered");
         let account = f.store.account_by_email(&email("c@school.be")).await.expect("store").expect("repaired");
         assert!(!account.is_active());
         let mail = f.mailer.sent().pop().expect("activation mail");
         assert_eq!(mail.subject, mail::ACTIVATION_SUBJECT);
-        activate(&f.deps, &token_in(&mail)).await.expect("activated");
+        activate_account(&f.deps, &token_in(&mail)).await.expect("activated");
     }
 
     #[test]
@@ -626,10 +626,10 @@ mod tests {
     #[tokio::test]
     async fn sessions_from_before_a_reset_are_over() {
         let f = fakes();
-        register(&f.deps, Registration { email: email("e@school.be"), password: password() })
+        create_account(&f.deps, Registration { email: email("e@school.be"), password: password() })
             .await
             .expect("registered");
-        activate(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
+        activate_account(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
         let account = f.store.account_by_email(&email("e@school.be")).await.expect("store").expect("account");
         let before = Caller { account: account.id.clone(), issued_at: Utc::now() - Duration::seconds(5) };
         assert!(signed_in(&f.deps, &before).await.is_ok());
@@ -664,10 +664,10 @@ mod tests {
     #[tokio::test]
     async fn a_sign_out_that_ends_in_a_later_second_moves_the_sessions_end_with_it() {
         let mut f = fakes();
-        register(&f.deps, Registration { email: email("f@school.be"), password: password() })
+        create_account(&f.deps, Registration { email: email("f@school.be"), password: password() })
             .await
             .expect("registered");
-        activate(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
+        activate_account(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
         forgot_password(&f.deps, &email("f@school.be")).await.expect("forgot");
         let mail = f.mailer.sent().pop().expect("reset mail");
         // Real time: s + 0.4 before the sign-out (sessions would be valid from s + 1), s + 1.0
@@ -687,10 +687,10 @@ mod tests {
     #[tokio::test]
     async fn throttle_counts_per_address_and_resets_on_success() {
         let f = fakes();
-        register(&f.deps, Registration { email: email("d@school.be"), password: password() })
+        create_account(&f.deps, Registration { email: email("d@school.be"), password: password() })
             .await
             .expect("registered");
-        activate(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
+        activate_account(&f.deps, &token_in(&f.mailer.sent()[0])).await.expect("activated");
         for _ in 0..MAX_FAILED_SIGN_INS - 1 {
             assert_eq!(
                 sign_in(&f.deps, Pool::Partner, &email("d@school.be"), "Fout!Wachtw00rd", None)

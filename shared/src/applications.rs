@@ -248,19 +248,19 @@ pub(crate) async fn notify(
 }
 
 /// GET /applications
-pub async fn list(deps: &Deps, account: &Caller) -> Result<Vec<Application>, AppError> {
+pub async fn list_applications(deps: &Deps, account: &Caller) -> Result<Vec<Application>, AppError> {
     let (_, partner) = linked_account(deps, account).await?;
     Ok(deps.applications.applications(&partner).await?)
 }
 
 /// GET /applications/{id}
-pub async fn get(deps: &Deps, account: &Caller, id: &str) -> Result<Application, AppError> {
+pub async fn get_application(deps: &Deps, account: &Caller, id: &str) -> Result<Application, AppError> {
     let (_, partner) = linked_account(deps, account).await?;
     own(deps, &partner, id).await
 }
 
 /// GET /applications/{id}/logs
-pub async fn log(
+pub async fn get_application_logs(
     deps: &Deps,
     account: &Caller,
     id: &str,
@@ -294,7 +294,11 @@ pub(crate) static DUMMY: LazyLock<Option<SecretHash>> =
 
 /// POST /client-credentials/verify: the client exists, the secret is one of its valid ones, it
 /// has no blocked scopes and no application yet. Failures per client id are throttled.
-pub async fn verify(deps: &Deps, account: &Caller, credentials: &Credentials) -> Result<Client, AppError> {
+pub async fn verify_client_credentials(
+    deps: &Deps,
+    account: &Caller,
+    credentials: &Credentials,
+) -> Result<Client, AppError> {
     linked_account(deps, account).await?;
     let client = read_linkable(deps, credentials).await?;
     linkable_client(deps, credentials, client).await
@@ -353,7 +357,7 @@ async fn linkable_client(deps: &Deps, credentials: &Credentials, client: Option<
 /// application that takes over an existing client and its scopes and is approved at once. With
 /// `link`, an empty `fields.apis` means the partner left them out: they come from the client's
 /// scopes; when given they must be exactly those.
-pub async fn create(
+pub async fn create_application(
     deps: &Deps,
     account: &Caller,
     fields: ApplicationFields,
@@ -469,7 +473,7 @@ fn client_for_apis(client: &Client, apis: &BTreeSet<Api>, now: DateTime<Utc>) ->
 
 /// PUT /applications/{id}: one log entry per changed property; an API that is unchecked loses
 /// its scopes at every school; a rejected application goes back to `new`.
-pub async fn update(
+pub async fn update_application(
     deps: &Deps,
     account: &Caller,
     id: &str,
@@ -533,7 +537,7 @@ pub async fn update(
 
 /// POST /applications/{id}/secret: a new 256-bit secret, shown this once and stored as SHA-256;
 /// the previous one stays valid for `grace_seconds` (0: stops at once).
-pub async fn new_secret(
+pub async fn create_client_secret(
     deps: &Deps,
     account: &Caller,
     id: &str,
@@ -590,7 +594,12 @@ async fn approved_client(
 
 /// PUT /applications/{id}/jwks: the public keys the client signs its assertions with
 /// (`private_key_jwt`); they replace the registered ones. An empty set turns the method off.
-pub async fn set_jwks(deps: &Deps, account: &Caller, id: &str, jwks: ClientJwks) -> Result<Application, AppError> {
+pub async fn update_application_jwks(
+    deps: &Deps,
+    account: &Caller,
+    id: &str,
+    jwks: ClientJwks,
+) -> Result<Application, AppError> {
     let (user, before, profile, client) = approved_client(
         deps,
         account,
@@ -629,7 +638,7 @@ pub struct Reviewed {
 }
 
 /// GET /admin/applications?status=: oldest first, each with its partner.
-pub async fn queue(
+pub async fn list_review_queue(
     deps: &Deps,
     status: ApplicationStatus,
     limit: u32,
@@ -650,7 +659,7 @@ pub async fn queue(
 }
 
 /// GET /admin/applications/{id}
-pub async fn review(deps: &Deps, id: &str) -> Result<Reviewed, AppError> {
+pub async fn get_admin_application(deps: &Deps, id: &str) -> Result<Reviewed, AppError> {
     let Moderating { app: application, profile, .. } = moderating(deps, id).await?;
     let partner = Some(existing_profile(profile, &application.partner_id)?);
     Ok(Reviewed { application, partner })
@@ -664,7 +673,7 @@ fn invalid_transition(app: &Application, to: &str) -> AppError {
 }
 
 /// POST /admin/applications/{id}/approve: assigns a client id (for good) and activates it.
-pub async fn approve(deps: &Deps, id: &str) -> Result<Application, AppError> {
+pub async fn approve_application(deps: &Deps, id: &str) -> Result<Application, AppError> {
     let Moderating { app: before, profile, client: read_client } = moderating(deps, id).await?;
     let approved = before.approved(ClientId::generate()?).map_err(|_| invalid_transition(&before, "goedgekeurd"))?;
     let profile = existing_profile(profile, &before.partner_id)?;
@@ -722,7 +731,7 @@ pub async fn approve(deps: &Deps, id: &str) -> Result<Application, AppError> {
 }
 
 /// POST /admin/applications/{id}/reject
-pub async fn reject(deps: &Deps, id: &str, reason: String) -> Result<Application, AppError> {
+pub async fn reject_application(deps: &Deps, id: &str, reason: String) -> Result<Application, AppError> {
     let Moderating { app: before, profile, .. } = moderating(deps, id).await?;
     let rejected = before.rejected(reason.clone()).map_err(|_| invalid_transition(&before, "geweigerd"))?;
     let profile = existing_profile(profile, &before.partner_id)?;
@@ -750,7 +759,7 @@ pub async fn reject(deps: &Deps, id: &str, reason: String) -> Result<Application
 }
 
 /// POST /admin/applications/{id}/archive: final; the client stops working at once.
-pub async fn archive(deps: &Deps, id: &str) -> Result<Application, AppError> {
+pub async fn archive_application(deps: &Deps, id: &str) -> Result<Application, AppError> {
     let Moderating { app: before, profile, client: read_client } = moderating(deps, id).await?;
     let archived = before.archived().map_err(|_| invalid_transition(&before, "gearchiveerd"))?;
     let profile = existing_profile(profile, &before.partner_id)?;
@@ -834,7 +843,7 @@ mod tests {
             website: Website::parse("https://voorbeeld.be").expect("website"),
             extra_info: None,
         };
-        let profile = crate::profiles::create(&f.deps, &caller, fields).await.expect("profile");
+        let profile = crate::profiles::create_profile(&f.deps, &caller, fields).await.expect("profile");
         (caller, profile)
     }
 
@@ -847,8 +856,8 @@ mod tests {
             contact_email: email("tom@ontwikkelaar.be"),
             apis: [Api::Leerlingen].into(),
         };
-        let app = create(&f.deps, caller, fields, None).await.expect("created");
-        let app = approve(&f.deps, &app.id.to_string()).await.expect("approved");
+        let app = create_application(&f.deps, caller, fields, None).await.expect("created");
+        let app = approve_application(&f.deps, &app.id.to_string()).await.expect("approved");
         (app.id.to_string(), app.client_id.expect("a client id"))
     }
 
@@ -859,14 +868,14 @@ mod tests {
         let (id, client_id) = approved(&f, &caller).await;
         // The index names no client, so the client is read after the application.
         f.store.index_behind.store(true, Ordering::SeqCst);
-        let (returned, secret) = new_secret(&f.deps, &caller, &id, 0).await.expect("a new secret");
+        let (returned, secret) = create_client_secret(&f.deps, &caller, &id, 0).await.expect("a new secret");
         assert_eq!(returned, client_id);
         let client = f.deps.applications.client(&client_id).await.expect("read").expect("client");
         assert!(client.secret_matches(secret.expose(), f.deps.clock.now()));
         let keys = ClientJwks::default();
-        set_jwks(&f.deps, &caller, &id, keys).await.expect("no keys is a change-free answer");
+        update_application_jwks(&f.deps, &caller, &id, keys).await.expect("no keys is a change-free answer");
         // A moderator finds applications through the index only: until it has seen one, 404.
-        assert!(matches!(archive(&f.deps, &id).await, Err(AppError::NotFound)));
+        assert!(matches!(archive_application(&f.deps, &id).await, Err(AppError::NotFound)));
     }
 
     #[tokio::test]
@@ -875,12 +884,15 @@ mod tests {
         let (owner, _) = partner(&f, "Planner BV").await;
         let (other, _) = partner(&f, "Ander BV").await;
         let (id, _) = approved(&f, &owner).await;
-        assert!(matches!(new_secret(&f.deps, &other, &id, 0).await, Err(AppError::NotFound)));
-        assert!(matches!(set_jwks(&f.deps, &other, &id, ClientJwks::default()).await, Err(AppError::NotFound)));
-        let mut fields = get(&f.deps, &owner, &id).await.expect("own").fields;
+        assert!(matches!(create_client_secret(&f.deps, &other, &id, 0).await, Err(AppError::NotFound)));
+        assert!(matches!(
+            update_application_jwks(&f.deps, &other, &id, ClientJwks::default()).await,
+            Err(AppError::NotFound)
+        ));
+        let mut fields = get_application(&f.deps, &owner, &id).await.expect("own").fields;
         fields.name = "Andere naam".into();
-        assert!(matches!(update(&f.deps, &other, &id, fields, None).await, Err(AppError::NotFound)));
-        assert!(matches!(new_secret(&f.deps, &other, "not-an-id", 0).await, Err(AppError::NotFound)));
+        assert!(matches!(update_application(&f.deps, &other, &id, fields, None).await, Err(AppError::NotFound)));
+        assert!(matches!(create_client_secret(&f.deps, &other, "not-an-id", 0).await, Err(AppError::NotFound)));
     }
 
     #[tokio::test]
@@ -893,7 +905,7 @@ mod tests {
         let read = f.deps.applications.client(&client_id).await.expect("read").expect("client");
         let suspended = Client { partner_suspended: true, version: read.version + 1, ..read.clone() };
         f.deps.applications.write_client(&read, &suspended, &[]).await.expect("write").expect("not stale");
-        new_secret(&f.deps, &caller, &id, 0).await.expect("the profile is still active");
+        create_client_secret(&f.deps, &caller, &id, 0).await.expect("the profile is still active");
         let after = f.deps.applications.client(&client_id).await.expect("read").expect("client");
         assert!(after.partner_suspended);
         assert_eq!(after.version, suspended.version + 1);

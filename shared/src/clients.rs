@@ -15,7 +15,7 @@ pub const BLOCKED_SCOPES_PROPERTY: &str = "Scopes voor niet-actieve toegangsgroe
 const ATTEMPTS: usize = 3;
 
 /// GET /admin/clients/{client_id}: any client, linked or not; 404 when there is none.
-pub async fn get(deps: &Deps, id: &str) -> Result<Client, AppError> {
+pub async fn get_admin_client(deps: &Deps, id: &str) -> Result<Client, AppError> {
     let id = ClientId::parse(id).ok_or(AppError::NotFound)?;
     deps.applications.client(&id).await?.ok_or(AppError::NotFound)
 }
@@ -25,7 +25,7 @@ pub async fn get(deps: &Deps, id: &str) -> Result<Client, AppError> {
 /// client has no log of its own: the function's log records it). Removing nothing changes nothing.
 pub async fn remove_blocked_scopes(deps: &Deps, id: &str) -> Result<Client, AppError> {
     for _ in 0..ATTEMPTS {
-        let before = get(deps, id).await?;
+        let before = get_admin_client(deps, id).await?;
         if before.blocked_scopes.is_empty() {
             return Ok(before);
         }

@@ -39,7 +39,7 @@ fn already_linked() -> AppError {
 
 /// POST /profile: a new profile, with the creator's email (read-only) and the creator linked;
 /// the creation is the first entry of its log.
-pub async fn create(deps: &Deps, creator: &Caller, fields: ProfileFields) -> Result<Profile, AppError> {
+pub async fn create_profile(deps: &Deps, creator: &Caller, fields: ProfileFields) -> Result<Profile, AppError> {
     let account = crate::accounts::signed_in(deps, creator).await?;
     if account.partner_id.is_some() {
         return Err(already_linked());
@@ -87,7 +87,7 @@ pub async fn create(deps: &Deps, creator: &Caller, fields: ProfileFields) -> Res
 }
 
 /// GET /profile: the profile of the caller's partner.
-pub async fn of_account(deps: &Deps, account: &Caller) -> Result<Profile, AppError> {
+pub async fn get_profile(deps: &Deps, account: &Caller) -> Result<Profile, AppError> {
     stored(deps, &linked_partner(deps, account).await?).await
 }
 
@@ -105,7 +105,7 @@ pub(crate) async fn stored(deps: &Deps, partner: &PartnerId) -> Result<Profile, 
 /// applications go back to review (`new`) in the same transaction, each logged and mailed
 /// (manual 3.3.1: "Bij weigering pas je de gegevens van je profiel of applicatie aan. Informat
 /// zal je aanvraag opnieuw evalueren.").
-pub async fn update(
+pub async fn update_profile(
     deps: &Deps,
     account: &Caller,
     fields: ProfileFields,
@@ -351,7 +351,12 @@ fn version_conflict() -> AppError {
 }
 
 /// GET /profile/logs: newest first.
-pub async fn log(deps: &Deps, account: &Caller, limit: u32, cursor: Option<&str>) -> Result<Page<LogEntry>, AppError> {
+pub async fn get_profile_logs(
+    deps: &Deps,
+    account: &Caller,
+    limit: u32,
+    cursor: Option<&str>,
+) -> Result<Page<LogEntry>, AppError> {
     let partner = linked_partner(deps, account).await?;
     Ok(deps.profiles.profile_log(&partner, limit, cursor).await?)
 }
@@ -361,7 +366,10 @@ pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::days(7);
 
 /// POST /profile/invitations: a code to paste, shown once, single use, valid 7 days. It is a
 /// 256-bit random secret (copied, never typed), so a SHA-256 digest is what is stored.
-pub async fn invite(deps: &Deps, account: &Caller) -> Result<(SecretToken, chrono::DateTime<chrono::Utc>), AppError> {
+pub async fn create_invitation(
+    deps: &Deps,
+    account: &Caller,
+) -> Result<(SecretToken, chrono::DateTime<chrono::Utc>), AppError> {
     let (inviter, partner_id) = linked_account(deps, account).await?;
     let secret = SecretToken::generate()?;
     let now = deps.clock.now();
@@ -384,7 +392,7 @@ pub async fn invite(deps: &Deps, account: &Caller) -> Result<(SecretToken, chron
 
 /// POST /profile/link: links the caller's account with the profile of a valid code (logged in
 /// the same transaction), then mails the profile's email who was linked.
-pub async fn link(deps: &Deps, account: &Caller, code: &str) -> Result<Profile, AppError> {
+pub async fn link_profile(deps: &Deps, account: &Caller, code: &str) -> Result<Profile, AppError> {
     let invalid = || {
         AppError::Refused {
         code: "invalid_invitation_code",
@@ -437,7 +445,7 @@ pub async fn link(deps: &Deps, account: &Caller, code: &str) -> Result<Profile, 
 }
 
 /// GET /profile/users: the accounts linked to the caller's profile, oldest first.
-pub async fn members(deps: &Deps, account: &Caller) -> Result<Vec<Member>, AppError> {
+pub async fn list_profile_users(deps: &Deps, account: &Caller) -> Result<Vec<Member>, AppError> {
     let partner = linked_partner(deps, account).await?;
     Ok(deps.members.members(&partner).await?)
 }
@@ -488,7 +496,7 @@ mod tests {
         .expect("random");
         f.store.create_account(&account, &token).await.expect("account");
         let caller = Caller { account: id, issued_at: chrono::Utc::now() };
-        let profile = create(&f.deps, &caller, fields(name)).await.expect("profile");
+        let profile = create_profile(&f.deps, &caller, fields(name)).await.expect("profile");
         (caller, profile)
     }
 
@@ -559,7 +567,7 @@ mod tests {
         // ... and making the profile private switches it off.
         let mut private = fields("Plantyn");
         private.public = false;
-        update(&f.deps, &account, private, None).await.expect("private");
+        update_profile(&f.deps, &account, private, None).await.expect("private");
         assert_eq!(directory::get_partner(&f.deps, "plantyn").await.expect_err("private").code(), "not_found");
     }
 }
