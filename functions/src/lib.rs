@@ -26,9 +26,9 @@ pub(crate) fn field(value: &Option<String>) -> &str {
     value.as_deref().unwrap_or("")
 }
 
-/// Start-up of every function: JSON logs, configuration and clients, once per execution environment.
-pub async fn init() -> Result<Arc<Deps>, lambda_http::Error> {
-    portal::telemetry::init();
+/// Start-up of every function: configuration and clients, once per execution environment (the
+/// logs are installed by [`run`] before it).
+async fn init() -> Result<Arc<Deps>, lambda_http::Error> {
     let deps = Deps::from_env().await.map_err(|e| {
         tracing::error!(error = %e, "configuration is incomplete");
         e
