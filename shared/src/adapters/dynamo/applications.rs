@@ -12,7 +12,7 @@ use super::transaction::{Guard, Transaction};
 use super::{DynamoStore, cursor_of, from_item, log_items, s, start_of, to_item, unavailable};
 use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId, Profile};
 use crate::ports::{
-    ApplicationContext, ApplicationStore, ApplicationWrite, Imported, Page, Resubmission, Stale, StoreError,
+    ApplicationContext, ApplicationStore, ApplicationWrite, Imported, Lookups, Page, Resubmission, Stale, StoreError,
 };
 
 /// Adds the steps that append `log` to an application's log.
@@ -120,22 +120,9 @@ impl ApplicationStore for DynamoStore {
     }
 
     async fn application_by_id(&self, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("GSI3")
-            .key_condition_expression("GSI3PK = :app")
-            .expression_attribute_values(":app", AttributeValue::S(keys::application_by_id(id).pk))
-            .send()
-            .await
-            .map_err(unavailable)?;
         // The index is eventually consistent: read the item itself for the current state.
-        match out.items.unwrap_or_default().into_iter().next() {
-            Some(item) => {
-                let found = from_item::<ApplicationItem>(item)?.application;
-                self.application(&found.partner_id, id).await
-            }
+        match Lookups::indexed_application(self, id).await? {
+            Some(found) => self.application(&found.partner_id, id).await,
             None => Ok(None),
         }
     }
