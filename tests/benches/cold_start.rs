@@ -212,6 +212,11 @@ impl Bench {
                     warm.push(answer.at - handed);
                 }
                 peak_rss_kib = peak_rss(pid);
+                // What the resident set is made of: the binary's pages (file) or the heap (anon).
+                if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+                    let part = |name: &str| status.lines().find(|l| l.starts_with(name)).unwrap_or("").to_owned();
+                    eprintln!("{binary}: {} / {}", part("RssAnon:"), part("RssFile:"));
+                }
                 warm_cpu = (cpu_time(pid).saturating_sub(after_first)) / warm_calls.max(1) as u32;
             }
             child.kill().await.expect("stop the function");
