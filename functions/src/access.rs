@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use lambda_http::{Request, RequestExt};
 use portal::access::{self, ExpiryRun, SchoolApplication};
 use portal::domain::{
     AccessRequest, Api, ApplicationId, ClientId, Email, FieldError, Grant, Institution, ProfileName, apis,
@@ -20,11 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::directory::PublicPartnerView;
+use crate::path_param;
 use crate::views::{Items, Page};
-
-fn path(req: &Request, name: &str) -> String {
-    req.path_parameters().first(name).unwrap_or_default().to_owned()
-}
 
 fn institution(raw: &str) -> Result<Institution, FieldError> {
     Institution::parse(raw).ok_or_else(|| {
@@ -101,7 +98,7 @@ pub async fn create_access_requests(deps: &Deps, req: Request) -> HttpResult {
         None => Vec::new(),
     };
     let addresses = parse_addresses(&raw)?;
-    let sent = access::create_access_requests(deps, &account, &path(&req, "id"), addresses).await?;
+    let sent = access::create_access_requests(deps, &account, &path_param(&req, "id"), addresses).await?;
     let items = sent.iter().map(|s| SentRequestView { request: (&s.request).into(), link: &s.link }).collect();
     json(StatusCode::CREATED, &Items { items })
 }
@@ -109,14 +106,14 @@ pub async fn create_access_requests(deps: &Deps, req: Request) -> HttpResult {
 /// GET /applications/{id}/access-requests
 pub async fn list_access_requests(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
-    let all = access::list_access_requests(deps, &account, &path(&req, "id")).await?;
+    let all = access::list_access_requests(deps, &account, &path_param(&req, "id")).await?;
     json(StatusCode::OK, &Page::complete(all.iter().map(AccessRequestView::from).collect()))
 }
 
 /// GET /applications/{id}/access
 pub async fn get_application_access(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
-    let granted = access::get_application_access(deps, &account, &path(&req, "id")).await?;
+    let granted = access::get_application_access(deps, &account, &path_param(&req, "id")).await?;
     let items = granted
         .iter()
         .map(|g| ScopeAccessView {
@@ -161,7 +158,7 @@ struct ContactPartnerView<'a> {
 /// GET /access-requests/{token}
 pub async fn get_access_request(deps: &Deps, req: Request) -> HttpResult {
     let admin = school_admin(&req)?;
-    let opened = access::get_access_request(deps, &admin, &path(&req, "token")).await?;
+    let opened = access::get_access_request(deps, &admin, &path_param(&req, "token")).await?;
     let (app, request) = (&opened.application, &opened.request);
     let view = OpenedView {
         application: OpenedApplicationView {
@@ -203,7 +200,7 @@ pub async fn grant_access(deps: &Deps, req: Request) -> HttpResult {
     let school = checks.check(institution(input.institution.as_deref().unwrap_or("")));
     let picked = checks.check(apis("apis", &input.apis.unwrap_or_default()));
     let (school, picked) = checks.finish(school.zip(picked))?;
-    let granted = access::grant_access(deps, &admin, &path(&req, "token"), &school, &picked).await?;
+    let granted = access::grant_access(deps, &admin, &path_param(&req, "token"), &school, &picked).await?;
     json(StatusCode::OK, &GrantedView { granted: granted.iter().map(ToString::to_string).collect() })
 }
 
@@ -300,7 +297,7 @@ struct SchoolAccessView<'a> {
 /// GET /schools/{institution}/applications
 pub async fn list_school_applications(deps: &Deps, req: Request) -> HttpResult {
     let admin = school_admin(&req)?;
-    let school = institution(&path(&req, "institution"))?;
+    let school = institution(&path_param(&req, "institution"))?;
     let apps = access::list_school_applications(deps, &admin, &school).await?;
     json(StatusCode::OK, &Page::complete(apps.iter().map(|a| SchoolApplicationView::new(a, &school)).collect()))
 }
@@ -314,12 +311,12 @@ struct AccessBody {
 /// PUT /schools/{institution}/applications/{id}/access
 pub async fn update_school_access(deps: &Deps, req: Request) -> HttpResult {
     let admin = school_admin(&req)?;
-    let school = institution(&path(&req, "institution"))?;
+    let school = institution(&path_param(&req, "institution"))?;
     let input: AccessBody = json_body(&req)?;
     let raw = input.apis.ok_or_else(|| FieldError::required("apis"))?;
     // An empty list is allowed here: it revokes the school's access.
     let picked: BTreeSet<Api> = if raw.is_empty() { BTreeSet::new() } else { apis("apis", &raw)? };
-    let now_at = access::update_school_access(deps, &admin, &school, &path(&req, "id"), &picked).await?;
+    let now_at = access::update_school_access(deps, &admin, &school, &path_param(&req, "id"), &picked).await?;
     let scopes = now_at.iter().map(|api| scope(api, &school)).collect();
     json(StatusCode::OK, &SchoolAccessView { institution: &school, apis: &now_at, scopes })
 }

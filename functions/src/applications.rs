@@ -17,9 +17,9 @@ use portal::http::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::field;
 use crate::profiles::{PartnerNameView, ProfileView};
 use crate::views::Page;
+use crate::{field, path_param};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -158,10 +158,6 @@ struct SecretView<'a> {
     client_secret: &'a str,
 }
 
-fn path_id(req: &Request) -> String {
-    req.path_parameters().first("id").unwrap_or_default().to_owned()
-}
-
 /// A page of LogEntry (api.md), for profiles and applications alike.
 pub(crate) fn log_page(page: portal::ports::Page<LogEntry>) -> HttpResult {
     let items = page.items.iter().map(LogEntryView::from).collect();
@@ -199,7 +195,10 @@ pub async fn create_application(deps: &Deps, req: Request) -> HttpResult {
 /// GET /applications/{id}
 pub async fn get_application(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
-    json(StatusCode::OK, &ApplicationView::from(&applications::get_application(deps, &account, &path_id(&req)).await?))
+    json(
+        StatusCode::OK,
+        &ApplicationView::from(&applications::get_application(deps, &account, &path_param(&req, "id")).await?),
+    )
 }
 
 /// PUT /applications/{id}
@@ -212,7 +211,7 @@ pub async fn update_application(deps: &Deps, req: Request) -> HttpResult {
         ));
     }
     let fields = input.fields()?;
-    let app = applications::update_application(deps, &account, &path_id(&req), fields, input.version).await?;
+    let app = applications::update_application(deps, &account, &path_param(&req, "id"), fields, input.version).await?;
     json(StatusCode::OK, &ApplicationView::from(&app))
 }
 
@@ -235,7 +234,8 @@ pub async fn create_client_secret(deps: &Deps, req: Request) -> HttpResult {
         )
         .into());
     }
-    let (client_id, secret) = applications::create_client_secret(deps, &account, &path_id(&req), grace).await?;
+    let (client_id, secret) =
+        applications::create_client_secret(deps, &account, &path_param(&req, "id"), grace).await?;
     json(StatusCode::CREATED, &SecretView { client_id: &client_id, client_secret: secret.expose() })
 }
 
@@ -244,7 +244,7 @@ pub async fn update_application_jwks(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
     let body: Value = json_body(&req)?;
     let jwks = ClientJwks::parse(&body).map_err(|detail| portal::AppError::Refused { code: "invalid_jwks", detail })?;
-    applications::update_application_jwks(deps, &account, &path_id(&req), jwks.clone()).await?;
+    applications::update_application_jwks(deps, &account, &path_param(&req, "id"), jwks.clone()).await?;
     json(StatusCode::OK, &jwks)
 }
 
@@ -252,7 +252,9 @@ pub async fn update_application_jwks(deps: &Deps, req: Request) -> HttpResult {
 pub async fn get_application_logs(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
     let (limit, cursor) = page_params(&req)?;
-    log_page(applications::get_application_logs(deps, &account, &path_id(&req), limit, cursor.as_deref()).await?)
+    log_page(
+        applications::get_application_logs(deps, &account, &path_param(&req, "id"), limit, cursor.as_deref()).await?,
+    )
 }
 
 // ------------------------------------------------------------------ moderators
@@ -303,14 +305,17 @@ pub async fn list_review_queue(deps: &Deps, req: Request) -> HttpResult {
 /// GET /admin/applications/{id}
 pub async fn get_admin_application(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
-    let r = applications::get_admin_application(deps, &path_id(&req)).await?;
+    let r = applications::get_admin_application(deps, &path_param(&req, "id")).await?;
     json(StatusCode::OK, &ReviewedView::new(deps, &r, true))
 }
 
 /// POST /admin/applications/{id}/approve
 pub async fn approve_application(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
-    json(StatusCode::OK, &ApplicationView::from(&applications::approve_application(deps, &path_id(&req)).await?))
+    json(
+        StatusCode::OK,
+        &ApplicationView::from(&applications::approve_application(deps, &path_param(&req, "id")).await?),
+    )
 }
 
 #[derive(Deserialize)]
@@ -324,11 +329,17 @@ pub async fn reject_application(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
     let input: RejectBody = json_body(&req)?;
     let reason = text("reason", field(&input.reason), true, 2000)?;
-    json(StatusCode::OK, &ApplicationView::from(&applications::reject_application(deps, &path_id(&req), reason).await?))
+    json(
+        StatusCode::OK,
+        &ApplicationView::from(&applications::reject_application(deps, &path_param(&req, "id"), reason).await?),
+    )
 }
 
 /// POST /admin/applications/{id}/archive
 pub async fn archive_application(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
-    json(StatusCode::OK, &ApplicationView::from(&applications::archive_application(deps, &path_id(&req)).await?))
+    json(
+        StatusCode::OK,
+        &ApplicationView::from(&applications::archive_application(deps, &path_param(&req, "id")).await?),
+    )
 }

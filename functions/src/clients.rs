@@ -1,13 +1,15 @@
 //! Existing clients in the back office (api.md "Back office: moderators"): what a client holds,
 //! and removing the scopes of inactive access groups that keep it from being linked.
 
+use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use lambda_http::{Request, RequestExt};
 use portal::Deps;
 use portal::clients;
 use portal::domain::{ApplicationId, Client, ClientId};
 use portal::http::{HttpResult, json, moderator};
 use serde::Serialize;
+
+use crate::path_param;
 
 /// `{client_id, application_id, scopes, blocked_scopes}` of api.md.
 #[derive(Serialize)]
@@ -29,18 +31,17 @@ impl<'a> From<&'a Client> for ClientView<'a> {
     }
 }
 
-fn client_id(req: &Request) -> String {
-    req.path_parameters().first("client_id").unwrap_or_default().to_owned()
-}
-
 /// GET /admin/clients/{client_id}
 pub async fn get_admin_client(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
-    json(StatusCode::OK, &ClientView::from(&clients::get_admin_client(deps, &client_id(&req)).await?))
+    json(StatusCode::OK, &ClientView::from(&clients::get_admin_client(deps, &path_param(&req, "client_id")).await?))
 }
 
 /// DELETE /admin/clients/{client_id}/blocked-scopes
 pub async fn remove_blocked_scopes(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
-    json(StatusCode::OK, &ClientView::from(&clients::remove_blocked_scopes(deps, &client_id(&req)).await?))
+    json(
+        StatusCode::OK,
+        &ClientView::from(&clients::remove_blocked_scopes(deps, &path_param(&req, "client_id")).await?),
+    )
 }

@@ -11,6 +11,7 @@ use portal::http::{HttpResult, bytes, json, not_modified, page_params, public_ca
 use portal::profiles::logo_url;
 use serde::Serialize;
 
+use crate::path_param;
 use crate::views::Page;
 
 /// How long browsers and CDNs may keep a directory answer: listing changes show within a minute.
@@ -46,10 +47,6 @@ impl<'a> PublicPartnerView<'a> {
     }
 }
 
-fn path_slug(req: &Request) -> String {
-    req.path_parameters().first("slug").unwrap_or_default().to_owned()
-}
-
 /// GET /partners
 pub async fn list_partners(deps: &Deps, req: Request) -> HttpResult {
     let (limit, cursor) = page_params(&req)?;
@@ -63,7 +60,7 @@ pub async fn list_partners(deps: &Deps, req: Request) -> HttpResult {
 
 /// GET /partners/{slug}
 pub async fn get_partner(deps: &Deps, req: Request) -> HttpResult {
-    let profile = directory::get_partner(deps, &path_slug(&req)).await?;
+    let profile = directory::get_partner(deps, &path_param(&req, "slug")).await?;
     let response = json(StatusCode::OK, &PublicPartnerView::new(&deps.config, &profile))?;
     Ok(public_cache(response, DIRECTORY_MAX_AGE))
 }
@@ -71,7 +68,7 @@ pub async fn get_partner(deps: &Deps, req: Request) -> HttpResult {
 /// GET /partners/{slug}/logo
 pub async fn get_partner_logo(deps: &Deps, req: Request) -> HttpResult {
     let version = req.query_string_parameters().first("v").map(str::to_owned);
-    let logo = directory::get_partner_logo(deps, &path_slug(&req), version.as_deref()).await?;
+    let logo = directory::get_partner_logo(deps, &path_param(&req, "slug"), version.as_deref()).await?;
     let cache = if logo.immutable { LOGO_EXACT_CACHE } else { LOGO_LATEST_CACHE };
     if let Some(response) = not_modified(&req, &logo.version, cache) {
         return Ok(response);

@@ -26,6 +26,13 @@ pub(crate) fn field(value: &Option<String>) -> &str {
     value.as_deref().unwrap_or("")
 }
 
+/// A path parameter as the route gave it (`id` of `/applications/{id}`), or "" when it has none:
+/// the operation's parser refuses it like any other text that names nothing.
+pub(crate) fn path_param(req: &lambda_http::Request, name: &str) -> String {
+    use lambda_http::RequestExt as _;
+    req.path_parameters().first(name).unwrap_or_default().to_owned()
+}
+
 /// Start-up of every function: configuration and clients, once per execution environment (the
 /// logs are installed by [`run`] before it).
 async fn init() -> Result<Arc<Deps>, lambda_http::Error> {

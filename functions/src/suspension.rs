@@ -1,17 +1,14 @@
 //! Suspending a partner (api.md "Back office: moderators"): a moderator deactivates or activates
 //! it; the answer is the partner's profile.
 
+use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use lambda_http::{Request, RequestExt};
 use portal::Deps;
 use portal::http::{HttpResult, json, moderator};
 use portal::suspension;
 
+use crate::path_param;
 use crate::profiles::ProfileView;
-
-fn path_id(req: &Request) -> String {
-    req.path_parameters().first("id").unwrap_or_default().to_owned()
-}
 
 /// POST /admin/partners/{id}/deactivate
 pub async fn deactivate_partner(deps: &Deps, req: Request) -> HttpResult {
@@ -25,6 +22,6 @@ pub async fn activate_partner(deps: &Deps, req: Request) -> HttpResult {
 
 async fn set_active(deps: &Deps, req: Request, active: bool) -> HttpResult {
     moderator(&req)?;
-    let profile = suspension::set_partner_active(deps, &path_id(&req), active).await?;
+    let profile = suspension::set_partner_active(deps, &path_param(&req, "id"), active).await?;
     json(StatusCode::OK, &ProfileView::new(&deps.config, &profile))
 }
