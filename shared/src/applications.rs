@@ -802,10 +802,7 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::domain::{
-        AccountId, AccountStatus, Address, Email, OneTimeToken, ProfileFields, ProfileName, TokenPurpose, Website,
-        categories,
-    };
+    use crate::domain::{AccountId, AccountStatus, Email, OneTimeToken, TokenPurpose};
     use crate::ports::AccountStore as _;
     use crate::testing::{Fakes, fakes};
 
@@ -832,17 +829,7 @@ mod tests {
             OneTimeToken::issue(TokenPurpose::Activation, id.clone(), account.email.clone(), now).expect("random");
         f.store.create_account(&account, &token).await.expect("account");
         let caller = Caller { account: id, issued_at: now };
-        let fields = ProfileFields {
-            name: ProfileName::parse(name).expect("name"),
-            enterprise_number: None,
-            description: "Planning voor scholen".into(),
-            contact_name: "An".into(),
-            address: Address::parse("Kerkstraat 1", "2000", "Antwerpen", "BE").expect("address"),
-            public: true,
-            categories: categories(&["hrm".into()]).expect("categories"),
-            website: Website::parse("https://voorbeeld.be").expect("website"),
-            extra_info: None,
-        };
+        let fields = crate::testing::profile_fields(name);
         let profile = crate::profiles::create_profile(&f.deps, &caller, fields).await.expect("profile");
         (caller, profile)
     }

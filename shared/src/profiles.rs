@@ -456,23 +456,9 @@ mod tests {
 
     use super::*;
     use crate::directory;
-    use crate::domain::{Account, AccountStatus, Address, Email, ProfileName, Website, categories};
+    use crate::domain::{Account, AccountStatus, Email};
     use crate::ports::{AccountStore as _, ProfileStore as _};
-    use crate::testing::{Fakes, TINY_PNG, fakes};
-
-    fn fields(name: &str) -> ProfileFields {
-        ProfileFields {
-            name: ProfileName::parse(name).expect("name"),
-            enterprise_number: None,
-            description: "Planning voor scholen".into(),
-            contact_name: "An".into(),
-            address: Address::parse("Kerkstraat 1", "2000", "Antwerpen", "BE").expect("address"),
-            public: true,
-            categories: categories(&["hrm".into()]).expect("categories"),
-            website: Website::parse("https://voorbeeld.be").expect("website"),
-            extra_info: None,
-        }
-    }
+    use crate::testing::{Fakes, TINY_PNG, fakes, profile_fields};
 
     async fn partner(f: &Fakes, name: &str) -> (Caller, Profile) {
         let id = crate::domain::AccountId::parse(&uuid::Uuid::new_v4().to_string()).expect("id");
@@ -496,7 +482,7 @@ mod tests {
         .expect("random");
         f.store.create_account(&account, &token).await.expect("account");
         let caller = Caller { account: id, issued_at: chrono::Utc::now() };
-        let profile = create_profile(&f.deps, &caller, fields(name)).await.expect("profile");
+        let profile = create_profile(&f.deps, &caller, profile_fields(name)).await.expect("profile");
         (caller, profile)
     }
 
@@ -565,7 +551,7 @@ mod tests {
         let latest = directory::get_partner_logo(&f.deps, "plantyn", Some("outdated")).await.expect("listed logo");
         assert!(!latest.immutable, "an outdated URL gets the current logo, briefly cached");
         // ... and making the profile private switches it off.
-        let mut private = fields("Plantyn");
+        let mut private = profile_fields("Plantyn");
         private.public = false;
         update_profile(&f.deps, &account, private, None).await.expect("private");
         assert_eq!(directory::get_partner(&f.deps, "plantyn").await.expect_err("private").code(), "not_found");

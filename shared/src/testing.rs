@@ -15,6 +15,7 @@ use crate::domain::{
     ApplicationStatus, Client, ClientId, Email, Institution, LogEntry, Logo, OneTimeToken, PartnerId, Password,
     Profile, SchoolAccess, TokenHash, TokenPurpose, search_text,
 };
+use crate::domain::{Address, ProfileFields, ProfileName, Website, categories};
 use crate::ports::*;
 
 /// A 1×1 PNG: the smallest real logo.
@@ -754,4 +755,19 @@ pub fn fakes() -> Fakes {
         clock: Arc::new(SystemClock),
     };
     Fakes { store, identity, mailer, deps }
+}
+
+/// Profile fields that pass every rule, under the name `name`.
+pub fn profile_fields(name: &str) -> ProfileFields {
+    ProfileFields {
+        name: ProfileName::parse(name).expect("name"),
+        enterprise_number: None,
+        description: "Planning voor scholen".into(),
+        contact_name: "An".into(),
+        address: Address::parse("Kerkstraat 1", "2000", "Antwerpen", "BE").expect("address"),
+        public: true,
+        categories: categories(&["hrm".into()]).expect("categories"),
+        website: Website::parse("https://voorbeeld.be").expect("website"),
+        extra_info: None,
+    }
 }
