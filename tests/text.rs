@@ -32,6 +32,8 @@ async fn look_alike_and_invisible_names_do_not_make_a_new_name() {
         ("a full-width Ｐ", "\u{FF30}artner"),
         ("a combining accent", "Cafe\u{301} Planner"),
         ("capitals and spaces", "  PARTNER "),
+        ("Latin small capitals", "\u{1D18}\u{1D00}\u{280}\u{1D1B}\u{274}\u{1D07}\u{280}"),
+        ("some small capitals", "Pᴀʀtner"),
     ] {
         let answer = create_profile(&stack, &token, name).await;
         assert_eq!(answer.status, StatusCode::CONFLICT, "{what}: {}", answer.body);
@@ -48,6 +50,14 @@ async fn look_alike_and_invisible_names_do_not_make_a_new_name() {
         let error = field_error(&answer, "name");
         assert_eq!(error["code"], "invalid_characters", "{what}: {error}");
         assert!(error["message"].as_str().unwrap().contains("onzichtbaar"), "{what}: {error}");
+    }
+    // A name that presents itself as Informat is refused with a clear message, look-alikes too.
+    for name in ["Informat", "Informat Helpdesk", "INF0RMAT support", "ɪɴꜰᴏʀᴍᴀᴛ", "\u{406}nformat", "Ínformat"]
+    {
+        let answer = create_profile(&stack, &token, name).await;
+        let error = field_error(&answer, "name");
+        assert_eq!(error["code"], "reserved_name", "{name}: {error}");
+        assert!(error["message"].as_str().unwrap().contains("Informat"), "{name}: {error}");
     }
     // None of that made a profile.
     assert_eq!(stack.get("/me", Some(&token)).await.body["profile"], Value::Null);
@@ -68,6 +78,17 @@ async fn look_alike_and_invisible_names_do_not_make_a_new_name() {
     let answer = stack.call("PUT", "/profile", &token, Some(rename)).await;
     assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
     assert_eq!(answer.problem_code(), "profile_name_taken");
+    // Nor can a profile be renamed to Informat; a word that only begins like it is a name.
+    let mut rename = profile_input("Informat Helpdesk");
+    rename["version"] = created.body["version"].clone();
+    assert_eq!(
+        field_error(&stack.call("PUT", "/profile", &token, Some(rename)).await, "name")["code"],
+        "reserved_name"
+    );
+    let mut rename = profile_input("Informatica Peeters");
+    rename["version"] = created.body["version"].clone();
+    let answer = stack.call("PUT", "/profile", &token, Some(rename)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }
 
 #[tokio::test]

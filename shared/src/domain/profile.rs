@@ -33,6 +33,13 @@ impl ProfileName {
         if value.contains(['\n', '\r', '\t']) {
             return Err(FieldError::new("name", "invalid_characters", "Een naam staat op één regel."));
         }
+        if super::text::claims_informat(&value) {
+            return Err(FieldError::new(
+                "name",
+                "reserved_name",
+                "Deze naam geeft de indruk dat het profiel van Informat zelf is. Kies de naam van je eigen organisatie.",
+            ));
+        }
         Ok(Self(value.split_whitespace().collect::<Vec<_>>().join(" ")))
     }
 

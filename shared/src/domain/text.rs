@@ -86,11 +86,83 @@ pub fn nfc(value: &str) -> String {
 /// differ only in case (`0` becomes `O`) meet. Hashed (SHA-256, hex), because NFKC and the
 /// skeleton can make a 200-character name many times longer than a table key may be.
 pub fn name_key(name: &str) -> String {
-    let folded: String = caseless::default_case_fold_str(&name.nfkc().collect::<String>()).nfkc().collect();
+    hex::encode(Sha256::digest(skeleton(name).as_bytes()))
+}
+
+/// The text under [`name_key`]'s hash: small capitals as their letters, NFKC, full case folding,
+/// white space collapsed, the TR39 skeleton, folded again.
+fn skeleton(name: &str) -> String {
+    let plain: String = name.chars().flat_map(small_capital).collect();
+    let folded: String = caseless::default_case_fold_str(&plain.nfkc().collect::<String>()).nfkc().collect();
     let collapsed = collapse(&folded);
     let skeleton: String = unicode_security::skeleton(&collapsed).collect();
-    let key = collapse(&caseless::default_case_fold_str(&skeleton).nfkc().collect::<String>());
-    hex::encode(Sha256::digest(key.as_bytes()))
+    collapse(&caseless::default_case_fold_str(&skeleton).nfkc().collect::<String>())
+}
+
+/// A Latin small capital as the letters it shows (`ᴘᴀʀᴛɴᴇʀ` reads as "partner"). NFKC leaves
+/// these alone and TR39's confusables map only some of them, so "ᴘᴀʀᴛɴᴇʀ" would otherwise be a
+/// name of its own. The table is every character whose Unicode name is "LATIN LETTER SMALL
+/// CAPITAL <letters>" (Python: `unicodedata.name`), with a hook, bar or stroke read as the plain
+/// letter; the reversed and turned ones, which do not read as a letter, stay.
+fn small_capital(c: char) -> Vec<char> {
+    let letters = match c {
+        'ᴀ' => "a",
+        'ʙ' | 'ᴃ' => "b",
+        'ᴄ' => "c",
+        'ᴅ' => "d",
+        'ᴇ' => "e",
+        'ꜰ' => "f",
+        'ɢ' | 'ʛ' => "g",
+        'ʜ' => "h",
+        'ɪ' => "i",
+        'ᴊ' => "j",
+        'ᴋ' => "k",
+        'ʟ' | 'ᴌ' | '\u{1DF04}' => "l",
+        'ᴍ' => "m",
+        'ɴ' => "n",
+        'ᴏ' => "o",
+        'ᴘ' => "p",
+        'ꞯ' => "q",
+        'ʀ' => "r",
+        'ꜱ' => "s",
+        'ᴛ' => "t",
+        'ᴜ' => "u",
+        'ᴠ' => "v",
+        'ᴡ' => "w",
+        'ʏ' => "y",
+        'ᴢ' => "z",
+        'ᴁ' => "ae",
+        'ɶ' => "oe",
+        'ᴕ' => "ou",
+        other => return vec![other],
+    };
+    letters.chars().collect()
+}
+
+/// Whether a name presents itself as Informat (the portal's operator, whose name in a partner's
+/// profile would lend its mails and directory entry Informat's authority): "Informat",
+/// "Informat Helpdesk", "INF0RMAT", "ɪɴꜰᴏʀᴍᴀᴛ", "Ínformat", "I.n.f.o.r.m.a.t", "InformatSoftware".
+/// A word of its own that reads as "informat" (look-alikes, accents and small capitals as in
+/// [`name_key`]), or a name whose letters run together read "informat" followed by nothing or by
+/// one of the words Informat's own services go by. Words that merely begin with those letters
+/// ("Informatica", "Informatie") are ordinary Dutch and stay allowed.
+pub fn claims_informat(name: &str) -> bool {
+    // TR39 makes a capital I and a small l one prototype, but case folding comes first here, so
+    // "lnformat" and "Informat" would still differ: l and i are one letter for this check.
+    let read = |text: &str| skeleton(text).replace('l', "i");
+    let informat = read("informat");
+    let bare: String = ascii_fold(name).collect();
+    let text = read(&bare);
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    if words.contains(&informat.as_str()) {
+        return true;
+    }
+    let joined: String = words.concat();
+    joined.strip_prefix(informat.as_str()).is_some_and(|rest| {
+        ["", "helpdesk", "support", "software", "schoolsoftware", "partnerportaal", "partners", "nv", "bv", "be"]
+            .iter()
+            .any(|suffix| read(suffix) == rest)
+    })
 }
 
 fn collapse(value: &str) -> String {
@@ -182,6 +254,53 @@ mod tests {
         assert!(same("App1e", "Apple"), "digit one and letter l");
         assert!(same("ﬁnance", "finance"), "ligature");
         assert!(same("Plantyn  Software", "plantyn software"), "spaces");
+    }
+
+    #[test]
+    fn small_capitals_are_their_letters() {
+        assert!(same("Partner", "\u{1D18}\u{1D00}\u{280}\u{1D1B}\u{274}\u{1D07}\u{280}"), "ᴘᴀʀᴛɴᴇʀ");
+        assert!(same("Plantyn", "ᴘʟᴀɴᴛʏɴ"), "ᴘʟᴀɴᴛʏɴ");
+        assert!(same("Quick Brown Fox Jumps Over Lazy Dog", "ꞯᴜɪᴄᴋ ʙʀᴏᴡɴ ꜰᴏx ᴊᴜᴍᴘꜱ ᴏᴠᴇʀ ʟᴀᴢʏ ᴅᴏɢ"), "every letter");
+        assert!(same("Partner", "Pᴀrtner"), "one small capital among ordinary letters");
+        assert!(!same("Partner", "ᴘᴀʀᴛɴᴇʀs"), "a letter more is another name");
+    }
+
+    #[test]
+    fn names_that_claim_to_be_informat() {
+        for name in [
+            "Informat",
+            "informat",
+            "INFORMAT",
+            "Informat Helpdesk",
+            "Helpdesk Informat",
+            "Informat-helpdesk",
+            "InformatHelpdesk",
+            "Informat Software",
+            "InformatSoftware",
+            "Informat NV",
+            "I.n.f.o.r.m.a.t",
+            "I n f o r m a t",
+            "Inf0rmat",
+            "lnformat",
+            "Ínformat",
+            "Ｉｎｆｏｒｍａｔ",
+            "ɪɴꜰᴏʀᴍᴀᴛ",
+            "\u{406}nformat",
+            "Inform\u{430}t Support",
+            "Team Informat's",
+        ] {
+            assert!(claims_informat(name), "{name}");
+        }
+        for name in [
+            "Informatica Solutions",
+            "Informatie op maat",
+            "Plantyn",
+            "Format BV",
+            "Smartschool",
+            "Informaticabedrijf Peeters",
+        ] {
+            assert!(!claims_informat(name), "{name}");
+        }
     }
 
     #[test]
