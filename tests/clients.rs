@@ -32,11 +32,15 @@ async fn a_deactivated_partner_is_suspended_until_it_is_activated() {
     let stack = Stack::start().await;
     // A partner that linked an imported client (scopes at once) and made a new secret for it.
     stack
-        .legacy_client(json!({"client_id": LEGACY_ID, "client_secret": LEGACY_SECRET, "scopes": ["leerlingen:012345"]}))
+        .legacy_client(json!({
+            "client_id": LEGACY_ID,
+            "client_secret": LEGACY_SECRET,
+            "scopes": ["leerlingen:012345", "personeel:012345"]
+        }))
         .await;
     let (token, profile) = stack.partner(PARTNER, "Planner BV").await;
     let partner_id = profile["id"].as_str().unwrap().to_owned();
-    let mut body = application_input("Lessenplanner", &["leerlingen"]);
+    let mut body = application_input("Lessenplanner", &["leerlingen", "personeel"]);
     body["link"] = json!({"client_id": LEGACY_ID, "client_secret": LEGACY_SECRET});
     let created = stack.call("POST", "/applications", &token, Some(body)).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
@@ -135,12 +139,26 @@ async fn a_deactivated_partner_is_suspended_until_it_is_activated() {
     assert_eq!(mails.len(), mails_before + 1, "one mail");
     assert!(mails.last().unwrap()["text"].as_str().unwrap().contains("Geschorst"));
 
+    // The school that already gave access may narrow or revoke it, never widen it.
+    let school_admin = stack.admin_token("ict@school.be", "leerlingen:012345 personeel:012345").await;
+    let school_path = format!("/schools/012345/applications/{id}/access");
+    let set = |apis: &[&str]| Some(json!({ "apis": apis }));
+    let narrowed = stack.call("PUT", &school_path, &school_admin, set(&["leerlingen"])).await;
+    assert_eq!(narrowed.status, StatusCode::OK, "narrowing: {}", narrowed.body);
+    let widened = stack.call("PUT", &school_path, &school_admin, set(&["leerlingen", "personeel"])).await;
+    assert_inactive(&widened, "adding an API at a school");
+    let listed = stack.call("GET", "/schools/012345/applications", &school_admin, None).await;
+    assert_eq!(listed.body["items"][0]["apis"], json!(["leerlingen"]), "the refused addition changed nothing");
+
     // Activation restores all of it.
+    let mails_before = stack.mails_to(PARTNER).await.len();
     let on = stack.call("POST", &format!("/admin/partners/{partner_id}/activate"), &moderator, None).await;
     assert_eq!((on.status, &on.body["active"]), (StatusCode::OK, &json!(true)), "{}", on.body);
-    assert_eq!(stack.mails_to(PARTNER).await.len(), mails_before + 2, "the activation is mailed too");
+    assert_eq!(stack.mails_to(PARTNER).await.len(), mails_before + 1, "the activation is mailed too");
     assert_eq!(token_answer(&stack, LEGACY_ID, &secret).await.status, StatusCode::OK, "tokens again");
     assert_eq!(stack.call("POST", &grant_path, &admin, grant).await.status, StatusCode::OK, "the earlier link works");
+    let widened = stack.call("PUT", &school_path, &school_admin, set(&["leerlingen", "personeel"])).await;
+    assert_eq!(widened.status, StatusCode::OK, "a school may add APIs again: {}", widened.body);
     assert_eq!(stack.call("PUT", &format!("/applications/{id}"), &token, Some(edit)).await.status, StatusCode::OK);
     assert_eq!(stack.call("POST", &path, &token, requests).await.status, StatusCode::CREATED);
     assert_eq!(stack.call("POST", "/applications", &token, Some(link_body)).await.status, StatusCode::CREATED);

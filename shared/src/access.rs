@@ -509,6 +509,9 @@ pub async fn update_school_access(
     if app.client_id.is_none() {
         return Err(AppError::NotFound);
     }
+    // A school may always narrow or revoke a deactivated partner's access, never widen it. A
+    // profile that could not be read counts as not active: an addition fails closed.
+    let partner_active = matches!(&profile, Ok(Some(p)) if p.active);
     let plan = |before: &BTreeSet<Api>| {
         if before.is_empty() {
             return Err(AppError::NotFound);
@@ -523,6 +526,9 @@ pub async fn update_school_access(
         let changed: BTreeSet<Api> = before.symmetric_difference(apis).copied().collect();
         let added: BTreeSet<Api> = changed.intersection(apis).copied().collect();
         check_apis(&app, admin, institution, &added, &changed)?;
+        if !added.is_empty() && !partner_active {
+            return Err(partner_inactive());
+        }
         Ok(apis.clone())
     };
     change_access(deps, admin, &app, institution, None, read, Some(profile), plan).await
