@@ -4,6 +4,8 @@
 //! token's scopes following every change.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeSet;
+
 use portal::domain::{AccessRequest, AccessRequestId, AccessRequestStatus, Email, SecretToken};
 use portal_e2e::{BACKOFFICE_URL, Stack, application_input};
 use reqwest::StatusCode;
@@ -215,6 +217,15 @@ async fn administrators_grant_within_their_rights_and_tokens_follow_every_change
         (Some(app.id.as_str()), json!(["leerlingen"]))
     );
     assert_eq!(items[0]["partner"]["name"], "Planner BV");
+    // The partner as the directory shows it (api.md PublicPartner), never its account's e-mail.
+    let partner = items[0]["partner"].as_object().unwrap();
+    let fields: BTreeSet<&str> = partner.keys().map(String::as_str).collect();
+    assert_eq!(
+        fields,
+        BTreeSet::from(["slug", "name", "description", "categories", "website", "logo_url", "extra_info"]),
+        "{partner:?}"
+    );
+    assert!(!listed.body.to_string().contains("partner@voorbeeld.be"), "{}", listed.body);
     let change = format!("/schools/{SCHOOL}/applications/{}/access", app.id);
     stack.local.aws_requests.take();
     let both = stack.call("PUT", &change, &school_admin, Some(json!({"apis": ["leerlingen", "personeel"]}))).await;

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use portal::access::{self, ExpiryRun, SchoolApplication};
+use portal::config::Config;
 use portal::domain::{
-    AccessRequest, Api, ApplicationId, ClientId, Email, FieldError, Grant, Institution, ProfileName, apis,
-    parse_addresses,
+    AccessRequest, Api, ApplicationId, ClientId, Email, FieldError, Grant, Institution, apis, parse_addresses,
 };
 use portal::http::{Checks, HttpResult, json, json_body, partner_account, school_admin, timestamp};
 use portal::{AppError, Deps};
@@ -209,7 +209,9 @@ pub async fn grant_access(deps: &Deps, req: Request) -> HttpResult {
 #[derive(Serialize)]
 struct SchoolApplicationView<'a> {
     application: SchoolApplicationSummary<'a>,
-    partner: Option<PartnerContactView<'a>>,
+    /// The partner as the public directory shows it (api.md PublicPartner): never its account's
+    /// e-mail address, contact person, enterprise number or address.
+    partner: Option<PublicPartnerView<'a>>,
     client_id: Option<&'a ClientId>,
     apis: &'a BTreeSet<Api>,
     scopes: Vec<String>,
@@ -228,12 +230,6 @@ struct SchoolApplicationSummary<'a> {
     apis: &'a BTreeSet<Api>,
 }
 
-#[derive(Serialize)]
-struct PartnerContactView<'a> {
-    name: &'a ProfileName,
-    email: &'a Email,
-}
-
 /// One API at the school: its scope, and when and by whom it was granted, where known.
 #[derive(Serialize)]
 struct SchoolGrantView<'a> {
@@ -248,7 +244,7 @@ fn scope(api: &Api, institution: &Institution) -> String {
 }
 
 impl<'a> SchoolApplicationView<'a> {
-    fn new(a: &'a SchoolApplication, institution: &Institution) -> Self {
+    fn new(config: &Config, a: &'a SchoolApplication, institution: &Institution) -> Self {
         let app = &a.application;
         let grants = a
             .apis
@@ -274,7 +270,7 @@ impl<'a> SchoolApplicationView<'a> {
                 status: app.status.code(),
                 apis: &app.fields.apis,
             },
-            partner: a.partner.as_ref().map(|p| PartnerContactView { name: &p.fields.name, email: &p.email }),
+            partner: a.partner.as_ref().map(|p| PublicPartnerView::new(config, p)),
             client_id: app.client_id.as_ref(),
             apis: &a.apis,
             scopes: a.apis.iter().map(|api| scope(api, institution)).collect(),
@@ -299,7 +295,10 @@ pub async fn list_school_applications(deps: &Deps, req: Request) -> HttpResult {
     let admin = school_admin(&req)?;
     let school = institution(&path_param(&req, "institution"))?;
     let apps = access::list_school_applications(deps, &admin, &school).await?;
-    json(StatusCode::OK, &Page::complete(apps.iter().map(|a| SchoolApplicationView::new(a, &school)).collect()))
+    json(
+        StatusCode::OK,
+        &Page::complete(apps.iter().map(|a| SchoolApplicationView::new(&deps.config, a, &school)).collect()),
+    )
 }
 
 #[derive(Deserialize)]

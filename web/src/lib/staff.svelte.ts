@@ -102,19 +102,21 @@ export function homeOf(claims: StaffClaims | null): string {
 	return first ? `/beheer/scholen/${first.institution}` : '/beheer';
 }
 
+/** A partner as the public directory shows it (api.md PublicPartner). */
+export interface PublicPartner {
+	slug: string;
+	name: string;
+	description: string;
+	categories: string[];
+	website: string;
+	logo_url: string | null;
+	extra_info: string | null;
+}
+
 /** GET /access-requests/{token}: what a school administrator is asked to grant. */
 export interface AccessRequestView {
 	application: { id: string; name: string; description: string; apis: string[] };
-	partner: {
-		slug: string;
-		name: string;
-		description: string;
-		categories: string[];
-		website: string;
-		logo_url: string | null;
-		extra_info: string | null;
-		contact_email: string;
-	};
+	partner: PublicPartner & { contact_email: string };
 	requested_by: string;
 	expires_at: string;
 	status: string;
@@ -124,7 +126,7 @@ export interface AccessRequestView {
 /** One application with access at a school (GET /schools/{institution}/applications). */
 export interface SchoolApplication {
 	application: { id: string; name: string; description: string; status: string; apis: string[] };
-	partner: { name: string; email: string } | null;
+	partner: PublicPartner | null;
 	client_id: string | null;
 	apis: string[];
 	scopes: string[];
