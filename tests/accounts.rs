@@ -560,3 +560,26 @@ async fn guessable_passwords_are_refused_with_a_hint() {
     stack.local.deps.identity.set_password(&email, &old).await.unwrap();
     assert_eq!(stack.sign_in("herstel@school.be", "Welkom01!").await.status, StatusCode::OK);
 }
+
+/// Sign-out (POST /sessions/revoke) ends the session: the refresh token taken before gives no new
+/// tokens. An unknown or already revoked token gets the same 204 (no oracle).
+#[tokio::test]
+async fn a_revoked_refresh_token_gives_no_new_tokens() {
+    let stack = Stack::start().await;
+    let email = "afmelden@example.com";
+    stack.activated_account(email).await;
+    let session = stack.sign_in(email, PASSWORD).await;
+    assert_eq!(session.status, StatusCode::OK, "{}", session.body);
+    let refresh_token = session.body["refresh_token"].clone();
+
+    let revoked = stack.post("/sessions/revoke", json!({"refresh_token": refresh_token})).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.body);
+    let refused = stack.post("/sessions/refresh", json!({"refresh_token": refresh_token})).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert_eq!(refused.problem_code(), "invalid_credentials");
+
+    for token in [refresh_token, json!("niet-een-token"), json!("")] {
+        let again = stack.post("/sessions/revoke", json!({"refresh_token": token})).await;
+        assert_eq!(again.status, StatusCode::NO_CONTENT, "{}", again.body);
+    }
+}

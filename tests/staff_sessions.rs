@@ -153,3 +153,75 @@ async fn a_temporary_password_asks_for_a_new_one() {
     assert_eq!(answer.problem_code(), "password_change_required");
     assert!(answer.body["detail"].as_str().unwrap().contains("tijdelijk"));
 }
+
+/// Sign-out (POST /staff/sessions/revoke) ends the session: the refresh token taken before gives
+/// no new tokens. An unknown or already revoked token gets the same 204 (no oracle).
+#[tokio::test]
+async fn a_revoked_staff_refresh_token_gives_no_new_tokens() {
+    let stack = Stack::start().await;
+    stack.staff_token("moderator@informat.be", &["moderators"]).await;
+    let session = stack.post("/staff/sessions", json!({"email": "moderator@informat.be", "password": PASSWORD})).await;
+    assert_eq!(session.status, StatusCode::OK, "{}", session.body);
+    let refresh_token = session.body["refresh_token"].clone();
+
+    let revoked = stack.post("/staff/sessions/revoke", json!({"refresh_token": refresh_token})).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.body);
+    let refused = stack.post("/staff/sessions/refresh", json!({"refresh_token": refresh_token})).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert_eq!(refused.problem_code(), "invalid_credentials");
+
+    for token in [refresh_token, json!("niet-een-token"), json!("")] {
+        let again = stack.post("/staff/sessions/revoke", json!({"refresh_token": token})).await;
+        assert_eq!(again.status, StatusCode::NO_CONTENT, "{}", again.body);
+    }
+}
+
+/// The emulator refuses what Cognito refuses: answering user A's NEW_PASSWORD_REQUIRED challenge
+/// with user B's name sets no password (moto set B's), and B's password still works.
+#[tokio::test]
+async fn a_new_password_challenge_answers_for_its_own_user_only() {
+    let stack = Stack::start().await;
+    let pool = &stack.local.resources.staff_user_pool_id;
+    let client_id = &stack.local.resources.staff_client_id;
+    stack.staff_token("b@informat.be", &["moderators"]).await;
+    let sdk = portal::adapters::aws::for_emulator(&stack.local.aws_endpoint, &stack.local.resources.region).await;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    cognito
+        .admin_create_user()
+        .user_pool_id(pool)
+        .username("a@informat.be")
+        .temporary_password(PASSWORD)
+        .message_action(MessageActionType::Suppress)
+        .user_attributes(AttributeType::builder().name("email").value("a@informat.be").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let challenge = cognito
+        .initiate_auth()
+        .client_id(client_id)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "a@informat.be")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenge.challenge_name().map(|c| c.as_str()), Some("NEW_PASSWORD_REQUIRED"));
+
+    let answer = cognito
+        .respond_to_auth_challenge()
+        .client_id(client_id)
+        .challenge_name(aws_sdk_cognitoidentityprovider::types::ChallengeNameType::NewPasswordRequired)
+        .session(challenge.session().unwrap())
+        .challenge_responses("USERNAME", "b@informat.be")
+        .challenge_responses("NEW_PASSWORD", "Ander!Wachtw00rd")
+        .send()
+        .await;
+    let err = answer.expect_err("the challenge of a answered for b");
+    use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata as _;
+    assert_eq!(err.code(), Some("NotAuthorizedException"), "{err:?}");
+
+    let b = stack.post("/staff/sessions", json!({"email": "b@informat.be", "password": PASSWORD})).await;
+    assert_eq!(b.status, StatusCode::OK, "b's password changed: {}", b.body);
+    let b = stack.post("/staff/sessions", json!({"email": "b@informat.be", "password": "Ander!Wachtw00rd"})).await;
+    assert_eq!(b.status, StatusCode::UNAUTHORIZED, "{}", b.body);
+}

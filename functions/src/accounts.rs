@@ -147,6 +147,11 @@ pub async fn refresh_session(deps: &Deps, req: Request) -> HttpResult {
     refresh(deps, &req, Pool::Partner).await
 }
 
+/// POST /sessions/revoke: sign-out, the refresh token gives no new tokens afterwards.
+pub async fn revoke_session(deps: &Deps, req: Request) -> HttpResult {
+    revoke(deps, &req, Pool::Partner).await
+}
+
 /// POST /staff/sessions: the back office's sign-in, tokens of the staff pool.
 pub async fn create_staff_session(deps: &Deps, req: Request) -> HttpResult {
     sign_in(deps, &req, Pool::Staff).await
@@ -155,6 +160,11 @@ pub async fn create_staff_session(deps: &Deps, req: Request) -> HttpResult {
 /// POST /staff/sessions/refresh
 pub async fn refresh_staff_session(deps: &Deps, req: Request) -> HttpResult {
     refresh(deps, &req, Pool::Staff).await
+}
+
+/// POST /staff/sessions/revoke
+pub async fn revoke_staff_session(deps: &Deps, req: Request) -> HttpResult {
+    revoke(deps, &req, Pool::Staff).await
 }
 
 async fn sign_in(deps: &Deps, req: &Request, pool: Pool) -> HttpResult {
@@ -173,6 +183,12 @@ async fn refresh(deps: &Deps, req: &Request, pool: Pool) -> HttpResult {
     let input: RefreshBody = json_body(req)?;
     let session = accounts::refresh(deps, pool, field(&input.refresh_token)).await?;
     json(StatusCode::OK, &SessionBody::from(session))
+}
+
+async fn revoke(deps: &Deps, req: &Request, pool: Pool) -> HttpResult {
+    let input: RefreshBody = json_body(req)?;
+    accounts::revoke(deps, pool, field(&input.refresh_token)).await?;
+    no_content()
 }
 
 /// GET /me

@@ -86,8 +86,10 @@ operations! {
         ResetPassword => accounts::reset_password: POST "/accounts/reset-password", Public;
         CreateSession => accounts::create_session: POST "/sessions", Public;
         RefreshSession => accounts::refresh_session: POST "/sessions/refresh", Public;
+        RevokeSession => accounts::revoke_session: POST "/sessions/revoke", Public;
         CreateStaffSession => accounts::create_staff_session: POST "/staff/sessions", Public;
         RefreshStaffSession => accounts::refresh_staff_session: POST "/staff/sessions/refresh", Public;
+        RevokeStaffSession => accounts::revoke_staff_session: POST "/staff/sessions/revoke", Public;
         GetMe => accounts::get_me: GET "/me", Partner;
         CreateProfile => profiles::create_profile: POST "/profile", Partner;
         GetProfile => profiles::get_profile: GET "/profile", Partner;

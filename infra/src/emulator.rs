@@ -28,6 +28,14 @@ const MOTO_REQUIREMENT: &str = "moto[server]>=5.2,<6";
 ///   one the access token was issued to, or the one that signs up.
 /// - `SignUp` in a pool with `AllowAdminCreateUserOnly` fails with NotAuthorizedException
 ///   "SignUp is not permitted for this user pool", as in AWS.
+/// - `RevokeToken` (which moto lacks) revokes a refresh token issued to the calling app client, as
+///   in AWS: `InitiateAuth` REFRESH_TOKEN_AUTH with it then fails with NotAuthorizedException
+///   "Refresh Token has been revoked", and the access tokens issued from it (same `origin_jti`) are
+///   forgotten, so `GetUser` and the like refuse them. An unknown token is no error (RFC 7009);
+///   one of another app client fails with NotAuthorizedException.
+/// - `RespondToAuthChallenge` NEW_PASSWORD_REQUIRED with a `USERNAME` other than the user the
+///   session was started for fails with NotAuthorizedException, as in AWS (moto would set that
+///   other user's password).
 ///
 /// A refused call changes nothing, so later tokens carry nothing changed.
 const SERVE: &str = r#"import os, signal, sys
@@ -59,6 +67,48 @@ def sign_up(self, client_id, username, password, attributes):
             _may_write(pool.clients[client_id], attributes)
     return _sign_up(self, client_id, username, password, attributes)
 cognito.CognitoIdpBackend.sign_up = sign_up
+
+import base64, json
+from moto.cognitoidp import responses as cognito_responses
+from moto.core.responses import EmptyResult
+
+def _origin_jti(jwt):
+    try:
+        payload = jwt.split('.')[1]
+        return json.loads(base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4))).get('origin_jti')
+    except Exception:
+        return None
+
+def revoke_token(self, token, client_id):
+    for pool in self.user_pools.values():
+        issued = pool.refresh_tokens.get(token)
+        if issued is None:
+            continue
+        issued_to, _, origin_jti = issued
+        if issued_to != client_id:
+            raise NotAuthorizedError('Invalid token')
+        pool.refresh_tokens[token] = None
+        for access_token in list(pool.access_tokens):
+            if _origin_jti(access_token) == origin_jti:
+                pool.access_tokens.pop(access_token)
+cognito.CognitoIdpBackend.revoke_token = revoke_token
+
+def _revoke_token_action(self):
+    # Unsigned, so moto routes it to us-east-1: the pool's region is the client's.
+    client_id = self._get_param('ClientId')
+    backend = self._get_region_agnostic_backend()._find_backend_for_clientid(client_id)
+    backend.revoke_token(self._get_param('Token'), client_id)
+    return EmptyResult()
+cognito_responses.CognitoIdpResponse.revoke_token = _revoke_token_action
+
+_respond_to_auth_challenge = cognito.CognitoIdpBackend.respond_to_auth_challenge
+def respond_to_auth_challenge(self, session, client_id, challenge_name, challenge_responses):
+    if challenge_name == 'NEW_PASSWORD_REQUIRED' and session in self.sessions:
+        started_for, _ = self.sessions[session]
+        if (challenge_responses or {}).get('USERNAME') != started_for:
+            raise NotAuthorizedError('Invalid session for the user.')
+    return _respond_to_auth_challenge(self, session, client_id, challenge_name, challenge_responses)
+cognito.CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge
 
 host, port = sys.argv[1], int(sys.argv[2])
 os.environ.setdefault('MOTO_PORT', str(port))

@@ -525,6 +525,15 @@ pub async fn refresh(deps: &Deps, pool: Pool, refresh_token: &str) -> Result<Ses
     }
 }
 
+/// POST /sessions/revoke and POST /staff/sessions/revoke: sign-out. An empty, unknown or
+/// already revoked token is no error either (204 all the same: no oracle for tokens).
+pub async fn revoke(deps: &Deps, pool: Pool, refresh_token: &str) -> Result<(), AppError> {
+    if refresh_token.trim().is_empty() {
+        return Ok(());
+    }
+    pool.sessions(deps).revoke(refresh_token).await.map_err(identity_failure)
+}
+
 /// The account of a partner request: every partner route reads it, and this is where a token
 /// becomes a session. A token whose account the portal does not know, or one issued before a
 /// password reset ended the account's sessions, is no session (401).

@@ -295,6 +295,9 @@ pub struct PoolUser {
 pub trait Sessions: Send + Sync {
     async fn sign_in(&self, email: &Email, password: &Password) -> Result<Session, IdentityError>;
     async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError>;
+    /// Revokes one refresh token (sign-out): it gives no new tokens afterwards, and the access
+    /// tokens issued from it stop working. A token the pool does not know is no failure.
+    async fn revoke(&self, refresh_token: &str) -> Result<(), IdentityError>;
 }
 
 /// Partner accounts and sessions in the partner user pool.

@@ -478,6 +478,9 @@ impl Sessions for MemoryIdentity {
     async fn refresh(&self, _refresh_token: &str) -> Result<Session, IdentityError> {
         Err(IdentityError::InvalidCredentials)
     }
+    async fn revoke(&self, _refresh_token: &str) -> Result<(), IdentityError> {
+        Ok(())
+    }
 }
 
 #[async_trait]

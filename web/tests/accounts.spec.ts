@@ -99,9 +99,14 @@ test('register, activate from the mail, sign in and reach Welkom!', async ({ pag
 	await expectAccessible(page);
 	await screenshots(page, 'api-documentatie');
 
-	// Sign out: the partner zone is closed again.
+	// Sign out: the partner zone is closed again, and the refresh token the tab held is revoked.
+	const refreshToken = await page.evaluate(() => sessionStorage.getItem('portal.partner.refresh'));
+	expect(refreshToken).toBeTruthy();
 	await page.getByRole('button', { name: 'Afmelden' }).click();
 	await expect(page).toHaveURL(/\/aanmelden\?afgemeld=1$/);
+	const refreshed = await ctx.post('/sessions/refresh', { data: { refresh_token: refreshToken } });
+	expect(refreshed.status()).toBe(401);
+	expect((await refreshed.json()).code).toBe('invalid_credentials');
 	await expect(page.getByText('Je bent afgemeld.')).toBeVisible();
 	await page.goto('/welkom');
 	await expect(page).toHaveURL(/\/aanmelden\?terug=%2Fwelkom$/);

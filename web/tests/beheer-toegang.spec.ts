@@ -183,8 +183,14 @@ test('staff sign-in: by keyboard alone, field errors beside their fields, the AP
 	await page.reload();
 	await expect(page.getByRole('heading', { level: 1, name: `Applicaties met toegang · school ${school}` })).toBeVisible();
 	expect(await page.evaluate(() => Object.keys(localStorage).length)).toBe(0);
+	const refreshToken = await page.evaluate(() => sessionStorage.getItem('portal.staff.refresh'));
+	expect(refreshToken).toBeTruthy();
 	await page.getByRole('button', { name: 'Afmelden' }).click();
 	await expect(page).toHaveURL(/\/beheer\/aanmelden\?afgemeld=1$/);
+	// Afmelden revoked the refresh token: a copy of it gives no new tokens.
+	const refreshed = await ctx.post('/staff/sessions/refresh', { data: { refresh_token: refreshToken } });
+	expect(refreshed.status()).toBe(401);
+	expect((await refreshed.json()).code).toBe('invalid_credentials');
 	await page.goto(`/beheer/scholen/${school}`);
 	await expect(page).toHaveURL(/\/beheer\/aanmelden\?terug=/);
 

@@ -25,7 +25,8 @@ impl CognitoIdentity {
     }
 }
 
-/// Sign-in and refresh through one app client (`InitiateAuth`, a public client call: no IAM).
+/// Sign-in, refresh and sign-out through one app client (`InitiateAuth`, `RevokeToken`: public
+/// client calls, no IAM).
 pub struct CognitoSessions {
     client: Client,
     client_id: String,
@@ -176,6 +177,24 @@ impl Sessions for CognitoSessions {
             .map_err(classify)?;
         session(&out, true)
     }
+
+    async fn revoke(&self, refresh_token: &str) -> Result<(), IdentityError> {
+        // RevokeToken, like InitiateAuth, is a public client call (the client id, no secret,
+        // no IAM). A token that is unknown, malformed or already revoked is no failure: the
+        // caller learns nothing about which tokens exist.
+        match self.client.revoke_token().client_id(&self.client_id).token(refresh_token).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => match err.code() {
+                Some(
+                    "NotAuthorizedException"
+                    | "UnauthorizedException"
+                    | "UnsupportedTokenTypeException"
+                    | "InvalidParameterException",
+                ) => Ok(()),
+                _ => Err(classify(err)),
+            },
+        }
+    }
 }
 
 #[async_trait]
@@ -186,5 +205,9 @@ impl Sessions for CognitoIdentity {
 
     async fn refresh(&self, refresh_token: &str) -> Result<Session, IdentityError> {
         self.sessions.refresh(refresh_token).await
+    }
+
+    async fn revoke(&self, refresh_token: &str) -> Result<(), IdentityError> {
+        self.sessions.revoke(refresh_token).await
     }
 }

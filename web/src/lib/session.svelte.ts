@@ -11,6 +11,7 @@ export const session = $state<{ signedIn: boolean; me: Me | null }>({ signedIn: 
 const tokens = tokenSession({
 	key: 'portal.partner.refresh',
 	refreshPath: '/sessions/refresh',
+	revokePath: '/sessions/revoke',
 	pick: (t) => t.access_token,
 	kept: () => {
 		session.signedIn = true;
@@ -27,9 +28,9 @@ export async function signIn(email: string, password: string): Promise<void> {
 	session.me = null;
 }
 
-/** Forgets every token of this tab. */
-export function signOut(): void {
-	tokens.forget();
+/** Sign-out: forgets every token of this tab at once and revokes the refresh token (POST /sessions/revoke). */
+export function signOut(): Promise<void> {
+	return tokens.signOut();
 }
 
 /** True when a usable access token is held (refreshing it when it expired or after a reload). */

@@ -63,6 +63,7 @@ export function schoolsOf(claims: StaffClaims | null): { institution: string; ap
 const tokens = tokenSession({
 	key: 'portal.staff.refresh',
 	refreshPath: '/staff/sessions/refresh',
+	revokePath: '/staff/sessions/revoke',
 	pick: (t) => t.id_token,
 	kept: (t) => {
 		staff.claims = claimsOf(t.id_token);
@@ -80,9 +81,9 @@ export async function staffSignIn(email: string, password: string): Promise<Staf
 	return staff.claims as StaffClaims;
 }
 
-/** Forgets every staff token of this tab. */
-export function staffSignOut(): void {
-	tokens.forget();
+/** Sign-out: forgets every staff token of this tab at once and revokes the refresh token (POST /staff/sessions/revoke). */
+export function staffSignOut(): Promise<void> {
+	return tokens.signOut();
 }
 
 /** True when a usable ID token is held (refreshing it when it expired or after a reload). */

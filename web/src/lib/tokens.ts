@@ -11,6 +11,8 @@ export interface TokenSessionOptions {
 	key: string;
 	/** The refresh route, e.g. `/sessions/refresh`. */
 	refreshPath: string;
+	/** The sign-out route that revokes the refresh token, e.g. `/sessions/revoke`. */
+	revokePath: string;
 	/** The token the API's routes take: the partner's access token, the staff's ID token. */
 	pick: (tokens: Tokens) => string;
 	/** Called with every token set kept (sign-in and refresh). */
@@ -22,6 +24,12 @@ export interface TokenSessionOptions {
 export interface TokenSession {
 	keep(tokens: Tokens): void;
 	forget(): void;
+	/**
+	 * Sign-out: forgets every token of this tab at once, and asks the pool to revoke the refresh
+	 * token, so a copy of it gives no new tokens. Resolves when the revocation answered; a failed
+	 * revocation leaves the tab signed out all the same.
+	 */
+	signOut(): Promise<void>;
 	/** True when a usable token is held (refreshing it when it expired or after a reload). */
 	ensure(): Promise<boolean>;
 	/** A call with the held token; on 401 it refreshes once and tries again. */
@@ -66,6 +74,17 @@ export function tokenSession(options: TokenSessionOptions): TokenSession {
 		options.forgotten();
 	}
 
+	async function signOut(): Promise<void> {
+		const refreshToken = storedRefresh();
+		forget();
+		if (!refreshToken) return;
+		try {
+			await call<void>('POST', options.revokePath, { body: { refresh_token: refreshToken } });
+		} catch {
+			// unreachable or refused: the tab has forgotten the token anyway
+		}
+	}
+
 	/** A fresh token from the stored refresh token; false when there is none or it failed. */
 	async function refresh(): Promise<boolean> {
 		const refreshToken = storedRefresh();
@@ -104,5 +123,5 @@ export function tokenSession(options: TokenSessionOptions): TokenSession {
 		}
 	}
 
-	return { keep, forget, ensure, call: authed };
+	return { keep, forget, signOut, ensure, call: authed };
 }
