@@ -264,3 +264,46 @@ fn every_function_has_its_log_group_and_alarms() {
     let globals = &doc["Globals"]["Function"];
     assert_eq!(globals["Architectures"][0].as_str(), Some("Architecture"), "the architecture is a parameter");
 }
+
+/// The `STARTS_WITH` path prefixes of infra/waf.yaml's stricter rate rule (POST only).
+fn waf_rate_rule_prefixes() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/waf.yaml");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let doc = YamlLoader::load_from_str(&text).unwrap().remove(0);
+    let rules = doc["Resources"]["WebAcl"]["Properties"]["Rules"].as_vec().unwrap();
+    let rule = rules.iter().find(|r| r["Name"].as_str() == Some("accounts-and-sessions-per-address")).unwrap();
+    let and =
+        rule["Statement"]["RateBasedStatement"]["ScopeDownStatement"]["AndStatement"]["Statements"].as_vec().unwrap();
+    let method = &and[0]["ByteMatchStatement"];
+    assert_eq!(method["SearchString"].as_str(), Some("POST"));
+    and[1]["OrStatement"]["Statements"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|s| &s["ByteMatchStatement"])
+        .inspect(|m| assert_eq!(m["PositionalConstraint"].as_str(), Some("STARTS_WITH")))
+        .map(|m| m["SearchString"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every POST route that checks a password or sends mail, the back office's sign-in included,
+/// falls under the WAF's stricter rate rule.
+#[test]
+fn the_waf_rate_rule_covers_every_sign_in_and_account_route() {
+    let prefixes = waf_rate_rule_prefixes();
+    let guarded: Vec<String> = template_routes(&template())
+        .into_iter()
+        .map(|(route, ..)| route)
+        .filter(|r| {
+            r.starts_with("POST /accounts") || r.starts_with("POST /sessions") || r.starts_with("POST /staff/sessions")
+        })
+        .collect();
+    assert!(guarded.iter().any(|r| r.starts_with("POST /staff/sessions")), "{guarded:?}");
+    for route in guarded {
+        let path = route.trim_start_matches("POST ");
+        assert!(
+            prefixes.iter().any(|p| path.starts_with(p.as_str())),
+            "{path} is not in the WAF rate rule ({prefixes:?})"
+        );
+    }
+}

@@ -124,6 +124,20 @@ pub fn is_page(path: &str) -> bool {
     !root_file
 }
 
+/// Whether a request path names a regular file of the build, exactly: every segment a plain
+/// name (no `.`, `..`, empty or percent-encoded segment), the file there and not a directory.
+fn is_build_file(build: &Path, path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else { return false };
+    let mut file = build.to_owned();
+    for segment in rest.split('/') {
+        if segment.is_empty() || segment == "." || segment == ".." || segment.contains(['%', '\\']) {
+            return false;
+        }
+        file.push(segment);
+    }
+    std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file())
+}
+
 struct Site {
     build: PathBuf,
 }
@@ -140,21 +154,26 @@ pub fn site(build: &Path, api_url: &str, backoffice_url: &str) -> Result<axum::R
 }
 
 async fn serve(State(site): State<Arc<Site>>, request: Request) -> Response {
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response();
-    }
     let path = request.uri().path().to_owned();
     let page = is_page(&path);
-    let answer = if page {
-        ServeFile::new(site.build.join("index.html")).try_call(request).await
+    let mut response = if request.method() != Method::GET && request.method() != Method::HEAD {
+        // Headed below like every other answer.
+        (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response()
+    } else if !page && !is_build_file(&site.build, &path) {
+        // Exactly the build's files: no fallback of ServeDir's answers for a name that is not one.
+        StatusCode::NOT_FOUND.into_response()
     } else {
-        ServeDir::new(&site.build).append_index_html_on_directories(false).try_call(request).await
-    };
-    let mut response = match answer {
-        Ok(response) => response.map(axum::body::Body::new),
-        Err(e) => {
-            tracing::error!(error = %e, path, "serving the front end");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        let answer = if page {
+            ServeFile::new(site.build.join("index.html")).try_call(request).await
+        } else {
+            ServeDir::new(&site.build).append_index_html_on_directories(false).try_call(request).await
+        };
+        match answer {
+            Ok(response) => response.map(axum::body::Body::new),
+            Err(e) => {
+                tracing::error!(error = %e, path, "serving the front end");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
         }
     };
     let headers = response.headers_mut();

@@ -124,3 +124,42 @@ async fn serves_the_build_with_fallback_headers_and_config() {
     drop(stack);
     std::fs::remove_dir_all(root).unwrap();
 }
+
+/// Exactly the build's files are files: a real name with something appended is no file and no
+/// page, so 404; and every answer, a 404 or 405 too, carries the security headers.
+#[tokio::test]
+async fn serves_exactly_the_builds_files_and_heads_every_answer() {
+    let options = Options {
+        port: 0,
+        aws_endpoint: None,
+        portal_url: "http://localhost:5173".into(),
+        backoffice_url: String::new(),
+    };
+    let mut stack = LocalStack::start(options).await.unwrap_or_else(|e| panic!("the local stack must start: {e}"));
+    let (root, build) = fake_build();
+    let portal = stack.serve_front_end(&build, 0).await.unwrap();
+    let http = reqwest::Client::new();
+    let headed = |headers: &reqwest::header::HeaderMap, what: &str| {
+        assert!(headers.contains_key("content-security-policy"), "{what}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+        assert!(headers.contains_key("referrer-policy"), "{what}");
+    };
+    for path in
+        ["/_app/immutable/entry/start.abc123.js.html", "/favicon.svg.html", "/index.html.map", "/config.json.bak"]
+    {
+        let response = http.get(format!("{portal}{path}")).header("accept-encoding", "identity").send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        headed(response.headers(), path);
+    }
+    let page =
+        http.get(format!("{portal}/applicaties/abc")).header("accept-encoding", "identity").send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("index"));
+    for (method, path) in [(reqwest::Method::POST, "/"), (reqwest::Method::DELETE, "/favicon.svg")] {
+        let response = http.request(method.clone(), format!("{portal}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 405, "{method} {path}");
+        headed(response.headers(), &format!("{method} {path}"));
+    }
+    std::fs::remove_dir_all(root).unwrap();
+}
