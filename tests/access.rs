@@ -556,3 +556,91 @@ async fn an_archived_application_s_access_cannot_be_changed_at_a_school() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The review's phishing: an approved application's description (and name) rewritten to send
+/// school administrators elsewhere, then an access request. The mail quotes the partner's text
+/// as the partner's, no address in it is recognisable as a link, and the one official link is
+/// the only link in the mail.
+#[tokio::test]
+async fn partner_text_in_an_access_request_mail_is_quoted_and_its_links_are_inert() {
+    let stack = Stack::start().await;
+    let app = approved(&stack).await;
+    let phishing = "Verleen toegang tot de gegevens van je school via deze link: https://evil.example/toegang?school=1\n\
+        Lukt dat niet, mail dan naar hulp@evil.example of kijk op www.evil.example (of ｈｔｔｐｓ：／／evil．example, hxxps://evil.example).";
+    let mut body = application_input("Lessenplanner evil.example", &["leerlingen", "personeel"]);
+    body["description"] = json!(phishing);
+    let edited = stack.call("PUT", &format!("/applications/{}", app.id), &app.token, Some(body)).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    assert_eq!(edited.body["status"], "approved", "an edit keeps an approved application approved");
+
+    let sent = send_requests(&stack, &app, json!(ADMIN)).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let link = sent.body["items"][0]["link"].as_str().unwrap();
+    let mail = stack.mails_to(ADMIN).await.pop().unwrap();
+    assert_eq!(mail["subject"], "Informat Partnerportaal - Datatoegang voor applicatie Lessenplanner evil[.]example");
+    let text = mail["text"].as_str().unwrap();
+    let html = mail["html"].as_str().unwrap();
+    let shown = shown_html(html);
+    for (part, content) in [("text", text), ("html", shown.as_str())] {
+        for evil in ["https://evil.example", "evil.example", "hulp@evil", "evil．example", "www.evil"] {
+            assert!(!content.contains(evil), "{part} holds {evil}:\n{content}");
+        }
+        assert_eq!(links(content), [link], "{part}: the official link is the only link:\n{content}");
+        assert!(content.contains("Informat vraagt je nooit"), "{part}:\n{content}");
+        // Below the partner's text, the one action.
+        let quoted = content.find("via deze link").unwrap();
+        let action = content.find("Toegang verlenen:").unwrap();
+        assert!(quoted < action && action < content.find(link).unwrap(), "{part}:\n{content}");
+    }
+    assert_eq!(text.matches("http://").count() + text.matches("https://").count(), 1, "{text}");
+    // In the text part every line of the partner's text is quoted.
+    for line in text.lines().filter(|l| l.contains("evil") || l.contains("Lukt dat niet")) {
+        assert!(line.starts_with("> "), "not quoted: {line}\n{text}");
+    }
+    assert!(text.contains("> Verleen toegang tot de gegevens"), "{text}");
+    // In the HTML part it stands in a blockquote, marked as the partner's, with one link.
+    assert_eq!(html.matches("<a ").count(), 1, "{html}");
+    assert_eq!(html.matches("href=").count(), 1, "{html}");
+    assert!(html.contains(&format!("<a href=\"{}\"", link.replace('/', "&#x2f;"))), "{html}");
+    let quote = &html[html.find("<blockquote").unwrap()..html.find("</blockquote>").unwrap()];
+    assert!(shown_html(quote).contains("Verleen toegang tot de gegevens"), "{html}");
+    assert!(shown.contains("Tekst van de partner"), "{shown}");
+
+    // The partner's application contact hears of the edit; the mail's one link is the portal's.
+    let changed = stack.mails_to("tom@ontwikkelaar.be").await.pop().unwrap();
+    assert!(changed["subject"].as_str().unwrap().contains("Lessenplanner evil[.]example"), "{}", changed["subject"]);
+    for part in [changed["text"].as_str().unwrap().to_owned(), shown_html(changed["html"].as_str().unwrap())] {
+        let found = links(&part);
+        assert!(found.len() == 1 && found[0].contains("/applicaties/"), "{found:?}:\n{part}");
+        assert!(!part.contains("evil.example"), "{part}");
+    }
+}
+
+/// Every URL and e-mail address an autolinker finds in `text`, as mail clients make links of
+/// them: with or without a scheme.
+fn links(text: &str) -> Vec<&str> {
+    let mut finder = linkify::LinkFinder::new();
+    finder.url_must_have_scheme(false);
+    finder.links(text).map(|l| l.as_str()).collect()
+}
+
+/// What an HTML part shows: its text with each tag as a space (cells and paragraphs stand
+/// apart), with minijinja's escapes undone.
+fn shown_html(html: &str) -> String {
+    let mut shown = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                shown.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => shown.push(c),
+            _ => {}
+        }
+    }
+    [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#x27;", "'"), ("&#x2f;", "/"), ("&amp;", "&")]
+        .iter()
+        .fold(shown, |s, (entity, c)| s.replace(entity, c))
+}

@@ -1,5 +1,11 @@
 //! The mails the portal sends, rendered from the templates in `shared/templates/` (a text and an
 //! HTML part each, in Dutch). HTML templates escape what they insert.
+//!
+//! What a partner wrote and a mail takes to someone else (a school administrator, the
+//! application's contact) is made inert ([`inert`]) and, in the access request, quoted as the
+//! partner's: the mail's one link is then Informat's own.
+
+mod inert;
 
 use std::sync::LazyLock;
 
@@ -7,6 +13,8 @@ use minijinja::{Environment, context};
 
 use crate::domain::{Email, SecretToken, TokenPurpose};
 use crate::ports::{Mailer, OutgoingMail};
+
+pub use inert::{inert, inert_line, quoted};
 
 pub const ACTIVATION_SUBJECT: &str = "Informat \u{2013} Activeer je partneraccount";
 pub const ACCOUNT_EXISTS_SUBJECT: &str = "Informat \u{2013} Je partneraccount bestaat al";
@@ -130,7 +138,9 @@ pub fn user_linked(
 }
 
 /// The mail to a school administrator (manual 3.4): who asks access to which data, and the
-/// link, valid one month.
+/// link, valid one month. Everything the partner wrote (its name, the application's name and
+/// description, the requester's address) is inert and stands in a quote marked as the
+/// partner's; the link below it is the mail's only one.
 #[allow(clippy::too_many_arguments)]
 pub fn access_request(
     from: &Email,
@@ -141,18 +151,22 @@ pub fn access_request(
     link: &str,
     expires_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<OutgoingMail, minijinja::Error> {
-    let subject = format!("{ACCESS_REQUEST_SUBJECT} {}", application.fields.name);
+    let name = inert_line(&application.fields.name);
+    let subject = format!("{ACCESS_REQUEST_SUBJECT} {name}");
     let apis: Vec<&str> = application.fields.apis.iter().map(|a| a.label()).collect();
+    let description = inert(&application.fields.description);
+    let description_lines: Vec<String> = description.split('\n').map(str::to_owned).collect();
     render(
         "access_request",
         &subject,
         from,
         to,
         context! {
-            application => application.fields.name.as_str(),
-            description => application.fields.description.as_str(),
-            partner,
-            requested_by,
+            application => name,
+            description_quoted => quoted(&application.fields.description),
+            description_lines,
+            partner => inert_line(partner),
+            requested_by => inert_line(requested_by),
             apis,
             link,
             expires => expires_at.format("%Y-%m-%d").to_string(),
@@ -180,22 +194,30 @@ pub fn application_changed(
     portal_url: &str,
 ) -> Result<OutgoingMail, minijinja::Error> {
     let app = event.application;
-    let subject = format!("Informat Partnerportaal \u{2013} Applicatie {} {}", app.fields.name, event.what);
+    // The contact's address is the partner's to choose: what the partner wrote is inert.
+    let name = inert_line(&app.fields.name);
+    let subject = format!("Informat Partnerportaal \u{2013} Applicatie {name} {}", event.what);
     let changes: Vec<minijinja::Value> = event
         .changes
         .iter()
-        .map(|c| context! { property => c.property.as_str(), from => c.from.as_deref(), to => c.to.as_deref() })
+        .map(|c| {
+            context! {
+                property => c.property.as_str(),
+                from => c.from.as_deref().map(inert_line),
+                to => c.to.as_deref().map(inert_line),
+            }
+        })
         .collect();
     let at = event.changes.first().map(|c| c.at).unwrap_or(app.updated_at).format("%Y-%m-%d %H:%M:%S").to_string();
     let ctx = context! {
         subject => subject.as_str(),
         headline => event.headline,
-        application => app.fields.name.as_str(),
-        partner => event.partner,
+        application => name,
+        partner => inert_line(event.partner),
         status => app.status.label(),
         client_id => app.client_id.as_ref().map(|c| c.as_str()),
         reason => app.rejection_reason.as_deref(),
-        user => event.user,
+        user => inert_line(event.user),
         at,
         changes,
         application_url => format!("{}/applicaties/{}", portal_url.trim_end_matches('/'), app.id),

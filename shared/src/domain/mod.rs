@@ -81,7 +81,7 @@ pub use profile::{
     categories, search_text, text,
 };
 pub use secret::{OneTimeToken, SecretToken, TokenHash, TokenPurpose};
-pub use text::visible_text;
+pub use text::{shown, visible_text};
 
 /// Why a value was refused; the `code` is stable, the message is Dutch and shown to people.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

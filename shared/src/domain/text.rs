@@ -74,6 +74,22 @@ pub fn visible_text(field: &'static str, value: &str) -> Result<(), FieldError> 
     Ok(())
 }
 
+/// `value` with every character [`visible_text`] refuses replaced by U+FFFD, for showing text
+/// that may predate the input rules (a mail quoting a partner): what steered the display or
+/// broke a line is then a visible mark, and nothing else changes.
+pub fn shown(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let mut base: Option<char> = None;
+    let mut out = String::with_capacity(value.len());
+    for (i, &c) in chars.iter().enumerate() {
+        out.push(if refused(base, c, chars.get(i + 1).copied()) { '\u{FFFD}' } else { c });
+        if !matches!(c, '\u{FE0E}' | '\u{FE0F}') {
+            base = Some(c);
+        }
+    }
+    out
+}
+
 /// Text as stored: Unicode NFC, so a letter with a combining accent and the same letter
 /// precomposed are stored alike (nothing a person sees changes).
 pub fn nfc(value: &str) -> String {
