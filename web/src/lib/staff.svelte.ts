@@ -1,4 +1,4 @@
-import { call, type CallOptions, type Tokens } from './api';
+import { call, type CallOptions, type PublicPartner, type Tokens } from './api';
 import { tokenSession } from './tokens';
 
 /**
@@ -101,17 +101,6 @@ export function homeOf(claims: StaffClaims | null): string {
 	if (isModerator(claims)) return '/beheer/moderatie';
 	const first = schoolsOf(claims)[0];
 	return first ? `/beheer/scholen/${first.institution}` : '/beheer';
-}
-
-/** A partner as the public directory shows it (api.md PublicPartner). */
-export interface PublicPartner {
-	slug: string;
-	name: string;
-	description: string;
-	categories: string[];
-	website: string;
-	logo_url: string | null;
-	extra_info: string | null;
 }
 
 /** GET /access-requests/{token}: what a school administrator is asked to grant. */
