@@ -260,8 +260,19 @@ test('Mijn profiel: Bewerken, Gebruiker koppelen (a colleague links with the cod
 	await expect(them.getByRole('heading', { level: 2, name })).toBeVisible();
 	await second.close();
 
+	// A URL someone typed in a field (issue 21) is text in the Logs, never a link.
+	const typed = await ctx.put('/profile', {
+		headers: auth,
+		data: { ...body, description: 'Rapporten en attesten uit Informat.', contact_name: 'Mieke', extra_info: 'Log in via https://evil.example/aanmelden' }
+	});
+	expect(typed.status(), await typed.text()).toBe(200);
+
 	// The owner sees the colleague among the Gebruikers, and the link in the Logs.
 	await page.reload();
+	const extra = logs.getByRole('row').filter({ hasText: 'Extra info' });
+	await expect(extra).toContainText('Log in via https://evil.example/aanmelden');
+	await expect(extra.getByRole('link')).toHaveCount(0);
+	await expect(logs.getByRole('link', { name: /evil\.example/ })).toHaveCount(0);
 	const usersTable = page.getByRole('region', { name: 'Gekoppelde gebruikers' });
 	await expect(usersTable.getByRole('cell', { name: colleague })).toBeVisible();
 	await expect(usersTable.getByRole('cell', { name: owner })).toBeVisible();
