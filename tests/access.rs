@@ -6,7 +6,8 @@
 
 use std::collections::BTreeSet;
 
-use portal::domain::{AccessRequest, AccessRequestId, AccessRequestStatus, Email, SecretToken};
+use portal::domain::{AccessRequest, AccessRequestId, AccessRequestStatus, Email, MailBudget, SecretToken};
+use portal::ports::RequestsStored;
 use portal_e2e::{BACKOFFICE_URL, Stack, application_input};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -354,7 +355,10 @@ async fn seed(stack: &Stack, app_id: &str, partner_id: &str, from_day: i64, days
                 }
             })
             .collect();
-        stack.local.deps.access.create_access_requests(&requests, &[]).await.unwrap();
+        // Seeding is not sending: a budget far above the day's limits.
+        let budget = MailBudget { per_application: 10_000, per_partner: 10_000, ..MailBudget::of(now) };
+        let stored = stack.local.deps.access.create_access_requests(&requests, &[], &budget).await.unwrap();
+        assert_eq!(stored, RequestsStored::Yes);
     }
 }
 
@@ -643,4 +647,113 @@ fn shown_html(html: &str) -> String {
     [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#x27;", "'"), ("&#x2f;", "/"), ("&amp;", "&")]
         .iter()
         .fold(shown, |s, (entity, c)| s.replace(entity, c))
+}
+
+/// `n` made-up addresses of one batch.
+fn addresses(batch: &str, n: usize) -> Value {
+    json!((0..n).map(|i| format!("{batch}-{i}@school.be")).collect::<Vec<_>>())
+}
+
+/// A refusal for a daily limit: 429 with `Retry-After` (the next UTC midnight; `now` is a
+/// moment shortly after the request was sent), beside `emails`.
+fn limited(answer: &portal_e2e::Answer, field_code: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS, "{}", answer.body);
+    assert_eq!(answer.problem_code(), "too_many_access_requests");
+    let retry: i64 = answer.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let midnight = (now.date_naive() + chrono::Days::new(1)).and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let left = (midnight - now).num_seconds();
+    assert!((left - 1..=left + 30).contains(&retry), "Retry-After {retry} for {now}");
+    let error = &answer.body["errors"][0];
+    assert_eq!(
+        (error["field"].as_str(), error["code"].as_str()),
+        (Some("emails"), Some(field_code)),
+        "{}",
+        answer.body
+    );
+    assert_eq!(error["message"], answer.body["detail"]);
+    error["message"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn access_requests_are_limited_per_address_application_and_partner_per_day() {
+    let stack = Stack::start().await;
+    let app = approved(&stack).await;
+    let now = || portal::ports::Clock::now(stack.local.clock.as_ref());
+    let count = |app: &Approved| {
+        let path = format!("/applications/{}/access-requests", app.id);
+        let stack = &stack;
+        let token = app.token.clone();
+        async move { stack.call("GET", &path, &token, None).await.body["items"].as_array().unwrap().len() }
+    };
+
+    // One mail per address per application per day: a second request to an address that had
+    // one today is refused whole, naming it, and nothing of it is stored or sent.
+    assert_eq!(send_requests(&stack, &app, addresses("a", 20)).await.status, StatusCode::CREATED);
+    let again = send_requests(&stack, &app, json!("nieuw@school.be; a-3@school.be")).await;
+    let message = limited(&again, "already_requested_today", now());
+    assert!(message.contains("a-3@school.be") && !message.contains("nieuw@school.be"), "{message}");
+    assert!(stack.mails_to("nieuw@school.be").await.is_empty());
+    assert_eq!(stack.mails_to("a-3@school.be").await.len(), 1);
+    assert_eq!(count(&app).await, 20);
+
+    // At most 50 mails per application per day; the refusal says how many can still go.
+    assert_eq!(send_requests(&stack, &app, addresses("b", 20)).await.status, StatusCode::CREATED);
+    let over = send_requests(&stack, &app, addresses("c", 20)).await;
+    let message = limited(&over, "daily_limit_application", now());
+    assert!(message.contains("nog 10"), "{message}");
+    assert!(stack.mails_to("c-0@school.be").await.is_empty());
+    assert_eq!(send_requests(&stack, &app, addresses("c", 10)).await.status, StatusCode::CREATED);
+    assert_eq!(count(&app).await, 50);
+    let full = send_requests(&stack, &app, json!("laatste@school.be")).await;
+    assert!(limited(&full, "daily_limit_application", now()).contains("al 50"));
+
+    // At most 100 per partner per day, all its applications together.
+    let moderator = stack.staff_token("moderator2@informat.be", &["moderators"]).await;
+    let mut more = Vec::new();
+    for name in ["Rapportenbundel", "Agendaplanner"] {
+        let created =
+            stack.call("POST", "/applications", &app.token, Some(application_input(name, &["leerlingen"]))).await;
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let approved = stack.call("POST", &format!("/admin/applications/{id}/approve"), &moderator, None).await;
+        assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+        more.push(Approved { token: app.token.clone(), id, client_id: String::new(), secret: String::new() });
+    }
+    for batch in ["d", "e"] {
+        assert_eq!(send_requests(&stack, &more[0], addresses(batch, 20)).await.status, StatusCode::CREATED);
+    }
+    let over = send_requests(&stack, &more[1], addresses("f", 20)).await;
+    assert!(limited(&over, "daily_limit_partner", now()).contains("nog 10"));
+    assert_eq!(count(&more[1]).await, 0);
+    assert_eq!(send_requests(&stack, &more[1], addresses("f", 10)).await.status, StatusCode::CREATED);
+    let full = send_requests(&stack, &more[1], json!("laatste@school.be")).await;
+    assert!(limited(&full, "daily_limit_partner", now()).contains("al 100"));
+
+    // Another partner has its own budget, whatever this one spent.
+    let (stranger, _) = stack.partner("ander@voorbeeld.be", "Ander BV").await;
+    let theirs =
+        stack.call("POST", "/applications", &stranger, Some(application_input("Andere app", &["leerlingen"]))).await;
+    let theirs_id = theirs.body["id"].as_str().unwrap().to_owned();
+    stack.call("POST", &format!("/admin/applications/{theirs_id}/approve"), &moderator, None).await;
+    let theirs = Approved { token: stranger, id: theirs_id, client_id: String::new(), secret: String::new() };
+    assert_eq!(send_requests(&stack, &theirs, json!("a-3@school.be")).await.status, StatusCode::CREATED);
+
+    // The next UTC day the budget is whole again, the same addresses included. Requests at
+    // the same moment never overrun it, and none of them fails with a 5xx.
+    let midnight = (now().date_naive() + chrono::Days::new(1)).and_hms_opt(0, 0, 1).unwrap().and_utc();
+    stack.advance_clock((midnight - now()).num_seconds()).await;
+    let (g, h, i, j, k) = tokio::join!(
+        send_requests(&stack, &app, addresses("g", 20)),
+        send_requests(&stack, &app, addresses("h", 20)),
+        send_requests(&stack, &app, addresses("i", 20)),
+        send_requests(&stack, &app, addresses("j", 20)),
+        send_requests(&stack, &app, addresses("k", 20)),
+    );
+    let answers = [g, h, i, j, k];
+    let created = answers.iter().filter(|a| a.status == StatusCode::CREATED).count();
+    for refused in answers.iter().filter(|a| a.status != StatusCode::CREATED) {
+        limited(refused, "daily_limit_application", now());
+    }
+    assert_eq!(created, 2, "two batches of 20 fit in 50");
+    assert_eq!(send_requests(&stack, &app, addresses("a", 10)).await.status, StatusCode::CREATED);
+    assert_eq!(count(&app).await, 50 + 50);
 }

@@ -6,7 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use portal::domain::{AccessRequest, AccessRequestId, AccessRequestStatus, ClientId, Email, SecretToken};
+use portal::domain::{AccessRequest, AccessRequestId, AccessRequestStatus, ClientId, Email, MailBudget, SecretToken};
+use portal::ports::RequestsStored;
 use portal_e2e::{Answer, Stack, application_input, dynamodb_requests, one_query};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -112,8 +113,10 @@ async fn a_deactivated_partner_is_suspended_until_it_is_activated() {
         granted: Default::default(),
         version: 1,
     };
-    let stored = stack.local.deps.access.create_access_requests(std::slice::from_ref(&late), &[]).await.unwrap();
-    assert!(!stored, "no request is stored for a deactivated partner");
+    let budget = MailBudget::of(chrono::Utc::now());
+    let stored =
+        stack.local.deps.access.create_access_requests(std::slice::from_ref(&late), &[], &budget).await.unwrap();
+    assert_eq!(stored, RequestsStored::PartnerInactive, "no request is stored for a deactivated partner");
     assert!(stack.local.deps.access.access_request(&late.token_hash).await.unwrap().is_none());
     let admin = stack.admin_token(ADMIN, "leerlingen:54321").await;
     let grant = Some(json!({"institution": "54321", "apis": ["leerlingen"]}));

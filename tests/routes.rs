@@ -307,3 +307,31 @@ fn the_waf_rate_rule_covers_every_sign_in_and_account_route() {
         );
     }
 }
+
+/// The DynamoDB actions a function's policies allow on the table.
+fn dynamodb_actions(doc: &Yaml, function: &str) -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for policy in doc["Resources"][function]["Properties"]["Policies"].as_vec().unwrap() {
+        for statement in policy["Statement"].as_vec().into_iter().flatten() {
+            let listed = match &statement["Action"] {
+                Yaml::Array(list) => list.iter().filter_map(Yaml::as_str).map(str::to_owned).collect(),
+                Yaml::String(one) => vec![one.clone()],
+                _ => Vec::new(),
+            };
+            actions.extend(listed.into_iter().filter(|a| a.starts_with("dynamodb:")));
+        }
+    }
+    actions
+}
+
+/// A TransactWriteItems needs the action of each of its items (PutItem, UpdateItem,
+/// ConditionCheckItem, ...): the access-request transaction checks the partner, counts the
+/// day's mails and puts the requests and their markers (issue 21).
+#[test]
+fn the_access_request_function_may_do_every_part_of_its_transaction() {
+    let actions = dynamodb_actions(&template(), "CreateAccessRequestsFunction");
+    for needed in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"] {
+        assert!(actions.contains(needed), "{needed} is missing from {actions:?}");
+    }
+    assert!(!actions.contains("dynamodb:Scan") && !actions.contains("dynamodb:DeleteItem"), "{actions:?}");
+}

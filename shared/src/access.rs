@@ -12,12 +12,12 @@ use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
     AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, Api, Application, ApplicationId,
-    ApplicationStatus, Client, ClientId, Email, FieldError, Institution, LogAction, LogEntry, Profile, SchoolAccess,
-    Scope, SecretToken, link_expiry,
+    ApplicationStatus, Client, ClientId, Email, FieldError, Institution, LogAction, LogEntry, MailBudget, Profile,
+    SchoolAccess, Scope, SecretToken, link_expiry, seconds_until_tomorrow,
 };
 use crate::error::AppError;
 use crate::mail;
-use crate::ports::{AccessWrite, SchoolIndex, StoreError};
+use crate::ports::{AccessWrite, RequestsStored, SchoolIndex, StoreError};
 use crate::profiles::linked_account;
 use crate::suspension::{active_partner, partner_inactive};
 
@@ -100,8 +100,17 @@ pub async fn create_access_requests(
         sent.push(SentRequest { request, link });
     }
     let requests: Vec<AccessRequest> = sent.iter().map(|s| s.request.clone()).collect();
-    if !deps.access.create_access_requests(&requests, &log).await? {
-        return Err(partner_inactive());
+    match deps.access.create_access_requests(&requests, &log, &MailBudget::of(now)).await? {
+        RequestsStored::Yes => {}
+        RequestsStored::PartnerInactive => return Err(partner_inactive()),
+        RequestsStored::Limited(limit) => {
+            tracing::warn!(application = %app.id, partner = %partner, limit = limit.code(), "access requests refused: daily limit");
+            return Err(AppError::Limited {
+                code: "too_many_access_requests",
+                field: FieldError::new("emails", limit.code(), limit.message(requests.len())),
+                retry_after_seconds: seconds_until_tomorrow(now),
+            });
+        }
     }
     tracing::info!(application = %app.id, requests = sent.len(), "access requests stored");
     // The mails go out together; each one that did not leave is logged.

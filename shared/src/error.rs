@@ -46,6 +46,10 @@ pub enum AppError {
     ProfileNotLinked,
     #[error("too many attempts; retry after {retry_after_seconds} s")]
     TooManyAttempts { retry_after_seconds: i64 },
+    /// A daily limit reached (429): the contract's code, and the field it concerns with its
+    /// Dutch message, answered with `Retry-After`.
+    #[error("limit reached: {code}; retry after {retry_after_seconds} s")]
+    Limited { code: &'static str, field: FieldError, retry_after_seconds: i64 },
     #[error("internal: {0}")]
     Internal(#[from] Internal),
 }
@@ -117,7 +121,7 @@ impl AppError {
             Self::Refused { .. } => StatusCode::BAD_REQUEST,
             Self::Denied { .. } => StatusCode::FORBIDDEN,
             Self::Gone { .. } => StatusCode::GONE,
-            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts { .. } | Self::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -136,7 +140,8 @@ impl AppError {
             Self::Conflict { code, .. }
             | Self::Refused { code, .. }
             | Self::Denied { code, .. }
-            | Self::Gone { code, .. } => code,
+            | Self::Gone { code, .. }
+            | Self::Limited { code, .. } => code,
             Self::ProfileNotLinked => "profile_not_linked",
             Self::InvalidToken => "invalid_token",
             Self::InvalidCredentials => "invalid_credentials",
@@ -176,6 +181,7 @@ impl AppError {
                 "Te veel mislukte pogingen. Probeer het over {} opnieuw.",
                 minutes_text(*retry_after_seconds)
             ),
+            Self::Limited { field, .. } => field.message.clone(),
             Self::Internal(_) => "Er ging iets mis aan onze kant. Probeer het later opnieuw; blijft het probleem, contacteer dan de helpdesk.".into(),
         }
     }
@@ -199,6 +205,7 @@ impl AppError {
             Self::InvalidCredentials => "Aanmelden mislukt",
             Self::AccountNotActivated => "Account niet geactiveerd",
             Self::TooManyAttempts { .. } => "Te veel pogingen",
+            Self::Limited { .. } => "Limiet bereikt",
             Self::Internal(_) => "Interne fout",
         }
     }
@@ -247,6 +254,15 @@ mod tests {
             (AppError::InvalidCredentials, 401, "invalid_credentials"),
             (AppError::AccountNotActivated, 403, "account_not_activated"),
             (AppError::TooManyAttempts { retry_after_seconds: 5 }, 429, "too_many_attempts"),
+            (
+                AppError::Limited {
+                    code: "too_many_access_requests",
+                    field: FieldError::new("emails", "daily_limit_application", "x"),
+                    retry_after_seconds: 5,
+                },
+                429,
+                "too_many_access_requests",
+            ),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status().as_u16(), status, "{code}");

@@ -219,13 +219,18 @@ pub fn problem(err: &AppError) -> Response<Body> {
         "code": err.code(),
         "detail": err.detail(),
     });
-    if let AppError::Validation(errors) = err {
+    let fields = match err {
+        AppError::Validation(errors) => Some(errors.as_slice()),
+        AppError::Limited { field, .. } => Some(std::slice::from_ref(field)),
+        _ => None,
+    };
+    if let Some(errors) = fields {
         body["errors"] =
             errors.iter().map(|e| json!({"field": e.field, "code": e.code, "message": e.message})).collect();
     }
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"status":500,"code":"internal_error"}"#.to_vec());
     let mut response = with_headers(status, "application/problem+json", bytes);
-    if let AppError::TooManyAttempts { retry_after_seconds } = err
+    if let AppError::TooManyAttempts { retry_after_seconds } | AppError::Limited { retry_after_seconds, .. } = err
         && let Ok(value) = HeaderValue::from_str(&(*retry_after_seconds).max(1).to_string())
     {
         response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{
     AccessRequest, Account, AccountId, Application, ApplicationId, ApplicationStatus, Category, Client, ClientId,
-    Email, Institution, LogEntry, Logo, OneTimeToken, PartnerId, Password, Profile, SchoolAccess, TokenHash,
-    TokenPurpose,
+    Email, Institution, LogEntry, Logo, MailBudget, MailLimit, OneTimeToken, PartnerId, Password, Profile,
+    SchoolAccess, TokenHash, TokenPurpose,
 };
 
 /// "Now", as the portal sees it. The local stack can move it forward to expire links.
@@ -542,12 +542,29 @@ pub enum SchoolIndex<'a> {
     Remove(&'a Institution),
 }
 
+/// The outcome of storing a batch of access requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestsStored {
+    Yes,
+    /// Informat deactivated the partner.
+    PartnerInactive,
+    /// The day's budget has no room for the batch.
+    Limited(MailLimit),
+}
+
 /// Access requests and the access schools granted.
 #[async_trait]
 pub trait AccessStore: Send + Sync {
-    /// Stores new requests and their log entries on the application, in one transaction, only
-    /// while their partner is active: `false` (nothing stored) when Informat deactivated it.
-    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<bool, StoreError>;
+    /// Stores new requests (all of one application) and their log entries, in one transaction,
+    /// only while their partner is active and while the day's `budget` has room for them: one
+    /// mail per address per application per day, and the application's and the partner's daily
+    /// counts. Nothing is stored when it answers anything but [`RequestsStored::Yes`].
+    async fn create_access_requests(
+        &self,
+        requests: &[AccessRequest],
+        log: &[LogEntry],
+        budget: &MailBudget,
+    ) -> Result<RequestsStored, StoreError>;
     /// Adds entries to an application's log (the outcome of a send, say).
     async fn append_application_log(
         &self,

@@ -12,8 +12,8 @@ use crate::config::Config;
 use crate::deps::Deps;
 use crate::domain::{
     AccessRequest, AccessRequestStatus, Account, AccountId, AccountStatus, Application, ApplicationId,
-    ApplicationStatus, Client, ClientId, Email, Institution, LogEntry, Logo, OneTimeToken, PartnerId, Password,
-    Profile, SchoolAccess, TokenHash, TokenPurpose, search_text,
+    ApplicationStatus, Client, ClientId, Email, Institution, LogEntry, Logo, MailBudget, MailLimit, OneTimeToken,
+    PartnerId, Password, Profile, SchoolAccess, TokenHash, TokenPurpose, search_text,
 };
 use crate::domain::{Address, ProfileFields, ProfileName, Website, categories};
 use crate::ports::*;
@@ -42,6 +42,10 @@ pub struct MemoryStore {
     used_assertions: Mutex<HashMap<(ClientId, String), DateTime<Utc>>>,
     access_requests: Mutex<Vec<AccessRequest>>,
     school_access: Mutex<Vec<SchoolAccess>>,
+    /// Access-request mails per (application or partner, day), and the (application, day,
+    /// address) that got one.
+    mail_counts: Mutex<HashMap<String, u32>>,
+    mailed: Mutex<std::collections::HashSet<String>>,
     /// The id index has not seen any application yet (GSI3 is eventually consistent):
     /// `indexed_application` finds nothing.
     pub index_behind: AtomicBool,
@@ -582,17 +586,44 @@ impl TokenStore for MemoryStore {
 
 #[async_trait]
 impl AccessStore for MemoryStore {
-    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<bool, StoreError> {
-        if let Some(first) = requests.first()
-            && !lock(&self.profiles).get(&first.partner_id).is_some_and(|p| p.active)
-        {
-            return Ok(false);
+    async fn create_access_requests(
+        &self,
+        requests: &[AccessRequest],
+        log: &[LogEntry],
+        budget: &MailBudget,
+    ) -> Result<RequestsStored, StoreError> {
+        let Some(first) = requests.first() else { return Ok(RequestsStored::Yes) };
+        if !lock(&self.profiles).get(&first.partner_id).is_some_and(|p| p.active) {
+            return Ok(RequestsStored::PartnerInactive);
         }
+        let mut counts = lock(&self.mail_counts);
+        let mut mailed = lock(&self.mailed);
+        let day = budget.day;
+        let marker = |r: &AccessRequest| format!("{}#{day}#{}", r.application_id, r.email);
+        let again: Vec<Email> =
+            requests.iter().filter(|r| mailed.contains(&marker(r))).map(|r| r.email.clone()).collect();
+        if !again.is_empty() {
+            return Ok(RequestsStored::Limited(MailLimit::AlreadyMailed(again)));
+        }
+        let n = requests.len() as u32;
+        let (app_key, partner_key) =
+            (format!("APP#{}#{day}", first.application_id), format!("PARTNER#{}#{day}", first.partner_id));
+        let (app_sent, partner_sent) =
+            (counts.get(&app_key).copied().unwrap_or(0), counts.get(&partner_key).copied().unwrap_or(0));
+        if app_sent + n > budget.per_application {
+            let remaining = budget.per_application.saturating_sub(app_sent);
+            return Ok(RequestsStored::Limited(MailLimit::Application { remaining }));
+        }
+        if partner_sent + n > budget.per_partner {
+            let remaining = budget.per_partner.saturating_sub(partner_sent);
+            return Ok(RequestsStored::Limited(MailLimit::Partner { remaining }));
+        }
+        counts.insert(app_key, app_sent + n);
+        counts.insert(partner_key, partner_sent + n);
+        mailed.extend(requests.iter().map(marker));
         lock(&self.access_requests).extend(requests.iter().cloned());
-        if let Some(first) = requests.first() {
-            lock(&self.app_logs).extend(log.iter().map(|e| (first.application_id.clone(), e.clone())));
-        }
-        Ok(true)
+        lock(&self.app_logs).extend(log.iter().map(|e| (first.application_id.clone(), e.clone())));
+        Ok(RequestsStored::Yes)
     }
     async fn append_application_log(
         &self,

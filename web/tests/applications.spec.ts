@@ -219,6 +219,19 @@ test('an approved application: Algemeen with the Opgelet! warning, API toegang (
 	await expect(page.getByRole('status').filter({ hasText: 'De aanvraag werd verstuurd naar' })).toBeVisible();
 	const requests = page.getByRole('region', { name: 'Aanvragen' });
 	for (const admin of admins) await expect(requests.getByRole('row').filter({ hasText: admin })).toContainText('Openstaand');
+	// One mail per address per application per day (issue 21): a second request to an address
+	// is refused beside the field, naming it, and the typed addresses stay.
+	const again = admins[0] ?? '';
+	await page.getByRole('button', { name: 'Toegang aanvragen' }).click();
+	await request.getByLabel('E-mailadres Informatbeheerder(s)').fill(again);
+	await request.getByRole('button', { name: 'Versturen' }).click();
+	await expect(request.locator('#emails-error')).toContainText(`werd vandaag al een toegangsaanvraag voor deze applicatie gestuurd: ${again}`);
+	await expect(request.getByLabel('E-mailadres Informatbeheerder(s)')).toHaveValue(again);
+	await expect(request.getByLabel('E-mailadres Informatbeheerder(s)')).toHaveAttribute('aria-invalid', 'true');
+	await expectAccessible(page);
+	await screenshots(page, 'toegang-aanvragen-limiet');
+	await page.keyboard.press('Escape');
+	await expect(request).toBeHidden();
 	await expectAccessible(page);
 	await screenshots(page, 'applicatie-api-toegang');
 

@@ -6,13 +6,100 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use chrono::{DateTime, Months, Utc};
+use chrono::{DateTime, Months, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Api, ApplicationId, ClientId, Email, FieldError, Institution, PartnerId, Scope, TokenHash};
 
 /// At most this many addresses per request (api.md).
 pub const MAX_ADDRESSES: usize = 20;
+
+/// At most this many access-request mails per application per UTC day (issue 21).
+pub const MAILS_PER_APPLICATION_PER_DAY: u32 = 50;
+/// At most this many access-request mails per partner per UTC day, all applications together.
+pub const MAILS_PER_PARTNER_PER_DAY: u32 = 100;
+
+/// The day's mail budget that a batch of access requests spends: counted per application, per
+/// partner and per address (one mail per address per application per day), by conditional
+/// writes in the transaction that stores the requests. The day is the UTC day of `now`; the
+/// counters are kept two days longer than it lasts, then the table's TTL removes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailBudget {
+    pub day: NaiveDate,
+    pub per_application: u32,
+    pub per_partner: u32,
+    /// When the day's counters may go (their TTL).
+    pub expires_at: DateTime<Utc>,
+}
+
+impl MailBudget {
+    pub fn of(now: DateTime<Utc>) -> Self {
+        Self {
+            day: now.date_naive(),
+            per_application: MAILS_PER_APPLICATION_PER_DAY,
+            per_partner: MAILS_PER_PARTNER_PER_DAY,
+            expires_at: next_utc_midnight(now) + chrono::Duration::days(2),
+        }
+    }
+}
+
+/// The start of the UTC day after `now`'s: when a spent day's budget is whole again.
+pub fn next_utc_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+    tomorrow.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// Whole seconds from `now` until the budget is whole again (at least 1): the `Retry-After`.
+pub fn seconds_until_tomorrow(now: DateTime<Utc>) -> i64 {
+    (next_utc_midnight(now) - now).num_seconds().max(1)
+}
+
+/// Which of the day's limits a batch of access requests ran into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailLimit {
+    /// The application's daily mails: `remaining` could still go today.
+    Application { remaining: u32 },
+    /// The partner's daily mails, all applications together.
+    Partner { remaining: u32 },
+    /// These addresses already got a mail for this application today.
+    AlreadyMailed(Vec<Email>),
+}
+
+impl MailLimit {
+    /// The Dutch sentence for the addresses field, given how many addresses were asked.
+    pub fn message(&self, asked: usize) -> String {
+        match self {
+            Self::Application { remaining: 0 } => format!(
+                "Voor deze applicatie werden vandaag al {MAILS_PER_APPLICATION_PER_DAY} toegangsaanvragen verstuurd, het maximum per dag. Probeer het morgen opnieuw."
+            ),
+            Self::Application { remaining } => format!(
+                "Voor deze applicatie kunnen vandaag nog {remaining} toegangsaanvragen verstuurd worden (hoogstens {MAILS_PER_APPLICATION_PER_DAY} per dag); je gaf {asked} adressen. Verstuur er minder, of probeer het morgen opnieuw."
+            ),
+            Self::Partner { remaining: 0 } => format!(
+                "Je partnerprofiel verstuurde vandaag al {MAILS_PER_PARTNER_PER_DAY} toegangsaanvragen, het maximum per dag voor al je applicaties samen. Probeer het morgen opnieuw."
+            ),
+            Self::Partner { remaining } => format!(
+                "Je partnerprofiel kan vandaag nog {remaining} toegangsaanvragen versturen (hoogstens {MAILS_PER_PARTNER_PER_DAY} per dag voor al je applicaties samen); je gaf {asked} adressen. Verstuur er minder, of probeer het morgen opnieuw."
+            ),
+            Self::AlreadyMailed(addresses) => {
+                let list = addresses.iter().map(Email::as_str).collect::<Vec<_>>().join(", ");
+                let noun = if addresses.len() == 1 { "dit adres" } else { "deze adressen" };
+                format!(
+                    "Naar {noun} werd vandaag al een toegangsaanvraag voor deze applicatie gestuurd: {list}. Er gaat hoogstens één mail per adres per dag; de link in die mail blijft een maand geldig. Haal {noun} uit de lijst of probeer het morgen opnieuw."
+                )
+            }
+        }
+    }
+
+    /// The field code of the refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Application { .. } => "daily_limit_application",
+            Self::Partner { .. } => "daily_limit_partner",
+            Self::AlreadyMailed(_) => "already_requested_today",
+        }
+    }
+}
 
 /// When a link sent at `sent` stops working: one calendar month later (manual 3.4).
 pub fn link_expiry(sent: DateTime<Utc>) -> DateTime<Utc> {
@@ -207,6 +294,35 @@ impl SchoolAccess {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_days_budget_is_whole_again_at_the_next_utc_midnight() {
+        let at = |raw: &str| DateTime::parse_from_rfc3339(raw).expect("time").with_timezone(&Utc);
+        let now = at("2026-12-07T09:30:00Z");
+        let budget = MailBudget::of(now);
+        assert_eq!(budget.day.to_string(), "2026-12-07");
+        assert_eq!((budget.per_application, budget.per_partner), (50, 100));
+        assert_eq!(next_utc_midnight(now), at("2026-12-08T00:00:00Z"));
+        assert_eq!(budget.expires_at, at("2026-12-10T00:00:00Z"));
+        assert_eq!(seconds_until_tomorrow(now), 14 * 3600 + 30 * 60);
+        // A second before midnight still waits a second; midnight itself starts a new day.
+        assert_eq!(seconds_until_tomorrow(at("2026-12-07T23:59:59Z")), 1);
+        assert_eq!(seconds_until_tomorrow(at("2026-12-08T00:00:00Z")), 86_400);
+        assert_eq!(MailBudget::of(at("2026-12-31T23:00:00Z")).day.to_string(), "2026-12-31");
+        assert_eq!(next_utc_midnight(at("2026-12-31T23:00:00Z")), at("2027-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn a_limit_says_what_is_left_and_which_addresses_already_had_a_mail() {
+        let remaining = MailLimit::Application { remaining: 3 }.message(5);
+        assert!(remaining.contains("nog 3") && remaining.contains("je gaf 5"), "{remaining}");
+        assert!(MailLimit::Application { remaining: 0 }.message(1).contains("al 50"));
+        assert!(MailLimit::Partner { remaining: 0 }.message(1).contains("al 100"));
+        assert!(MailLimit::Partner { remaining: 7 }.message(9).contains("nog 7"));
+        let one = MailLimit::AlreadyMailed(vec![Email::parse("e", "a@school.be").expect("email")]);
+        assert!(one.message(1).contains("dit adres werd vandaag al") && one.message(1).contains("a@school.be"));
+        assert_eq!(one.code(), "already_requested_today");
+    }
 
     #[test]
     fn addresses_are_split_checked_and_deduplicated() {

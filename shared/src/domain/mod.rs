@@ -59,8 +59,9 @@ mod secret;
 mod text;
 
 pub use access::{
-    AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, Grant, MAX_ADDRESSES, SchoolAccess, link_expiry,
-    parse_addresses,
+    AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, Grant, MAILS_PER_APPLICATION_PER_DAY,
+    MAILS_PER_PARTNER_PER_DAY, MAX_ADDRESSES, MailBudget, MailLimit, SchoolAccess, link_expiry, next_utc_midnight,
+    parse_addresses, seconds_until_tomorrow,
 };
 pub use account::{AcceptedTerms, Account, AccountId, AccountStatus, Caller, TERMS_VERSION};
 pub use application::{

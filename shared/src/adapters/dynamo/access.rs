@@ -3,22 +3,25 @@
 //! | item | PK | SK | indexes |
 //! |---|---|---|---|
 //! | access request | `ACCESSREQ#<sha256 of the link token>` | `ACCESSREQ` | `GSI1PK` = `APPREQ#<app id>`, `GSI1SK` = `<created_at>#<id>` (an application's requests); while pending `GSI2PK` = `EXPIRES#<yyyy-mm-dd>`, `GSI2SK` = `<expires_at>#<id>` (the expiry job reads one day at a time) |
+//! | mails of a day | `MAILS#APP#<app id>` or `MAILS#PARTNER#<partner id>` | `DAY#<yyyy-mm-dd>` | none; `sent` counts the access-request mails of that UTC day (issue 21), TTL two days after it |
+//! | mailed marker | `MAILS#APP#<app id>` | `TO#<yyyy-mm-dd>#<sha256 of the address>` | none; that address got the application's mail that day, TTL as the counter |
 //! | school access | `CLIENT#<client id>` | `ACCESS#<institution>` | `GSI1PK` = `SCHOOL#<institution>`, `GSI1SK` = `CLIENT#<client id>` (a school's applications); per API when and by whom it was granted; only while the client holds a scope there |
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put};
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, Update};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::applications::{ApplicationItem, ClientItem, add_application_log};
 use super::keys::{self, Key, Log};
 use super::transaction::Guard;
-use super::{DynamoStore, from_item, log_items, to_item, unavailable};
+use super::{DynamoStore, from_item, log_items, to_item, ttl, unavailable};
 use crate::domain::{
-    AccessRequest, AccessRequestStatus, Application, ApplicationId, Client, ClientId, Institution, LogEntry, PartnerId,
-    SchoolAccess, TokenHash,
+    AccessRequest, AccessRequestStatus, Application, ApplicationId, Client, ClientId, Institution, LogEntry,
+    MailBudget, MailLimit, PartnerId, SchoolAccess, TokenHash,
 };
-use crate::ports::{AccessStore, AccessWrite, SchoolIndex, Stale, StoreError};
+use crate::ports::{AccessStore, AccessWrite, RequestsStored, SchoolIndex, Stale, StoreError};
 
 #[derive(Serialize, Deserialize)]
 struct RequestItem {
@@ -100,10 +103,58 @@ impl DynamoStore {
     }
 }
 
+/// The access-request mails counted under one key on one day.
+#[derive(Serialize, Deserialize)]
+struct MailsItem {
+    #[serde(default)]
+    sent: u32,
+}
+
+/// That one address got an application's mail on one day.
+#[derive(Serialize, Deserialize)]
+struct MailedItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    ttl: i64,
+}
+
+/// Adds `n` mails to the day's counter at `key`, only while it stays at most `max`.
+fn count_mails(key: &Key, n: u32, max: u32, budget: &MailBudget) -> UpdateBuilder {
+    // With n > max no stored count leaves room; -1 makes the condition fail on a new counter too.
+    let room = i64::from(max) - i64::from(n);
+    Update::builder()
+        .set_key(Some(key.item()))
+        .update_expression("ADD sent :n SET entity = :entity, #ttl = :ttl")
+        .condition_expression(if room < 0 { "sent <= :room" } else { "attribute_not_exists(sent) OR sent <= :room" })
+        .expression_attribute_names("#ttl", "ttl")
+        .expression_attribute_values(":n", AttributeValue::N(n.to_string()))
+        .expression_attribute_values(":room", AttributeValue::N(room.to_string()))
+        .expression_attribute_values(":entity", AttributeValue::S("mails".into()))
+        .expression_attribute_values(":ttl", AttributeValue::N(ttl(budget.expires_at).to_string()))
+}
+
+impl DynamoStore {
+    /// The mails counted under `key` (0 when none were).
+    async fn mails_sent(&self, key: Key) -> Result<u32, StoreError> {
+        Ok(self.get::<MailsItem>(key).await?.map_or(0, |m| m.sent))
+    }
+}
+
 #[async_trait]
 impl AccessStore for DynamoStore {
-    async fn create_access_requests(&self, requests: &[AccessRequest], log: &[LogEntry]) -> Result<bool, StoreError> {
-        let Some(first) = requests.first() else { return Ok(true) };
+    async fn create_access_requests(
+        &self,
+        requests: &[AccessRequest],
+        log: &[LogEntry],
+        budget: &MailBudget,
+    ) -> Result<RequestsStored, StoreError> {
+        let Some(first) = requests.first() else { return Ok(RequestsStored::Yes) };
+        let n = u32::try_from(requests.len()).unwrap_or(u32::MAX);
+        let app_mails = keys::application_mails(&first.application_id, budget.day);
+        let partner_mails = keys::partner_mails(&first.partner_id, budget.day);
         // The partner is still active when the requests are stored (a deactivation at the same
         // moment wins, and no mail leaves).
         let active = ConditionCheck::builder()
@@ -114,15 +165,42 @@ impl AccessStore for DynamoStore {
             .expression_attribute_values(":yes", AttributeValue::Bool(true));
         let mut t = self.transaction();
         t.check(Guard::PartnerActive, active)?;
-        for r in requests {
+        t.update(Guard::ApplicationMails, count_mails(&app_mails, n, budget.per_application, budget))?;
+        t.update(Guard::PartnerMails, count_mails(&partner_mails, n, budget.per_partner, budget))?;
+        for (i, r) in requests.iter().enumerate() {
             t.put_new(Guard::NewAccessRequest, to_item(&RequestItem::new(r))?)?;
+            let Key { pk, sk } = keys::mailed(&r.application_id, budget.day, &r.email);
+            let marker = MailedItem { pk, sk, entity: "mailed".into(), ttl: ttl(budget.expires_at) };
+            t.put_new(Guard::NotMailedToday(i), to_item(&marker)?)?;
         }
         add_application_log(&mut t, &first.partner_id, &first.application_id, log)?;
-        match self.transact(t).await? {
-            Ok(()) => Ok(true),
-            Err(c) if c.failed(Guard::PartnerActive) => Ok(false),
-            Err(c) => Err(c.into_error()),
+        let cancelled = match self.transact(t).await? {
+            Ok(()) => return Ok(RequestsStored::Yes),
+            Err(c) => c,
+        };
+        if cancelled.failed(Guard::PartnerActive) {
+            return Ok(RequestsStored::PartnerInactive);
         }
+        let again: Vec<_> = cancelled
+            .failed_guards()
+            .filter_map(|g| match g {
+                Guard::NotMailedToday(i) => requests.get(i).map(|r| r.email.clone()),
+                _ => None,
+            })
+            .collect();
+        if !again.is_empty() {
+            return Ok(RequestsStored::Limited(MailLimit::AlreadyMailed(again)));
+        }
+        // How many could still go today, read after the refusal: only for the message.
+        if cancelled.failed(Guard::ApplicationMails) {
+            let remaining = budget.per_application.saturating_sub(self.mails_sent(app_mails).await?);
+            return Ok(RequestsStored::Limited(MailLimit::Application { remaining }));
+        }
+        if cancelled.failed(Guard::PartnerMails) {
+            let remaining = budget.per_partner.saturating_sub(self.mails_sent(partner_mails).await?);
+            return Ok(RequestsStored::Limited(MailLimit::Partner { remaining }));
+        }
+        Err(cancelled.into_error())
     }
 
     async fn append_application_log(

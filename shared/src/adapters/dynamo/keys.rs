@@ -166,6 +166,25 @@ pub(super) fn access_request(hash: &TokenHash) -> Key {
     Key::new(format!("ACCESSREQ#{}", hash.as_str()), "ACCESSREQ")
 }
 
+/// The access-request mails an application sent on one UTC day (a counter).
+pub(super) fn application_mails(application: &ApplicationId, day: NaiveDate) -> Key {
+    Key::new(format!("MAILS#APP#{application}"), format!("DAY#{day}"))
+}
+
+/// The access-request mails a partner sent on one UTC day, all applications together.
+pub(super) fn partner_mails(partner: &PartnerId, day: NaiveDate) -> Key {
+    Key::new(format!("MAILS#PARTNER#{partner}"), format!("DAY#{day}"))
+}
+
+/// That an address got an application's access-request mail on one UTC day, by the SHA-256 of
+/// the address (the request item holds the address; the marker needs only to be unique).
+pub(super) fn mailed(application: &ApplicationId, day: NaiveDate, email: &Email) -> Key {
+    Key::new(
+        format!("MAILS#APP#{application}"),
+        format!("TO#{day}#{}", hex::encode(Sha256::digest(email.as_str().as_bytes()))),
+    )
+}
+
 // ---- GSI1: the review queue, an application's access requests, a school's applications ----
 
 /// The review queue of one status.
@@ -314,6 +333,14 @@ mod tests {
         );
         pinned(school_access(&client_id(), &school_id()), "CLIENT#informat_customer_school", "ACCESS#123456");
         pinned(access_request(&hash()), "ACCESSREQ#ab12", "ACCESSREQ");
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).expect("a day");
+        pinned(application_mails(&app(), day), &format!("MAILS#APP#{APP}"), "DAY#2026-12-07");
+        pinned(partner_mails(&partner_id(), day), &format!("MAILS#PARTNER#{PARTNER}"), "DAY#2026-12-07");
+        pinned(
+            mailed(&app(), day, &email),
+            &format!("MAILS#APP#{APP}"),
+            &format!("TO#2026-12-07#{}", hex::encode(Sha256::digest(b"jan@example.be"))),
+        );
     }
 
     #[test]

@@ -50,6 +50,12 @@ pub(super) enum Guard {
     NewAccessRequest,
     /// The access request is still pending, at the version read.
     RequestPending,
+    /// The application's access-request mails of the day leave room for the batch.
+    ApplicationMails,
+    /// The partner's access-request mails of the day leave room for the batch.
+    PartnerMails,
+    /// Address `n` of the batch got no mail for this application today.
+    NotMailedToday(usize),
 }
 
 /// The items of one TransactWriteItems, each with its [`Guard`]; built by the `put`, `update`,
@@ -145,6 +151,11 @@ impl Cancelled {
         self.failed.contains(&guard)
     }
 
+    /// The guards whose condition failed, in request order.
+    pub(super) fn failed_guards(&self) -> impl Iterator<Item = Guard> + '_ {
+        self.failed.iter().copied()
+    }
+
     /// The first part, in request order, that was no longer the version read.
     pub(super) fn stale(&self) -> Option<Stale> {
         self.failed.iter().find_map(|g| match g {
@@ -165,15 +176,25 @@ impl DynamoStore {
     }
 
     /// Runs `transaction`. A cancellation in which conditions failed comes back as [`Cancelled`];
-    /// any other failure (a conflict, a throttle, a cancellation without a failed condition) as
-    /// the error.
+    /// any other failure (a throttle, a cancellation without a failed condition) as the error.
+    /// A transaction cancelled only because another one held one of its items at that moment
+    /// (`TransactionConflict`: two requests counting on the same counter, say) wrote nothing
+    /// and is tried again, a few times, after a short pause.
     pub(super) async fn transact(&self, transaction: Transaction<'_>) -> Result<Result<(), Cancelled>, StoreError> {
         let (request, guards) = transaction.request(self.client.transact_write_items());
-        let Err(e) = request.send().await else { return Ok(Ok(())) };
-        let failed = e.as_service_error().and_then(failed_conditions).map(|f| failed_guards(&guards, &f));
-        match failed {
-            Some(failed) if !failed.is_empty() => Ok(Err(Cancelled { failed, error: unavailable(e) })),
-            _ => Err(unavailable(e)),
+        let mut attempt = 0;
+        loop {
+            let Err(e) = request.clone().send().await else { return Ok(Ok(())) };
+            let reasons = e.as_service_error().and_then(cancellation_reasons);
+            match after_cancellation(reasons.as_deref(), &guards, attempt) {
+                Next::Failed(failed) => return Ok(Err(Cancelled { failed, error: unavailable(e) })),
+                Next::Retry => {
+                    attempt += 1;
+                    tracing::warn!(attempt, "transaction conflict: trying again");
+                    tokio::time::sleep(conflict_pause(attempt)).await;
+                }
+                Next::Error => return Err(unavailable(e)),
+            }
         }
     }
 
@@ -198,20 +219,65 @@ fn failed_guards(guards: &[Guard], failed: &[bool]) -> Vec<Guard> {
     guards.iter().zip(failed).filter(|(_, failed)| **failed).map(|(guard, _)| *guard).collect()
 }
 
-/// Which items of a cancelled transaction failed their condition, in request order; `None` when
-/// the transaction failed for another reason.
-fn failed_conditions(err: &TransactWriteItemsError) -> Option<Vec<bool>> {
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+const CONFLICT: &str = "TransactionConflict";
+/// How often a transaction cancelled by a conflict is tried again.
+const CONFLICT_RETRIES: u32 = 3;
+
+/// The pause before try `attempt` (1, 2, 3): 25, 50, 100 ms, with up to as much again at random
+/// so that the transactions that collided do not collide again.
+fn conflict_pause(attempt: u32) -> std::time::Duration {
+    let base = 25u64 << (attempt.saturating_sub(1)).min(4);
+    let mut byte = [0u8; 1];
+    let jitter = getrandom::fill(&mut byte).map_or(0, |()| u64::from(byte[0]) * base / 255);
+    std::time::Duration::from_millis(base + jitter)
+}
+
+/// What to do after a transaction failed.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// Conditions failed: these guards.
+    Failed(Vec<Guard>),
+    /// Only a conflict with another transaction, and tries are left: nothing was written.
+    Retry,
+    /// Anything else: the error.
+    Error,
+}
+
+/// Decides from the cancellation's reasons (`None` when it was no cancellation) after `attempt`
+/// retries so far.
+fn after_cancellation(reasons: Option<&[String]>, guards: &[Guard], attempt: u32) -> Next {
+    let Some(reasons) = reasons else { return Next::Error };
+    let failed = failed_guards(guards, &reasons.iter().map(|r| r == CONDITION_FAILED).collect::<Vec<_>>());
+    if !failed.is_empty() {
+        Next::Failed(failed)
+    } else if attempt < CONFLICT_RETRIES && reasons.iter().any(|r| r == CONFLICT) {
+        Next::Retry
+    } else {
+        Next::Error
+    }
+}
+
+/// The reason code of each item of a cancelled transaction, in request order (`"None"` for an
+/// item that did not fail); `None` when the transaction failed for another reason.
+fn cancellation_reasons(err: &TransactWriteItemsError) -> Option<Vec<String>> {
     let TransactWriteItemsError::TransactionCanceledException(cancelled) = err else {
         return None;
     };
     let reasons = cancelled.cancellation_reasons();
     if !reasons.is_empty() {
-        return Some(reasons.iter().map(|r| r.code() == Some("ConditionalCheckFailed")).collect());
+        return Some(reasons.iter().map(|r| r.code().unwrap_or("None").to_owned()).collect());
     }
     // Some emulators put the reasons only in the message: "... [ConditionalCheckFailed, None]".
     let message = cancelled.message().unwrap_or_default();
     let list = message.rsplit_once('[').and_then(|(_, rest)| rest.split_once(']')).map(|(list, _)| list)?;
-    Some(list.split(',').map(|r| r.trim() == "ConditionalCheckFailed").collect())
+    Some(list.split(',').map(|r| r.trim().to_owned()).collect())
+}
+
+/// Which items of a cancelled transaction failed their condition, in request order.
+#[cfg(test)]
+fn failed_conditions(err: &TransactWriteItemsError) -> Option<Vec<bool>> {
+    cancellation_reasons(err).map(|reasons| reasons.iter().map(|r| r == CONDITION_FAILED).collect())
 }
 
 #[cfg(test)]
@@ -257,6 +323,26 @@ mod tests {
         let guards = [Guard::Version(Stale::Profile), Guard::Unconditional];
         let failed = failed_conditions(&cancelled(&["TransactionConflict", "None"])).expect("a cancellation");
         assert!(failed_guards(&guards, &failed).is_empty());
+    }
+
+    #[test]
+    fn a_conflict_with_another_transaction_is_tried_again_a_few_times_and_a_failed_condition_never() {
+        let guards = [Guard::PartnerActive, Guard::ApplicationMails, Guard::NotMailedToday(0)];
+        let reasons = |codes: &[&str]| codes.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+        let conflict = reasons(&["None", "TransactionConflict", "None"]);
+        assert_eq!(after_cancellation(Some(&conflict), &guards, 0), Next::Retry);
+        assert_eq!(after_cancellation(Some(&conflict), &guards, CONFLICT_RETRIES - 1), Next::Retry);
+        assert_eq!(after_cancellation(Some(&conflict), &guards, CONFLICT_RETRIES), Next::Error);
+        // A failed condition is an answer, even beside a conflict: trying again cannot change it.
+        let both = reasons(&["None", "TransactionConflict", "ConditionalCheckFailed"]);
+        assert_eq!(after_cancellation(Some(&both), &guards, 0), Next::Failed(vec![Guard::NotMailedToday(0)]));
+        assert_eq!(after_cancellation(Some(&reasons(&["None", "ThrottlingError", "None"])), &guards, 0), Next::Error);
+        assert_eq!(after_cancellation(None, &guards, 0), Next::Error);
+        for attempt in 1..=CONFLICT_RETRIES {
+            let pause = conflict_pause(attempt).as_millis();
+            let base = 25u128 << (attempt - 1);
+            assert!((base..=2 * base).contains(&pause), "{attempt}: {pause} ms");
+        }
     }
 
     #[test]
