@@ -30,6 +30,8 @@ async fn approved(stack: &Stack) -> Approved {
         .call("POST", "/applications", &token, Some(application_input("Lessenplanner", &["leerlingen", "personeel"])))
         .await;
     let id = created.body["id"].as_str().unwrap().to_owned();
+    // The contact confirms its address, so it hears of the application from now on.
+    stack.confirm_contact("tom@ontwikkelaar.be").await;
     let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
     let approved = stack.call("POST", &format!("/admin/applications/{id}/approve"), &moderator, None).await;
     let client_id = approved.body["client_id"].as_str().unwrap().to_owned();

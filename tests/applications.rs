@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use portal::domain::ClientId;
+use portal::domain::{ClientId, SecretToken};
 use portal_e2e::{Answer, PNG, Stack, application_input as app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -46,22 +46,24 @@ async fn a_request_is_moderated_with_mails_logs_and_the_directory_following() {
     let logo = stack.send(stack.http.put(stack.url("/profile/logo")).bearer_auth(&token).body(PNG.to_vec())).await;
     assert_eq!(logo.status, StatusCode::OK);
 
-    // A new request: status new, no client, both addresses hear of it. The account, then the
-    // profile, the write and the mail.
+    // A new request: status new, no client. The partner hears of it; the contact, whom nobody
+    // confirmed yet, gets only its confirmation link (issue 21). The account, then the
+    // profile, then the write beside the day's two confirmation counters, then both mails.
     stack.local.aws_requests.take();
     let created =
         stack.call("POST", "/applications", &token, Some(app("Lessenplanner", &["leerlingen", "personeel"]))).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    assert_round_trips(&stack, 4, 4);
+    assert_round_trips(&stack, 7, 4);
+    assert_eq!(created.body["contact_email_confirmed"], false);
     let id = created.body["id"].as_str().unwrap().to_owned();
     assert_eq!(created.body["status"], "new");
     assert_eq!(created.body["client_id"], Value::Null);
     assert_eq!(created.body["apis"], json!(["leerlingen", "personeel"]));
-    assert_eq!(
-        subjects(&stack.mails_to("tom@ontwikkelaar.be").await),
-        ["Informat Partnerportaal \u{2013} Applicatie Lessenplanner aangevraagd"]
-    );
+    assert_eq!(subjects(&stack.mails_to("tom@ontwikkelaar.be").await), [portal::mail::CONTACT_CONFIRMATION_SUBJECT]);
     assert_eq!(stack.mails_to("partner@voorbeeld.be").await.len(), 3, "activation, the logo change and this one");
+    stack.confirm_contact("tom@ontwikkelaar.be").await;
+    let confirmed = stack.call("GET", &format!("/applications/{id}"), &token, None).await;
+    assert_eq!(confirmed.body["contact_email_confirmed"], true);
     let listed = stack.call("GET", "/applications", &token, None).await;
     assert_eq!(listed.body["items"][0]["id"], id.as_str());
 
@@ -348,6 +350,7 @@ async fn unchecking_an_api_removes_its_scopes_and_verification_is_throttled() {
     let created = stack.call("POST", "/applications", &token, Some(body)).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_owned();
+    stack.confirm_contact("tom@ontwikkelaar.be").await;
 
     let edited =
         stack.call("PUT", &format!("/applications/{id}"), &token, Some(app("Twee API's", &["leerlingen"]))).await;
@@ -431,11 +434,12 @@ async fn a_linked_client_brings_its_apis_and_other_apis_are_refused() {
     assert_eq!(stack.call("GET", "/applications", &token, None).await.body["items"], json!([]));
 
     // Left out: they come from the scopes. The account, then the profile, the client id's
-    // failures and the client together, the write and the mail.
+    // failures and the client together, the write beside the day's confirmation counters, the
+    // mail and the contact's confirmation link.
     stack.local.aws_requests.take();
     let created = stack.call("POST", "/applications", &token, Some(link(None, "met_scopes", "Oud-Secret-4"))).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    assert_round_trips(&stack, 6, 4);
+    assert_round_trips(&stack, 9, 4);
     assert_eq!(created.body["apis"], json!(["leerlingen", "personeel"]));
     assert_eq!(created.body["status"], "approved");
 
@@ -464,4 +468,144 @@ async fn a_linked_client_brings_its_apis_and_other_apis_are_refused() {
     let missing = stack.call("POST", "/applications", &token, Some(plain)).await;
     assert_eq!(missing.problem_code(), "validation_failed");
     assert_eq!(missing.body["errors"][0]["field"], "apis");
+}
+
+/// Issue 21: an application's contact email, which nobody verified, gets no mail but its
+/// confirmation until its owner confirms it; a confirmed contact hears of every change.
+#[tokio::test]
+async fn an_unconfirmed_contact_gets_only_its_confirmation_link_until_it_confirms() {
+    let stack = Stack::start().await;
+    let (token, _) = stack.partner("partner@voorbeeld.be", "Planner BV").await;
+    let contact = "tom@ontwikkelaar.be";
+    let created = stack.call("POST", "/applications", &token, Some(app("Lessenplanner", &["leerlingen"]))).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.body["contact_email_confirmed"], false);
+    let mails = stack.mails_to(contact).await;
+    assert_eq!(subjects(&mails), [portal::mail::CONTACT_CONFIRMATION_SUBJECT]);
+    let text = mails[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("> Partner: Planner BV") && text.contains("> Opgegeven door: partner [at] voorbeeld[.]be"),
+        "{text}"
+    );
+    let log = logs(&stack, &token, &id).await;
+    assert!(log.contains(&("sent".into(), "Bevestiging e-mailadres".into())), "{log:?}");
+
+    // Unconfirmed, it hears of nothing: not of an approval, not of an edit.
+    let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
+    let approved = stack.call("POST", &format!("/admin/applications/{id}/approve"), &moderator, None).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    assert_eq!(stack.mails_to(contact).await.len(), 1, "only the confirmation");
+    assert!(
+        stack.mails_to("partner@voorbeeld.be").await.pop().unwrap()["subject"]
+            .as_str()
+            .unwrap()
+            .ends_with("werd goedgekeurd")
+    );
+
+    // A link that does not work: all alike, and nothing changes.
+    let (app_id, link_token) = stack.contact_link(contact).await;
+    assert_eq!(app_id, id);
+    let other = SecretToken::generate().unwrap();
+    for (application, token) in [
+        (id.as_str(), other.expose()),
+        ("3f2504e0-4f89-41d3-9a0c-0305e82c3301", link_token.as_str()),
+        ("geen-id", link_token.as_str()),
+        (id.as_str(), "te-kort"),
+    ] {
+        let answer = stack.post("/contact-confirmations", json!({"application_id": application, "token": token})).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        assert_eq!(answer.problem_code(), "invalid_token");
+    }
+    let unchanged = stack.call("GET", &format!("/applications/{id}"), &token, None).await;
+    assert_eq!(unchanged.body["contact_email_confirmed"], false);
+
+    // The link confirms once; from then on the contact hears of changes.
+    let confirmed = stack.post("/contact-confirmations", json!({"application_id": id, "token": link_token})).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    assert_eq!(confirmed.body, json!({"status": "confirmed", "application": "Lessenplanner"}));
+    let again = stack.post("/contact-confirmations", json!({"application_id": id, "token": link_token})).await;
+    assert_eq!(again.problem_code(), "invalid_token", "a link works once");
+    let log = stack.call("GET", &format!("/applications/{id}/logs"), &token, None).await.body;
+    let entry = &log["items"][0];
+    assert_eq!(
+        (&entry["property"], &entry["user"], &entry["to"]),
+        (&json!("Bevestiging e-mailadres"), &json!(contact), &json!("bevestigd"))
+    );
+    let mut edit = app("Lessenplanner", &["leerlingen"]);
+    edit["description"] = json!("Plant lessen met de klassenlijsten.");
+    assert_eq!(
+        stack.call("PUT", &format!("/applications/{id}"), &token, Some(edit.clone())).await.status,
+        StatusCode::OK
+    );
+    assert!(stack.mails_to(contact).await.pop().unwrap()["subject"].as_str().unwrap().ends_with("gewijzigd"));
+    let resend = stack.call("POST", &format!("/applications/{id}/contact-confirmation"), &token, None).await;
+    assert_eq!(resend.problem_code(), "contact_already_confirmed");
+
+    // A new address starts over: it gets only its link;
+    // the partner's own account address counts as confirmed at once.
+    edit["contact_email"] = json!("nieuw@ontwikkelaar.be");
+    let changed = stack.call("PUT", &format!("/applications/{id}"), &token, Some(edit.clone())).await;
+    assert_eq!(changed.body["contact_email_confirmed"], false, "{}", changed.body);
+    assert_eq!(subjects(&stack.mails_to("nieuw@ontwikkelaar.be").await), [portal::mail::CONTACT_CONFIRMATION_SUBJECT]);
+    let (_, first_link) = stack.contact_link("nieuw@ontwikkelaar.be").await;
+    // Sent again, the new link replaces the first; at most 3 a day to one address: then 429,
+    // and the link sent last keeps working.
+    let resent = stack.call("POST", &format!("/applications/{id}/contact-confirmation"), &token, None).await;
+    assert_eq!(resent.status, StatusCode::ACCEPTED, "{}", resent.body);
+    assert_eq!(resent.body, json!({"status": "confirmation_sent", "contact_email": "nieuw@ontwikkelaar.be"}));
+    let refused = stack.post("/contact-confirmations", json!({"application_id": id, "token": first_link})).await;
+    assert_eq!(refused.problem_code(), "invalid_token", "a replaced link no longer works");
+    assert_eq!(
+        stack.call("POST", &format!("/applications/{id}/contact-confirmation"), &token, None).await.status,
+        StatusCode::ACCEPTED
+    );
+    let (_, last_link) = stack.contact_link("nieuw@ontwikkelaar.be").await;
+    let capped = stack.call("POST", &format!("/applications/{id}/contact-confirmation"), &token, None).await;
+    assert_eq!(capped.status, StatusCode::TOO_MANY_REQUESTS, "{}", capped.body);
+    assert_eq!(capped.problem_code(), "too_many_confirmation_mails");
+    assert!(capped.headers.contains_key("retry-after"));
+    assert_eq!(capped.body["errors"][0]["field"], "contact_email");
+    assert_eq!(stack.mails_to("nieuw@ontwikkelaar.be").await.len(), 3);
+    let confirmed = stack.post("/contact-confirmations", json!({"application_id": id, "token": last_link})).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    edit["contact_email"] = json!("partner@voorbeeld.be");
+    let own = stack.call("PUT", &format!("/applications/{id}"), &token, Some(edit)).await;
+    assert_eq!(own.body["contact_email_confirmed"], true, "{}", own.body);
+
+    // Another partner's application: 404, and its link cannot be asked for.
+    let (stranger, _) = stack.partner("ander@voorbeeld.be", "Ander BV").await;
+    let theirs = stack.call("POST", &format!("/applications/{id}/contact-confirmation"), &stranger, None).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+}
+
+/// Issue 21: a partner cannot flood addresses through new applications: at most 10
+/// confirmation mails a day for all its applications together; the rest is logged, not sent.
+#[tokio::test]
+async fn confirmation_mails_are_limited_per_partner_per_day() {
+    let stack = Stack::start().await;
+    let (token, _) = stack.partner("partner@voorbeeld.be", "Planner BV").await;
+    let mut last = String::new();
+    for n in 0..11 {
+        let mut body = app(&format!("App {n}"), &["leerlingen"]);
+        body["contact_email"] = json!(format!("slachtoffer{n}@elders.be"));
+        let created = stack.call("POST", "/applications", &token, Some(body)).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        last = created.body["id"].as_str().unwrap().to_owned();
+    }
+    for n in 0..10 {
+        assert_eq!(stack.mails_to(&format!("slachtoffer{n}@elders.be")).await.len(), 1, "{n}");
+    }
+    assert!(stack.mails_to("slachtoffer10@elders.be").await.is_empty());
+    let log = stack.call("GET", &format!("/applications/{last}/logs"), &token, None).await.body;
+    let capped = log["items"].as_array().unwrap().iter().find(|e| e["user"] == "systeem").unwrap();
+    assert!(capped["to"].as_str().unwrap().contains("maximum bevestigingsmails voor vandaag"), "{capped}");
+    let resend = stack.call("POST", &format!("/applications/{last}/contact-confirmation"), &token, None).await;
+    assert_eq!(resend.problem_code(), "too_many_confirmation_mails");
+    // The next UTC day there is room again.
+    let now = portal::ports::Clock::now(stack.local.clock.as_ref());
+    let midnight = (now.date_naive() + chrono::Days::new(1)).and_hms_opt(0, 0, 1).unwrap().and_utc();
+    stack.advance_clock((midnight - now).num_seconds()).await;
+    let resend = stack.call("POST", &format!("/applications/{last}/contact-confirmation"), &token, None).await;
+    assert_eq!(resend.status, StatusCode::ACCEPTED, "{}", resend.body);
+    assert_eq!(stack.mails_to("slachtoffer10@elders.be").await.len(), 1);
 }

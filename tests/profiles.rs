@@ -463,6 +463,7 @@ async fn a_profile_edit_sends_rejected_applications_back_to_review() {
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
         ids.push(created.body["id"].as_str().unwrap().to_owned());
+        stack.confirm_contact("tom@ontwikkelaar.be").await;
     }
     let (rejected, new, approved) = (&ids[0], &ids[1], &ids[2]);
     let reason = json!({"reason": "De omschrijving van je organisatie is onvolledig."});

@@ -89,6 +89,8 @@ struct ApplicationView<'a> {
     description: &'a str,
     contact_name: &'a str,
     contact_email: &'a Email,
+    /// Whether the contact confirmed its address: until then it gets only its confirmation mail.
+    contact_email_confirmed: bool,
     apis: &'a BTreeSet<Api>,
     status: &'static str,
     client_id: Option<&'a ClientId>,
@@ -108,6 +110,7 @@ impl<'a> From<&'a Application> for ApplicationView<'a> {
             description: &f.description,
             contact_name: &f.contact_name,
             contact_email: &f.contact_email,
+            contact_email_confirmed: app.contact.is_confirmed(),
             apis: &f.apis,
             status: app.status.code(),
             client_id: app.client_id.as_ref(),
@@ -219,6 +222,39 @@ pub async fn update_application(deps: &Deps, req: Request) -> HttpResult {
 #[serde(deny_unknown_fields)]
 struct SecretBody {
     previous_secret_valid_for_seconds: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct ConfirmationSentView<'a> {
+    status: &'static str,
+    contact_email: &'a Email,
+}
+
+/// POST /applications/{id}/contact-confirmation
+pub async fn resend_contact_confirmation(deps: &Deps, req: Request) -> HttpResult {
+    let account = partner_account(&req)?;
+    let to = applications::resend_contact_confirmation(deps, &account, &path_param(&req, "id")).await?;
+    json(StatusCode::ACCEPTED, &ConfirmationSentView { status: "confirmation_sent", contact_email: &to })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactConfirmationBody {
+    application_id: Option<String>,
+    token: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ContactConfirmedView {
+    status: &'static str,
+    application: String,
+}
+
+/// POST /contact-confirmations
+pub async fn confirm_contact(deps: &Deps, req: Request) -> HttpResult {
+    let input: ContactConfirmationBody = json_body(&req)?;
+    let application = applications::confirm_contact(deps, field(&input.application_id), field(&input.token)).await?;
+    json(StatusCode::OK, &ContactConfirmedView { status: "confirmed", application })
 }
 
 /// POST /applications/{id}/secret

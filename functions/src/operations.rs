@@ -110,6 +110,8 @@ operations! {
         UpdateApplication => applications::update_application: PUT "/applications/{id}", Partner;
         CreateClientSecret => applications::create_client_secret: POST "/applications/{id}/secret", Partner;
         UpdateApplicationJwks => applications::update_application_jwks: PUT "/applications/{id}/jwks", Partner;
+        ResendContactConfirmation => applications::resend_contact_confirmation: POST "/applications/{id}/contact-confirmation", Partner;
+        ConfirmContact => applications::confirm_contact: POST "/contact-confirmations", Public;
         GetApplicationLogs => applications::get_application_logs: GET "/applications/{id}/logs", Partner;
         GetApplicationAccess => access::get_application_access: GET "/applications/{id}/access", Partner;
         CreateAccessRequests => access::create_access_requests: POST "/applications/{id}/access-requests", Partner;

@@ -13,8 +13,9 @@ use crate::accounts::{refuse_if_throttled, throttle_key};
 use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
-    Account, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId, ClientJwks,
-    FieldError, LogAction, LogEntry, PartnerId, Profile, SecretHash, SecretToken,
+    Account, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, CONTACT_LINK_LIFETIME, Client,
+    ClientId, ClientJwks, ContactDecision, ContactEmail, ContactLink, Email, FieldError, LogAction, LogEntry,
+    PartnerId, Profile, SecretHash, SecretToken, next_utc_midnight, notification_recipients,
 };
 use crate::error::{AppError, Internal};
 use crate::mail::{self, ApplicationEvent};
@@ -222,8 +223,8 @@ async fn commit(
     Err(version_conflict())
 }
 
-/// Mails what happened to the partner's email and the application's contact. A failed send is
-/// logged; the change stands.
+/// Mails what happened to the partner's email and, once it is confirmed, the application's
+/// contact. A failed send is logged; the change stands.
 pub(crate) async fn notify(
     deps: &Deps,
     profile: &Profile,
@@ -241,10 +242,245 @@ pub(crate) async fn notify(
         user,
         changes: log,
     };
-    let to = [profile.email.clone(), app.fields.contact_email.clone()];
+    let to = notification_recipients(&profile.email, &app.fields.contact_email, &app.contact);
     let mail = mail::application_changed(&deps.config.mail_from_accounts, &to, &event, &deps.config.portal_url)?;
     mail::deliver(deps.mailer.as_ref(), "application_changed", &mail).await;
     Ok(())
+}
+
+/// At most this many contact confirmation mails per partner per UTC day, all applications
+/// together (issue 21)...
+pub const CONFIRMATION_MAILS_PER_PARTNER_PER_DAY: u32 = 10;
+/// ... and per address per UTC day, whichever partners gave it.
+pub const CONFIRMATION_MAILS_PER_ADDRESS_PER_DAY: u32 = 3;
+const CONTACT_PROPERTY: &str = "Bevestiging e-mailadres";
+
+/// The contact's state after a create (`before` is `None`) or an edit by `actor`, with the
+/// link's secret when the address must get a confirmation mail.
+fn contact_after(
+    before: Option<&Application>,
+    contact: &Email,
+    actor: &Email,
+    now: DateTime<Utc>,
+) -> Result<(ContactEmail, Option<SecretToken>), AppError> {
+    match ContactEmail::decide(before.map(|b| &b.fields.contact_email), contact, actor) {
+        ContactDecision::Keep => Ok((before.map(|b| b.contact.clone()).unwrap_or_default(), None)),
+        ContactDecision::Confirmed => Ok((ContactEmail::Confirmed, None)),
+        ContactDecision::Confirm => {
+            let (state, token) = fresh_contact_link(now)?;
+            Ok((state, Some(token)))
+        }
+    }
+}
+
+fn fresh_contact_link(now: DateTime<Utc>) -> Result<(ContactEmail, SecretToken), AppError> {
+    let token = SecretToken::generate()?;
+    let link = ContactLink { token_hash: token.hash(), expires_at: now + CONTACT_LINK_LIFETIME };
+    Ok((ContactEmail::Unconfirmed { link: Some(link) }, token))
+}
+
+/// The log entry that says a confirmation link went to `contact`.
+fn confirmation_logged(now: DateTime<Utc>, user: &str, contact: &Email) -> LogEntry {
+    entry(now, LogAction::Sent, CONTACT_PROPERTY, user, None, Some(format!("bevestigingsmail naar {contact}")))
+}
+
+/// Whether the day's confirmation mails of the partner and of the address leave room for one
+/// more; counts it when so.
+async fn may_send_confirmation(deps: &Deps, app: &Application) -> Result<bool, AppError> {
+    let now = deps.clock.now();
+    let (day, expires) = (now.date_naive(), next_utc_midnight(now) + Duration::days(2));
+    let partner = throttle_key("contact-mail-partner", app.partner_id.as_str());
+    let address = throttle_key("contact-mail-address", app.fields.contact_email.as_str());
+    let (partner, address) = futures::join!(
+        deps.attempts.take_daily(&partner, day, CONFIRMATION_MAILS_PER_PARTNER_PER_DAY, expires),
+        deps.attempts.take_daily(&address, day, CONFIRMATION_MAILS_PER_ADDRESS_PER_DAY, expires),
+    );
+    Ok(partner? && address?)
+}
+
+/// Whether a confirmation mail may go, when `confirm` says one should: the day's limits,
+/// counted concurrently with the write that stores the link (a refused write counts too).
+async fn confirmation_allowed(deps: &Deps, app: &Application, confirm: bool) -> Result<bool, AppError> {
+    if confirm { may_send_confirmation(deps, app).await } else { Ok(false) }
+}
+
+/// The outcome of [`confirmation_allowed`]: a failed count sends no mail (the partner can send
+/// it again), and is logged.
+fn granted(allowed: Result<bool, AppError>) -> bool {
+    allowed.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the day's confirmation mails could not be counted");
+        false
+    })
+}
+
+/// Sends the contact its confirmation link when the day's limits `allowed` it; logs on the
+/// application when the mail did not leave (the partner can send it again later).
+async fn mail_confirmation(
+    deps: &Deps,
+    profile: &Profile,
+    app: &Application,
+    user: &str,
+    token: &SecretToken,
+    allowed: bool,
+) -> Result<(), AppError> {
+    let contact = &app.fields.contact_email;
+    let why = if !allowed {
+        tracing::info!(application = %app.id, outcome = "mail_capped", "no confirmation mail: the day's limit");
+        "niet verstuurd: het maximum bevestigingsmails voor vandaag is bereikt; verstuur ze morgen opnieuw"
+    } else {
+        let link = contact_link(deps, &app.id, token);
+        let message = mail::contact_confirmation(
+            &deps.config.mail_from_accounts,
+            contact,
+            &app.fields.name,
+            profile.fields.name.as_str(),
+            user,
+            &link,
+        )?;
+        if mail::deliver(deps.mailer.as_ref(), "contact_confirmation", &message).await {
+            return Ok(());
+        }
+        "verzenden mislukt; verstuur de bevestigingsmail opnieuw"
+    };
+    let log = [entry(
+        deps.clock.now(),
+        LogAction::Sent,
+        CONTACT_PROPERTY,
+        "systeem",
+        None,
+        Some(format!("{contact}: {why}")),
+    )];
+    deps.access.append_application_log(&app.partner_id, &app.id, &log).await?;
+    Ok(())
+}
+
+/// The mails after a create or an edit: what happened, to the profile's email (and the
+/// contact once confirmed), and the confirmation link when the contact is new; together.
+async fn mail_after_change(
+    deps: &Deps,
+    profile: &Profile,
+    app: &Application,
+    (what, headline): (&str, &str),
+    user: &str,
+    log: &[LogEntry],
+    confirm: Option<(&SecretToken, bool)>,
+) -> Result<(), AppError> {
+    let confirmation = async {
+        match confirm {
+            Some((token, allowed)) => mail_confirmation(deps, profile, app, user, token, allowed).await,
+            None => Ok(()),
+        }
+    };
+    let (notified, confirmed) = futures::join!(notify(deps, profile, app, what, headline, user, log), confirmation);
+    notified.and(confirmed)
+}
+
+/// The page that confirms a contact: the application's id and the link's secret.
+fn contact_link(deps: &Deps, app: &ApplicationId, token: &SecretToken) -> String {
+    format!(
+        "{}/contact-bevestigen?applicatie={app}&token={}",
+        deps.config.portal_url.trim_end_matches('/'),
+        token.expose()
+    )
+}
+
+fn contact_already_confirmed() -> AppError {
+    conflict("contact_already_confirmed", "Het e-mailadres van de contactpersoon is al bevestigd.")
+}
+
+fn invalid_contact_link() -> AppError {
+    AppError::Refused {
+        code: "invalid_token",
+        detail: "Deze bevestigingslink is ongeldig, al gebruikt of verlopen. Vraag de partner om je een nieuwe bevestigingsmail te sturen.".into(),
+    }
+}
+
+/// POST /applications/{id}/contact-confirmation: a new confirmation link for the unconfirmed
+/// contact email, which replaces the earlier one. The day's limits are taken before the link
+/// is replaced, so a refused mail (429) leaves the link that was mailed before working.
+pub async fn resend_contact_confirmation(deps: &Deps, account: &Caller, id: &str) -> Result<Email, AppError> {
+    let Editing { editor, app: before, profile, .. } = editing(deps, account, id).await?;
+    if before.contact.is_confirmed() {
+        return Err(contact_already_confirmed());
+    }
+    if before.status == ApplicationStatus::Archived {
+        return Err(conflict(
+            "application_archived",
+            "Deze applicatie is gearchiveerd en kan niet meer gewijzigd worden.",
+        ));
+    }
+    if !may_send_confirmation(deps, &before).await? {
+        let now = deps.clock.now();
+        return Err(AppError::Limited {
+            code: "too_many_confirmation_mails",
+            field: FieldError::new(
+                "contact_email",
+                "daily_limit",
+                "Vandaag werden al genoeg bevestigingsmails verstuurd naar dit adres of voor je partnerprofiel. Probeer het morgen opnieuw.",
+            ),
+            retry_after_seconds: crate::domain::seconds_until_tomorrow(now),
+        });
+    }
+    let now = deps.clock.now();
+    let user = editor.email.to_string();
+    let (contact, token) = fresh_contact_link(now)?;
+    let after = Application { contact, updated_at: now, version: before.version + 1, ..before.clone() };
+    let log = [confirmation_logged(now, &user, &after.fields.contact_email)];
+    let write = ApplicationWrite { before: Some(&before), after: &after, client: None, profile: None, log: &log };
+    deps.applications.write_application(write).await?.map_err(|_| version_conflict())?;
+    let link = contact_link(deps, &after.id, &token);
+    let message = mail::contact_confirmation(
+        &deps.config.mail_from_accounts,
+        &after.fields.contact_email,
+        &after.fields.name,
+        profile.fields.name.as_str(),
+        &user,
+        &link,
+    )?;
+    mail::deliver(deps.mailer.as_ref(), "contact_confirmation", &message).await;
+    tracing::info!(application = %after.id, "contact confirmation sent again");
+    Ok(after.fields.contact_email)
+}
+
+/// POST /contact-confirmations: the contact confirms its address with the mailed link. Every
+/// link that does not work (unknown application, another or an old link, expired, used) gets
+/// the same answer.
+pub async fn confirm_contact(deps: &Deps, application: &str, token: &str) -> Result<String, AppError> {
+    let id = ApplicationId::parse(application).ok_or_else(invalid_contact_link)?;
+    let token = SecretToken::parse(token).ok_or_else(invalid_contact_link)?;
+    let hash = token.hash();
+    for _ in 0..2 {
+        let before = deps.applications.application_by_id(&id).await?.ok_or_else(invalid_contact_link)?;
+        let now = deps.clock.now();
+        if !before.contact.accepts(&hash, now) {
+            return Err(invalid_contact_link());
+        }
+        let after = Application {
+            contact: ContactEmail::Confirmed,
+            updated_at: now,
+            version: before.version + 1,
+            ..before.clone()
+        };
+        let contact = before.fields.contact_email.to_string();
+        let log = [entry(
+            now,
+            LogAction::Updated,
+            CONTACT_PROPERTY,
+            &contact,
+            Some("niet bevestigd".into()),
+            Some("bevestigd".into()),
+        )];
+        let write = ApplicationWrite { before: Some(&before), after: &after, client: None, profile: None, log: &log };
+        match deps.applications.write_application(write).await? {
+            Ok(()) => {
+                tracing::info!(application = %after.id, "contact email confirmed");
+                return Ok(after.fields.name);
+            }
+            // Changed meanwhile (an edit, say): judge the link against what is stored now.
+            Err(_) => continue,
+        }
+    }
+    Err(invalid_contact_link())
 }
 
 /// GET /applications
@@ -377,6 +613,7 @@ pub async fn create_application(
     }
     let now = deps.clock.now();
     let user = creator.email.to_string();
+    let (contact, confirm) = contact_after(None, &fields.contact_email, &creator.email, now)?;
     let mut app = Application {
         id: ApplicationId::new(),
         partner_id: partner,
@@ -385,6 +622,7 @@ pub async fn create_application(
         client_id: None,
         rejection_reason: None,
         secret_created_at: None,
+        contact,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -392,9 +630,19 @@ pub async fn create_application(
     let Some((credentials, read)) = link else {
         let mut log = vec![entry(now, LogAction::Created, "Status", &user, None, Some(app.status.label().into()))];
         log.extend(checked_apis(&app, now, &user));
-        let profile = commit(deps, profile, None, &app, None, 0, &log).await?.map_err(|_| version_conflict())?;
+        log.extend(confirm.is_some().then(|| confirmation_logged(now, &user, &app.fields.contact_email)));
+        let (committed, allowed) = futures::join!(
+            commit(deps, profile, None, &app, None, 0, &log),
+            confirmation_allowed(deps, &app, confirm.is_some())
+        );
+        let profile = committed?.map_err(|_| version_conflict())?;
         tracing::info!(application = %app.id, "application requested");
-        notify(deps, &profile, &app, "aangevraagd", "Er werd een nieuwe applicatie aangevraagd. Informat beoordeelt de aanvraag; je ontvangt een bericht zodra dat gebeurd is.", &user, &log).await?;
+        let what = (
+            "aangevraagd",
+            "Er werd een nieuwe applicatie aangevraagd. Informat beoordeelt de aanvraag; je ontvangt een bericht zodra dat gebeurd is.",
+        );
+        mail_after_change(deps, &profile, &app, what, &user, &log, confirm.as_ref().map(|t| (t, granted(allowed))))
+            .await?;
         return Ok(app);
     };
     let client = linkable_client(deps, &credentials, read?).await?;
@@ -415,10 +663,20 @@ pub async fn create_application(
         entry(now, LogAction::Approved, "Status", &user, None, Some(app.status.label().into())),
     ];
     log.extend(checked_apis(&app, now, &user));
-    match commit(deps, profile, None, &app, Some((Some(&client), &linked)), 1, &log).await? {
+    log.extend(confirm.is_some().then(|| confirmation_logged(now, &user, &app.fields.contact_email)));
+    let (committed, allowed) = futures::join!(
+        commit(deps, profile, None, &app, Some((Some(&client), &linked)), 1, &log),
+        confirmation_allowed(deps, &app, confirm.is_some())
+    );
+    match committed? {
         Ok(profile) => {
             tracing::info!(application = %app.id, "application created with an existing client");
-            notify(deps, &profile, &app, "gekoppeld", "Er werd een bestaande client gekoppeld aan een nieuwe applicatie. De applicatie is goedgekeurd en de bestaande scopes blijven geldig.", &user, &log).await?;
+            let what = (
+                "gekoppeld",
+                "Er werd een bestaande client gekoppeld aan een nieuwe applicatie. De applicatie is goedgekeurd en de bestaande scopes blijven geldig.",
+            );
+            mail_after_change(deps, &profile, &app, what, &user, &log, confirm.as_ref().map(|t| (t, granted(allowed))))
+                .await?;
             Ok(app)
         }
         // Another application took the client between the check and the write.
@@ -508,7 +766,9 @@ pub async fn update_application(
             Some(edited.status.label().into()),
         ));
     }
-    let after = Application { updated_at: now, version: before.version + 1, ..edited };
+    let (contact, confirm) = contact_after(Some(&before), &edited.fields.contact_email, &editor.email, now)?;
+    log.extend(confirm.is_some().then(|| confirmation_logged(now, &user, &edited.fields.contact_email)));
+    let after = Application { contact, updated_at: now, version: before.version + 1, ..edited };
     let stored_client = match &after.client_id {
         Some(_) if before.fields.apis != after.fields.apis => client_of(deps, &before, read_client).await?,
         _ => None,
@@ -520,7 +780,11 @@ pub async fn update_application(
         }
     }
     let client = stored_client.as_ref().zip(new_client.as_ref()).map(|(b, a)| (Some(b), a));
-    match commit(deps, profile, Some(&before), &after, client, 0, &log).await? {
+    let (committed, allowed) = futures::join!(
+        commit(deps, profile, Some(&before), &after, client, 0, &log),
+        confirmation_allowed(deps, &after, confirm.is_some())
+    );
+    match committed? {
         Ok(profile) => {
             tracing::info!(application = %after.id, changes = log.len(), "application updated");
             let headline = if after.status == ApplicationStatus::New && before.status == ApplicationStatus::Rejected {
@@ -528,7 +792,8 @@ pub async fn update_application(
             } else {
                 "De applicatie werd gewijzigd."
             };
-            notify(deps, &profile, &after, "gewijzigd", headline, &user, &log).await?;
+            let confirm = confirm.as_ref().map(|t| (t, granted(allowed)));
+            mail_after_change(deps, &profile, &after, ("gewijzigd", headline), &user, &log, confirm).await?;
             Ok(after)
         }
         Err(_) => Err(version_conflict()),

@@ -42,6 +42,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("application_changed.txt", include_str!("../templates/application_changed.txt")),
         ("access_request.html", include_str!("../templates/access_request.html")),
         ("access_request.txt", include_str!("../templates/access_request.txt")),
+        ("contact_confirmation.html", include_str!("../templates/contact_confirmation.html")),
+        ("contact_confirmation.txt", include_str!("../templates/contact_confirmation.txt")),
     ] {
         // A template that does not parse is a build defect; the unit tests below render each one.
         if let Err(e) = env.add_template(name, source) {
@@ -174,6 +176,36 @@ pub fn access_request(
     )
 }
 
+/// The subject of the mail that asks an application's contact to confirm its address.
+pub const CONTACT_CONFIRMATION_SUBJECT: &str =
+    "Informat Partnerportaal \u{2013} Bevestig je e-mailadres als contact van een applicatie";
+
+/// The one mail an unconfirmed contact email gets (issue 21): who gave the address, and the
+/// link that confirms it. What the partner wrote is inert and quoted; the link is the only one.
+pub fn contact_confirmation(
+    from: &Email,
+    to: &Email,
+    application: &str,
+    partner: &str,
+    user: &str,
+    link: &str,
+) -> Result<OutgoingMail, minijinja::Error> {
+    let valid_days = crate::domain::CONTACT_LINK_LIFETIME.num_days();
+    render(
+        "contact_confirmation",
+        CONTACT_CONFIRMATION_SUBJECT,
+        from,
+        to,
+        context! {
+            application => inert_line(application),
+            partner => inert_line(partner),
+            user => inert_line(user),
+            link,
+            valid_days,
+        },
+    )
+}
+
 /// What happened to an application, for [`application_changed`].
 pub struct ApplicationEvent<'a> {
     /// The subject's ending and the mail's first sentence: "werd goedgekeurd".
@@ -253,6 +285,25 @@ mod tests {
         assert!(mail.html.contains(token.expose()));
         assert!(mail.text.contains("7 dagen"));
         assert!(mail.html.contains("<title>Informat – Activeer je partneraccount</title>"));
+    }
+
+    #[test]
+    fn a_contact_confirmation_quotes_the_partner_and_has_one_link() {
+        let link = "https://partners.example/contact-bevestigen/app-1/abc";
+        let mail = contact_confirmation(
+            &addr("info@informat.be"),
+            &addr("iemand@elders.be"),
+            "Klik https://evil.example",
+            "Evil BV",
+            "jan@evil.example",
+            link,
+        )
+        .expect("render");
+        assert_eq!(mail.subject, CONTACT_CONFIRMATION_SUBJECT);
+        assert!(mail.text.contains(link) && mail.text.contains("7 dagen"));
+        assert!(mail.text.contains("> Applicatie: Klik https[:]//evil[.]example"), "{}", mail.text);
+        assert!(mail.text.contains("> Opgegeven door: jan[at]evil[.]example"), "{}", mail.text);
+        assert!(!mail.text.contains("https://evil") && !mail.html.contains("https://evil"));
     }
 
     #[test]

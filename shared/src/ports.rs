@@ -242,6 +242,15 @@ pub trait AttemptStore: Send + Sync {
     /// `max` were taken within it already. Conditional writes only, so racing requests never
     /// take more than `max`.
     async fn take_use(&self, key: &str, now: DateTime<Utc>, window: Duration, max: u32) -> Result<bool, StoreError>;
+    /// Counts one under `key` for the UTC `day` unless `max` were counted that day already
+    /// (`false`): one conditional write. The count may go at `expires_at` (its TTL).
+    async fn take_daily(
+        &self,
+        key: &str,
+        day: chrono::NaiveDate,
+        max: u32,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// The tokens a successful sign-in gives: the user pool's own.

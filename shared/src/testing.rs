@@ -160,6 +160,21 @@ impl AttemptStore for MemoryStore {
         times.push(now);
         Ok(true)
     }
+    async fn take_daily(
+        &self,
+        key: &str,
+        day: chrono::NaiveDate,
+        max: u32,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut counts = lock(&self.mail_counts);
+        let count = counts.entry(format!("DAILY#{key}#{day}")).or_default();
+        if *count >= max {
+            return Ok(false);
+        }
+        *count += 1;
+        Ok(true)
+    }
 }
 
 #[async_trait]

@@ -120,6 +120,30 @@ impl Stack {
         text[start..].split_whitespace().next().unwrap().to_owned()
     }
 
+    /// The application id and token of the newest contact confirmation link mailed to `to`.
+    pub async fn contact_link(&self, to: &str) -> (String, String) {
+        let mails = self.mails_to(to).await;
+        let prefix = format!("{PORTAL_URL}/contact-bevestigen?applicatie=");
+        let mail = mails
+            .iter()
+            .rev()
+            .find(|m| m["text"].as_str().unwrap().contains(&prefix))
+            .unwrap_or_else(|| panic!("no confirmation mail to {to}: {mails:?}"));
+        let text = mail["text"].as_str().unwrap();
+        let start = text.find(&prefix).unwrap() + prefix.len();
+        let link = text[start..].split_whitespace().next().unwrap();
+        let (app, token) = link.split_once("&token=").unwrap();
+        (app.to_owned(), token.to_owned())
+    }
+
+    /// Confirms the application contact `to` with the newest link mailed to it, as its page does.
+    pub async fn confirm_contact(&self, to: &str) {
+        let (application_id, token) = self.contact_link(to).await;
+        let answer =
+            self.post("/contact-confirmations", json!({"application_id": application_id, "token": token})).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+
     pub async fn register(&self, email: &str, password: &str) -> Answer {
         self.post("/accounts", json!({"email": email, "password": password, "accept_terms": true})).await
     }

@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Email, FieldError, PartnerId, text};
+use super::{Email, FieldError, PartnerId, TokenHash, text};
 
 /// The data a client can be granted (api.md "APIs").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -279,6 +279,9 @@ pub struct Application {
     pub client_id: Option<ClientId>,
     pub rejection_reason: Option<String>,
     pub secret_created_at: Option<DateTime<Utc>>,
+    /// Whether the contact email is confirmed (absent in items stored before issue 21).
+    #[serde(default)]
+    pub contact: ContactEmail,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -337,6 +340,84 @@ impl Application {
     }
 }
 
+/// How long a contact-email confirmation link works.
+pub const CONTACT_LINK_LIFETIME: chrono::Duration = chrono::Duration::days(7);
+
+/// Whether an application's contact email was shown to belong to someone who wants its mail
+/// (issue 21). Until it is, the address gets nothing but its confirmation mail, so a partner
+/// cannot make the portal mail an arbitrary address. The partner's own account address counts
+/// as confirmed: its activation proved it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ContactEmail {
+    Confirmed,
+    /// Not confirmed; `link` is the confirmation link that was issued, if any (applications
+    /// stored before issue 21 have none until the partner asks for one).
+    Unconfirmed {
+        link: Option<ContactLink>,
+    },
+}
+
+impl Default for ContactEmail {
+    /// Applications stored before the rule: nobody confirmed their contact.
+    fn default() -> Self {
+        Self::Unconfirmed { link: None }
+    }
+}
+
+/// A confirmation link's token, stored as its hash, and when it stops working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactLink {
+    pub token_hash: TokenHash,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a create or an edit does to the contact email's confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactDecision {
+    /// As it was: the address did not change.
+    Keep,
+    /// Confirmed at once: it is the acting account's own (activated) address.
+    Confirmed,
+    /// A new, unconfirmed address: it gets a confirmation link, and only that.
+    Confirm,
+}
+
+impl ContactEmail {
+    pub fn is_confirmed(&self) -> bool {
+        matches!(self, Self::Confirmed)
+    }
+
+    /// The decision for a create (`before` is `None`) or an edit that sets `contact`, by the
+    /// account `actor`.
+    pub fn decide(before: Option<&Email>, contact: &Email, actor: &Email) -> ContactDecision {
+        match before {
+            Some(old) if old == contact => ContactDecision::Keep,
+            _ if contact == actor => ContactDecision::Confirmed,
+            _ => ContactDecision::Confirm,
+        }
+    }
+
+    /// Whether `hash` is the hash of this state's live link at `now`. The hashes are compared in
+    /// constant time.
+    pub fn accepts(&self, hash: &TokenHash, now: DateTime<Utc>) -> bool {
+        match self {
+            Self::Unconfirmed { link: Some(link) } => now < link.expires_at && link.token_hash.matches(hash),
+            _ => false,
+        }
+    }
+}
+
+/// Who gets an application's notifications: always the partner's profile email, the contact
+/// email only once it is confirmed, and an address never twice.
+pub fn notification_recipients(profile: &Email, contact: &Email, state: &ContactEmail) -> Vec<Email> {
+    let mut to = vec![profile.clone()];
+    if state.is_confirmed() && contact != profile {
+        to.push(contact.clone());
+    }
+    to
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,6 +438,7 @@ mod tests {
             client_id: None,
             rejection_reason: None,
             secret_created_at: None,
+            contact: ContactEmail::default(),
             created_at: now,
             updated_at: now,
             version: 1,
@@ -428,5 +510,56 @@ mod tests {
         assert!(ClientId::parse("").is_none());
         let id = ClientId::generate().expect("random");
         assert!(id.as_str().starts_with("app-") && id.as_str().len() == 28);
+    }
+
+    mod contact_email {
+        use super::super::*;
+
+        fn e(raw: &str) -> Email {
+            Email::parse("e", raw).expect("email")
+        }
+
+        #[test]
+        fn a_new_or_changed_contact_is_confirmed_unless_it_is_the_actors_own_address() {
+            let (me, old, new) = (e("jan@partner.be"), e("oud@elders.be"), e("nieuw@elders.be"));
+            assert_eq!(ContactEmail::decide(None, &new, &me), ContactDecision::Confirm);
+            assert_eq!(ContactEmail::decide(None, &me, &me), ContactDecision::Confirmed);
+            assert_eq!(ContactEmail::decide(Some(&old), &new, &me), ContactDecision::Confirm);
+            assert_eq!(ContactEmail::decide(Some(&old), &me, &me), ContactDecision::Confirmed);
+            // Saving other fields leaves the state, and sends the address nothing again.
+            assert_eq!(ContactEmail::decide(Some(&old), &old, &me), ContactDecision::Keep);
+        }
+
+        #[test]
+        fn only_the_live_link_of_an_unconfirmed_contact_is_accepted() {
+            let now = chrono::Utc::now();
+            let token = crate::domain::SecretToken::generate().expect("random");
+            let other = crate::domain::SecretToken::generate().expect("random");
+            let link = ContactLink { token_hash: token.hash(), expires_at: now + CONTACT_LINK_LIFETIME };
+            let state = ContactEmail::Unconfirmed { link: Some(link) };
+            assert!(state.accepts(&token.hash(), now));
+            assert!(!state.accepts(&other.hash(), now));
+            assert!(!state.accepts(&token.hash(), now + CONTACT_LINK_LIFETIME));
+            assert!(!ContactEmail::Confirmed.accepts(&token.hash(), now));
+            assert!(!ContactEmail::default().accepts(&token.hash(), now));
+        }
+
+        #[test]
+        fn only_a_confirmed_contact_gets_notifications() {
+            let (profile, contact) = (e("jan@partner.be"), e("iemand@elders.be"));
+            let unconfirmed = ContactEmail::default();
+            assert_eq!(notification_recipients(&profile, &contact, &unconfirmed), vec![profile.clone()]);
+            let both = notification_recipients(&profile, &contact, &ContactEmail::Confirmed);
+            assert_eq!(both, vec![profile.clone(), contact]);
+            let once = notification_recipients(&profile, &profile, &ContactEmail::Confirmed);
+            assert_eq!(once, vec![profile.clone()]);
+        }
+
+        #[test]
+        fn stored_applications_without_the_field_read_as_unconfirmed() {
+            let state: ContactEmail = serde_json::from_value(serde_json::json!({"state": "confirmed"})).expect("state");
+            assert!(state.is_confirmed());
+            assert_eq!(ContactEmail::default(), ContactEmail::Unconfirmed { link: None });
+        }
     }
 }

@@ -65,8 +65,8 @@ pub use access::{
 };
 pub use account::{AcceptedTerms, Account, AccountId, AccountStatus, Caller, TERMS_VERSION};
 pub use application::{
-    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, Institution, InvalidTransition,
-    Scope, apis,
+    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, CONTACT_LINK_LIFETIME, ClientId,
+    ContactDecision, ContactEmail, ContactLink, Institution, InvalidTransition, Scope, apis, notification_recipients,
 };
 pub use client::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES, Client, SecretError, SecretHash, StoredSecret};
 pub use email::Email;

@@ -58,6 +58,12 @@ impl TokenHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether `other` is the same hash, compared in constant time.
+    pub fn matches(&self, other: &TokenHash) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.0.as_bytes().ct_eq(other.0.as_bytes()))
+    }
 }
 
 /// What a single-use link token is for; each has its own lifetime (api.md).

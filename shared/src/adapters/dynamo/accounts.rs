@@ -325,6 +325,35 @@ impl AttemptStore for DynamoStore {
         }
         Ok(false)
     }
+
+    async fn take_daily(
+        &self,
+        key: &str,
+        day: chrono::NaiveDate,
+        max: u32,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::daily(key, day).item()))
+            .update_expression("ADD #count :one SET entity = :entity, #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#count) OR #count < :max")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":max", AttributeValue::N(max.to_string()))
+            .expression_attribute_values(":entity", AttributeValue::S("daily".into()))
+            .expression_attribute_values(":ttl", AttributeValue::N(ttl(expires_at).to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
 }
 
 impl DynamoStore {

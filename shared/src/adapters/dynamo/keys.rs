@@ -67,6 +67,11 @@ pub(super) fn uses(key: &str) -> Key {
     Key::new(format!("USES#{key}"), "USES")
 }
 
+/// What was counted under `key` on one UTC day.
+pub(super) fn daily(key: &str, day: NaiveDate) -> Key {
+    Key::new(format!("DAILY#{key}"), format!("DAY#{day}"))
+}
+
 // ---- A partner's partition: its profile, members, applications and logs ----
 
 pub(super) fn partner(id: &PartnerId) -> String {
@@ -317,6 +322,8 @@ mod tests {
         pinned(token(&hash()), "TOKEN#ab12", "TOKEN");
         pinned(attempts("signin:jan@example.be"), "ATTEMPTS#signin:jan@example.be", "ATTEMPTS");
         pinned(uses("mail:jan@example.be"), "USES#mail:jan@example.be", "USES");
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).expect("a day");
+        pinned(daily("contact-mail#ab12", day), "DAILY#contact-mail#ab12", "DAY#2026-12-07");
         assert_eq!(partner(&partner_id()), format!("PARTNER#{PARTNER}"));
         pinned(profile(&partner_id()), &format!("PARTNER#{PARTNER}"), "PROFILE");
         pinned(member(&partner_id(), &account), &format!("PARTNER#{PARTNER}"), "MEMBER#0f3e-sub");
@@ -333,7 +340,6 @@ mod tests {
         );
         pinned(school_access(&client_id(), &school_id()), "CLIENT#informat_customer_school", "ACCESS#123456");
         pinned(access_request(&hash()), "ACCESSREQ#ab12", "ACCESSREQ");
-        let day = NaiveDate::from_ymd_opt(2026, 12, 7).expect("a day");
         pinned(application_mails(&app(), day), &format!("MAILS#APP#{APP}"), "DAY#2026-12-07");
         pinned(partner_mails(&partner_id(), day), &format!("MAILS#PARTNER#{PARTNER}"), "DAY#2026-12-07");
         pinned(
