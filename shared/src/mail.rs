@@ -302,7 +302,7 @@ mod tests {
         assert_eq!(mail.subject, CONTACT_CONFIRMATION_SUBJECT);
         assert!(mail.text.contains(link) && mail.text.contains("7 dagen"));
         assert!(mail.text.contains("> Applicatie: Klik https[:]//evil[.]example"), "{}", mail.text);
-        assert!(mail.text.contains("> Opgegeven door: jan[at]evil[.]example"), "{}", mail.text);
+        assert!(mail.text.contains("> Opgegeven door: jan [at] evil[.]example"), "{}", mail.text);
         assert!(!mail.text.contains("https://evil") && !mail.html.contains("https://evil"));
     }
 
