@@ -1,6 +1,6 @@
 import { expect, type Page } from '@playwright/test';
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { activeAccount, api, API, expectAccessible, PASSWORD, screenshots, signInApi, test, uniqueEmail } from './support';
+import { activeAccount, api, API, expectAccessible, expectVisibleFocus, linkIn, mailTo, PASSWORD, screenshots, signInApi, tabTo, test, uniqueEmail } from './support';
 
 const PORTAL = (process.env.PORTAL_URL ?? 'http://localhost:5173').replace(/\/+$/, '');
 
@@ -347,4 +347,63 @@ test('a rejected application shows Informat\'s reason, and an edit sends it back
 	await page.getByRole('button', { name: 'Opslaan' }).click();
 	await expect(page.getByRole('status').filter({ hasText: 'Je wijzigingen zijn opgeslagen.' })).toBeVisible();
 	await expect(page.locator('.section-head .status')).toHaveText('Nieuw');
+});
+
+test('Contactpersoon: an unconfirmed address, a new confirmation mail, the daily limit beside it, then confirmed by its owner', async ({ page, browser }) => {
+	const ctx = await api();
+	const email = await partnerSignedIn(page);
+	const token = await signInApi(ctx, email);
+	const contact = uniqueEmail('contact');
+	const created = await ctx.post('/applications', {
+		headers: { authorization: `Bearer ${token}` },
+		data: { name: 'Rapportenbundel', description: 'Een applicatie.', contact_name: 'Tom', contact_email: contact, apis: ['leerlingen'] }
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	const { id } = (await created.json()) as { id: string };
+	await mailTo(ctx, contact, 'Bevestig je e-mailadres');
+
+	await page.goto(`/applicaties/${id}`);
+	const facts = page.getByRole('definition').filter({ hasText: contact });
+	await expect(facts).toContainText('(nog niet bevestigd)');
+	await expect(facts).toContainText('Dit adres ontvangt geen berichten over de applicatie');
+	await expectAccessible(page);
+
+	// Sent again twice; the fourth mail of the day to one address is refused beside the button.
+	const resend = page.getByRole('button', { name: 'Bevestigingsmail opnieuw versturen' });
+	for (let i = 0; i < 2; i++) {
+		await resend.click();
+		await expect(page.getByRole('status').filter({ hasText: `Er werd een nieuwe bevestigingsmail gestuurd naar ${contact}` })).toBeVisible();
+	}
+	await resend.click();
+	await expect(page.locator('#contact_email-error')).toContainText('Probeer het morgen opnieuw.');
+	await expect(resend).toHaveAttribute('aria-describedby', /contact_email-error/);
+	await expectAccessible(page);
+	await screenshots(page, 'contact-niet-bevestigd');
+
+	// The contact opens the newest link in a browser of its own, and confirms with the button.
+	const mail = await mailTo(ctx, contact, 'Bevestig je e-mailadres');
+	const link = linkIn(mail, `${PORTAL}/contact-bevestigen?applicatie=${id}&token=`);
+	const theirs = await browser.newContext({ baseURL: PORTAL });
+	const them = await theirs.newPage();
+	await them.goto(link);
+	await expect(them.getByRole('heading', { level: 1, name: 'E-mailadres bevestigen' })).toBeVisible();
+	await expectAccessible(them);
+	await screenshots(them, 'contact-bevestigen');
+	await tabTo(them, 'main button.button');
+	await expect(them.getByRole('button', { name: 'Adres bevestigen' })).toBeFocused();
+	await expectVisibleFocus(them);
+	await them.keyboard.press('Enter');
+	await expect(them.getByRole('status')).toContainText('Je e-mailadres is bevestigd als contact van de applicatie “Rapportenbundel”.');
+	await expect(them).toHaveURL(`${PORTAL}/contact-bevestigen`);
+	await expectAccessible(them);
+	await screenshots(them, 'contact-bevestigd');
+	// The link works once.
+	await them.goto(link);
+	await them.getByRole('button', { name: 'Adres bevestigen' }).click();
+	await expect(them.getByRole('alert')).toContainText('Deze bevestigingslink is ongeldig, al gebruikt of verlopen.');
+	await theirs.close();
+
+	await page.reload();
+	await expect(page.getByRole('definition').filter({ hasText: contact })).not.toContainText('nog niet bevestigd');
+	await expect(page.getByRole('button', { name: 'Bevestigingsmail opnieuw versturen' })).toHaveCount(0);
 });

@@ -33,6 +33,8 @@ export interface ApplicationInput {
 
 export interface Application extends ApplicationInput {
 	id: string;
+	/** Whether the contact confirmed its address; until then it gets only its confirmation mail. */
+	contact_email_confirmed: boolean;
 	status: 'new' | 'approved' | 'rejected' | 'archived';
 	client_id: string | null;
 	rejection_reason: string | null;
