@@ -96,7 +96,8 @@ async fn field_rules_are_enforced_and_all_reported() {
         ("description", json!("x".repeat(2001)), "too_long"),
         ("contact_name", json!("x".repeat(201)), "too_long"),
         ("extra_info", json!("x".repeat(2001)), "too_long"),
-        ("website", json!("www.voorbeeld.be"), "invalid_url"),
+        ("website", json!("voorbeeld"), "invalid_url"),
+        ("website", json!("ftp://voorbeeld.be"), "invalid_url"),
         ("categories", json!([]), "required"),
         ("categories", json!(["games"]), "unknown_category"),
     ];

@@ -56,6 +56,11 @@ test('register, activate from the mail, sign in and reach Welkom!', async ({ pag
 	// The same link a second time: used, so refused with the API's Dutch detail.
 	await page.goto(link);
 	await expect(page.getByRole('alert')).toContainText('Deze link is ongeldig, al gebruikt of verlopen');
+	// It was most likely used to activate: signing in is offered (issue 22).
+	await expect(page.getByRole('link', { name: 'Aanmelden', exact: true }).last()).toHaveAttribute('href', '/aanmelden');
+	await expect(page.getByText('Werd je account met deze link al geactiveerd?')).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'activeren-gebruikt');
 
 	await page.goto('/activeren');
 	await page.goto(link.replace(/token=[^&]+/, 'token=onbekend'));

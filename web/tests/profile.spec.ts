@@ -77,7 +77,8 @@ test('Nieuw profiel toevoegen: every field of the manual, errors beside them, a 
 	await expect(page.getByLabel('Land')).toHaveValue('BE');
 	await page.getByLabel('Publiek').check();
 	await page.getByLabel('Communiceren').check();
-	await page.getByLabel('Website*').fill('https://www.schoolbord.be');
+	// Typed as people type it (issue 22): without https://, stored as https://www.schoolbord.be/.
+	await page.getByLabel('Website*').fill('www.schoolbord.be');
 	await page.getByLabel('Extra info*').fill('Voor meer info, neem contact met de helpdesk van Schoolbord.');
 	await page.getByLabel('Logo*').setInputFiles({
 		name: 'logo.svg',
@@ -102,6 +103,7 @@ test('Nieuw profiel toevoegen: every field of the manual, errors beside them, a 
 	await expect(page.getByRole('heading', { level: 2, name })).toBeVisible();
 	await expect(page.getByRole('definition').filter({ hasText: '0123.456.749' })).toBeVisible();
 	await expect(page.getByRole('definition').filter({ hasText: 'Els Janssens' })).toBeVisible();
+	await expect(page.getByRole('link', { name: 'https://www.schoolbord.be/' })).toHaveAttribute('href', 'https://www.schoolbord.be/');
 	await expect(page.getByText('Publiek', { exact: true })).toBeVisible();
 	const logo = page.getByRole('img', { name: `Logo van ${name}` });
 	await expect.poll(() => logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(160);

@@ -140,13 +140,15 @@ impl Website {
             FieldError::new(
                 "website",
                 "invalid_url",
-                "Geef een volledig webadres in, bijvoorbeeld https://www.bedrijf.be.",
+                "Geef het webadres van de website in, bijvoorbeeld www.bedrijf.be of https://www.bedrijf.be.",
             )
         };
         if value.len() > 2000 {
             return Err(invalid());
         }
-        let url = url::Url::parse(value).map_err(|_| invalid())?;
+        // People type "www.planner.be": an address without a scheme is read as https (issue 22).
+        let with_scheme = if value.contains("://") { value.to_owned() } else { format!("https://{value}") };
+        let url = url::Url::parse(&with_scheme).map_err(|_| invalid())?;
         let host_ok = url.host_str().is_some_and(|h| h.contains('.') && !h.starts_with('.') && !h.ends_with('.'));
         if !matches!(url.scheme(), "http" | "https")
             || !host_ok
@@ -395,9 +397,15 @@ mod tests {
     #[test]
     fn websites_are_absolute_http_urls() {
         assert_eq!(Website::parse(" https://www.plantyn.com ").expect("valid").as_str(), "https://www.plantyn.com/");
+        // Without a scheme it is https.
+        assert_eq!(Website::parse("www.plantyn.com").expect("valid").as_str(), "https://www.plantyn.com/");
+        assert_eq!(Website::parse("plantyn.com/scholen").expect("valid").as_str(), "https://plantyn.com/scholen");
+        assert_eq!(Website::parse("http://plantyn.com").expect("valid").as_str(), "http://plantyn.com/");
         for bad in [
-            "www.plantyn.com",
+            "plantyn",
             "ftp://plantyn.com",
+            "javascript://plantyn.com",
+            "mailto:info@plantyn.com",
             "https://localhost",
             "javascript:alert(1)",
             "https://user:pw@x.be",
