@@ -171,6 +171,9 @@ test('Met bestaand profiel koppelen: paste the invitation code', async ({ page }
 	await page.getByRole('button', { name: 'Koppelen' }).click();
 	await expect(page.locator('#code-error')).toContainText('Deze uitnodigingscode is ongeldig');
 	await expect(page.locator('#code')).toHaveAttribute('aria-invalid', 'true');
+	// Said once, beside the field (issue 22).
+	await expect(page.getByText('Deze uitnodigingscode is ongeldig')).toHaveCount(1);
+	await expect(page.locator('#code')).toBeFocused();
 	await expectAccessible(page);
 
 	await page.getByLabel('Uitnodigingscode').fill(code);
