@@ -6,6 +6,8 @@
 use std::collections::BTreeSet;
 
 use portal_functions::{Auth, Function, ROUTES};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn template() -> Yaml {
@@ -334,4 +336,161 @@ fn the_access_request_function_may_do_every_part_of_its_transaction() {
         assert!(actions.contains(needed), "{needed} is missing from {actions:?}");
     }
     assert!(!actions.contains("dynamodb:Scan") && !actions.contains("dynamodb:DeleteItem"), "{actions:?}");
+}
+
+/// Reads `!Name value` as the one-key mapping `{"!Name": value}`, so that a test can tell
+/// `!If [C, a, b]` from a plain list and `!Ref X` from the string `X` (`YamlLoader` drops them).
+#[derive(Default)]
+struct KeepTags {
+    loader: YamlLoader,
+    /// Per open sequence or mapping: whether it was tagged, and so wrapped in one more mapping.
+    open: Vec<bool>,
+}
+
+impl KeepTags {
+    fn wrap(&mut self, tag: Option<Tag>, mark: Marker) -> bool {
+        match tag {
+            Some(Tag { handle, suffix }) if handle == "!" => {
+                self.loader.on_event(Event::MappingStart(0, None), mark);
+                self.loader.on_event(Event::Scalar(format!("!{suffix}"), TScalarStyle::Plain, 0, None), mark);
+                true
+            }
+            tag => {
+                assert!(tag.is_none(), "{tag:?}: only local tags (CloudFormation's) are read");
+                false
+            }
+        }
+    }
+}
+
+impl MarkedEventReceiver for KeepTags {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        match ev {
+            Event::SequenceStart(anchor, tag) => {
+                let wrapped = self.wrap(tag, mark);
+                self.open.push(wrapped);
+                self.loader.on_event(Event::SequenceStart(anchor, None), mark);
+            }
+            Event::MappingStart(anchor, tag) => {
+                let wrapped = self.wrap(tag, mark);
+                self.open.push(wrapped);
+                self.loader.on_event(Event::MappingStart(anchor, None), mark);
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                self.loader.on_event(ev, mark);
+                if self.open.pop().unwrap() {
+                    self.loader.on_event(Event::MappingEnd, mark);
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let wrapped = self.wrap(tag, mark);
+                self.loader.on_event(Event::Scalar(value, style, anchor, None), mark);
+                if wrapped {
+                    self.loader.on_event(Event::MappingEnd, mark);
+                }
+            }
+            ev => self.loader.on_event(ev, mark),
+        }
+    }
+}
+
+/// template.yaml with its intrinsic functions kept (`KeepTags`).
+fn template_with_tags() -> Yaml {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut receiver = KeepTags::default();
+    Parser::new_from_str(&text).load(&mut receiver, false).unwrap();
+    assert!(receiver.open.is_empty());
+    receiver.loader.documents()[0].clone()
+}
+
+/// `{"!Name": value}`, the form `template_with_tags` reads `!Name value` in.
+fn tagged(name: &str, value: Yaml) -> Yaml {
+    let mut hash = yaml_rust2::yaml::Hash::new();
+    hash.insert(Yaml::String(format!("!{name}")), value);
+    Yaml::Hash(hash)
+}
+
+fn string(s: &str) -> Yaml {
+    Yaml::String(s.to_owned())
+}
+
+/// The one resource of a type, with its logical id.
+fn only_resource<'a>(doc: &'a Yaml, kind: &str) -> (&'a str, &'a Yaml) {
+    let found: Vec<_> = doc["Resources"]
+        .as_hash()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(id, r)| (id.as_str().unwrap(), r))
+        .collect();
+    assert_eq!(found.len(), 1, "one {kind}: {:?}", found.iter().map(|(id, _)| id).collect::<Vec<_>>());
+    found[0]
+}
+
+/// The WAF and the distribution's headers hold only if clients cannot call the API around the
+/// distribution: with an origin domain (ApiOriginDomainName, a regional custom domain on API
+/// Gateway) the distribution goes there and the execute-api endpoint is off; without one the
+/// execute-api address stays the origin (X-Origin-Verify then keeps direct callers from posing as
+/// the distribution).
+#[test]
+fn the_execute_api_endpoint_is_off_whenever_the_api_has_an_origin_domain() {
+    let doc = template_with_tags();
+    let condition = "HasApiOrigin";
+    assert_eq!(
+        doc["Conditions"][condition],
+        tagged(
+            "Not",
+            Yaml::Array(vec![tagged(
+                "Equals",
+                Yaml::Array(vec![tagged("Ref", string("ApiOriginDomainName")), string("")])
+            )])
+        ),
+        "{condition} is: ApiOriginDomainName is set"
+    );
+    for parameter in ["ApiOriginDomainName", "ApiOriginCertificateArn", "ApiOriginHostedZoneId"] {
+        assert!(!doc["Parameters"][parameter]["Description"].is_badvalue(), "parameter {parameter}");
+    }
+
+    // The endpoint is off exactly when there is an origin domain.
+    assert_eq!(
+        doc["Resources"]["HttpApi"]["Properties"]["DisableExecuteApiEndpoint"],
+        tagged("If", Yaml::Array(vec![string(condition), Yaml::Boolean(true), Yaml::Boolean(false)])),
+    );
+
+    // The distribution's one origin is then that domain, else the execute-api address.
+    let origins = doc["Resources"]["ApiDistribution"]["Properties"]["DistributionConfig"]["Origins"].as_vec().unwrap();
+    assert_eq!(origins.len(), 1);
+    assert_eq!(
+        origins[0]["DomainName"],
+        tagged(
+            "If",
+            Yaml::Array(vec![
+                string(condition),
+                tagged("Ref", string("ApiOriginDomainName")),
+                tagged("Sub", string("${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")),
+            ])
+        ),
+    );
+    assert_eq!(origins[0]["OriginCustomHeaders"][0]["HeaderName"].as_str(), Some("X-Origin-Verify"));
+
+    // The origin domain: regional, with the regional certificate, TLS 1.2.
+    let (domain_id, domain) = only_resource(&doc, "AWS::ApiGatewayV2::DomainName");
+    assert_eq!(domain["Condition"].as_str(), Some(condition));
+    assert_eq!(domain["Properties"]["DomainName"], tagged("Ref", string("ApiOriginDomainName")));
+    let configurations = domain["Properties"]["DomainNameConfigurations"].as_vec().unwrap();
+    assert_eq!(configurations.len(), 1);
+    assert_eq!(configurations[0]["EndpointType"].as_str(), Some("REGIONAL"));
+    assert_eq!(configurations[0]["CertificateArn"], tagged("Ref", string("ApiOriginCertificateArn")));
+    assert_eq!(configurations[0]["SecurityPolicy"].as_str(), Some("TLS_1_2"));
+
+    // ... which serves HttpApi's one stage at its root.
+    let (_, mapping) = only_resource(&doc, "AWS::ApiGatewayV2::ApiMapping");
+    assert_eq!(mapping["Condition"].as_str(), Some(condition));
+    assert_eq!(mapping["Properties"]["ApiId"], tagged("Ref", string("HttpApi")));
+    assert_eq!(mapping["Properties"]["DomainName"], tagged("Ref", string(domain_id)));
+    assert_eq!(mapping["Properties"]["Stage"].as_str(), Some("$default"));
+    assert!(mapping["Properties"]["ApiMappingKey"].is_badvalue(), "the API at the domain's root");
+    // SAM makes the $default stage (HttpApiApiGatewayDefaultStage); the mapping must wait for it.
+    assert_eq!(mapping["DependsOn"].as_str(), Some("HttpApiApiGatewayDefaultStage"));
 }
