@@ -19,7 +19,12 @@ async fn every_sample_event_reaches_its_handler() {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("no sample event for {name}: {e}"));
         let event: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(event["routeKey"], format!("{} {}", route.method, route.path), "{name}");
-        let request = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // As the distribution sends it: with its X-Origin-Verify.
+        let mut event = event;
+        if let Some(secret) = &stack.local.deps.config.origin_verify_secret {
+            event["headers"]["x-origin-verify"] = serde_json::Value::String(secret.expose().to_owned());
+        }
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
         let response = route.operation.handle(&stack.local.deps, request).await;
         let status = response.status().as_u16();
         assert!(status < 500, "{name} answered {status}: {:?}", response.body());
@@ -43,6 +48,36 @@ async fn every_sample_event_reaches_its_handler() {
         .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))
         .count();
     assert_eq!(files, ROUTES.len() + SCHEDULED.len(), "events/ has samples for routes that do not exist");
+}
+
+/// Issue 21: a request that did not come through the distribution (no or a wrong
+/// X-Origin-Verify: a caller of the API's own address) is refused before any operation runs;
+/// the local gateway, like the distribution, sends the header with every request.
+#[tokio::test]
+async fn a_request_without_the_distributions_secret_is_refused() {
+    let stack = Stack::start().await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
+    let text = std::fs::read_to_string(dir.join("list_categories.json")).unwrap();
+    let route = ROUTES.iter().find(|r| r.operation.name() == "list_categories").unwrap();
+    let secret = stack.local.deps.config.origin_verify_secret.clone().expect("the local stack has a secret");
+    for sent in [None, Some("geraden"), Some(&secret.expose()[1..])] {
+        let mut event: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if let Some(sent) = sent {
+            event["headers"]["x-origin-verify"] = serde_json::Value::String(sent.to_owned());
+        }
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+        let response = route.operation.handle(&stack.local.deps, request).await;
+        assert_eq!(response.status().as_u16(), 403, "{sent:?}");
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(body["code"], "forbidden", "{body}");
+    }
+    let mut event: serde_json::Value = serde_json::from_str(&text).unwrap();
+    event["headers"]["x-origin-verify"] = serde_json::Value::String(secret.expose().to_owned());
+    let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+    assert_eq!(route.operation.handle(&stack.local.deps, request).await.status().as_u16(), 200);
+    // Over HTTP the local gateway adds it, replacing a value the client sends.
+    let answer = stack.send(stack.http.get(stack.url("/categories")).header("x-origin-verify", "geraden")).await;
+    assert_eq!(answer.status, reqwest::StatusCode::OK, "{}", answer.body);
 }
 
 #[tokio::test]

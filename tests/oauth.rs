@@ -457,6 +457,10 @@ async fn a_token_costs_one_query_and_an_unlinked_client_gets_none() {
         let mut event = event.clone();
         event["headers"]["authorization"] = json!(format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))));
         event["body"] = json!("grant_type=client_credentials");
+        // As the distribution sends it.
+        if let Some(secret) = &deps.config.origin_verify_secret {
+            event["headers"]["x-origin-verify"] = json!(secret.expose());
+        }
         lambda_http::request::from_str(&event.to_string()).unwrap()
     };
     requests.take();

@@ -55,6 +55,11 @@ macro_rules! operations {
             /// Runs the operation's handler, and turns its result into the response: the one
             /// place a handler's error becomes problem+json and the outcome is logged.
             pub async fn handle(self, deps: &Deps, req: Request) -> Response<Body> {
+                // Only what came through the distribution (its WAF, its headers) is served.
+                if !portal::http::through_distribution(&req, deps.config.origin_verify_secret.as_ref()) {
+                    tracing::warn!(outcome = "refused", code = "not_through_distribution", "a request without the distribution's X-Origin-Verify");
+                    return portal::http::not_through_distribution();
+                }
                 portal::http::respond(match self { $(Self::$op => crate::$module::$handler(deps, req).await,)* })
             }
         }

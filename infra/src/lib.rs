@@ -108,6 +108,8 @@ impl LocalStack {
             signing_key_id: resources.signing_key_id.clone(),
             token_audience: portal::config::DEFAULT_TOKEN_AUDIENCE.into(),
             token_lifetime_seconds: 3600,
+            // The local gateway sends it with every request, as the distribution does in AWS.
+            origin_verify_secret: Some(portal::config::OriginSecret::new(uuid::Uuid::new_v4().simple().to_string())),
         };
         let aws_requests = portal::adapters::aws::AwsRequests::default();
         let mut deps = portal::adapters::aws::counted_deps(&sdk, config, &aws_requests);

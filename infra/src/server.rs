@@ -296,6 +296,10 @@ async fn invoke(state: &AppState, parts: &axum::http::request::Parts, body: &[u8
     if let Some(Peer(ip)) = parts.extensions.get::<Peer>() {
         event["requestContext"]["http"]["sourceIp"] = Value::String(ip.to_string());
     }
+    // The distribution's origin header, which replaces whatever a client sent under that name.
+    if let Some(secret) = &state.deps.config.origin_verify_secret {
+        event["headers"][portal::http::ORIGIN_VERIFY_HEADER] = Value::String(secret.expose().to_owned());
+    }
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
         Err(e) => return local_problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("payload 2.0 did not parse: {e}")),

@@ -31,6 +31,37 @@ pub struct Config {
     pub token_audience: String,
     /// How long an access token is valid.
     pub token_lifetime_seconds: i64,
+    /// The value the CloudFront distribution sends in `X-Origin-Verify`: when it is set, a
+    /// request without it did not come through the distribution (and its WAF and headers) and
+    /// is refused (issue 21). `None`: no distribution in front (a bare local run).
+    pub origin_verify_secret: Option<OriginSecret>,
+}
+
+/// The distribution's `X-Origin-Verify` value; never shown (its `Debug` is redacted).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OriginSecret(String);
+
+impl OriginSecret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// Whether `sent` is the secret, compared in constant time.
+    pub fn matches(&self, sent: &str) -> bool {
+        use subtle::ConstantTimeEq as _;
+        bool::from(self.0.as_bytes().ct_eq(sent.as_bytes()))
+    }
+
+    /// The value itself, for the one that sends it (the local stack's gateway).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for OriginSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginSecret(..)")
+    }
 }
 
 /// The default `aud` of access tokens.
@@ -106,6 +137,10 @@ impl Config {
                 .filter(|v| !v.trim().is_empty())
                 .unwrap_or_else(|| DEFAULT_TOKEN_AUDIENCE.into()),
             token_lifetime_seconds,
+            origin_verify_secret: lookup("ORIGIN_VERIFY_SECRET")
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .map(OriginSecret::new),
         })
     }
 }

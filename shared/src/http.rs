@@ -123,6 +123,26 @@ pub fn source_address_with(req: &Request, origin_secret: Option<&str>) -> Option
     }
 }
 
+/// Whether the request came through the distribution: when `ORIGIN_VERIFY_SECRET` is
+/// configured, it carries the secret in `X-Origin-Verify`. A caller of the API's own address
+/// (execute-api, or the origin domain, which DNS and certificate logs make public) cannot know
+/// it, so it never bypasses the WAF and the distribution's headers (issue 21).
+pub fn through_distribution(req: &Request, secret: Option<&crate::config::OriginSecret>) -> bool {
+    let sent = req.headers().get(ORIGIN_VERIFY_HEADER).and_then(|v| v.to_str().ok());
+    match secret {
+        None => true,
+        Some(secret) => sent.is_some_and(|sent| secret.matches(sent)),
+    }
+}
+
+/// The answer to a request that did not come through the distribution.
+pub fn not_through_distribution() -> Response<Body> {
+    problem(&AppError::Denied {
+        code: "forbidden",
+        detail: "Deze API is alleen bereikbaar via haar publieke adres. Gebruik het adres uit de API-documentatie van het partnerportaal.".into(),
+    })
+}
+
 /// The address in `CloudFront-Viewer-Address`: `ip:port`, the IPv6 address without brackets.
 fn viewer_ip(value: &str) -> Option<std::net::IpAddr> {
     let value = value.trim();

@@ -785,6 +785,7 @@ pub fn fakes() -> Fakes {
         backoffice_url: "https://backoffice.test".into(),
         token_audience: crate::config::DEFAULT_TOKEN_AUDIENCE.into(),
         token_lifetime_seconds: 3600,
+        origin_verify_secret: None,
     };
     let deps = Deps {
         config,

@@ -214,7 +214,11 @@ fn assertion(key: &p256::ecdsa::SigningKey, client_id: &str, aud: &str, n: usize
 #[tokio::main]
 async fn main() {
     let stack = Stack::start().await;
-    let template: Value = serde_json::from_str(include_str!("../../events/create_token.json")).expect("event");
+    let mut template: Value = serde_json::from_str(include_str!("../../events/create_token.json")).expect("event");
+    // As the distribution sends it.
+    if let Some(secret) = &stack.local.deps.config.origin_verify_secret {
+        template["headers"]["x-origin-verify"] = json!(secret.expose());
+    }
     let mut deps = (*stack.local.deps).clone();
     let (store_time, signer_time) = (Arc::new(Spent::default()), Arc::new(Spent::default()));
     deps.tokens = Arc::new(TimedStore(deps.tokens.clone(), store_time.clone()));
