@@ -60,6 +60,9 @@ test('Nieuw profiel toevoegen: every field of the manual, errors beside them, a 
 		await expect(page.locator(`#${errorId}`)).toBeVisible();
 	}
 	await expect(page.locator('#categories-error')).toContainText('Kies minstens één categorie.');
+	// The logo is required (the manual's J, issue 22).
+	await expect(page.locator('#logo-error')).toContainText('Kies een logo');
+	await expect(page.locator('#logo')).toHaveAttribute('aria-invalid', 'true');
 	await expect(page.getByRole('alert').first()).toContainText('Bekijk de foutmeldingen per veld');
 	await expect(page.locator('#name')).toBeFocused();
 	await expectAccessible(page);
@@ -80,6 +83,13 @@ test('Nieuw profiel toevoegen: every field of the manual, errors beside them, a 
 	// Typed as people type it (issue 22): without https://, stored as https://www.schoolbord.be/.
 	await page.getByLabel('Website*').fill('www.schoolbord.be');
 	await page.getByLabel('Extra info*').fill('Voor meer info, neem contact met de helpdesk van Schoolbord.');
+	// Everything but the logo: still not saved, and the logo's error is the one left.
+	await page.getByRole('button', { name: 'Opslaan' }).click();
+	await expect(page.locator('#logo-error')).toContainText('Kies een logo');
+	await expect(page.locator('#name')).not.toHaveAttribute('aria-invalid', 'true');
+	await expect(page.locator('#logo')).toBeFocused();
+	const me = await ctx.get('/me', { headers: { authorization: `Bearer ${await signInApi(ctx, email)}` } });
+	expect(((await me.json()) as { profile: unknown }).profile).toBeNull();
 	await page.getByLabel('Logo*').setInputFiles({
 		name: 'logo.svg',
 		mimeType: 'image/svg+xml',
@@ -107,6 +117,7 @@ test('Nieuw profiel toevoegen: every field of the manual, errors beside them, a 
 	await expect(page.getByText('Publiek', { exact: true })).toBeVisible();
 	const logo = page.getByRole('img', { name: `Logo van ${name}` });
 	await expect.poll(() => logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(160);
+	await expect(page.locator('#logo-gevraagd')).toHaveCount(0);
 	await expectAccessible(page);
 	await screenshots(page, 'profiel');
 
@@ -128,6 +139,7 @@ test('Nieuw profiel toevoegen: every field of the manual, errors beside them, a 
 	await page.getByLabel('Gemeente').fill('Brugge');
 	await page.getByLabel('HRM').check();
 	await page.getByLabel('Website*').fill('https://www.voorbeeld.be');
+	await page.getByLabel('Logo*').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: png(40, 40, [10, 10, 10]) });
 	await page.getByRole('button', { name: 'Opslaan' }).click();
 	await expect(page.locator('#name-error')).toContainText('Er bestaat al een profiel met als naam');
 	await expect(page.locator('#name')).toBeFocused();
@@ -207,6 +219,8 @@ test('Mijn profiel: Bewerken, Gebruiker koppelen (a colleague links with the cod
 
 	await signIn(page, owner, '/profiel');
 	await expect(page.getByRole('heading', { level: 2, name })).toBeVisible();
+	// Made without a logo (over HTTP): the page asks for one.
+	await expect(page.locator('#logo-gevraagd')).toContainText('Je partnerprofiel heeft nog geen logo. Het logo is verplicht');
 	await page.getByRole('button', { name: 'Bewerken' }).click();
 	await expect(page.getByRole('heading', { level: 1, name: 'Partnerprofiel bewerken' })).toBeVisible();
 	await expect(page.getByLabel('Naam*')).toHaveValue(name);
