@@ -12,6 +12,7 @@ import {
 	uniqueEmail,
 	test
 } from './support';
+import { date, dateTime } from '../src/lib/time';
 
 const PORTAL = (process.env.PORTAL_URL ?? 'http://localhost:5173').replace(/\/+$/, '');
 
@@ -369,4 +370,72 @@ test('the keyboard alone: Gebruiker koppelen (into the pop-up, Escape, back) and
 	await screenshots(page, 'profiel-logo-gekozen');
 	await page.keyboard.press('Tab');
 	await expect(page.locator('#extra_info')).toBeFocused();
+});
+
+// Issue 22 item 7: every time is Belgian time with the date in Dutch, whatever the reader's time
+// zone; the API keeps UTC. The browser here is in New York.
+test.describe('times in Belgian time', () => {
+	test.use({ timezoneId: 'America/New_York' });
+
+	test('the formatter: summer and winter time, Dutch month names', () => {
+		expect(dateTime('2026-07-01T08:00:00Z')).toBe('1 juli 2026 om 10:00');
+		expect(dateTime('2026-12-01T08:00:00Z')).toBe('1 december 2026 om 09:00');
+		// The switches of 2026: 29 March 01:00 UTC and 25 October 01:00 UTC.
+		expect(dateTime('2026-03-29T00:59:00Z')).toBe('29 maart 2026 om 01:59');
+		expect(dateTime('2026-03-29T01:00:00Z')).toBe('29 maart 2026 om 03:00');
+		expect(dateTime('2026-10-25T00:59:00Z')).toBe('25 oktober 2026 om 02:59');
+		expect(dateTime('2026-10-25T01:00:00Z')).toBe('25 oktober 2026 om 02:00');
+		// Late evening in UTC is already the next day in Brussels.
+		expect(dateTime('2026-12-31T23:30:00Z')).toBe('1 januari 2027 om 00:30');
+		expect(date('2026-12-31T23:30:00Z')).toBe('1 januari 2027');
+		expect(date('2026-06-15T12:00:00Z')).toBe('15 juni 2026');
+		expect(dateTime('geen tijd')).toBe('geen tijd');
+	});
+
+	test('Mijn profiel: the Logs and Gebruikers show Brussels time to a reader in New York', async ({ page }) => {
+		const ctx = await api();
+		const owner = uniqueEmail('tijdzone');
+		await activeAccount(ctx, owner, PORTAL);
+		const token = await signInApi(ctx, owner);
+		const auth = { authorization: `Bearer ${token}` };
+		const created = await ctx.post('/profile', {
+			headers: auth,
+			data: {
+				name: `Tijdwijzer ${Date.now().toString(36)}`,
+				description: 'Roosters uit Informat.',
+				contact_name: 'Jan',
+				address: { street: 'Kerkstraat 1', postal_code: '2000', city: 'Antwerpen', country: 'BE' },
+				public: false,
+				categories: ['hrm'],
+				website: 'https://www.tijdwijzer.be'
+			}
+		});
+		expect(created.status(), await created.text()).toBe(201);
+		const res = await ctx.get('/profile/logs', { headers: auth, params: { limit: 20 } });
+		expect(res.status(), await res.text()).toBe(200);
+		const at = ((await res.json()) as { items: { at: string }[] }).items[0]?.at ?? '';
+		expect(at).not.toBe('');
+
+		// What the page must show, worked out apart from the portal's formatter: Brussels, long Dutch date.
+		const brussels = new Intl.DateTimeFormat('nl-BE', { timeZone: 'Europe/Brussels', dateStyle: 'long', timeStyle: 'short' }).format(new Date(at));
+		expect(brussels).toMatch(/^\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4} om \d{2}:\d{2}$/);
+		const newYork = new Intl.DateTimeFormat('nl-BE', { timeZone: 'America/New_York', dateStyle: 'long', timeStyle: 'short' }).format(new Date(at));
+		expect(newYork).not.toBe(brussels);
+
+		await signIn(page, owner, '/profiel');
+		expect(await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone)).toBe('America/New_York');
+		const logs = page.getByRole('region', { name: 'Logs van het partnerprofiel' });
+		const newest = logs.getByRole('row').nth(1).locator('time');
+		await expect(newest).toHaveText(brussels);
+		await expect(newest).toHaveAttribute('datetime', at);
+		// The owner's own link in Gebruikers: Brussels time too.
+		const linked = page.getByRole('region', { name: 'Gekoppelde gebruikers' }).getByRole('row').filter({ hasText: owner }).locator('time');
+		await expect(linked).toHaveText(/^\d{1,2} [a-z]+ \d{4} om \d{2}:\d{2}$/);
+		const linkedAt = (await linked.getAttribute('datetime')) ?? '';
+		await expect(linked).toHaveText(
+			new Intl.DateTimeFormat('nl-BE', { timeZone: 'Europe/Brussels', dateStyle: 'long', timeStyle: 'short' }).format(new Date(linkedAt))
+		);
+		await logs.scrollIntoViewIfNeeded();
+		await screenshots(page, 'profiel-logs-brusselse-tijd');
+	});
 });

@@ -26,11 +26,3 @@ const ACTIONS: Record<string, string> = {
 export function actionLabel(action: string): string {
 	return ACTIONS[action] ?? action;
 }
-
-/** 2026-05-07 13:53:16, in the browser's time zone, as the manual's screenshot shows it. */
-export function dateTime(at: string): string {
-	const d = new Date(at);
-	if (Number.isNaN(d.getTime())) return at;
-	const p = (n: number) => String(n).padStart(2, '0');
-	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
