@@ -156,7 +156,8 @@ impl LocalStack {
 
     /// Serves a built front end (`web/build`, or any directory with an index.html) on
     /// 127.0.0.1:`port` (0 picks a free one), as the deployed host does (module [`web`]), with a
-    /// `config.json` written into it that points at this stack's API. Returns its address.
+    /// `/config.json` that points at this stack's API, answered from memory (nothing is written
+    /// into the build). Returns its address.
     pub async fn serve_front_end(&mut self, build: &std::path::Path, port: u16) -> Result<String, StackError> {
         let site = web::site(build, &self.api_url, &self.deps.config.backoffice_url)?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {

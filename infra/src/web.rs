@@ -2,7 +2,7 @@
 //! sources, and `web/build` served at `PORTAL_URL` as the deployed host serves it (template.yaml,
 //! `WebDistribution`): the same fallback rule as its CloudFront function (a page path gets
 //! index.html, a missing file a 404), the same security headers, and a `config.json` that points
-//! at the local API.
+//! at the local API, answered from memory (the build is only read, so several stacks can serve it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -140,17 +140,48 @@ fn is_build_file(build: &Path, path: &str) -> bool {
 
 struct Site {
     build: PathBuf,
+    /// This stack's `config.json`, answered from memory: nothing is written into the build, so
+    /// any number of stacks (and the browser tests) serve one build, each with its own API.
+    config: String,
+    /// When this stack made its `config.json`, as an HTTP date: its `Last-Modified`.
+    config_modified: String,
 }
 
-/// Writes `config.json` into the build (so a build served by other means, web/scripts/serve.mjs,
-/// finds it too) and returns the router that serves the build.
+/// The path of the stack's own configuration; a `config.json` in the build is never served.
+const CONFIG_PATH: &str = "/config.json";
+
+/// The HTTP date (RFC 9110, IMF-fixdate) of a moment.
+fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Returns the router that serves the build, with `/config.json` pointing at this stack's API
+/// answered from memory: the build directory is only read.
 pub fn site(build: &Path, api_url: &str, backoffice_url: &str) -> Result<axum::Router, StackError> {
     csp_of(build)?;
     let config = json!({ "api_url": api_url, "local_mailbox": true, "backoffice_url": backoffice_url });
-    std::fs::write(build.join("config.json"), format!("{config}\n"))
-        .map_err(|e| StackError::Web(format!("{}/config.json: {e}", build.display())))?;
-    let site = Arc::new(Site { build: build.to_owned() });
+    let site = Arc::new(Site {
+        build: build.to_owned(),
+        config: format!("{config}\n"),
+        config_modified: http_date(chrono::Utc::now()),
+    });
     Ok(axum::Router::new().fallback(serve).with_state(site))
+}
+
+/// `config.json` as the build's files are answered (ServeDir): its type, length and
+/// `Last-Modified`, and a 304 to a revalidation that has it already. The headers every answer
+/// gets are added by [`serve`].
+fn config(site: &Site, request: &Request) -> Response {
+    let since = request.headers().get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok());
+    let modified = chrono::DateTime::parse_from_rfc2822(&site.config_modified).ok();
+    let fresh =
+        since.and_then(|s| chrono::DateTime::parse_from_rfc2822(s).ok()).zip(modified).is_some_and(|(s, m)| m <= s);
+    let last_modified = (header::LAST_MODIFIED, site.config_modified.clone());
+    if fresh {
+        return (StatusCode::NOT_MODIFIED, [last_modified]).into_response();
+    }
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json".to_owned()), last_modified], site.config.clone())
+        .into_response()
 }
 
 async fn serve(State(site): State<Arc<Site>>, request: Request) -> Response {
@@ -159,6 +190,8 @@ async fn serve(State(site): State<Arc<Site>>, request: Request) -> Response {
     let mut response = if request.method() != Method::GET && request.method() != Method::HEAD {
         // Headed below like every other answer.
         (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response()
+    } else if path == CONFIG_PATH {
+        config(&site, &request)
     } else if !page && !is_build_file(&site.build, &path) {
         // Exactly the build's files: no fallback of ServeDir's answers for a name that is not one.
         StatusCode::NOT_FOUND.into_response()

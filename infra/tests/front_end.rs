@@ -104,7 +104,7 @@ async fn serves_the_build_with_fallback_headers_and_config() {
             "backoffice_url": "http://localhost:5173/beheer",
         })
     );
-    assert!(build.join("config.json").is_file(), "config.json is written into the build");
+    assert!(!build.join("config.json").exists(), "config.json is answered from memory, not written into the build");
 
     // Nothing outside the build, however the path is spelled.
     for path in [
@@ -161,5 +161,87 @@ async fn serves_exactly_the_builds_files_and_heads_every_answer() {
         assert_eq!(response.status(), 405, "{method} {path}");
         headed(response.headers(), &format!("{method} {path}"));
     }
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+/// Every file under a directory with its bytes, to compare a build before and after.
+fn snapshot(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(next) = todo.pop() {
+        for entry in std::fs::read_dir(next).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.push((path.strip_prefix(dir).unwrap().to_owned(), bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Two local stacks on one machine serving the same build: each answers its own config.json
+/// (from memory, headed as a file of the build), and the build is left exactly as it was, so
+/// neither stack (nor the browser tests) ever talks to the other's API.
+#[tokio::test]
+async fn two_stacks_serve_one_build_each_with_its_own_config_and_write_nothing() {
+    let (root, build) = fake_build();
+    let before = snapshot(&build);
+    let start = |portal_url: &str| {
+        let options =
+            Options { port: 0, aws_endpoint: None, portal_url: portal_url.into(), backoffice_url: String::new() };
+        LocalStack::start(options)
+    };
+    let mut one = start("http://localhost:5173").await.unwrap_or_else(|e| panic!("the first stack must start: {e}"));
+    let mut two = start("http://localhost:5174").await.unwrap_or_else(|e| panic!("the second stack must start: {e}"));
+    assert_ne!(one.api_url, two.api_url);
+    let portal_one = one.serve_front_end(&build, 0).await.unwrap();
+    let portal_two = two.serve_front_end(&build, 0).await.unwrap();
+    let http = reqwest::Client::new();
+
+    for (portal, stack, backoffice) in
+        [(&portal_one, &one, "http://localhost:5173/beheer"), (&portal_two, &two, "http://localhost:5174/beheer")]
+    {
+        let config = http.get(format!("{portal}/config.json")).send().await.unwrap();
+        assert_eq!(config.status(), 200, "{portal}");
+        let headers = config.headers().clone();
+        let config: serde_json::Value = config.json().await.unwrap();
+        assert_eq!(
+            config,
+            serde_json::json!({ "api_url": stack.api_url, "local_mailbox": true, "backoffice_url": backoffice }),
+            "{portal}"
+        );
+        // Headed as a file of the build is: its type, no-cache, the security headers.
+        let icon = http.get(format!("{portal}/favicon.svg")).send().await.unwrap();
+        assert_eq!(headers["content-type"], "application/json", "{portal}");
+        for name in
+            ["cache-control", "content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"]
+        {
+            assert_eq!(headers[name], icon.headers()[name], "{portal}: {name}");
+        }
+        assert_eq!(headers["cache-control"], "no-cache", "{portal}");
+        assert!(headers.contains_key("last-modified"), "{portal}");
+        // A revalidation as the browser sends it: not modified since.
+        let again = http
+            .get(format!("{portal}/config.json"))
+            .header("if-modified-since", headers["last-modified"].clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{portal}");
+        assert_eq!(again.headers()["cache-control"], "no-cache", "{portal}");
+        let head = http.head(format!("{portal}/config.json")).send().await.unwrap();
+        assert_eq!(head.status(), 200, "{portal}");
+        assert_eq!(head.headers()["content-length"], headers["content-length"], "{portal}");
+        let post = http.post(format!("{portal}/config.json")).send().await.unwrap();
+        assert_eq!(post.status(), 405, "{portal}");
+    }
+
+    assert!(!build.join("config.json").exists(), "config.json was written into the build");
+    assert!(snapshot(&build) == before, "the build changed");
+    drop((one, two));
     std::fs::remove_dir_all(root).unwrap();
 }

@@ -63,8 +63,9 @@ npm run --silent build >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 
 echo "build: $(elapsed "$t")"
 
 # 4. The local stack: the API on a free port, its mails linking to PORTAL_URL, and the build just
-#    made served at PORTAL_URL with a config.json pointing at the API (--web-dir: as it is, not
-#    rebuilt). A portal-local from before --web-dir gets the static server of step 5 instead.
+#    made served at PORTAL_URL with a config.json pointing at the API, answered from memory
+#    (--web-dir: as it is, not rebuilt; nothing is written into it). A portal-local from before
+#    --web-dir gets the static server of step 5 instead.
 bin="${PORTAL_LOCAL_BIN:-}"
 if [ -z "$bin" ] && [ -x "$repo/.local/portal-local" ]; then bin="$repo/.local/portal-local"; fi
 if [ -z "$bin" ]; then
@@ -93,9 +94,10 @@ echo "API at $api"
 # 5. The front end at PORTAL_URL: served by the stack already, or else by the static server.
 log="$work/stack.log"
 if [ ${#web_args[@]} -eq 0 ]; then
-	printf '{"api_url":"%s","local_mailbox":true}\n' "$api" >build/config.json
+	# config.json from memory, not written into build/: another run's stack keeps its own.
+	config="$(printf '{"api_url":"%s","local_mailbox":true}' "$api")"
 	log="$work/serve.log"
-	node scripts/serve.mjs --root build --port "$port" --host localhost >"$log" 2>&1 &
+	node scripts/serve.mjs --root build --port "$port" --host localhost --config "$config" >"$log" 2>&1 &
 	pids+=($!)
 fi
 for _ in $(seq 1 50); do

@@ -1,7 +1,9 @@
 // A small static server for the built front end: files from build/, index.html for every other
 // path (the SPA fallback), and the security headers the deployed host sends too.
-//   node scripts/serve.mjs [--root build] [--port 5173] [--host 127.0.0.1]
-// config.json is served from the root like any file; write it there first.
+//   node scripts/serve.mjs [--root build] [--port 5173] [--host 127.0.0.1] [--config '{"api_url":...}']
+// With --config, /config.json is that JSON, answered from memory: nothing is written into the
+// build, so several servers (or stacks) on one machine share it, each with its own API. Without
+// it, config.json is served from the root like any file.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -15,6 +17,9 @@ function option(name, fallback) {
 const root = resolve(option('--root', 'build'));
 const port = Number(option('--port', '5173'));
 const host = option('--host', 'localhost');
+const configText = option('--config', null);
+// Fails early on JSON that the front end could not read either.
+const config = configText === null ? null : Buffer.from(`${JSON.stringify(JSON.parse(configText))}\n`);
 
 const TYPES = {
 	'.html': 'text/html; charset=utf-8',
@@ -51,6 +56,17 @@ const server = createServer(async (req, res) => {
 			return;
 		}
 		const url = new URL(req.url ?? '/', 'http://localhost');
+		if (config !== null && url.pathname === '/config.json') {
+			res.writeHead(200, {
+				...headers,
+				'content-security-policy': cspOf(root),
+				'content-type': TYPES['.json'],
+				'cache-control': 'no-cache',
+				'content-length': config.length
+			});
+			res.end(req.method === 'HEAD' ? undefined : config);
+			return;
+		}
 		const wanted = normalize(join(root, decodeURIComponent(url.pathname)));
 		const inside = wanted === root || wanted.startsWith(root + sep);
 		const found = (inside && (await file(wanted))) || null;
