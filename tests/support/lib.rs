@@ -106,32 +106,27 @@ impl Stack {
             .collect()
     }
 
-    /// The token of the newest link to `page` mailed to `to` (read from the text part).
-    pub async fn link_token(&self, to: &str, page: &str) -> String {
+    /// What follows `prefix` in the newest mail to `to` whose text holds it, up to white space.
+    async fn newest_link_after(&self, to: &str, prefix: &str) -> String {
         let mails = self.mails_to(to).await;
-        let prefix = format!("{PORTAL_URL}/{page}?token=");
         let mail = mails
             .iter()
             .rev()
-            .find(|m| m["text"].as_str().unwrap().contains(&prefix))
-            .unwrap_or_else(|| panic!("no {page} mail to {to}: {mails:?}"));
+            .find(|m| m["text"].as_str().unwrap().contains(prefix))
+            .unwrap_or_else(|| panic!("no mail with {prefix} to {to}: {mails:?}"));
         let text = mail["text"].as_str().unwrap();
-        let start = text.find(&prefix).unwrap() + prefix.len();
+        let start = text.find(prefix).unwrap() + prefix.len();
         text[start..].split_whitespace().next().unwrap().to_owned()
+    }
+
+    /// The token of the newest link to `page` mailed to `to` (read from the text part).
+    pub async fn link_token(&self, to: &str, page: &str) -> String {
+        self.newest_link_after(to, &format!("{PORTAL_URL}/{page}?token=")).await
     }
 
     /// The application id and token of the newest contact confirmation link mailed to `to`.
     pub async fn contact_link(&self, to: &str) -> (String, String) {
-        let mails = self.mails_to(to).await;
-        let prefix = format!("{PORTAL_URL}/contact-bevestigen?applicatie=");
-        let mail = mails
-            .iter()
-            .rev()
-            .find(|m| m["text"].as_str().unwrap().contains(&prefix))
-            .unwrap_or_else(|| panic!("no confirmation mail to {to}: {mails:?}"));
-        let text = mail["text"].as_str().unwrap();
-        let start = text.find(&prefix).unwrap() + prefix.len();
-        let link = text[start..].split_whitespace().next().unwrap();
+        let link = self.newest_link_after(to, &format!("{PORTAL_URL}/contact-bevestigen?applicatie=")).await;
         let (app, token) = link.split_once("&token=").unwrap();
         (app.to_owned(), token.to_owned())
     }

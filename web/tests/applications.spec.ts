@@ -346,6 +346,10 @@ test('a rejected application shows Informat\'s reason, and an edit sends it back
 	await page.getByLabel('Omschrijving').fill('Toont de klaslijsten (naam, klas) aan leerkrachten in de app.');
 	await page.getByRole('button', { name: 'Opslaan' }).click();
 	await expect(page.getByRole('status').filter({ hasText: 'Je wijzigingen zijn opgeslagen.' })).toBeVisible();
+	// It says where the application goes now (issue 22).
+	await expect(page.getByRole('status').filter({ hasText: 'Je wijzigingen zijn opgeslagen.' })).toContainText(
+		'De applicatie gaat terug naar Informat voor een nieuwe beoordeling'
+	);
 	await expect(page.locator('.section-head .status')).toHaveText('Nieuw');
 });
 
