@@ -38,13 +38,28 @@ test('Applicatie toevoegen: a new client ID, status Nieuw', async ({ page }) => 
 	await expect(page.getByText('Je hebt nog geen applicaties.')).toBeVisible();
 	await expectAccessible(page);
 
-	await page.getByRole('button', { name: 'Applicatie toevoegen' }).click();
+	// By the keyboard: the choice opens with the focus on the selected option, the arrow keys
+	// move it, and Enter follows the option with the focus (as Doorgaan does).
+	await page.getByRole('button', { name: 'Applicatie toevoegen' }).focus();
+	await page.keyboard.press('Enter');
 	const dialog = page.getByRole('dialog', { name: 'Nieuwe applicatie toevoegen' });
 	await expect(dialog).toBeVisible();
+	const nieuw = dialog.getByLabel('Ik vraag een nieuwe client ID aan');
+	await expect(nieuw).toBeChecked();
+	await expect(nieuw).toBeFocused();
+	await expectVisibleFocus(page);
+	// WCAG 2.2 target size: a radio button is at least 24 × 24 CSS px.
+	const radio = await nieuw.boundingBox();
+	expect(radio?.width).toBeGreaterThanOrEqual(24);
+	expect(radio?.height).toBeGreaterThanOrEqual(24);
 	await expectAccessible(page);
 	await screenshots(page, 'applicatie-keuze');
-	await dialog.getByLabel('Ik vraag een nieuwe client ID aan').check();
-	await dialog.getByRole('button', { name: 'Doorgaan' }).click();
+	await page.keyboard.press('ArrowUp');
+	await expect(dialog.getByLabel('Ik koppel mijn client ID & secret')).toBeFocused();
+	await expect(dialog.getByLabel('Ik koppel mijn client ID & secret')).toBeChecked();
+	await page.keyboard.press('ArrowDown');
+	await expect(nieuw).toBeFocused();
+	await page.keyboard.press('Enter');
 	await expect(page).toHaveURL(/\/applicaties\/nieuw$/);
 	await expect(page.getByRole('heading', { level: 1, name: 'Applicatie toevoegen' })).toBeVisible();
 
@@ -55,6 +70,10 @@ test('Applicatie toevoegen: a new client ID, status Nieuw', async ({ page }) => 
 		await expect(page.locator(`#${id}-error`)).toBeVisible();
 	}
 	await expect(page.locator('#apis-error')).toContainText('Kies minstens één API.');
+	// WCAG 2.2 target size: a check box is at least 24 × 24 CSS px.
+	const box = await page.getByLabel('Leerlingen').boundingBox();
+	expect(box?.width).toBeGreaterThanOrEqual(24);
+	expect(box?.height).toBeGreaterThanOrEqual(24);
 	await expectAccessible(page);
 	await screenshots(page, 'applicatie-nieuw-fouten');
 
@@ -90,6 +109,8 @@ test('Client/Secret koppelen: verify first, the manual\'s two messages, then Goe
 
 	await page.goto('/applicaties');
 	await page.getByRole('button', { name: 'Applicatie toevoegen' }).click();
+	// The focus starts on the option chosen by default.
+	await expect(page.getByLabel('Ik vraag een nieuwe client ID aan')).toBeFocused();
 	await page.getByLabel('Ik koppel mijn client ID & secret').check();
 	await page.getByRole('button', { name: 'Doorgaan' }).click();
 	await expect(page).toHaveURL(/\/applicaties\/koppelen$/);
@@ -207,6 +228,8 @@ test('an approved application: Algemeen with the Opgelet! warning, API toegang (
 	// Toegang aanvragen: addresses separated by semicolons; a wrong one is refused beside the field.
 	await page.getByRole('button', { name: 'Toegang aanvragen' }).click();
 	const request = page.getByRole('dialog', { name: 'Versturen aanvraag API-toegang' });
+	// The pop-up opens with the focus on its field.
+	await expect(request.getByLabel('E-mailadres Informatbeheerder(s)')).toBeFocused();
 	await request.getByLabel('E-mailadres Informatbeheerder(s)').fill('directie@school.be; geen-adres');
 	await request.getByRole('button', { name: 'Versturen' }).click();
 	await expect(request.locator('#emails-error')).toBeVisible();

@@ -25,6 +25,7 @@ test('Weigeren with a reason in the back office: the partner reads it, edits, an
 	// The reason is required: refused beside its field, then given.
 	await page.getByRole('button', { name: 'Weigeren' }).click();
 	const dialog = page.getByRole('dialog', { name: 'Applicatie weigeren' });
+	await expect(dialog.getByLabel('Reden van weigering')).toBeFocused();
 	await dialog.getByRole('button', { name: 'Weigeren' }).click();
 	await expect(dialog.locator('#reason-error')).toContainText('Geef een reden');
 	await expect(dialog.getByLabel('Reden van weigering')).toBeFocused();
@@ -80,6 +81,8 @@ test('Archiveren, a partner deactivated and activated again, and blocked scopes 
 	await page.getByRole('button', { name: 'Partner deactiveren' }).click();
 	let confirm = page.getByRole('dialog', { name: 'Partner deactiveren' });
 	await expect(confirm).toContainText(app.partner);
+	// A confirmation has no field: the focus starts on its first button, not on the alert region.
+	await expect(confirm.getByRole('button', { name: 'Annuleren' })).toBeFocused();
 	await expectAccessible(page);
 	await screenshots(page, 'beheer-partner-deactiveren');
 	await confirm.getByRole('button', { name: 'Annuleren' }).click();
@@ -138,6 +141,7 @@ test('Archiveren, a partner deactivated and activated again, and blocked scopes 
 	await screenshots(page, 'beheer-client');
 	await page.getByRole('button', { name: 'Geblokkeerde scopes verwijderen' }).click();
 	const remove = page.getByRole('dialog', { name: 'Geblokkeerde scopes verwijderen' });
+	await expect(remove.getByRole('button', { name: 'Annuleren' })).toBeFocused();
 	await remove.getByRole('button', { name: 'Verwijderen' }).click();
 	await expect(page.getByRole('status').filter({ hasText: 'De geblokkeerde scope is verwijderd.' })).toBeVisible();
 	await expect(page.getByText('Geen geblokkeerde scopes')).toBeVisible();

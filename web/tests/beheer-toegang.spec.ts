@@ -39,29 +39,60 @@ test('the grant page offers only the schools and APIs the administrator has righ
 	await expect(page.getByRole('definition').filter({ hasText: app.partner })).toBeVisible();
 	const school = page.getByLabel('School (instellingsnummer)');
 	await expect(school.locator('option')).toHaveText([a, b]);
-	await expect(page.getByLabel('Leerlingen')).toBeChecked();
-	await expect(page.getByLabel('Personeel')).toBeChecked();
+	// Consent is given, not presumed: on arrival no API is ticked.
+	const boxes = page.getByRole('group', { name: 'API toegang' }).getByRole('checkbox');
+	await expect(boxes).toHaveCount(3);
+	for (const box of await boxes.all()) await expect(box).not.toBeChecked();
+	await expect(page.getByLabel('Leerlingen')).toBeEnabled();
+	await expect(page.getByLabel('Personeel')).toBeEnabled();
 	await expect(page.getByLabel(/Rekeningen/)).toBeDisabled();
 	await expect(page.getByText('(geen beheerdersrechten)')).toHaveCount(1);
 	await expectAccessible(page);
 	await screenshots(page, 'beheer-toegang');
 
+	// Granting with nothing ticked: the message beside the boxes, which are marked invalid and
+	// described by it; focus on the first box. The API itself refuses an empty list as well.
+	await page.getByRole('button', { name: 'Toegang verlenen' }).click();
+	const none = page.locator('#apis-error');
+	await expect(none).toHaveText('Vink minstens één API aan waartoe je toegang verleent.');
+	await expect(page.getByLabel('Leerlingen')).toHaveAttribute('aria-invalid', 'true');
+	await expect(page.getByRole('group', { name: 'API toegang' })).toHaveAttribute('aria-describedby', 'apis-hint apis-error');
+	await expect(page.getByLabel('Leerlingen')).toBeFocused();
+	await expect(page.getByRole('status').filter({ hasText: 'Toegang verleend' })).toHaveCount(0);
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-toegang-niets-aangevinkt');
+	// The page blocks it first; the API answers an empty list with the field's own message.
+	const session = await ctx.post('/staff/sessions', { data: { email: admin, password: PASSWORD } });
+	expect(session.ok(), await session.text()).toBe(true);
+	const idToken = ((await session.json()) as { id_token: string }).id_token;
+	const empty = await ctx.post(`/access-requests/${link.split('/toegang/')[1]}/grant`, {
+		headers: { authorization: `Bearer ${idToken}` },
+		data: { institution: a, apis: [] }
+	});
+	expect(empty.status(), await empty.text()).toBe(400);
+	expect((await empty.json()).errors).toEqual([expect.objectContaining({ field: 'apis', code: 'required' })]);
+	// A tick at school A does not come along to another school: there the administrator starts over.
+	await page.getByLabel('Leerlingen').check();
+
 	// At school B only Personeel can be granted.
 	await school.selectOption(b);
 	await expect(page.getByLabel(/Leerlingen/)).toBeDisabled();
 	await expect(page.getByLabel(/Leerlingen/)).not.toBeChecked();
-	await expect(page.getByLabel('Personeel')).toBeChecked();
-	await page.getByLabel('Personeel').uncheck();
+	await expect(page.getByLabel('Personeel')).not.toBeChecked();
+	await expect(page.locator('#apis-error')).toHaveCount(0);
 	await page.getByRole('button', { name: 'Toegang verlenen' }).click();
-	await expect(page.locator('#apis-error')).toContainText('Kies minstens één API');
+	await expect(page.locator('#apis-error')).toContainText('Vink minstens één API aan');
 	await page.getByLabel('Personeel').check();
 	await page.getByRole('button', { name: 'Toegang verlenen' }).click();
 	await expect(page.getByRole('status').filter({ hasText: `Toegang verleend voor instelling ${b}: Personeel.` })).toBeVisible();
 	await expectAccessible(page);
 	await screenshots(page, 'beheer-toegang-verleend');
 
-	// And at school A both.
+	// And at school A both, each ticked by the administrator.
 	await school.selectOption(a);
+	await expect(page.getByLabel('Personeel')).not.toBeChecked();
+	await page.getByLabel('Leerlingen').check();
+	await page.getByLabel('Personeel').check();
 	await page.getByRole('button', { name: 'Toegang verlenen' }).click();
 	await expect(page.getByRole('status').filter({ hasText: `Toegang verleend voor instelling ${a}: Leerlingen, Personeel.` })).toBeVisible();
 
@@ -102,6 +133,8 @@ test('the grant page offers only the schools and APIs the administrator has righ
 	await atB.getByRole('button', { name: 'Opslaan' }).click();
 	const revoke = page.getByRole('dialog', { name: 'Toegang intrekken' });
 	await expect(revoke).toBeVisible();
+	// No field in this pop-up: the focus starts on its first button, not on the alert region.
+	await expect(revoke.getByRole('button', { name: 'Annuleren' })).toBeFocused();
 	await expectAccessible(page);
 	await screenshots(page, 'beheer-school-intrekken');
 	await revoke.getByRole('button', { name: 'Intrekken' }).click();

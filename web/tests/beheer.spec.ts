@@ -137,8 +137,9 @@ test('the manual end to end: partner, moderator and school administrator in the 
 	await expectAccessible(beheerder);
 	await screenshots(beheerder, 'beheer-toegang-met-logo');
 	await expect(beheerder.getByLabel('School (instellingsnummer)')).toHaveValue(school);
-	await expect(beheerder.getByLabel('Leerlingen')).toBeChecked();
-	await beheerder.getByLabel('Personeel').uncheck();
+	await expect(beheerder.getByLabel('Leerlingen')).not.toBeChecked();
+	await expect(beheerder.getByLabel('Personeel')).not.toBeChecked();
+	await beheerder.getByLabel('Leerlingen').check();
 	await beheerder.getByRole('button', { name: 'Toegang verlenen' }).click();
 	await expect(beheerder.getByRole('status').filter({ hasText: `Toegang verleend voor instelling ${school}: Leerlingen.` })).toBeVisible();
 

@@ -258,6 +258,7 @@ test('Mijn profiel: Bewerken, Gebruiker koppelen (a colleague links with the cod
 	await page.getByRole('button', { name: 'Gebruiker koppelen' }).click();
 	const dialog = page.getByRole('dialog', { name: 'Gebruiker koppelen' });
 	await expect(dialog).toBeVisible();
+	await expect(dialog.getByRole('button', { name: 'Kopiëren' })).toBeFocused();
 	const code = (await dialog.locator('#uitnodigingscode').innerText()).trim();
 	expect(code.length).toBeGreaterThan(10);
 	await dialog.getByRole('button', { name: 'Kopiëren' }).click();
