@@ -212,8 +212,11 @@ test('an approved application: Algemeen with the Opgelet! warning, API toegang (
 	await page.getByRole('link', { name: 'API toegang' }).click();
 	await expect(page).toHaveURL(/tab=api-toegang/);
 	await expect(page.getByText('Let op! Het secret wordt niet bewaard in het Partnerportaal.')).toBeVisible();
+	// No secret yet, so nothing to keep valid: the choice is not offered (issue 22).
+	await expect(page.getByLabel('Het vorige secret blijft geldig')).toHaveCount(0);
 	await page.getByRole('button', { name: 'Genereer secret' }).click();
 	const secret = (await page.locator('#client-secret').innerText()).trim();
+	await expect(page.getByLabel('Het vorige secret blijft geldig')).toHaveValue('0');
 	expect(secret.length).toBeGreaterThan(20);
 	await context.grantPermissions(['clipboard-read', 'clipboard-write']);
 	await page.getByRole('button', { name: 'Kopiëren secret' }).click();
