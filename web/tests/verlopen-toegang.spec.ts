@@ -37,5 +37,12 @@ test("an access-request link older than a month: the API's Dutch message, and th
 	await expect(partner.getByRole('heading', { level: 1, name: 'Mijn profiel' })).toBeVisible();
 	await partner.goto(`/applicaties/${app.id}?tab=api-toegang`);
 	await expect(partner.getByRole('region', { name: 'Aanvragen' }).getByRole('row').filter({ hasText: admin })).toContainText('Verlopen');
+	// Its link in the Logs is no longer offered: no link, no Kopieer link (issue 22).
+	await partner.getByRole('link', { name: 'Logs' }).click();
+	const row = partner.getByRole('region', { name: 'Logs van de applicatie' }).getByRole('row').filter({ hasText: `${admin}: ` });
+	await expect(row).toContainText('(verlopen)');
+	await expect(row.getByRole('link')).toHaveCount(0);
+	await expect(row.getByRole('button', { name: 'Kopieer link' })).toHaveCount(0);
+	await expectAccessible(partner);
 	await partner.context().close();
 });
