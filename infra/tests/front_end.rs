@@ -35,8 +35,9 @@ async fn raw_get(address: &str, path: &str) -> String {
     answer
 }
 
-#[tokio::test]
-async fn serves_the_build_with_fallback_headers_and_config() {
+/// A local stack serving a fresh fake build: the stack (keep it alive), the build's temporary
+/// root, the build and the front end's address.
+async fn stack_with_fake_build() -> (LocalStack, PathBuf, PathBuf, String) {
     let options = Options {
         port: 0,
         aws_endpoint: None,
@@ -46,6 +47,12 @@ async fn serves_the_build_with_fallback_headers_and_config() {
     let mut stack = LocalStack::start(options).await.unwrap_or_else(|e| panic!("the local stack must start: {e}"));
     let (root, build) = fake_build();
     let portal = stack.serve_front_end(&build, 0).await.unwrap();
+    (stack, root, build, portal)
+}
+
+#[tokio::test]
+async fn serves_the_build_with_fallback_headers_and_config() {
+    let (stack, root, build, portal) = stack_with_fake_build().await;
     let http = reqwest::Client::new();
     let get = |path: &str| http.get(format!("{portal}{path}")).send();
 
@@ -129,15 +136,7 @@ async fn serves_the_build_with_fallback_headers_and_config() {
 /// page, so 404; and every answer, a 404 or 405 too, carries the security headers.
 #[tokio::test]
 async fn serves_exactly_the_builds_files_and_heads_every_answer() {
-    let options = Options {
-        port: 0,
-        aws_endpoint: None,
-        portal_url: "http://localhost:5173".into(),
-        backoffice_url: String::new(),
-    };
-    let mut stack = LocalStack::start(options).await.unwrap_or_else(|e| panic!("the local stack must start: {e}"));
-    let (root, build) = fake_build();
-    let portal = stack.serve_front_end(&build, 0).await.unwrap();
+    let (_stack, root, _build, portal) = stack_with_fake_build().await;
     let http = reqwest::Client::new();
     let headed = |headers: &reqwest::header::HeaderMap, what: &str| {
         assert!(headers.contains_key("content-security-policy"), "{what}");

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::applications::{ApplicationItem, ClientItem, add_application_log};
 use super::keys::{self, Key, Log};
 use super::transaction::Guard;
-use super::{DynamoStore, from_item, log_items, to_item, ttl, unavailable};
+use super::{DynamoStore, Marker, from_item, log_items, to_item, ttl, unavailable};
 use crate::domain::{
     AccessRequest, AccessRequestStatus, Application, ApplicationId, Client, ClientId, Institution, LogEntry,
     MailBudget, MailLimit, PartnerId, SchoolAccess, TokenHash,
@@ -110,17 +110,6 @@ struct MailsItem {
     sent: u32,
 }
 
-/// That one address got an application's mail on one day.
-#[derive(Serialize, Deserialize)]
-struct MailedItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    ttl: i64,
-}
-
 /// Adds `n` mails to the day's counter at `key`, only while it stays at most `max`.
 fn count_mails(key: &Key, n: u32, max: u32, budget: &MailBudget) -> UpdateBuilder {
     // With n > max no stored count leaves room; -1 makes the condition fail on a new counter too.
@@ -169,8 +158,9 @@ impl AccessStore for DynamoStore {
         t.update(Guard::PartnerMails, count_mails(&partner_mails, n, budget.per_partner, budget))?;
         for (i, r) in requests.iter().enumerate() {
             t.put_new(Guard::NewAccessRequest, to_item(&RequestItem::new(r))?)?;
-            let Key { pk, sk } = keys::mailed(&r.application_id, budget.day, &r.email);
-            let marker = MailedItem { pk, sk, entity: "mailed".into(), ttl: ttl(budget.expires_at) };
+            // That this address got the application's mail today.
+            let marker =
+                Marker::new(keys::mailed(&r.application_id, budget.day, &r.email), "mailed", budget.expires_at);
             t.put_new(Guard::NotMailedToday(i), to_item(&marker)?)?;
         }
         add_application_log(&mut t, &first.partner_id, &first.application_id, log)?;

@@ -228,6 +228,24 @@ fn ttl(at: DateTime<Utc>) -> i64 {
     at.timestamp()
 }
 
+/// An item that only says something happened (an assertion seen, an address mailed) until its
+/// `ttl`: its key is all it holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Marker {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    ttl: i64,
+}
+
+impl Marker {
+    fn new(key: keys::Key, entity: &str, until: DateTime<Utc>) -> Self {
+        Self { pk: key.pk, sk: key.sk, entity: entity.into(), ttl: ttl(until) }
+    }
+}
+
 /// Encodes the last key of a Query page as an opaque cursor, and reads it back (checking that
 /// it names an item of the same list).
 fn cursor_of(last: Option<Item>) -> Option<String> {

@@ -4,24 +4,13 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::accounts::AttemptsItem;
 use super::applications::ClientItem;
-use super::keys::{self, Key};
-use super::{DynamoStore, from_item, s, to_item, ttl, unavailable};
+use super::keys;
+use super::{DynamoStore, Marker, from_item, s, to_item, unavailable};
 use crate::domain::ClientId;
 use crate::ports::{StoreError, TokenClient, TokenStore};
-
-#[derive(Serialize, Deserialize)]
-struct UsedAssertionItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    ttl: i64,
-}
 
 #[async_trait]
 impl TokenStore for DynamoStore {
@@ -85,8 +74,7 @@ impl TokenStore for DynamoStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let Key { pk, sk } = keys::used_assertion(id, jti);
-        let item = UsedAssertionItem { pk, sk, entity: "used_assertion".into(), ttl: ttl(until) };
+        let item = Marker::new(keys::used_assertion(id, jti), "used_assertion", until);
         // TTL deletes late: a remembered jti whose assertion has expired may be used again, and
         // then it is refused for being expired anyway.
         let put = self
