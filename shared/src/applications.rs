@@ -328,16 +328,7 @@ async fn mail_confirmation(
         tracing::info!(application = %app.id, outcome = "mail_capped", "no confirmation mail: the day's limit");
         "niet verstuurd: het maximum bevestigingsmails voor vandaag is bereikt; verstuur ze morgen opnieuw"
     } else {
-        let link = contact_link(deps, &app.id, token);
-        let message = mail::contact_confirmation(
-            &deps.config.mail_from_accounts,
-            contact,
-            &app.fields.name,
-            profile.fields.name.as_str(),
-            user,
-            &link,
-        )?;
-        if mail::deliver(deps.mailer.as_ref(), "contact_confirmation", &message).await {
+        if send_confirmation(deps, profile, app, user, token).await? {
             return Ok(());
         }
         "verzenden mislukt; verstuur de bevestigingsmail opnieuw"
@@ -373,6 +364,26 @@ async fn mail_after_change(
     };
     let (notified, confirmed) = futures::join!(notify(deps, profile, app, what, headline, user, log), confirmation);
     notified.and(confirmed)
+}
+
+/// Renders and sends the contact's confirmation mail with the link of `token`; whether it left.
+async fn send_confirmation(
+    deps: &Deps,
+    profile: &Profile,
+    app: &Application,
+    user: &str,
+    token: &SecretToken,
+) -> Result<bool, AppError> {
+    let link = contact_link(deps, &app.id, token);
+    let message = mail::contact_confirmation(
+        &deps.config.mail_from_accounts,
+        &app.fields.contact_email,
+        &app.fields.name,
+        profile.fields.name.as_str(),
+        user,
+        &link,
+    )?;
+    Ok(mail::deliver(deps.mailer.as_ref(), "contact_confirmation", &message).await)
 }
 
 /// The page that confirms a contact: the application's id and the link's secret.
@@ -428,16 +439,7 @@ pub async fn resend_contact_confirmation(deps: &Deps, account: &Caller, id: &str
     let log = [confirmation_logged(now, &user, &after.fields.contact_email)];
     let write = ApplicationWrite { before: Some(&before), after: &after, client: None, profile: None, log: &log };
     deps.applications.write_application(write).await?.map_err(|_| version_conflict())?;
-    let link = contact_link(deps, &after.id, &token);
-    let message = mail::contact_confirmation(
-        &deps.config.mail_from_accounts,
-        &after.fields.contact_email,
-        &after.fields.name,
-        profile.fields.name.as_str(),
-        &user,
-        &link,
-    )?;
-    mail::deliver(deps.mailer.as_ref(), "contact_confirmation", &message).await;
+    send_confirmation(deps, &profile, &after, &user, &token).await?;
     tracing::info!(application = %after.id, "contact confirmation sent again");
     Ok(after.fields.contact_email)
 }
