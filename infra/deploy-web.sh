@@ -6,7 +6,8 @@
 # 1. builds web/ (npm ci when node_modules does not match the lockfile, then npm run build),
 #    unless --no-build; --build-dir serves another, already built directory;
 # 2. reads the stack's outputs (WebBucketName, WebDistributionId, PublicApiUrl, BackofficeUrl);
-# 3. writes config.json for that stack ({"api_url", "local_mailbox": false, "backoffice_url"})
+# 3. writes config.json for that stack ({"api_url", "local_mailbox": false, "backoffice_url",
+#    and where school administrators sign in: "informat_issuer", "informat_client_id", "informat_rights_claim"})
 #    into a copy of the build, and refuses a build whose index.html lacks SvelteKit's CSP <meta>
 #    (template.yaml, WebResponseHeaders: the header policy relies on it for scripts);
 # 4. uploads: /_app/immutable/ (hashed names) with a year's immutable Cache-Control, first and
@@ -120,7 +121,11 @@ backoffice_url="$(output BackofficeUrl)"
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 cp -R "$build_dir/." "$stage/"
-printf '{"api_url":"%s","local_mailbox":false,"backoffice_url":"%s"}\n' "${api_url%/}" "${backoffice_url%/}" >"$stage/config.json"
+informat_issuer="$(output InformatIssuer)"
+informat_client_id="$(output InformatClientId)"
+informat_rights_claim="$(output InformatRightsClaim)"
+printf '{"api_url":"%s","local_mailbox":false,"backoffice_url":"%s","informat_issuer":"%s","informat_client_id":"%s","informat_rights_claim":"%s"}\n' \
+	"${api_url%/}" "${backoffice_url%/}" "${informat_issuer%/}" "$informat_client_id" "$informat_rights_claim" >"$stage/config.json"
 step "config.json"
 cat "$stage/config.json" >&2
 

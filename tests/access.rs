@@ -162,12 +162,11 @@ async fn administrators_grant_within_their_rights_and_tokens_follow_every_change
     assert_eq!(unchecked.problem_code(), "validation_failed", "{}", unchecked.body);
     let other_school = stack.call("POST", &path, &admin, Some(grant("99999", json!(["leerlingen"])))).await;
     assert_eq!(other_school.problem_code(), "not_school_admin");
-    // Someone else with the link, or with a partner token, gets nothing.
-    let colleague = stack.admin_token("collega@school.be", "leerlingen:012345").await;
-    assert_eq!(
-        stack.call("POST", &path, &colleague, Some(grant(SCHOOL, json!(["leerlingen"])))).await.status,
-        StatusCode::FORBIDDEN
-    );
+    // Someone else with the link but without rights at this school, or with a partner token,
+    // gets nothing.
+    let stranger = stack.admin_token("beheer@andereschool.be", "leerlingen:77777").await;
+    let refused = stack.call("POST", &path, &stranger, Some(grant(SCHOOL, json!(["leerlingen"])))).await;
+    assert_eq!((refused.status, refused.problem_code()), (StatusCode::FORBIDDEN, "not_school_admin"));
     assert_eq!(
         stack.call("POST", &path, &app.token, Some(grant(SCHOOL, json!(["leerlingen"])))).await.status,
         StatusCode::UNAUTHORIZED
@@ -293,6 +292,51 @@ async fn administrators_grant_within_their_rights_and_tokens_follow_every_change
     ] {
         assert!(actions.contains(&(expected.0.into(), expected.1.into())), "{expected:?} in {actions:?}");
     }
+}
+
+/// Issue 22, item 3: a link serves the school, not one inbox. Any administrator with rights for
+/// that school and those APIs can use it (the answer says to whom it was sent); the register and
+/// the log say who granted; an administrator without the rights gets a clear refusal.
+#[tokio::test]
+async fn an_access_link_serves_every_administrator_of_the_school() {
+    let stack = Stack::start().await;
+    let app = approved(&stack).await;
+    send_requests(&stack, &app, json!(ADMIN)).await;
+    let link = stack.access_link(ADMIN).await;
+    let colleague = stack.admin_token("ict@school.be", "leerlingen:012345 personeel:012345").await;
+    let opened = stack.call("GET", &format!("/access-requests/{link}"), &colleague, None).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
+    assert_eq!(opened.body["sent_to"], ADMIN, "the page says to whom it was sent");
+
+    // An administrator of Informat without rights for these APIs here: refused, in words.
+    let path = format!("/access-requests/{link}/grant");
+    let without = stack.admin_token("secretariaat@school.be", "rekeningen:012345").await;
+    let refused =
+        stack.call("POST", &path, &without, Some(json!({"institution": SCHOOL, "apis": ["leerlingen"]}))).await;
+    assert_eq!((refused.status, refused.problem_code()), (StatusCode::FORBIDDEN, "not_school_admin"));
+    assert!(refused.body["detail"].as_str().unwrap().contains("Leerlingen"), "{}", refused.body);
+    assert_eq!(token_scope(&stack, &app).await, Err("invalid_scope".into()), "the refusal granted nothing");
+
+    // The colleague grants through the link that was sent to the principal.
+    let body = json!({"institution": SCHOOL, "apis": ["leerlingen", "personeel"]});
+    let granted = stack.call("POST", &path, &colleague, Some(body)).await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+    assert_eq!(token_scope(&stack, &app).await, Ok("leerlingen:012345 personeel:012345".into()));
+    let access = stack.call("GET", &format!("/applications/{}/access", app.id), &app.token, None).await;
+    let by: BTreeSet<&str> =
+        access.body["items"].as_array().unwrap().iter().map(|i| i["granted_by"].as_str().unwrap()).collect();
+    assert_eq!(by, BTreeSet::from(["ict@school.be"]), "{}", access.body);
+    let school = stack.call("GET", &format!("/schools/{SCHOOL}/applications"), &colleague, None).await;
+    assert_eq!(school.body["items"][0]["granted_by"], "ict@school.be", "{}", school.body);
+    let logs = stack.call("GET", &format!("/applications/{}/logs?limit=100", app.id), &app.token, None).await;
+    let grants: Vec<&Value> = logs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "granted" && e["property"] == "Scope")
+        .collect();
+    assert!(!grants.is_empty(), "{}", logs.body);
+    assert!(grants.iter().all(|e| e.to_string().contains("ict@school.be")), "{grants:?}");
 }
 
 #[tokio::test]

@@ -24,6 +24,12 @@ async fn every_sample_event_reaches_its_handler() {
         if let Some(secret) = &stack.local.deps.config.origin_verify_secret {
             event["headers"]["x-origin-verify"] = serde_json::Value::String(secret.expose().to_owned());
         }
+        // A school administrator's ID token names Informat's issuer: here the stack's stand-in.
+        if route.auth == portal_functions::Auth::SchoolAdmin {
+            let claims = &mut event["requestContext"]["authorizer"]["jwt"]["claims"];
+            assert_eq!(claims["iss"], "https://login.informat.example", "{name}: an Informat ID token's claims");
+            claims["iss"] = serde_json::Value::String(stack.local.informat.issuer.clone());
+        }
         let request = lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
         let response = route.operation.handle(&stack.local.deps, request).await;
         let status = response.status().as_u16();
@@ -43,6 +49,8 @@ async fn every_sample_event_reaches_its_handler() {
     assert!(seen.contains(&("get_me", 401)), "{seen:?}");
     assert!(seen.contains(&("create_token", 401)), "an unknown client over Basic: {seen:?}");
     assert!(seen.contains(&("get_jwks", 200)), "{seen:?}");
+    // The administrator's rights come from the rights claim: its school's list opens.
+    assert!(seen.contains(&("list_school_applications", 200)), "{seen:?}");
     let files = std::fs::read_dir(&dir)
         .unwrap()
         .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))

@@ -54,7 +54,7 @@ fn claims(jwt: &str) -> Value {
 }
 
 #[tokio::test]
-async fn a_school_administrator_cannot_grant_itself_rights_through_cognito() {
+async fn school_rights_come_from_informats_identity_provider_only() {
     let stack = Stack::start().await;
     // An application with access at school 012345, granted by that school's administrator.
     let (partner, _) = stack.partner("partner@voorbeeld.be", "Planner BV").await;
@@ -79,16 +79,19 @@ async fn a_school_administrator_cannot_grant_itself_rights_through_cognito() {
     let granted = stack.call("POST", &format!("/access-requests/{link}/grant"), &school_admin, Some(grant)).await;
     assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
 
+    // A staff pool user with school rights in its own attributes (set by an administrator of
+    // the pool, or by itself if the client allowed it) is no school administrator: the school
+    // routes trust Informat's identity provider only (issue 22).
     let email = "beheer@andereschool.be";
-    let body = json!({"email": email, "password": PASSWORD, "groups": [], "admin_scopes": "leerlingen:77777"});
-    let created = stack.post("/_local/staff-users", body).await;
+    let created = stack.post("/_local/staff-users", json!({"email": email, "password": PASSWORD, "groups": []})).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let access_token = created.body["access_token"].as_str().unwrap();
     let cognito = cognito(&stack).await;
-
     // The attack: its own access token, Cognito's UpdateUserAttributes, another school's rights
     // or another address.
-    for (name, value) in [("custom:admin_scopes", "leerlingen:012345 personeel:012345"), ("email", "ict@school.be")] {
+    for (name, value) in
+        [("custom:admin_scopes", "leerlingen:012345 personeel:012345"), ("email", "directie@school.be")]
+    {
         let update =
             cognito.update_user_attributes().access_token(access_token).user_attributes(attribute(name, value));
         assert_eq!(refused(update.send().await), "NotAuthorizedException", "{name}");
@@ -101,25 +104,44 @@ async fn a_school_administrator_cannot_grant_itself_rights_through_cognito() {
         .send()
         .await
         .unwrap();
-
-    // Signing in again (as the back office does, with the staff pool's client) gives the same
-    // rights: none at school 012345, so its application's access cannot be changed.
+    // Even with the rights written into the pool by its administrator, its ID token opens no
+    // school route: the gateway's authorizer refuses another issuer (401).
+    cognito
+        .admin_update_user_attributes()
+        .user_pool_id(&stack.local.resources.staff_user_pool_id)
+        .username(email)
+        .user_attributes(attribute("custom:admin_scopes", "leerlingen:012345"))
+        .send()
+        .await
+        .unwrap();
     let id_token = staff_sign_in(&stack, &cognito, email).await.unwrap();
     let id_token = id_token.as_str();
-    let claims = claims(id_token);
-    assert_eq!(
-        (claims["custom:admin_scopes"].as_str(), claims["email"].as_str()),
-        (Some("leerlingen:77777"), Some(email))
-    );
-    let other = stack.call("GET", "/schools/012345/applications", id_token, None).await;
-    assert_eq!(other.problem_code(), "not_school_admin");
+    assert_eq!(claims(id_token)["custom:admin_scopes"], "leerlingen:012345");
     let change = format!("/schools/012345/applications/{app}/access");
-    let taken = stack.call("PUT", &change, id_token, Some(json!({"apis": []}))).await;
+    for (method, path, body) in [
+        ("GET", "/schools/012345/applications".to_owned(), None),
+        ("PUT", change.clone(), Some(json!({"apis": []}))),
+        ("GET", format!("/access-requests/{link}"), None),
+    ] {
+        let answer = stack.call(method, &path, id_token, body).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{method} {path} took a staff pool token: {}", answer.body);
+    }
+    // Nor does a moderator's, and an administrator's token of Informat opens no moderator route.
+    for path in ["/schools/012345/applications".to_owned(), format!("/access-requests/{link}")] {
+        assert_eq!(stack.get(&path, Some(&moderator)).await.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    assert_eq!(stack.get("/admin/applications", Some(&school_admin)).await.status, StatusCode::UNAUTHORIZED);
+
+    // An administrator of Informat with rights at another school only: not here.
+    let other = stack.admin_token("beheer@andereschool.be", "leerlingen:77777").await;
+    let listed = stack.call("GET", "/schools/012345/applications", &other, None).await;
+    assert_eq!(listed.problem_code(), "not_school_admin");
+    let taken = stack.call("PUT", &change, &other, Some(json!({"apis": []}))).await;
     assert_eq!(taken.problem_code(), "not_school_admin");
     // The school's own administrator can: the route answers 200 to the right rights.
     let kept = stack.call("PUT", &change, &school_admin, Some(json!({"apis": ["leerlingen"]}))).await;
     assert_eq!(kept.status, StatusCode::OK, "{}", kept.body);
-    let own = stack.call("GET", "/schools/77777/applications", id_token, None).await;
+    let own = stack.call("GET", "/schools/77777/applications", &other, None).await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
 }
 

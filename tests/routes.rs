@@ -46,6 +46,7 @@ fn authorizer(auth: Auth) -> &'static str {
         Auth::Public => "NONE",
         Auth::Partner => "PartnerAuthorizer",
         Auth::Staff => "StaffAuthorizer",
+        Auth::SchoolAdmin => "InformatAuthorizer",
     }
 }
 
@@ -99,6 +100,12 @@ fn authorizers_check_the_right_pools() {
         assert_eq!(jwt["audience"][0].as_str(), Some(client), "{name} audience");
         assert_eq!(authorizers[name]["IdentitySource"].as_str(), Some("$request.header.Authorization"));
     }
+    // School administrators: ID tokens of Informat's identity provider, for the back office's
+    // client there (issue 22), both template parameters.
+    let informat = &authorizers["InformatAuthorizer"];
+    assert_eq!(informat["JwtConfiguration"]["issuer"].as_str(), Some("InformatIssuer"));
+    assert_eq!(informat["JwtConfiguration"]["audience"][0].as_str(), Some("InformatClientId"));
+    assert_eq!(informat["IdentitySource"].as_str(), Some("$request.header.Authorization"));
 }
 
 fn openapi() -> Yaml {
@@ -120,7 +127,7 @@ fn openapi_routes(doc: &Yaml) -> BTreeSet<(String, String)> {
                 Yaml::Array(schemes) => schemes
                     .iter()
                     .filter_map(|s| s.as_hash().and_then(|h| h.keys().next()).and_then(Yaml::as_str))
-                    .find(|s| *s == "partner" || *s == "staff")
+                    .find(|s| ["partner", "staff", "schoolAdmin"].contains(s))
                     .unwrap_or("none")
                     .to_owned(),
                 _ => "none".to_owned(),
@@ -197,6 +204,7 @@ fn the_openapi_file_is_valid_and_describes_exactly_the_served_routes() {
                 Auth::Public => "none",
                 Auth::Partner => "partner",
                 Auth::Staff => "staff",
+                Auth::SchoolAdmin => "schoolAdmin",
             };
             (format!("{} {}", r.method, r.path), security.to_owned())
         })

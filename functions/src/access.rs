@@ -134,6 +134,8 @@ pub async fn get_application_access(deps: &Deps, req: Request) -> HttpResult {
 struct OpenedView<'a> {
     application: OpenedApplicationView<'a>,
     partner: ContactPartnerView<'a>,
+    /// To whom the link was mailed: any administrator with the rights may use it (issue 22).
+    sent_to: &'a Email,
     requested_by: &'a str,
     expires_at: String,
     status: &'static str,
@@ -157,7 +159,7 @@ struct ContactPartnerView<'a> {
 
 /// GET /access-requests/{token}
 pub async fn get_access_request(deps: &Deps, req: Request) -> HttpResult {
-    let admin = school_admin(&req)?;
+    let admin = school_admin(&req, &deps.config.informat_idp)?;
     let opened = access::get_access_request(deps, &admin, &path_param(&req, "token")).await?;
     let (app, request) = (&opened.application, &opened.request);
     let view = OpenedView {
@@ -171,6 +173,7 @@ pub async fn get_access_request(deps: &Deps, req: Request) -> HttpResult {
             partner: PublicPartnerView::new(&deps.config, &opened.partner),
             contact_email: &app.fields.contact_email,
         },
+        sent_to: &request.email,
         requested_by: &request.requested_by,
         expires_at: timestamp(request.expires_at),
         status: request.status.code(),
@@ -194,7 +197,7 @@ struct GrantBody {
 
 /// POST /access-requests/{token}/grant
 pub async fn grant_access(deps: &Deps, req: Request) -> HttpResult {
-    let admin = school_admin(&req)?;
+    let admin = school_admin(&req, &deps.config.informat_idp)?;
     let input: GrantBody = json_body(&req)?;
     let mut checks = Checks::default();
     let school = checks.check(institution(input.institution.as_deref().unwrap_or("")));
@@ -292,7 +295,7 @@ struct SchoolAccessView<'a> {
 
 /// GET /schools/{institution}/applications
 pub async fn list_school_applications(deps: &Deps, req: Request) -> HttpResult {
-    let admin = school_admin(&req)?;
+    let admin = school_admin(&req, &deps.config.informat_idp)?;
     let school = institution(&path_param(&req, "institution"))?;
     let apps = access::list_school_applications(deps, &admin, &school).await?;
     json(
@@ -309,7 +312,7 @@ struct AccessBody {
 
 /// PUT /schools/{institution}/applications/{id}/access
 pub async fn update_school_access(deps: &Deps, req: Request) -> HttpResult {
-    let admin = school_admin(&req)?;
+    let admin = school_admin(&req, &deps.config.informat_idp)?;
     let school = institution(&path_param(&req, "institution"))?;
     let input: AccessBody = json_body(&req)?;
     let raw = input.apis.ok_or_else(|| FieldError::required("apis"))?;

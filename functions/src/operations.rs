@@ -14,8 +14,10 @@ pub enum Auth {
     Public,
     /// An access token of the partner user pool.
     Partner,
-    /// An ID token of the staff (back-office) user pool.
+    /// An ID token of the staff (back-office) user pool: Informat's moderators.
     Staff,
+    /// An ID token of Informat's identity provider: a school administrator (issue 22).
+    SchoolAdmin,
 }
 
 /// The table: `Operation => module::handler: METHOD "/path", Auth;` for each route, then the
@@ -130,10 +132,10 @@ operations! {
         ActivatePartner => suspension::activate_partner: POST "/admin/partners/{id}/activate", Staff;
         GetAdminClient => clients::get_admin_client: GET "/admin/clients/{client_id}", Staff;
         RemoveBlockedScopes => clients::remove_blocked_scopes: DELETE "/admin/clients/{client_id}/blocked-scopes", Staff;
-        GetAccessRequest => access::get_access_request: GET "/access-requests/{token}", Staff;
-        GrantAccess => access::grant_access: POST "/access-requests/{token}/grant", Staff;
-        ListSchoolApplications => access::list_school_applications: GET "/schools/{institution}/applications", Staff;
-        UpdateSchoolAccess => access::update_school_access: PUT "/schools/{institution}/applications/{id}/access", Staff;
+        GetAccessRequest => access::get_access_request: GET "/access-requests/{token}", SchoolAdmin;
+        GrantAccess => access::grant_access: POST "/access-requests/{token}/grant", SchoolAdmin;
+        ListSchoolApplications => access::list_school_applications: GET "/schools/{institution}/applications", SchoolAdmin;
+        UpdateSchoolAccess => access::update_school_access: PUT "/schools/{institution}/applications/{id}/access", SchoolAdmin;
         CreateToken => tokens::create_token: POST "/oauth2/token", Public;
         GetJwks => tokens::get_jwks: GET "/.well-known/jwks.json", Public;
         GetAuthorizationServerMetadata => tokens::get_authorization_server_metadata: GET "/.well-known/oauth-authorization-server", Public;

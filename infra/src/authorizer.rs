@@ -24,12 +24,20 @@ struct Pool {
 pub struct Authorizer {
     partner: Pool,
     staff: Pool,
+    /// Informat's identity provider (its local stand-in): school administrators.
+    informat: Pool,
 }
 
 impl Authorizer {
-    /// Reads both pools' JWKS from the emulator. Tokens name the real Cognito host as issuer.
-    pub async fn load(endpoint: &str, resources: &Resources) -> Result<Self, StackError> {
+    /// Reads both pools' JWKS from the emulator (tokens name the real Cognito host as issuer), and
+    /// the identity provider's through its discovery document, as API Gateway does.
+    pub async fn load(
+        endpoint: &str,
+        resources: &Resources,
+        idp: &crate::idp::IdentityProvider,
+    ) -> Result<Self, StackError> {
         Ok(Self {
+            informat: Pool::discover(&idp.issuer, &idp.client_id).await?,
             partner: Pool::load(
                 endpoint,
                 &resources.region,
@@ -48,6 +56,7 @@ impl Authorizer {
             Auth::Public => return Some(Claims::new()),
             Auth::Partner => &self.partner,
             Auth::Staff => &self.staff,
+            Auth::SchoolAdmin => &self.informat,
         };
         let raw = authorization?.trim();
         let token = raw.strip_prefix("Bearer ").or_else(|| raw.strip_prefix("bearer ")).unwrap_or(raw).trim();
@@ -55,28 +64,49 @@ impl Authorizer {
     }
 }
 
+async fn get_json<T: serde::de::DeserializeOwned>(url: &str, what: &str) -> Result<T, StackError> {
+    reqwest::get(url)
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| StackError::Provision(format!("{what}: {e}")))?
+        .json()
+        .await
+        .map_err(|e| StackError::Provision(format!("{what}: {e}")))
+}
+
+fn decoding_keys(set: &JwkSet, what: &str) -> Result<HashMap<String, DecodingKey>, StackError> {
+    let mut keys = HashMap::new();
+    for jwk in &set.keys {
+        let kid = jwk.common.key_id.clone().unwrap_or_default();
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| StackError::Provision(format!("{what}: {e}")))?;
+        keys.insert(kid, key);
+    }
+    Ok(keys)
+}
+
 impl Pool {
     async fn load(endpoint: &str, region: &str, pool_id: &str, client_id: &str) -> Result<Self, StackError> {
-        let url = format!("{endpoint}/{pool_id}/.well-known/jwks.json");
-        let set: JwkSet = reqwest::get(&url)
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| StackError::Provision(format!("JWKS of {pool_id}: {e}")))?
-            .json()
-            .await
-            .map_err(|e| StackError::Provision(format!("JWKS of {pool_id}: {e}")))?;
-        let mut keys = HashMap::new();
-        for jwk in &set.keys {
-            let kid = jwk.common.key_id.clone().unwrap_or_default();
-            let key =
-                DecodingKey::from_jwk(jwk).map_err(|e| StackError::Provision(format!("JWKS of {pool_id}: {e}")))?;
-            keys.insert(kid, key);
-        }
+        let what = format!("JWKS of {pool_id}");
+        let set: JwkSet = get_json(&format!("{endpoint}/{pool_id}/.well-known/jwks.json"), &what).await?;
         Ok(Self {
             issuer: format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}"),
             audience: client_id.to_owned(),
-            keys,
+            keys: decoding_keys(&set, &what)?,
         })
+    }
+
+    /// An OpenID provider: its `jwks_uri` from `<issuer>/.well-known/openid-configuration`.
+    async fn discover(issuer: &str, client_id: &str) -> Result<Self, StackError> {
+        let what = format!("the OpenID provider {issuer}");
+        let metadata: Value = get_json(&format!("{issuer}/.well-known/openid-configuration"), &what).await?;
+        if metadata["issuer"].as_str() != Some(issuer) {
+            return Err(StackError::Provision(format!("{what} names another issuer: {}", metadata["issuer"])));
+        }
+        let jwks_uri = metadata["jwks_uri"]
+            .as_str()
+            .ok_or_else(|| StackError::Provision(format!("{what}: no jwks_uri in its metadata")))?;
+        let set: JwkSet = get_json(jwks_uri, &what).await?;
+        Ok(Self { issuer: issuer.to_owned(), audience: client_id.to_owned(), keys: decoding_keys(&set, &what)? })
     }
 
     fn verify(&self, token: &str) -> Option<Claims> {

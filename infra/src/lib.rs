@@ -5,6 +5,7 @@
 
 pub mod authorizer;
 pub mod emulator;
+pub mod idp;
 pub mod local;
 pub mod provision;
 pub mod server;
@@ -30,6 +31,8 @@ pub enum StackError {
     Serve(String),
     #[error("the front end: {0}")]
     Web(String),
+    #[error("the stand-in for Informat's identity provider: {0}")]
+    Idp(String),
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +70,8 @@ pub struct LocalStack {
     pub deps: Arc<portal::Deps>,
     /// Every request the handlers' AWS clients sent, by `Service.Operation`.
     pub aws_requests: portal::adapters::aws::AwsRequests,
+    /// The stand-in for Informat's identity provider, where school administrators sign in.
+    pub informat: Arc<idp::IdentityProvider>,
     server: tokio::task::JoinHandle<()>,
     front_end: Option<tokio::task::JoinHandle<()>>,
     _emulator: emulator::Emulator,
@@ -74,10 +79,22 @@ pub struct LocalStack {
 
 impl LocalStack {
     pub async fn start(options: Options) -> Result<Self, StackError> {
-        let emulator = match &options.aws_endpoint {
-            Some(endpoint) => emulator::Emulator::external(endpoint),
-            None => emulator::Emulator::start().await?,
+        let backoffice_url = if options.backoffice_url.trim().is_empty() {
+            format!("{}/beheer", options.portal_url.trim_end_matches('/'))
+        } else {
+            options.backoffice_url.trim_end_matches('/').to_owned()
         };
+        // The emulator and the identity provider start side by side.
+        let (emulator, informat) = tokio::join!(
+            async {
+                match &options.aws_endpoint {
+                    Some(endpoint) => Ok(emulator::Emulator::external(endpoint)),
+                    None => emulator::Emulator::start().await,
+                }
+            },
+            idp::IdentityProvider::start(&backoffice_url),
+        );
+        let (emulator, informat) = (emulator?, Arc::new(informat?));
         // Bound first: the API's own address goes into the URLs it gives out (logos).
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
             .await
@@ -98,11 +115,7 @@ impl LocalStack {
                 .map_err(|e| StackError::Provision(e.message))?,
             mail_from_access: Email::parse("MAIL_FROM_ACCESS", provision::SENDERS[1])
                 .map_err(|e| StackError::Provision(e.message))?,
-            backoffice_url: if options.backoffice_url.trim().is_empty() {
-                format!("{}/beheer", options.portal_url.trim_end_matches('/'))
-            } else {
-                options.backoffice_url.trim_end_matches('/').to_owned()
-            },
+            backoffice_url,
             logo_bucket: resources.logo_bucket.clone(),
             public_api_url: api_url.clone(),
             signing_key_id: resources.signing_key_id.clone(),
@@ -110,6 +123,11 @@ impl LocalStack {
             token_lifetime_seconds: 3600,
             // The local gateway sends it with every request, as the distribution does in AWS.
             origin_verify_secret: Some(portal::config::OriginSecret::new(uuid::Uuid::new_v4().simple().to_string())),
+            informat_idp: portal::config::InformatIdp {
+                issuer: informat.issuer.clone(),
+                rights_claim: informat.rights_claim.clone(),
+                email_claim: portal::config::DEFAULT_EMAIL_CLAIM.into(),
+            },
         };
         let aws_requests = portal::adapters::aws::AwsRequests::default();
         let mut deps = portal::adapters::aws::counted_deps(&sdk, config, &aws_requests);
@@ -119,7 +137,7 @@ impl LocalStack {
         deps.mailer = mails.clone();
 
         let cors = server::Cors::new(&[&deps.config.portal_url, &deps.config.backoffice_url])?;
-        let authorizer = authorizer::Authorizer::load(&emulator.endpoint, &resources).await?;
+        let authorizer = authorizer::Authorizer::load(&emulator.endpoint, &resources, &informat).await?;
         let deps = Arc::new(deps);
         let state = Arc::new(server::AppState {
             deps: deps.clone(),
@@ -131,6 +149,7 @@ impl LocalStack {
             sdk,
             cors,
             aws_requests: aws_requests.clone(),
+            informat: informat.clone(),
         });
         let app = server::router(state);
         let server = tokio::spawn(async move {
@@ -148,6 +167,7 @@ impl LocalStack {
             clock,
             deps,
             aws_requests,
+            informat,
             server,
             front_end: None,
             _emulator: emulator,
@@ -159,7 +179,7 @@ impl LocalStack {
     /// `/config.json` that points at this stack's API, answered from memory (nothing is written
     /// into the build). Returns its address.
     pub async fn serve_front_end(&mut self, build: &std::path::Path, port: u16) -> Result<String, StackError> {
-        let site = web::site(build, &self.api_url, &self.deps.config.backoffice_url)?;
+        let site = web::site(build, &self.api_url, &self.deps.config.backoffice_url, &self.informat)?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
             StackError::Web(format!(
                 "cannot listen on 127.0.0.1:{port} ({e}); another port: --portal-url http://localhost:<port>"

@@ -39,6 +39,8 @@ pub struct AppState {
     pub cors: Cors,
     /// Every AWS request the handlers sent, counted by the SDK clients' interceptor.
     pub aws_requests: portal::adapters::aws::AwsRequests,
+    /// The stand-in for Informat's identity provider (POST /_local/school-admins adds users).
+    pub informat: Arc<crate::idp::IdentityProvider>,
 }
 
 /// The HTTP API's CORS configuration: the allowed and exposed headers, methods and max age of
@@ -105,6 +107,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_local/aws-requests", get(aws_requests))
         .route("/_local/clock", post(clock))
         .route("/_local/staff-users", post(crate::staff::create_staff_user))
+        .route("/_local/school-admins", post(crate::staff::create_school_admin))
         .route("/_local/legacy-clients", post(legacy_clients))
         .route("/_local/run/expire-access-requests", post(expire_access_requests))
         .fallback(api)
@@ -153,6 +156,7 @@ async fn stack(State(state): State<Arc<AppState>>) -> Response {
         "signing_key_id": r.signing_key_id,
         "portal_url": state.deps.config.portal_url,
         "backoffice_url": state.deps.config.backoffice_url,
+        "informat_issuer": state.informat.issuer,
         "now": portal::ports::Clock::now(state.clock.as_ref()),
     }))
     .into_response()

@@ -1,5 +1,9 @@
-//! `POST /_local/staff-users`: a back-office user in the staff pool, signed in. In production
-//! this pool is federated with Informat's identity provider; locally people and tests need users.
+//! Back-office users for people and tests on the local stack:
+//! - `POST /_local/staff-users`: a user of the staff pool (an Informat moderator, with the group
+//!   `moderators`), signed in;
+//! - `POST /_local/school-admins`: a school administrator at the stand-in for Informat's
+//!   identity provider, with its institution rights, signed in through the provider's
+//!   authorization code flow (PKCE), as the back office does.
 
 use std::sync::Arc;
 
@@ -20,8 +24,6 @@ pub struct StaffUser {
     password: String,
     #[serde(default)]
     groups: Vec<String>,
-    #[serde(default)]
-    admin_scopes: String,
 }
 
 pub async fn create_staff_user(
@@ -31,7 +33,7 @@ pub async fn create_staff_user(
     let Ok(axum::Json(user)) = body else {
         return local_problem(
             StatusCode::BAD_REQUEST,
-            "Stuur {\"email\", \"password\", \"groups\": [..], \"admin_scopes\": \"leerlingen:012345 ...\"}.",
+            "Stuur {\"email\", \"password\", \"groups\": [\"moderators\"]}.",
         );
     };
     match create(&state, &user).await {
@@ -48,15 +50,12 @@ async fn create(state: &AppState, user: &StaffUser) -> Result<(String, String), 
     let pool = &state.resources.staff_user_pool_id;
     let attr =
         |name: &str, value: &str| AttributeType::builder().name(name).value(value).build().map_err(|e| e.to_string());
-    let mut request = cognito
+    let request = cognito
         .admin_create_user()
         .user_pool_id(pool)
         .username(&user.email)
         .message_action(MessageActionType::Suppress)
         .user_attributes(attr("email", &user.email)?);
-    if !user.admin_scopes.trim().is_empty() {
-        request = request.user_attributes(attr("custom:admin_scopes", user.admin_scopes.trim())?);
-    }
     let describe = |e: &dyn std::fmt::Display| e.to_string();
     request.send().await.map_err(|e| describe(&DisplayErrorContext(&e)))?;
     cognito
@@ -89,4 +88,41 @@ async fn create(state: &AppState, user: &StaffUser) -> Result<(String, String), 
         .map_err(|e| describe(&DisplayErrorContext(&e)))?;
     let result = auth.authentication_result().ok_or("the staff pool returned no tokens")?;
     Ok((result.id_token().unwrap_or_default().to_owned(), result.access_token().unwrap_or_default().to_owned()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchoolAdmin {
+    /// Its username at Informat; the e-mail address when absent.
+    #[serde(default)]
+    username: Option<String>,
+    email: String,
+    password: String,
+    /// `<api>:<instellingsnummer>` each, space-separated: what its ID token's rights claim says.
+    #[serde(default)]
+    rights: String,
+}
+
+pub async fn create_school_admin(
+    State(state): State<Arc<AppState>>,
+    body: Result<axum::Json<SchoolAdmin>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(axum::Json(admin)) = body else {
+        return local_problem(
+            StatusCode::BAD_REQUEST,
+            "Stuur {\"username\", \"email\", \"password\", \"rights\": \"leerlingen:012345 ...\"}.",
+        );
+    };
+    let username = admin.username.clone().unwrap_or_else(|| admin.email.clone());
+    let informat = &state.informat;
+    if let Err(e) = informat.add_user(&username, &admin.password, &admin.email, &admin.rights).await {
+        return local_problem(StatusCode::BAD_REQUEST, &e.to_string());
+    }
+    let redirect = format!("{}{}", state.deps.config.backoffice_url, crate::idp::REDIRECT_PATH);
+    match informat.sign_in(&redirect, &username, &admin.password).await {
+        Ok(id_token) => {
+            (StatusCode::CREATED, axum::Json(json!({ "username": username, "id_token": id_token }))).into_response()
+        }
+        Err(e) => local_problem(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
 }

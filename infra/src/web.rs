@@ -157,9 +157,22 @@ fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// Returns the router that serves the build, with `/config.json` pointing at this stack's API
 /// answered from memory: the build directory is only read.
-pub fn site(build: &Path, api_url: &str, backoffice_url: &str) -> Result<axum::Router, StackError> {
+pub fn site(
+    build: &Path,
+    api_url: &str,
+    backoffice_url: &str,
+    informat: &crate::idp::IdentityProvider,
+) -> Result<axum::Router, StackError> {
     csp_of(build)?;
-    let config = json!({ "api_url": api_url, "local_mailbox": true, "backoffice_url": backoffice_url });
+    // Where school administrators sign in (infra/deploy-web.sh writes the same keys in AWS).
+    let config = json!({
+        "api_url": api_url,
+        "local_mailbox": true,
+        "backoffice_url": backoffice_url,
+        "informat_issuer": informat.issuer,
+        "informat_client_id": informat.client_id,
+        "informat_rights_claim": informat.rights_claim,
+    });
     let site = Arc::new(Site {
         build: build.to_owned(),
         config: format!("{config}\n"),

@@ -109,6 +109,9 @@ async fn serves_the_build_with_fallback_headers_and_config() {
             "api_url": stack.api_url,
             "local_mailbox": true,
             "backoffice_url": "http://localhost:5173/beheer",
+            "informat_issuer": stack.informat.issuer,
+            "informat_client_id": "partnerportaal-beheer",
+            "informat_rights_claim": "informat_admin_scopes",
         })
     );
     assert!(!build.join("config.json").exists(), "config.json is answered from memory, not written into the build");

@@ -35,7 +35,28 @@ pub struct Config {
     /// request without it did not come through the distribution (and its WAF and headers) and
     /// is refused (issue 21). `None`: no distribution in front (a bare local run).
     pub origin_verify_secret: Option<OriginSecret>,
+    /// Informat's identity provider, where school administrators sign in (issue 22): the API's
+    /// JWT authorizer trusts its ID tokens, and these say which claims carry what.
+    pub informat_idp: InformatIdp,
 }
+
+/// How the ID tokens of Informat's identity provider are read. API Gateway's JWT authorizer
+/// checks the signature, `iss` (this issuer), `aud` (the back office's client id) and `exp`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InformatIdp {
+    /// The provider's issuer (`INFORMAT_ISSUER`, no trailing slash): a token of another issuer
+    /// is never a school administrator's, whatever route it reaches.
+    pub issuer: String,
+    /// The claim with the administrator's institution rights, `<api>:<instellingsnummer>` each,
+    /// as a space-separated string or a list (`INFORMAT_RIGHTS_CLAIM`).
+    pub rights_claim: String,
+    /// The claim with the administrator's e-mail address (`INFORMAT_EMAIL_CLAIM`).
+    pub email_claim: String,
+}
+
+/// The claim names when the template does not say otherwise.
+pub const DEFAULT_RIGHTS_CLAIM: &str = "informat_admin_scopes";
+pub const DEFAULT_EMAIL_CLAIM: &str = "email";
 
 /// The distribution's `X-Origin-Verify` value; never shown (its `Debug` is redacted).
 #[derive(Clone, PartialEq, Eq)]
@@ -141,6 +162,23 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
                 .map(OriginSecret::new),
+            informat_idp: InformatIdp {
+                issuer: {
+                    let issuer = required("INFORMAT_ISSUER")?.trim().trim_end_matches('/').to_owned();
+                    if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+                        return Err(ConfigError::Invalid("INFORMAT_ISSUER", "must be an absolute http(s) URL".into()));
+                    }
+                    issuer
+                },
+                rights_claim: lookup("INFORMAT_RIGHTS_CLAIM")
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| DEFAULT_RIGHTS_CLAIM.into()),
+                email_claim: lookup("INFORMAT_EMAIL_CLAIM")
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| DEFAULT_EMAIL_CLAIM.into()),
+            },
         })
     }
 }
@@ -166,6 +204,7 @@ mod tests {
         ("TOKEN_SIGNING_KEY_ID", "alias/portal-tokens"),
         ("BACKOFFICE_URL", "https://app.informatsoftware.be/partnerportaal"),
         ("STAFF_USER_POOL_CLIENT_ID", "backoffice"),
+        ("INFORMAT_ISSUER", "https://login.informat.test/"),
     ];
 
     #[test]
@@ -177,6 +216,11 @@ mod tests {
         assert_eq!(config.issuer(), "https://api.partners.informatsoftware.be");
         assert_eq!(config.token_endpoint(), "https://api.partners.informatsoftware.be/oauth2/token");
         assert_eq!((config.token_audience.as_str(), config.token_lifetime_seconds), (DEFAULT_TOKEN_AUDIENCE, 3600));
+        let idp = &config.informat_idp;
+        assert_eq!(
+            (idp.issuer.as_str(), idp.rights_claim.as_str(), idp.email_claim.as_str()),
+            ("https://login.informat.test", DEFAULT_RIGHTS_CLAIM, DEFAULT_EMAIL_CLAIM)
+        );
     }
 
     #[test]

@@ -74,16 +74,24 @@ pub fn moderator(req: &Request) -> Result<(), AppError> {
     if member { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
-/// A school administrator: an ID token of the staff pool with its email; its rights are the
-/// scopes in `custom:admin_scopes` (none: it may grant nothing).
-pub fn school_admin(req: &Request) -> Result<crate::access::SchoolAdmin, AppError> {
+/// A school administrator: an ID token of Informat's identity provider (issue 22), whose
+/// signature, audience and expiry API Gateway's JWT authorizer checked. Its issuer is checked
+/// here too, so a token of the portal's own pools is never a school administrator's, whatever
+/// route it reaches. Its e-mail address and its rights are in the claims `idp` names (no
+/// rights: it may grant nothing).
+pub fn school_admin(req: &Request, idp: &crate::config::InformatIdp) -> Result<crate::access::SchoolAdmin, AppError> {
     let claims = jwt_claims(req).ok_or(AppError::Unauthorized)?;
-    if claims.get("token_use").map(String::as_str) != Some("id") {
+    let issuer = claims.get("iss").map(|iss| iss.trim_end_matches('/'));
+    if issuer != Some(idp.issuer.as_str()) {
         return Err(AppError::Unauthorized);
     }
-    let email =
-        claims.get("email").and_then(|e| crate::domain::Email::parse("email", e).ok()).ok_or(AppError::Unauthorized)?;
-    let rights = crate::domain::AdminRights::parse(claims.get("custom:admin_scopes").map(String::as_str).unwrap_or(""));
+    let email = claims
+        .get(&idp.email_claim)
+        .and_then(|e| crate::domain::Email::parse("email", e).ok())
+        .ok_or(AppError::Unauthorized)?;
+    // API Gateway renders a list claim as "[a b]"; a string is space-separated.
+    let rights = claims.get(&idp.rights_claim).map(|r| r.trim().trim_start_matches('[').trim_end_matches(']'));
+    let rights = crate::domain::AdminRights::parse(rights.unwrap_or(""));
     Ok(crate::access::SchoolAdmin { email, rights })
 }
 
@@ -330,6 +338,51 @@ mod tests {
             builder = builder.header(header::CONTENT_TYPE, ct);
         }
         builder.body(Body::from(body.to_owned())).expect("request")
+    }
+
+    /// A request of the sample event for a school administrator's route, with `claims` as the
+    /// authorizer verified them.
+    fn with_claims(claims: serde_json::Value) -> Request {
+        let mut event: serde_json::Value =
+            serde_json::from_str(include_str!("../../events/list_school_applications.json")).expect("sample event");
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
+        lambda_http::request::from_str(&event.to_string()).expect("event")
+    }
+
+    fn idp() -> crate::config::InformatIdp {
+        crate::config::InformatIdp {
+            issuer: "https://login.informat.example".into(),
+            rights_claim: "informat_admin_scopes".into(),
+            email_claim: "email".into(),
+        }
+    }
+
+    #[test]
+    fn a_school_administrator_is_read_from_informats_claims_only() {
+        use crate::domain::{Api, Institution};
+        let school = Institution::parse("012345").expect("institution");
+        let claims = |iss: &str, rights: &str| json!({"iss": iss, "aud": "partnerportaal-beheer", "email": "ict@school.be", "informat_admin_scopes": rights});
+        // A space-separated string, or a list as API Gateway renders it.
+        for rights in ["leerlingen:012345 personeel:012345", "[leerlingen:012345 personeel:012345]"] {
+            let admin =
+                school_admin(&with_claims(claims("https://login.informat.example", rights)), &idp()).expect("admin");
+            assert_eq!(admin.email.as_str(), "ict@school.be");
+            assert!(admin.rights.allows(Api::Leerlingen, &school) && admin.rights.allows(Api::Personeel, &school));
+            assert!(!admin.rights.allows(Api::Rekeningen, &school));
+        }
+        // Another issuer (a pool's token with rights in the same claim name): no administrator.
+        let pool = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_StAfFpOoL";
+        assert!(matches!(
+            school_admin(&with_claims(claims(pool, "leerlingen:012345")), &idp()),
+            Err(AppError::Unauthorized)
+        ));
+        // Rights in another claim than the configured one grant nothing.
+        let elsewhere = json!({"iss": "https://login.informat.example", "email": "ict@school.be", "custom:admin_scopes": "leerlingen:012345"});
+        let admin = school_admin(&with_claims(elsewhere), &idp()).expect("admin");
+        assert!(!admin.rights.administers(&school));
+        // No address: no administrator (the log must say who granted).
+        let nameless = json!({"iss": "https://login.informat.example", "informat_admin_scopes": "leerlingen:012345"});
+        assert!(matches!(school_admin(&with_claims(nameless), &idp()), Err(AppError::Unauthorized)));
     }
 
     #[derive(serde::Deserialize, Debug)]

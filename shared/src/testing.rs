@@ -786,6 +786,11 @@ pub fn fakes() -> Fakes {
         token_audience: crate::config::DEFAULT_TOKEN_AUDIENCE.into(),
         token_lifetime_seconds: 3600,
         origin_verify_secret: None,
+        informat_idp: crate::config::InformatIdp {
+            issuer: "https://login.informat.test".into(),
+            rights_claim: crate::config::DEFAULT_RIGHTS_CLAIM.into(),
+            email_claim: crate::config::DEFAULT_EMAIL_CLAIM.into(),
+        },
     };
     let deps = Deps {
         config,

@@ -170,10 +170,11 @@ impl Stack {
         answer.body["id_token"].as_str().unwrap().to_owned()
     }
 
-    /// The ID token of a school administrator of the staff pool with `admin_scopes` as its rights.
+    /// The ID token of a school administrator at (the stand-in for) Informat's identity provider,
+    /// with `admin_scopes` as its rights, signed in through the provider's code flow.
     pub async fn admin_token(&self, email: &str, admin_scopes: &str) -> String {
-        let body = json!({"email": email, "password": PASSWORD, "groups": [], "admin_scopes": admin_scopes});
-        let answer = self.post("/_local/staff-users", body).await;
+        let body = json!({"email": email, "password": PASSWORD, "rights": admin_scopes});
+        let answer = self.post("/_local/school-admins", body).await;
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
         answer.body["id_token"].as_str().unwrap().to_owned()
     }

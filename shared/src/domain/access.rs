@@ -215,7 +215,7 @@ impl AccessRequest {
     }
 }
 
-/// What a school administrator may grant: the scopes in its `custom:admin_scopes` claim.
+/// What a school administrator may grant: the scopes in the rights claim of its Informat ID token.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AdminRights(BTreeSet<Scope>);
 
