@@ -71,7 +71,7 @@ test('register, activate from the mail, sign in and reach Welkom!', async ({ pag
 	await screenshots(page, 'aanmelden');
 	await page.getByLabel('E-mailadres').fill(email);
 	await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
-	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 
 	await expect(page).toHaveURL(/\/welkom$/);
 	await expect(page.getByRole('heading', { level: 1, name: 'Welkom!' })).toBeVisible();
@@ -163,14 +163,14 @@ test('sign-in errors: wrong password, account not activated', async ({ page }) =
 	await page.goto('/aanmelden');
 	await page.getByLabel('E-mailadres').fill(email);
 	await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
-	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	// 403 account_not_activated: the API's Dutch detail in the alert region.
 	await expect(page.getByRole('alert')).toContainText('Je account is nog niet geactiveerd');
 	await expectAccessible(page);
 	await screenshots(page, 'aanmelden-niet-geactiveerd');
 
 	await page.getByLabel('Wachtwoord', { exact: true }).fill('Fout!Wachtwoord99');
-	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	await expect(page.getByRole('alert')).toContainText('Het e-mailadres of wachtwoord is niet correct.');
 	await expect(page.getByRole('link', { name: 'Wachtwoord vergeten?' })).toBeVisible();
 });
@@ -184,8 +184,8 @@ test('too many failed sign-ins: the 429 message', async ({ page }) => {
 	await page.getByLabel('Wachtwoord', { exact: true }).fill('Fout!Wachtwoord99');
 	const alert = page.getByRole('alert');
 	for (let i = 0; i < 8; i++) {
-		await page.getByRole('button', { name: 'Aanmelden' }).click();
-		await expect(page.getByRole('button', { name: 'Aanmelden' })).toBeEnabled();
+		await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
+		await expect(page.getByRole('button', { name: 'Aanmelden', exact: true })).toBeEnabled();
 		if ((await alert.innerText()).includes('Te veel mislukte pogingen')) break;
 	}
 	await expect(alert).toContainText('Te veel mislukte pogingen. Probeer het over');
@@ -222,7 +222,7 @@ test('forgot password: the mail, its link, a new password, then sign in', async 
 
 	await page.getByLabel('E-mailadres').fill(email);
 	await page.getByLabel('Wachtwoord', { exact: true }).fill(newPassword);
-	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	await expect(page.getByRole('heading', { level: 1, name: 'Welkom!' })).toBeVisible();
 
 	// The link is single use.
@@ -283,7 +283,7 @@ test('Wachtwoord vergeten? with the keyboard alone: the link, the form, the mail
 	await activeAccount(ctx, email, PORTAL);
 	await page.setViewportSize({ width: 1280, height: 800 });
 	await page.goto('/aanmelden');
-	await expect(page.getByRole('heading', { level: 1, name: 'Aanmelden' })).toBeVisible();
+	await expect(page.getByRole('heading', { level: 1, name: 'Aanmelden', exact: true })).toBeVisible();
 
 	// On the sign-in page the link follows the password field.
 	await tabTo(page, '#password');

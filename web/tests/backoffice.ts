@@ -12,18 +12,41 @@ export function uniqueInstitution(): string {
 	return String(100000 + Math.floor(Math.random() * 900000));
 }
 
-/** Creates a staff user (POST /_local/staff-users) and returns its email; it signs in with PASSWORD. */
-export async function staffUser(
-	ctx: APIRequestContext,
-	name: string,
-	{ groups = [], adminScopes = '' }: { groups?: string[]; adminScopes?: string } = {}
-): Promise<string> {
+/** Creates a user of the staff pool (POST /_local/staff-users) and returns its email; it signs in with PASSWORD. */
+export async function staffUser(ctx: APIRequestContext, name: string, { groups = [] }: { groups?: string[] } = {}): Promise<string> {
 	const email = uniqueEmail(name);
-	const res = await ctx.post('/_local/staff-users', {
-		data: { email, password: PASSWORD, groups, admin_scopes: adminScopes }
-	});
+	const res = await ctx.post('/_local/staff-users', { data: { email, password: PASSWORD, groups } });
 	expect(res.status(), await res.text()).toBe(201);
 	return email;
+}
+
+/**
+ * Creates a school administrator at the stand-in for Informat's identity provider (POST
+ * /_local/school-admins) with `rights` (`leerlingen:012345 ...`); returns its username, its
+ * e-mail address. It signs in with PASSWORD, through Informat's sign-in page.
+ */
+export async function schoolAdmin(ctx: APIRequestContext, name: string, rights: string): Promise<string> {
+	const email = uniqueEmail(name);
+	const res = await ctx.post('/_local/school-admins', { data: { email, password: PASSWORD, rights } });
+	expect(res.status(), await res.text()).toBe(201);
+	return email;
+}
+
+/** On the back office's sign-in page: "Aanmelden met je Informat-account", Informat's form, back. */
+export async function fillInformatSignIn(page: Page, username: string, password = PASSWORD): Promise<void> {
+	await expect(page.getByRole('heading', { level: 1, name: 'Aanmelden in het beheer' })).toBeVisible();
+	await page.getByRole('button', { name: 'Aanmelden met je Informat-account' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'Aanmelden met je Informat-account' })).toBeVisible();
+	await page.getByLabel('Gebruikersnaam').fill(username);
+	await page.getByLabel('Wachtwoord').fill(password);
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
+}
+
+/** Signs a school administrator in at /beheer/aanmelden through Informat; it lands on its first school. */
+export async function schoolAdminSignIn(page: Page, username: string): Promise<void> {
+	await page.goto('/beheer/aanmelden');
+	await fillInformatSignIn(page, username);
+	await expect(page).toHaveURL(/\/beheer\/(scholen|toegang)\//);
 }
 
 export async function moderator(ctx: APIRequestContext): Promise<string> {
@@ -35,7 +58,7 @@ export async function fillStaffSignIn(page: Page, email: string, password = PASS
 	await expect(page.getByRole('heading', { level: 1, name: 'Aanmelden in het beheer' })).toBeVisible();
 	await page.getByLabel('E-mailadres').fill(email);
 	await page.getByLabel('Wachtwoord', { exact: true }).fill(password);
-	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 }
 
 /** Signs a staff user in at /beheer/aanmelden; a moderator lands on the queue. */
@@ -60,7 +83,7 @@ export async function tokenRequest(
 /** The ID token of a new moderator, for set-up over HTTP. */
 export async function moderatorToken(ctx: APIRequestContext): Promise<string> {
 	const res = await ctx.post('/_local/staff-users', {
-		data: { email: uniqueEmail('moderator'), password: PASSWORD, groups: ['moderators'], admin_scopes: '' }
+		data: { email: uniqueEmail('moderator'), password: PASSWORD, groups: ['moderators'] }
 	});
 	expect(res.status(), await res.text()).toBe(201);
 	return ((await res.json()) as { id_token: string }).id_token;

@@ -47,7 +47,7 @@ test('Weigeren with a reason in the back office: the partner reads it, edits, an
 	await partner.goto('/aanmelden');
 	await partner.getByLabel('E-mailadres').fill(app.email);
 	await partner.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
-	await partner.getByRole('button', { name: 'Aanmelden' }).click();
+	await partner.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	await expect(partner.getByRole('heading', { level: 1, name: 'Mijn profiel' })).toBeVisible();
 	await partner.goto(`/applicaties/${app.id}`);
 	await expect(partner.getByText(reason)).toBeVisible();

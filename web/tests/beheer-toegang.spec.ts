@@ -3,9 +3,11 @@ import {
 	accessRequestLink,
 	approve,
 	BACKOFFICE,
+	fillInformatSignIn,
 	fillStaffSignIn,
 	moderatorToken,
 	partnerWithApplication,
+	schoolAdmin,
 	staffSignIn,
 	staffUser,
 	uniqueInstitution
@@ -23,16 +25,14 @@ test('the grant page offers only the schools and APIs the administrator has righ
 	// At school A this administrator manages Leerlingen and Personeel, at B only Personeel, and
 	// at a third school only Internen (which the app does not ask for: not offered).
 	const other = uniqueInstitution();
-	const admin = await staffUser(ctx, 'directie', {
-		adminScopes: `leerlingen:${a} personeel:${a} personeel:${b} internen:${other}`
-	});
+	const admin = await schoolAdmin(ctx, 'directie', `leerlingen:${a} personeel:${a} personeel:${b} internen:${other}`);
 	const link = await accessRequestLink(ctx, app, admin);
 
 	await page.goto(link);
 	await expect(page).toHaveURL(/\/beheer\/aanmelden\?terug=%2Fbeheer%2Ftoegang%2F/);
 	await expectAccessible(page);
 	await screenshots(page, 'beheer-aanmelden-terug');
-	await fillStaffSignIn(page, admin);
+	await fillInformatSignIn(page, admin);
 	await expect(page).toHaveURL(link);
 	await expect(page.getByRole('heading', { level: 1, name: `Datatoegang voor applicatie ${app.name}` })).toBeVisible();
 	await expect(page.getByRole('definition').filter({ hasText: 'Leerlingen, Personeel, Rekeningen' })).toBeVisible();
@@ -62,9 +62,9 @@ test('the grant page offers only the schools and APIs the administrator has righ
 	await expectAccessible(page);
 	await screenshots(page, 'beheer-toegang-niets-aangevinkt');
 	// The page blocks it first; the API answers an empty list with the field's own message.
-	const session = await ctx.post('/staff/sessions', { data: { email: admin, password: PASSWORD } });
-	expect(session.ok(), await session.text()).toBe(true);
-	const idToken = ((await session.json()) as { id_token: string }).id_token;
+	// The ID token the page holds, Informat's, is what the API takes.
+	const idToken = await page.evaluate(() => sessionStorage.getItem('portal.informat.session'));
+	expect(idToken).toBeTruthy();
 	const empty = await ctx.post(`/access-requests/${link.split('/toegang/')[1]}/grant`, {
 		headers: { authorization: `Bearer ${idToken}` },
 		data: { institution: a, apis: [] }
@@ -141,17 +141,17 @@ test('the grant page offers only the schools and APIs the administrator has righ
 	await expect(page.getByText('Er zijn nog geen applicaties met toegang tot de gegevens van deze school.')).toBeVisible();
 });
 
-test('a link for someone else, an unknown link, and an administrator without the rights the app asks for', async ({ page }) => {
+test('an administrator without the rights the app asks for, an unknown link, and a colleague who grants with the link sent to another', async ({ page }) => {
 	const ctx = await api();
 	const app = await partnerWithApplication(ctx, ['leerlingen']);
 	await approve(ctx, await moderatorToken(ctx), app.id);
 	const school = uniqueInstitution();
-	const addressee = await staffUser(ctx, 'ict', { adminScopes: `personeel:${school}` });
+	const addressee = await schoolAdmin(ctx, 'ict', `personeel:${school}`);
 	const link = await accessRequestLink(ctx, app, addressee);
 
 	// The addressee administers the school, but not Leerlingen there: nothing to grant.
 	await page.goto(link);
-	await fillStaffSignIn(page, addressee);
+	await fillInformatSignIn(page, addressee);
 	await expect(page.getByRole('heading', { level: 1, name: `Datatoegang voor applicatie ${app.name}` })).toBeVisible();
 	await expect(page.getByText('Je hebt geen beheerdersrechten voor de API\'s die deze applicatie vraagt (Leerlingen)')).toBeVisible();
 	await expect(page.getByRole('button', { name: 'Toegang verlenen' })).toHaveCount(0);
@@ -165,26 +165,35 @@ test('a link for someone else, an unknown link, and an administrator without the
 	await expectAccessible(page);
 	await screenshots(page, 'beheer-toegang-ongeldig');
 
-	// Another administrator opens the link.
+	// A colleague with the rights opens the link that was mailed to the addressee (issue 22, item
+	// 3): Afmelden first, and Informat asks the next person for a password again.
 	await page.getByRole('button', { name: 'Afmelden' }).click();
 	await expect(page.getByText('Je bent afgemeld.')).toBeVisible();
-	const someoneElse = await staffUser(ctx, 'ander', { adminScopes: `leerlingen:${school}` });
+	const colleague = await schoolAdmin(ctx, 'ander', `leerlingen:${school}`);
 	await page.goto(link);
-	await fillStaffSignIn(page, someoneElse);
-	await expect(page.getByRole('heading', { level: 1, name: 'Geen toegang tot deze aanvraag' })).toBeVisible();
-	await expect(page.getByRole('alert')).toContainText('Deze link werd naar een andere schoolbeheerder gestuurd.');
+	await fillInformatSignIn(page, colleague);
+	await expect(page.getByRole('heading', { level: 1, name: `Datatoegang voor applicatie ${app.name}` })).toBeVisible();
+	const sentTo = page.getByRole('definition').filter({ hasText: addressee });
+	await expect(sentTo).toContainText('Elke schoolbeheerder met rechten voor de school en de API\'s kan deze link gebruiken.');
+	await page.getByLabel('Leerlingen').check();
+	await page.getByRole('button', { name: 'Toegang verlenen' }).click();
+	await expect(page.getByRole('status').filter({ hasText: `Toegang verleend voor instelling ${school}: Leerlingen` })).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-toegang-collega');
+	// The school's page says who granted.
+	await page.getByRole('link', { name: `Bekijk de applicaties van school ${school}` }).click();
+	await expect(page.getByText(colleague).first()).toBeVisible();
 });
 
-test('staff sign-in: by keyboard alone, field errors beside their fields, the API\'s message for wrong credentials, sign-out', async ({ page }) => {
+test('moderator sign-in: by keyboard alone, field errors beside their fields, the API\'s message for wrong credentials, sign-out', async ({ page }) => {
 	const ctx = await api();
-	const school = uniqueInstitution();
-	const admin = await staffUser(ctx, 'toetsenbord', { adminScopes: `leerlingen:${school}` });
+	const admin = await staffUser(ctx, 'toetsenbord', { groups: ['moderators'] });
 	await page.goto('/beheer/aanmelden');
 	await expectAccessible(page);
 	await screenshots(page, 'beheer-aanmelden');
 
 	// Nothing filled in: a message beside each field, focus on the first.
-	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	await expect(page.locator('#email-error')).toContainText('Vul je e-mailadres in.');
 	await expect(page.locator('#password-error')).toContainText('Vul je wachtwoord in.');
 	await expect(page.locator('#email')).toBeFocused();
@@ -194,7 +203,7 @@ test('staff sign-in: by keyboard alone, field errors beside their fields, the AP
 	// A wrong password: the API's Dutch detail.
 	await page.getByLabel('E-mailadres').fill(admin);
 	await page.getByLabel('Wachtwoord', { exact: true }).fill('Fout!Wachtwoord99');
-	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	await expect(page.getByRole('alert').first()).toContainText('niet correct');
 
 	// The keyboard alone: Tab to each field, type, Enter.
@@ -202,6 +211,7 @@ test('staff sign-in: by keyboard alone, field errors beside their fields, the AP
 	await page.locator('body').focus();
 	await page.keyboard.press('Tab'); // skip link
 	await page.keyboard.press('Tab'); // brand
+	await page.keyboard.press('Tab'); // Aanmelden met je Informat-account
 	await page.keyboard.press('Tab');
 	await expect(page.getByLabel('E-mailadres')).toBeFocused();
 	await page.keyboard.type(admin);
@@ -209,12 +219,12 @@ test('staff sign-in: by keyboard alone, field errors beside their fields, the AP
 	await expect(page.getByLabel('Wachtwoord', { exact: true })).toBeFocused();
 	await page.keyboard.type(PASSWORD);
 	await page.keyboard.press('Enter');
-	await expect(page).toHaveURL(new RegExp(`/beheer/scholen/${school}$`));
-	await expect(page.getByRole('heading', { level: 1, name: `Applicaties met toegang · school ${school}` })).toBeVisible();
+	await expect(page).toHaveURL(/\/beheer\/moderatie$/);
+	await expect(page.getByRole('heading', { level: 1, name: 'Moderatie' })).toBeVisible();
 
 	// A reload keeps the session (the refresh token of this tab); Afmelden ends it.
 	await page.reload();
-	await expect(page.getByRole('heading', { level: 1, name: `Applicaties met toegang · school ${school}` })).toBeVisible();
+	await expect(page.getByRole('heading', { level: 1, name: 'Moderatie' })).toBeVisible();
 	expect(await page.evaluate(() => Object.keys(localStorage).length)).toBe(0);
 	const refreshToken = await page.evaluate(() => sessionStorage.getItem('portal.staff.refresh'));
 	expect(refreshToken).toBeTruthy();
@@ -224,7 +234,7 @@ test('staff sign-in: by keyboard alone, field errors beside their fields, the AP
 	const refreshed = await ctx.post('/staff/sessions/refresh', { data: { refresh_token: refreshToken } });
 	expect(refreshed.status()).toBe(401);
 	expect((await refreshed.json()).code).toBe('invalid_credentials');
-	await page.goto(`/beheer/scholen/${school}`);
+	await page.goto('/beheer/moderatie');
 	await expect(page).toHaveURL(/\/beheer\/aanmelden\?terug=/);
 
 	// The partner's sign-in and the back office's are separate sessions.
@@ -233,9 +243,77 @@ test('staff sign-in: by keyboard alone, field errors beside their fields, the AP
 	await expect(page).toHaveURL(/\/aanmelden\?terug=%2Fprofiel$/);
 });
 
+test('a school administrator signs in with its Informat account, by keyboard: PKCE at Informat, its schools from its rights, sign-out', async ({ page }) => {
+	const ctx = await api();
+	const [a, b] = [uniqueInstitution(), uniqueInstitution()].sort() as [string, string];
+	const admin = await schoolAdmin(ctx, 'informat', `leerlingen:${a} personeel:${b}`);
+	await page.goto('/beheer/aanmelden');
+	await expect(page.getByRole('heading', { level: 2, name: 'Schoolbeheerder' })).toBeVisible();
+	await expectAccessible(page);
+
+	// Tab to the button, Enter: Informat's sign-in page, asked with PKCE (S256) and a state.
+	await page.locator('body').focus();
+	await page.keyboard.press('Tab'); // skip link
+	await page.keyboard.press('Tab'); // brand
+	await page.keyboard.press('Tab');
+	const button = page.getByRole('button', { name: 'Aanmelden met je Informat-account' });
+	await expect(button).toBeFocused();
+	const authorize = page.waitForRequest((r) => r.url().includes('/auth?'));
+	await page.keyboard.press('Enter');
+	const asked = new URL((await authorize).url());
+	expect(asked.searchParams.get('code_challenge_method')).toBe('S256');
+	expect(asked.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+	expect(asked.searchParams.get('state')).toBeTruthy();
+	expect(asked.searchParams.get('redirect_uri')).toBe(`${BACKOFFICE}/aanmelden/informat`);
+	await expect(page.getByRole('heading', { level: 1, name: 'Aanmelden met je Informat-account' })).toBeVisible();
+
+	// A wrong password: Informat says so, and nothing is signed in.
+	await page.getByLabel('Gebruikersnaam').fill(admin);
+	await page.getByLabel('Wachtwoord').fill('Fout!Wachtwoord99');
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
+	await expect(page.getByRole('alert')).toContainText('Je gebruikersnaam of wachtwoord is niet juist.');
+	await page.getByLabel('Wachtwoord').fill(PASSWORD);
+	await page.getByLabel('Wachtwoord').press('Enter');
+
+	// Back in the back office, at its first school; the menu has both schools.
+	await expect(page).toHaveURL(new RegExp(`/beheer/scholen/${a}$`));
+	await expect(page.getByRole('heading', { level: 1, name: `Applicaties met toegang · school ${a}` })).toBeVisible();
+	const menu = page.getByRole('navigation', { name: 'Beheermenu' });
+	await expect(menu.getByRole('link', { name: `School ${b}` })).toBeVisible();
+	await expect(menu.getByText(admin)).toBeVisible();
+	await expect(menu.getByRole('link', { name: 'Moderatie' })).toHaveCount(0);
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-informat-school');
+
+	// A reload keeps the session in this tab; nothing in localStorage.
+	await page.reload();
+	await expect(page.getByRole('heading', { level: 1, name: `Applicaties met toegang · school ${a}` })).toBeVisible();
+	expect(await page.evaluate(() => Object.keys(localStorage).length)).toBe(0);
+
+	// A moderator route does not take Informat's token; the school routes do not take another school.
+	const idToken = await page.evaluate(() => sessionStorage.getItem('portal.informat.session'));
+	const queue = await ctx.get('/admin/applications', { headers: { authorization: `Bearer ${idToken}` } });
+	expect(queue.status()).toBe(401);
+	const elsewhere = await ctx.get(`/schools/${uniqueInstitution()}/applications`, { headers: { authorization: `Bearer ${idToken}` } });
+	expect(elsewhere.status()).toBe(403);
+
+	// Afmelden: signed out here, and the next sign-in asks Informat for the password again.
+	await menu.getByRole('button', { name: 'Afmelden' }).click();
+	await expect(page).toHaveURL(/\/beheer\/aanmelden\?afgemeld=1$/);
+	expect(await page.evaluate(() => sessionStorage.getItem('portal.informat.session'))).toBeNull();
+	await page.getByRole('button', { name: 'Aanmelden met je Informat-account' }).click();
+	await expect(page.getByLabel('Gebruikersnaam')).toBeVisible();
+
+	// A forged answer (a state this tab did not send) is refused with a message.
+	await page.goto(`/beheer/aanmelden/informat?code=vervalst&state=vervalst`);
+	await expect(page.getByRole('alert')).toContainText('Deze aanmelding werd niet vanuit dit venster gestart of is al gebruikt.');
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-informat-fout');
+});
+
 test('too many failed staff sign-ins: the API\'s 429 message on the page', async ({ page }) => {
 	const ctx = await api();
-	const admin = await staffUser(ctx, 'geblokkeerd', { adminScopes: `leerlingen:${uniqueInstitution()}` });
+	const admin = await staffUser(ctx, 'geblokkeerd', { groups: ['moderators'] });
 	// Five wrong passwords for this address (api.md: throttled per address), then the page.
 	for (let i = 0; i < 5; i++) {
 		const res = await ctx.post('/staff/sessions', { data: { email: admin, password: `Fout!Wachtwoord${i}9` } });

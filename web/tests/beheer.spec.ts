@@ -1,5 +1,5 @@
 import { expect, type Browser, type Page } from '@playwright/test';
-import { BACKOFFICE, fillStaffSignIn, moderator, PORTAL, staffSignIn, staffUser, tokenRequest, uniqueInstitution } from './backoffice';
+import { BACKOFFICE, fillInformatSignIn, fillStaffSignIn, moderator, PORTAL, schoolAdmin, staffSignIn, staffUser, tokenRequest, uniqueInstitution } from './backoffice';
 import { activeAccount, api, expectAccessible, linkIn, mailTo, PASSWORD, png, screenshots, test, uniqueEmail } from './support';
 
 // The whole manual in the browser: a partner registers and sets up, Informat approves in the
@@ -29,7 +29,7 @@ test('the manual end to end: partner, moderator and school administrator in the 
 	await page.goto('/aanmelden');
 	await page.getByLabel('E-mailadres').fill(email);
 	await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
-	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	await expect(page.getByRole('heading', { level: 1, name: 'Welkom!' })).toBeVisible();
 
 	// Stap 2: Nieuw profiel toevoegen, with a logo.
@@ -59,7 +59,7 @@ test('the manual end to end: partner, moderator and school administrator in the 
 	await them.goto('/aanmelden');
 	await them.getByLabel('E-mailadres').fill(colleague);
 	await them.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
-	await them.getByRole('button', { name: 'Aanmelden' }).click();
+	await them.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	await them.getByRole('link', { name: 'Met bestaand profiel koppelen' }).click();
 	await them.getByLabel('Uitnodigingscode').fill(code);
 	await them.getByRole('button', { name: 'Koppelen' }).click();
@@ -112,7 +112,7 @@ test('the manual end to end: partner, moderator and school administrator in the 
 	expect((await tokenRequest(ctx, clientId, secret)).body.error).toBe('invalid_scope');
 
 	const school = uniqueInstitution();
-	const admin = await staffUser(ctx, 'schoolbeheerder', { adminScopes: `leerlingen:${school} personeel:${school}` });
+	const admin = await schoolAdmin(ctx, 'schoolbeheerder', `leerlingen:${school} personeel:${school}`);
 	await page.getByRole('button', { name: 'Toegang aanvragen' }).click();
 	const ask = page.getByRole('dialog', { name: 'Versturen aanvraag API-toegang' });
 	await ask.getByLabel('E-mailadres Informatbeheerder(s)').fill(admin);
@@ -127,7 +127,7 @@ test('the manual end to end: partner, moderator and school administrator in the 
 	await beheerder.goto(link);
 	await expect(beheerder).toHaveURL(/\/beheer\/aanmelden\?terug=/);
 	await expect(beheerder.getByText('Meld je aan om de aanvraag voor datatoegang te bekijken.')).toBeVisible();
-	await fillStaffSignIn(beheerder, admin);
+	await fillInformatSignIn(beheerder, admin);
 	await expect(beheerder).toHaveURL(link);
 	await expect(beheerder.getByRole('heading', { level: 1, name: `Datatoegang voor applicatie ${appName}` })).toBeVisible();
 	await expect(beheerder.getByRole('definition').filter({ hasText: 'Leerlingen, Personeel' })).toBeVisible();

@@ -1,6 +1,6 @@
 import { expect, type Page } from '@playwright/test';
 import { activeAccount, api, API, PASSWORD, signInApi, test, uniqueEmail } from './support';
-import { accessRequestLink, approve, moderator, moderatorToken, partnerWithApplication, staffSignIn, staffUser, uniqueInstitution } from './backoffice';
+import { accessRequestLink, approve, moderator, moderatorToken, partnerWithApplication, schoolAdmin, schoolAdminSignIn, staffSignIn, uniqueInstitution } from './backoffice';
 import { gzipSync } from 'node:zlib';
 
 // Issue 15's budgets: first load at most 100 KB of JavaScript and CSS (gzipped), and every page
@@ -125,7 +125,7 @@ test('every page of the partner zone is usable within 1 s of navigation', async 
 	await page.goto('/aanmelden');
 	await page.getByLabel('E-mailadres').fill(email);
 	await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
-	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	await expect(page.getByRole('heading', { level: 1, name: 'Welkom!' })).toBeVisible();
 	// Welkom! is the page of an account without a profile (with one, it moves on to Mijn profiel).
 	await timePages(page, [{ path: '/welkom', heading: 'Welkom!' }]);
@@ -177,11 +177,11 @@ test('every page of the back office is usable within 1 s of navigation', async (
 	// A school administrator: the grant page of a mail's link, and the school's applications.
 	await approve(ctx, await moderatorToken(ctx), app.id);
 	const institution = uniqueInstitution();
-	const admin = await staffUser(ctx, 'directie', { adminScopes: `leerlingen:${institution} personeel:${institution}` });
+	const admin = await schoolAdmin(ctx, 'directie', `leerlingen:${institution} personeel:${institution}`);
 	const link = await accessRequestLink(ctx, app, admin);
 	const adminContext = await browser.newContext();
 	const adminPage = await adminContext.newPage();
-	await staffSignIn(adminPage, admin);
+	await schoolAdminSignIn(adminPage, admin);
 	await timePages(adminPage, [
 		{ path: new URL(link).pathname, heading: `Datatoegang voor applicatie ${app.name}`, shows: app.partner },
 		{ path: `/beheer/scholen/${institution}`, heading: `Applicaties met toegang · school ${institution}` }

@@ -21,7 +21,7 @@ async function signIn(page: Page, email: string, lands: '/welkom' | '/profiel' =
 	await page.goto('/aanmelden');
 	await page.getByLabel('E-mailadres').fill(email);
 	await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
-	await page.getByRole('button', { name: 'Aanmelden' }).click();
+	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	await expect(page).toHaveURL(new RegExp(`${lands}$`));
 	const heading = lands === '/welkom' ? 'Welkom!' : 'Mijn profiel';
 	await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();

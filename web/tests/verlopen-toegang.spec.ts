@@ -1,5 +1,5 @@
 import { expect } from '@playwright/test';
-import { accessRequestLink, approve, fillStaffSignIn, moderatorToken, partnerWithApplication, staffUser, uniqueInstitution } from './backoffice';
+import { accessRequestLink, approve, fillInformatSignIn, moderatorToken, partnerWithApplication, schoolAdmin, uniqueInstitution } from './backoffice';
 import { api, expectAccessible, PASSWORD, screenshots, test } from './support';
 
 // This file runs just before verlopen.spec.ts (files run in name order, and "verlopen-" sorts
@@ -11,7 +11,7 @@ test("an access-request link older than a month: the API's Dutch message, and th
 	const app = await partnerWithApplication(ctx, ['leerlingen']);
 	await approve(ctx, await moderatorToken(ctx), app.id);
 	const school = uniqueInstitution();
-	const admin = await staffUser(ctx, 'laat', { adminScopes: `leerlingen:${school}` });
+	const admin = await schoolAdmin(ctx, 'laat', `leerlingen:${school}`);
 	const link = await accessRequestLink(ctx, app, admin);
 
 	// A month and a bit later (the link is valid one month), the scheduled job has run.
@@ -21,7 +21,7 @@ test("an access-request link older than a month: the API's Dutch message, and th
 	expect(job.status(), await job.text()).toBe(200);
 
 	await page.goto(link);
-	await fillStaffSignIn(page, admin);
+	await fillInformatSignIn(page, admin);
 	await expect(page.getByRole('heading', { level: 1, name: 'Deze aanvraag is verlopen' })).toBeVisible();
 	await expect(page.getByRole('alert')).toContainText('Deze aanvraag is verlopen: een link blijft een maand geldig. Vraag de partner om een nieuwe aanvraag.');
 	await expect(page.getByRole('button', { name: 'Toegang verlenen' })).toHaveCount(0);
@@ -33,7 +33,7 @@ test("an access-request link older than a month: the API's Dutch message, and th
 	await partner.goto('/aanmelden');
 	await partner.getByLabel('E-mailadres').fill(app.email);
 	await partner.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
-	await partner.getByRole('button', { name: 'Aanmelden' }).click();
+	await partner.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	await expect(partner.getByRole('heading', { level: 1, name: 'Mijn profiel' })).toBeVisible();
 	await partner.goto(`/applicaties/${app.id}?tab=api-toegang`);
 	await expect(partner.getByRole('region', { name: 'Aanvragen' }).getByRole('row').filter({ hasText: admin })).toContainText('Verlopen');

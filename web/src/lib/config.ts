@@ -6,6 +6,8 @@ export interface AppConfig {
 	local_mailbox: boolean;
 	/** The back office's address, when it is not <portal>/beheer. */
 	backoffice_url?: string;
+	/** Informat's identity provider, where school administrators sign in (issue 22). */
+	informat?: { issuer: string; client_id: string; rights_claim: string };
 }
 
 let current: AppConfig | null = null;
@@ -18,10 +20,24 @@ function parse(raw: unknown): AppConfig {
 		throw new Error('config.json: api_url ontbreekt of is geen http(s)-adres');
 	}
 	const backoffice = typeof r.backoffice_url === 'string' ? r.backoffice_url.replace(/\/+$/, '') : undefined;
+	const issuer = typeof r.informat_issuer === 'string' ? r.informat_issuer.replace(/\/+$/, '') : '';
+	const clientId = typeof r.informat_client_id === 'string' ? r.informat_client_id : '';
+	const informat =
+		/^https?:\/\//.test(issuer) && clientId
+			? {
+					issuer,
+					client_id: clientId,
+					rights_claim:
+						typeof r.informat_rights_claim === 'string' && r.informat_rights_claim
+							? r.informat_rights_claim
+							: 'informat_admin_scopes'
+				}
+			: undefined;
 	return {
 		api_url: r.api_url.replace(/\/+$/, ''),
 		local_mailbox: r.local_mailbox === true,
-		...(backoffice ? { backoffice_url: backoffice } : {})
+		...(backoffice ? { backoffice_url: backoffice } : {}),
+		...(informat ? { informat } : {})
 	};
 }
 

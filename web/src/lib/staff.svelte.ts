@@ -1,47 +1,49 @@
-import { call, type CallOptions, type PublicPartner, type Tokens } from './api';
+import { ApiError, call, type CallOptions, type PublicPartner, type Tokens } from './api';
+import { forgetInformat, informatSettings, informatToken, jwtPayload, signOutInformat } from './informat';
 import { tokenSession } from './tokens';
 
 /**
- * The back office's session: staff users of Informat (moderators) and school administrators,
- * from the staff user pool. Kept apart from the partner's session: the ID token (what the staff
- * routes take) lives in memory only; the refresh token in sessionStorage under its own key, so a
- * reload keeps the user signed in in this tab. Nothing is written to localStorage.
+ * The back office's session, of one of two kinds:
+ * - an Informat moderator, of the staff user pool (e-mail and password): the ID token (what the
+ *   moderator routes take) lives in memory only, the refresh token in sessionStorage under its
+ *   own key, so a reload keeps the moderator signed in in this tab;
+ * - a school administrator, signed in with its Informat account at Informat's identity provider
+ *   (lib/informat.ts): its ID token, what the school routes take, with its rights in a claim.
+ * Kept apart from the partner's session. Nothing is written to localStorage.
  */
 
 /** The ID token's claims the pages read: for display only, the API checks every right itself. */
 export interface StaffClaims {
 	email: string;
 	groups: string[];
-	/** Scopes `api:instellingsnummer` the administrator may grant (`custom:admin_scopes`). */
+	/** Scopes `api:instellingsnummer` the administrator may grant (the rights claim of Informat's ID token). */
 	adminScopes: string[];
 }
 
-export const staff = $state<{ signedIn: boolean; claims: StaffClaims | null }>({ signedIn: false, claims: null });
+export const staff = $state<{ signedIn: boolean; claims: StaffClaims | null; kind: 'moderator' | 'school' | null }>({
+	signedIn: false,
+	claims: null,
+	kind: null
+});
 
-/** The payload of a JWT, decoded without any check (the API verifies the signature). */
-function payload(jwt: string): Record<string, unknown> {
-	const part = jwt.split('.')[1] ?? '';
-	const b64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
-	try {
-		const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-		const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
-		return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-	} catch {
-		return {};
-	}
+function listClaim(raw: unknown): string[] {
+	if (Array.isArray(raw)) return raw.filter((g): g is string => typeof g === 'string');
+	if (typeof raw === 'string') return raw.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
+	return [];
 }
 
+/** The claims of a moderator's ID token (staff pool). */
 export function claimsOf(idToken: string): StaffClaims {
-	const p = payload(idToken);
-	const rawGroups = p['cognito:groups'];
-	const groups = Array.isArray(rawGroups)
-		? rawGroups.filter((g): g is string => typeof g === 'string')
-		: typeof rawGroups === 'string'
-			? rawGroups.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean)
-			: [];
-	const rawScopes = typeof p['custom:admin_scopes'] === 'string' ? (p['custom:admin_scopes'] as string) : '';
-	const adminScopes = rawScopes.split(/[\s,]+/).filter((s) => /^[a-z]+:\d{5,6}$/.test(s));
-	return { email: typeof p.email === 'string' ? p.email : '', groups, adminScopes };
+	const p = jwtPayload(idToken);
+	return { email: typeof p.email === 'string' ? p.email : '', groups: listClaim(p['cognito:groups']), adminScopes: [] };
+}
+
+/** The claims of a school administrator's ID token (Informat): its rights from the configured claim. */
+function informatClaimsOf(idToken: string): StaffClaims {
+	const p = jwtPayload(idToken);
+	const claim = informatSettings()?.rights_claim ?? 'informat_admin_scopes';
+	const adminScopes = listClaim(p[claim]).filter((s) => /^[a-z]+:\d{5,6}$/.test(s));
+	return { email: typeof p.email === 'string' ? p.email : '', groups: [], adminScopes };
 }
 
 export function isModerator(claims: StaffClaims | null): boolean {
@@ -68,32 +70,73 @@ const tokens = tokenSession({
 	kept: (t) => {
 		staff.claims = claimsOf(t.id_token);
 		staff.signedIn = true;
+		staff.kind = 'moderator';
 	},
 	forgotten: () => {
+		if (staff.kind !== 'moderator') return;
 		staff.signedIn = false;
 		staff.claims = null;
+		staff.kind = null;
 	}
 });
 
-/** POST /staff/sessions: signs a staff user in and keeps the tokens. */
+/** The school administrator's ID token while it is valid, with the state set from it. */
+function schoolSession(): string | null {
+	const token = informatToken();
+	if (token) {
+		staff.claims = informatClaimsOf(token);
+		staff.signedIn = true;
+		staff.kind = 'school';
+	} else if (staff.kind === 'school') {
+		staff.signedIn = false;
+		staff.claims = null;
+		staff.kind = null;
+	}
+	return token;
+}
+
+/** POST /staff/sessions: signs a moderator in and keeps the tokens. */
 export async function staffSignIn(email: string, password: string): Promise<StaffClaims> {
+	forgetInformat();
 	tokens.keep(await call<Tokens>('POST', '/staff/sessions', { body: { email, password } }));
 	return staff.claims as StaffClaims;
 }
 
-/** Sign-out: forgets every staff token of this tab at once and revokes the refresh token (POST /staff/sessions/revoke). */
+/**
+ * Sign-out: forgets every staff token of this tab at once; a moderator's refresh token is also
+ * revoked (POST /staff/sessions/revoke). An administrator's session at Informat itself is
+ * Informat's to end.
+ */
 export function staffSignOut(): Promise<void> {
+	signOutInformat();
+	schoolSession();
 	return tokens.signOut();
 }
 
-/** True when a usable ID token is held (refreshing it when it expired or after a reload). */
-export function ensureStaff(): Promise<boolean> {
+/** True when a usable ID token is held (a moderator's is refreshed when it expired or after a reload). */
+export async function ensureStaff(): Promise<boolean> {
+	if (schoolSession()) return true;
 	return tokens.ensure();
 }
 
-/** A call with the staff ID token; on 401 it refreshes once and tries again. */
-export function staffCall<T>(method: string, path: string, options: Omit<CallOptions, 'token'> = {}): Promise<T> {
-	return tokens.call<T>(method, path, options);
+function sessionOver(): ApiError {
+	return new ApiError(401, 'unauthorized', 'Je aanmelding bij Informat is verlopen. Meld je opnieuw aan.');
+}
+
+/** A call with the staff ID token; a moderator's is refreshed once on 401 and the call tried again. */
+export async function staffCall<T>(method: string, path: string, options: Omit<CallOptions, 'token'> = {}): Promise<T> {
+	const school = schoolSession();
+	if (!school) return tokens.call<T>(method, path, options);
+	try {
+		return await call<T>(method, path, { ...options, token: school });
+	} catch (e) {
+		if (e instanceof ApiError && e.status === 401) {
+			forgetInformat();
+			schoolSession();
+			throw sessionOver();
+		}
+		throw e;
+	}
 }
 
 /** The back office's landing page for these claims: moderators to the queue, administrators to their first school. */
@@ -107,6 +150,8 @@ export function homeOf(claims: StaffClaims | null): string {
 export interface AccessRequestView {
 	application: { id: string; name: string; description: string; apis: string[] };
 	partner: PublicPartner & { contact_email: string };
+	/** To whom the link was mailed: any administrator with the rights may use it. */
+	sent_to: string;
 	requested_by: string;
 	expires_at: string;
 	status: string;
