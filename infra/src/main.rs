@@ -64,6 +64,9 @@ fn front_end_port(portal_url: &str) -> Result<u16, String> {
     }
 }
 
+/// The school administrator the stand-in for Informat's identity provider starts with.
+const DEMO_ADMIN: &str = "schoolbeheerder@voorbeeld.be";
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -110,6 +113,13 @@ async fn main() -> std::process::ExitCode {
         eprintln!("{e}");
         return std::process::ExitCode::FAILURE;
     }
+    // A school administrator to try the back office with, at the stand-in for Informat's sign-in.
+    let demo_password = format!("Demo!{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let demo_rights = "leerlingen:012345 personeel:012345 internen:012345 voorinschrijvingen:012345 rekeningen:012345";
+    if let Err(e) = stack.informat.add_user(DEMO_ADMIN, &demo_password, DEMO_ADMIN, demo_rights).await {
+        eprintln!("{e}");
+        return std::process::ExitCode::FAILURE;
+    }
     let api = &stack.api_url;
     println!("Informat partner portal, local stack");
     if front_end.is_some() {
@@ -120,6 +130,9 @@ async fn main() -> std::process::ExitCode {
     println!("  Mails:     {api}/_local/mails");
     println!("  Resources: {api}/_local/stack");
     println!("  Emulator:  {} (moto)", stack.aws_endpoint);
+    println!("  Informat:  {} (stand-in for Informat's sign-in, oidc-provider)", stack.informat.issuer);
+    println!("    school administrator {DEMO_ADMIN}, password {demo_password}, school 012345 (every API);");
+    println!("    more: POST {api}/_local/school-admins {{\"email\", \"password\", \"rights\": \"leerlingen:012345 ...\"}}");
     println!("Ctrl-C (or SIGTERM) stops it and the emulator.");
     // Returning (rather than being killed) drops the stack, which stops the emulator it started.
     let code = tokio::select! {
