@@ -1,5 +1,6 @@
 import { call, type CallOptions, type PublicPartner, type Tokens } from './api';
 import { tokenSession } from './tokens';
+import type { LogEntry } from './logs';
 
 /**
  * The back office's session: staff users of Informat (moderators) and school administrators,
@@ -141,6 +142,11 @@ export interface ReviewedApplication {
 	created_at: string;
 	updated_at: string;
 	partner: ReviewedPartner | null;
+}
+
+/** GET /admin/applications/{id}: with the application's log, newest first. */
+export interface ApplicationUnderReview extends ReviewedApplication {
+	history: LogEntry[];
 }
 
 /** The partner profile of an application (in full on the detail, id and name in the queue). */
