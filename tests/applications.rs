@@ -120,6 +120,27 @@ async fn a_request_is_moderated_with_mails_logs_and_the_directory_following() {
     assert_round_trips(&stack, 5, 4);
     assert_eq!(stack.get("/partners", None).await.body["items"], json!([]), "not listed before approval");
 
+    // The moderator reviews it again with its history: the earlier rejection with its reason
+    // and when, then the edit that sent it back. The id index, the application with its
+    // profile, then its log.
+    stack.local.aws_requests.take();
+    let review = stack.call("GET", &format!("/admin/applications/{id}"), &moderator, None).await;
+    assert_eq!(review.status, StatusCode::OK, "{}", review.body);
+    assert_round_trips(&stack, 3, 3);
+    let history = review.body["history"].as_array().unwrap();
+    let rejection = history.iter().find(|e| e["action"] == "rejected" && e["property"] == "Reden").unwrap();
+    assert_eq!((&rejection["to"], &rejection["user"]), (&json!(reason), &json!("Informat")), "{}", review.body);
+    assert_eq!(rejection["at"], rejected.body["updated_at"], "when it was rejected");
+    let at = |pred: &dyn Fn(&Value) -> bool| history.iter().position(pred).unwrap();
+    let resubmitted = at(&|e| e["property"] == "Status" && e["to"] == "Nieuw" && e["action"] == "updated");
+    let rejected_at = at(&|e| e["action"] == "rejected");
+    assert!(resubmitted < rejected_at, "newest first: {}", review.body);
+    assert!(rejected_at < at(&|e| e["action"] == "created" && e["property"] == "Status"), "back to its submission");
+    // The partner's logo, though it is not listed yet, through the URL the review carries.
+    let logo_url = review.body["partner"]["logo_url"].as_str().unwrap();
+    let served = stack.http.get(logo_url).send().await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK, "{logo_url}");
+
     // Approved: a client id, mails, and the partner is listed.
     stack.local.aws_requests.take();
     let approved = stack.call("POST", &format!("/admin/applications/{id}/approve"), &moderator, None).await;
@@ -152,7 +173,8 @@ async fn a_request_is_moderated_with_mails_logs_and_the_directory_following() {
     // Each reads the profile, then its applications, and writes the profile with its clients'
     // suspension (not read first), then mails.
     stack.local.aws_requests.take();
-    let off = stack.call("POST", &format!("/admin/partners/{partner_id}/deactivate"), &moderator, None).await;
+    let reason = Some(json!({"reason": "Tijdelijk geschorst."}));
+    let off = stack.call("POST", &format!("/admin/partners/{partner_id}/deactivate"), &moderator, reason).await;
     assert_eq!(off.body["active"], false, "{}", off.body);
     assert_round_trips(&stack, 4, 4);
     assert_eq!(stack.get(&format!("/partners/{slug}"), None).await.status, StatusCode::NOT_FOUND);

@@ -22,6 +22,13 @@ async fn token_answer(stack: &Stack, id: &str, secret: &str) -> Answer {
     stack.send(stack.http.post(stack.url("/oauth2/token")).form(&form)).await
 }
 
+const REASON: &str = "De applicaties gebruiken de API in strijd met de voorwaarden.";
+
+/// The body of a deactivation.
+fn reason() -> Option<Value> {
+    Some(json!({ "reason": REASON }))
+}
+
 fn assert_inactive(answer: &Answer, what: &str) {
     assert_eq!(answer.status, StatusCode::CONFLICT, "{what}: {}", answer.body);
     assert_eq!(answer.problem_code(), "partner_inactive", "{what}");
@@ -58,7 +65,7 @@ async fn a_deactivated_partner_is_suspended_until_it_is_activated() {
 
     let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
     let mails_before = stack.mails_to(PARTNER).await.len();
-    let off = stack.call("POST", &format!("/admin/partners/{partner_id}/deactivate"), &moderator, None).await;
+    let off = stack.call("POST", &format!("/admin/partners/{partner_id}/deactivate"), &moderator, reason()).await;
     assert_eq!((off.status, &off.body["active"]), (StatusCode::OK, &json!(false)), "{}", off.body);
 
     // The token endpoint: invalid_client, still one Query for the whole request.
@@ -140,7 +147,7 @@ async fn a_deactivated_partner_is_suspended_until_it_is_activated() {
     );
     let mails = stack.mails_to(PARTNER).await;
     assert_eq!(mails.len(), mails_before + 1, "one mail");
-    assert!(mails.last().unwrap()["text"].as_str().unwrap().contains("Geschorst"));
+    assert!(mails.last().unwrap()["text"].as_str().unwrap().contains(REASON));
 
     // The school that already gave access may narrow or revoke it, never widen it.
     let school_admin = stack.admin_token("ict@school.be", "leerlingen:012345 personeel:012345").await;
@@ -188,8 +195,10 @@ async fn an_approval_racing_a_deactivation_leaves_no_working_client() {
             .await;
         let id = created.body["id"].as_str().unwrap().to_owned();
         let approve = format!("/admin/applications/{id}/approve");
-        let (approved, deactivated) =
-            tokio::join!(stack.call("POST", &approve, &moderator, None), stack.call("POST", &off, &moderator, None));
+        let (approved, deactivated) = tokio::join!(
+            stack.call("POST", &approve, &moderator, None),
+            stack.call("POST", &off, &moderator, reason())
+        );
         assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
         assert_eq!(deactivated.status, StatusCode::OK, "{}", deactivated.body);
         let client_id = approved.body["client_id"].as_str().unwrap().to_owned();
@@ -200,7 +209,7 @@ async fn an_approval_racing_a_deactivation_leaves_no_working_client() {
     // Approving the application of a partner that is inactive already: its client is suspended.
     let created = stack.call("POST", "/applications", &token, Some(application_input("Laat", &["leerlingen"]))).await;
     let id = created.body["id"].as_str().unwrap().to_owned();
-    stack.call("POST", &off, &moderator, None).await;
+    stack.call("POST", &off, &moderator, reason()).await;
     let approved = stack.call("POST", &format!("/admin/applications/{id}/approve"), &moderator, None).await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
     assert!(suspended(approved.body["client_id"].as_str().unwrap().to_owned()).await);
@@ -339,5 +348,63 @@ async fn an_unknown_client_id_costs_what_a_known_one_costs() {
     assert!(
         difference < tolerance,
         "an unknown id takes {unknown_median:?}, a known one {known_median:?}: {difference:?} apart (at most {tolerance:?})"
+    );
+}
+
+#[tokio::test]
+async fn a_deactivation_needs_a_reason_that_the_partners_mail_carries() {
+    let stack = Stack::start().await;
+    let (token, profile) = stack.partner(PARTNER, "Planner BV").await;
+    let partner_id = profile["id"].as_str().unwrap().to_owned();
+    let moderator = stack.staff_token("moderator@informat.be", &["moderators"]).await;
+    let path = format!("/admin/partners/{partner_id}/deactivate");
+    let mails_before = stack.mails_to(PARTNER).await.len();
+    let log_before = stack.call("GET", "/profile/logs", &token, None).await.body["items"].clone();
+
+    // No reason, an empty one or one too long: 400 with the field's Dutch error, nothing stored.
+    let refused = stack.call("POST", &path, &moderator, None).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "no body: {}", refused.body);
+    for (body, code) in [
+        (json!({}), "required"),
+        (json!({"reason": "   "}), "required"),
+        (json!({"reason": "x".repeat(1001)}), "too_long"),
+    ] {
+        let refused = stack.call("POST", &path, &moderator, Some(body.clone())).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{body}: {}", refused.body);
+        let error = &refused.body["errors"][0];
+        assert_eq!((error["field"].as_str(), error["code"].as_str()), (Some("reason"), Some(code)), "{}", refused.body);
+        assert!(!error["message"].as_str().unwrap().is_empty(), "a Dutch message: {}", refused.body);
+    }
+    assert_eq!(stack.call("GET", "/profile", &token, None).await.body["active"], true, "still active");
+    assert_eq!(stack.call("GET", "/profile/logs", &token, None).await.body["items"], log_before, "nothing logged");
+    assert_eq!(stack.mails_to(PARTNER).await.len(), mails_before, "nothing mailed");
+
+    // With a reason: logged on the profile, and the mail says what happened and why.
+    let off = stack.call("POST", &path, &moderator, reason()).await;
+    assert_eq!((off.status, &off.body["active"]), (StatusCode::OK, &json!(false)), "{}", off.body);
+    let logs = stack.call("GET", "/profile/logs", &token, None).await;
+    assert!(
+        logs.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["property"] == "Reden van deactivering" && e["to"] == REASON && e["user"] == "Informat"),
+        "{}",
+        logs.body
+    );
+    let mails = stack.mails_to(PARTNER).await;
+    assert_eq!(mails.len(), mails_before + 1, "one mail");
+    let mail = mails.last().unwrap();
+    assert_eq!(mail["subject"], "Je partnerprofiel in het Informat Partnerportaal is gedeactiveerd");
+    for part in ["text", "html"] {
+        assert!(mail[part].as_str().unwrap().contains(REASON), "{part}: {mail}");
+    }
+
+    let on = stack.call("POST", &format!("/admin/partners/{partner_id}/activate"), &moderator, None).await;
+    assert_eq!((on.status, &on.body["active"]), (StatusCode::OK, &json!(true)), "{}", on.body);
+    let mails = stack.mails_to(PARTNER).await;
+    assert_eq!(
+        mails.last().unwrap()["subject"],
+        "Je partnerprofiel in het Informat Partnerportaal is opnieuw geactiveerd"
     );
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use lambda_http::http::StatusCode;
 use lambda_http::{Request, RequestExt};
 use portal::Deps;
-use portal::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Reviewed};
+use portal::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Review, Reviewed};
 use portal::domain::{
     Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, ClientJwks, Email, FieldError,
     LogAction, LogEntry, apis, text,
@@ -321,6 +321,15 @@ impl<'a> ReviewedView<'a> {
     }
 }
 
+/// One application for its moderator: as in the queue, with its partner in full and its log
+/// (`history`, newest first).
+#[derive(Serialize)]
+struct ReviewView<'a> {
+    #[serde(flatten)]
+    reviewed: ReviewedView<'a>,
+    history: Vec<LogEntryView<'a>>,
+}
+
 /// GET /admin/applications?status=new
 pub async fn list_review_queue(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
@@ -341,8 +350,14 @@ pub async fn list_review_queue(deps: &Deps, req: Request) -> HttpResult {
 /// GET /admin/applications/{id}
 pub async fn get_admin_application(deps: &Deps, req: Request) -> HttpResult {
     moderator(&req)?;
-    let r = applications::get_admin_application(deps, &path_param(&req, "id")).await?;
-    json(StatusCode::OK, &ReviewedView::new(deps, &r, true))
+    let Review { reviewed, history } = applications::get_admin_application(deps, &path_param(&req, "id")).await?;
+    json(
+        StatusCode::OK,
+        &ReviewView {
+            reviewed: ReviewedView::new(deps, &reviewed, true),
+            history: history.iter().map(LogEntryView::from).collect(),
+        },
+    )
 }
 
 /// POST /admin/applications/{id}/approve

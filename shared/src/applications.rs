@@ -925,11 +925,25 @@ pub async fn list_review_queue(
     Ok(Page { items, next_cursor: page.next_cursor })
 }
 
+/// How many of an application's log entries the moderator's view carries (newest first): its
+/// whole history in practice (a submission, a few edits, the decisions).
+pub const REVIEW_HISTORY: u32 = 100;
+
+/// One application as a moderator reviews it: with its partner and its history (the newest
+/// [`REVIEW_HISTORY`] log entries, newest first: earlier rejections with their reasons,
+/// approvals, edits, archiving).
+pub struct Review {
+    pub reviewed: Reviewed,
+    pub history: Vec<LogEntry>,
+}
+
 /// GET /admin/applications/{id}
-pub async fn get_admin_application(deps: &Deps, id: &str) -> Result<Reviewed, AppError> {
+pub async fn get_admin_application(deps: &Deps, id: &str) -> Result<Review, AppError> {
     let Moderating { app: application, profile, .. } = moderating(deps, id).await?;
     let partner = Some(existing_profile(profile, &application.partner_id)?);
-    Ok(Reviewed { application, partner })
+    let history =
+        deps.applications.application_log(&application.partner_id, &application.id, REVIEW_HISTORY, None).await?;
+    Ok(Review { reviewed: Reviewed { application, partner }, history: history.items })
 }
 
 fn invalid_transition(app: &Application, to: &str) -> AppError {

@@ -20,6 +20,8 @@ pub const ACTIVATION_SUBJECT: &str = "Informat \u{2013} Activeer je partneraccou
 pub const ACCOUNT_EXISTS_SUBJECT: &str = "Informat \u{2013} Je partneraccount bestaat al";
 pub const PASSWORD_RESET_SUBJECT: &str = "Informat \u{2013} Kies een nieuw wachtwoord";
 pub const PROFILE_CHANGED_SUBJECT: &str = "Informat \u{2013} Je partnerprofiel werd gewijzigd";
+pub const PARTNER_DEACTIVATED_SUBJECT: &str = "Je partnerprofiel in het Informat Partnerportaal is gedeactiveerd";
+pub const PARTNER_ACTIVATED_SUBJECT: &str = "Je partnerprofiel in het Informat Partnerportaal is opnieuw geactiveerd";
 pub const USER_LINKED_SUBJECT: &str = "Informat \u{2013} Er werd een gebruiker gekoppeld aan je partnerprofiel";
 /// The manual's subject (3.4), with the application's name after it.
 pub const ACCESS_REQUEST_SUBJECT: &str = "Informat Partnerportaal - Datatoegang voor applicatie";
@@ -36,6 +38,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("password_reset.txt", include_str!("../templates/password_reset.txt")),
         ("profile_changed.html", include_str!("../templates/profile_changed.html")),
         ("profile_changed.txt", include_str!("../templates/profile_changed.txt")),
+        ("partner_activation.html", include_str!("../templates/partner_activation.html")),
+        ("partner_activation.txt", include_str!("../templates/partner_activation.txt")),
         ("user_linked.html", include_str!("../templates/user_linked.html")),
         ("user_linked.txt", include_str!("../templates/user_linked.txt")),
         ("application_changed.html", include_str!("../templates/application_changed.html")),
@@ -121,6 +125,23 @@ pub fn profile_changed(
     let at = at.format("%Y-%m-%d %H:%M:%S").to_string();
     let profile_url = format!("{}/profiel", portal_url.trim_end_matches('/'));
     render("profile_changed", PROFILE_CHANGED_SUBJECT, from, to, context! { profile, user, at, changes, profile_url })
+}
+
+/// To the profile's email: Informat deactivated the profile, for `reason` (`Some`), or activated
+/// it again (`None`), when.
+pub fn partner_activation(
+    from: &Email,
+    to: &Email,
+    profile: &str,
+    reason: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+    portal_url: &str,
+) -> Result<OutgoingMail, minijinja::Error> {
+    let at = at.format("%Y-%m-%d %H:%M:%S").to_string();
+    let profile_url = format!("{}/profiel", portal_url.trim_end_matches('/'));
+    let subject = if reason.is_some() { PARTNER_DEACTIVATED_SUBJECT } else { PARTNER_ACTIVATED_SUBJECT };
+    let deactivated = reason.is_some();
+    render("partner_activation", subject, from, to, context! { profile, deactivated, reason, at, profile_url })
 }
 
 /// To the profile's email: an account was linked to the profile with an invitation code (manual
@@ -354,5 +375,21 @@ mod tests {
         }
         assert!(mail.text.contains("Planner <BV>") && mail.text.contains("https://p.example/profiel"));
         assert!(mail.html.contains("Planner &lt;BV&gt;"), "{}", mail.html);
+    }
+
+    #[test]
+    fn a_deactivation_mail_says_so_in_its_subject_and_carries_the_reason() {
+        let at =
+            chrono::DateTime::parse_from_rfc3339("2026-05-07T13:53:16Z").expect("time").with_timezone(&chrono::Utc);
+        let from = addr("info@informat.be");
+        let to = addr("eigenaar@voorbeeld.be");
+        let off = partner_activation(&from, &to, "Planner", Some("Misbruik <van> de API"), at, "https://p.example")
+            .expect("render");
+        assert_eq!(off.subject, PARTNER_DEACTIVATED_SUBJECT);
+        assert!(off.text.contains("gedeactiveerd") && off.text.contains("Misbruik <van> de API"), "{}", off.text);
+        assert!(off.html.contains("Misbruik &lt;van&gt; de API"), "{}", off.html);
+        let on = partner_activation(&from, &to, "Planner", None, at, "https://p.example").expect("render");
+        assert_eq!(on.subject, PARTNER_ACTIVATED_SUBJECT);
+        assert!(on.text.contains("opnieuw geactiveerd") && !on.text.contains("Reden"), "{}", on.text);
     }
 }

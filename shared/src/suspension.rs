@@ -17,7 +17,24 @@ use crate::deps::Deps;
 use crate::domain::{ClientId, LogAction, PartnerId, Profile};
 use crate::error::AppError;
 use crate::ports::Stale;
-use crate::profiles::{notify_changed, stored};
+use crate::profiles::stored;
+
+/// What a moderator does to a partner: a deactivation always says why (the partner reads it in
+/// its mail and its log); an activation needs no reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Activation {
+    Activate,
+    Deactivate { reason: String },
+}
+
+impl Activation {
+    /// The longest reason a moderator may give.
+    pub const REASON_MAX: usize = 1000;
+
+    fn active(&self) -> bool {
+        matches!(self, Self::Activate)
+    }
+}
 
 /// What a suspended partner reads when it tries to change something.
 pub const PARTNER_INACTIVE: &str = "Je partnerprofiel werd door Informat gedeactiveerd. Zolang het niet opnieuw geactiveerd is, kan je geen applicaties aanmaken of wijzigen en geen toegang aanvragen, en krijgen je clients geen tokens. Neem contact op met Informat.";
@@ -26,9 +43,35 @@ pub const PARTNER_INACTIVE: &str = "Je partnerprofiel werd door Informat gedeact
 /// its write.
 const ATTEMPTS: usize = 4;
 
-/// A transaction holds at most 100 items: the profile and its two log entries leave this many
-/// for clients.
-const MAX_CLIENTS: usize = 97;
+/// A transaction holds at most 100 items: the profile and its three log entries (status, clients,
+/// reason) leave this many for clients.
+const MAX_CLIENTS: usize = 96;
+
+/// The log entry that carries a deactivation's reason.
+pub const REASON_PROPERTY: &str = "Reden van deactivering";
+
+/// The mail to the profile's email: deactivated (with the reason) or active again.
+async fn notify(
+    deps: &Deps,
+    profile: &Profile,
+    activation: &Activation,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let reason = match activation {
+        Activation::Deactivate { reason } => Some(reason.as_str()),
+        Activation::Activate => None,
+    };
+    let mail = crate::mail::partner_activation(
+        &deps.config.mail_from_accounts,
+        &profile.email,
+        profile.fields.name.as_str(),
+        reason,
+        at,
+        &deps.config.portal_url,
+    )?;
+    crate::mail::deliver(deps.mailer.as_ref(), "partner_activation", &mail).await;
+    Ok(())
+}
 
 pub(crate) fn partner_inactive() -> AppError {
     conflict("partner_inactive", PARTNER_INACTIVE)
@@ -41,9 +84,11 @@ pub(crate) async fn active_partner(deps: &Deps, partner: &PartnerId) -> Result<P
 }
 
 /// POST /admin/partners/{id}/deactivate and /activate: the profile's `active` and every client of
-/// the partner's applications, in one transaction; logged on the profile and mailed to its email.
-pub async fn set_partner_active(deps: &Deps, id: &str, active: bool) -> Result<Profile, AppError> {
+/// the partner's applications, in one transaction; logged on the profile (a deactivation with its
+/// reason) and mailed to its email with a subject that says what happened.
+pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -> Result<Profile, AppError> {
     let id = PartnerId::parse(id).ok_or(AppError::NotFound)?;
+    let active = activation.active();
     for _ in 0..ATTEMPTS {
         // The profile first: an approval that commits after this read changes its version, so
         // the write below fails and the next round sees the new client.
@@ -97,10 +142,13 @@ pub async fn set_partner_active(deps: &Deps, id: &str, active: bool) -> Result<P
                 Some(to.into()),
             ));
         }
+        if let Activation::Deactivate { reason } = &activation {
+            log.push(entry(now, LogAction::Updated, REASON_PROPERTY, INFORMAT, None, Some(reason.clone())));
+        }
         match deps.applications.write_partner_suspension((&before, &after), &changed, !active, &log).await? {
             Ok(()) => {
                 tracing::info!(partner = %id, active, clients = changed.len(), "partner activation changed");
-                notify_changed(deps, &after, INFORMAT, &log).await?;
+                notify(deps, &after, &activation, now).await?;
                 return Ok(after);
             }
             Err(Stale::Profile | Stale::Application) => continue,

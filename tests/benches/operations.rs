@@ -259,7 +259,8 @@ async fn main() {
         b.call(O::ListCategories, S::OK, M::GET, "/categories", None, None).await;
         let id = text(partner, "id");
         let path = format!("/admin/partners/{id}/deactivate");
-        b.call(O::DeactivatePartner, S::OK, M::POST, &path, Some(&moderator), None).await;
+        let reason = json!({"reason": "Meetronde: tijdelijk gedeactiveerd."});
+        b.call(O::DeactivatePartner, S::OK, M::POST, &path, Some(&moderator), Some(reason)).await;
         let path = format!("/admin/partners/{id}/activate");
         b.call(O::ActivatePartner, S::OK, M::POST, &path, Some(&moderator), None).await;
     }

@@ -114,7 +114,8 @@ export async function partnerWithApplication(ctx: APIRequestContext, apis: strin
 			address: { street: 'Kerkstraat 1', postal_code: '2000', city: 'Antwerpen', country: 'BE' },
 			public: true,
 			categories: ['hrm'],
-			website: 'https://www.voorbeeld.be'
+			website: 'https://www.voorbeeld.be',
+			extra_info: 'Werkt ook met Smartschool.'
 		}
 	});
 	expect(profile.status(), await profile.text()).toBe(201);

@@ -1,13 +1,20 @@
 import { expect } from '@playwright/test';
 import { approve, moderator, moderatorToken, partnerWithApplication, PORTAL, staffSignIn, staffUser } from './backoffice';
-import { api, expectAccessible, mailTo, PASSWORD, screenshots, test } from './support';
+import { api, expectAccessible, mailTo, PASSWORD, png, screenshots, tabTo, test } from './support';
 
-// Informat's moderators in the back office: the queue, a rejection with a reason the partner
-// reads (and resubmits), archiving, a partner's deactivation and activation, blocked scopes.
+// Informat's moderators in the back office: the queue, what will be published (logo, categories,
+// extra info, website) and the application's history, a rejection with a reason the partner
+// reads (and resubmits), archiving, a partner's deactivation with a reason and activation,
+// blocked scopes.
 
 test('Weigeren with a reason in the back office: the partner reads it, edits, and the app is back in the queue', async ({ page, browser }) => {
 	const ctx = await api();
 	const app = await partnerWithApplication(ctx, ['leerlingen']);
+	const logo = await ctx.put('/profile/logo', {
+		headers: { authorization: `Bearer ${app.token}`, 'content-type': 'image/png' },
+		data: png(120, 60, [200, 40, 40])
+	});
+	expect(logo.status(), await logo.text()).toBe(200);
 	const mod = await moderator(ctx);
 	await staffSignIn(page, mod);
 	await expect(page).toHaveURL(/\/beheer\/moderatie$/);
@@ -19,6 +26,15 @@ test('Weigeren with a reason in the back office: the partner reads it, edits, an
 	await expect(page.getByRole('heading', { level: 1, name: app.name })).toBeVisible();
 	await expect(page.getByRole('definition').filter({ hasText: app.email }).first()).toBeVisible();
 	await expect(page.getByRole('definition').filter({ hasText: 'Kerkstraat 1, 2000 Antwerpen, België' })).toBeVisible();
+	// What the directory will show: the logo (not listed yet, still shown), categories, extra
+	// info, website.
+	const img = page.getByRole('img', { name: `Logo van ${app.partner}` });
+	await expect(img).toBeVisible();
+	await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBe(120);
+	await expect(page.getByRole('definition').filter({ hasText: 'HRM' })).toBeVisible();
+	await expect(page.getByRole('definition').filter({ hasText: 'Werkt ook met Smartschool.' })).toBeVisible();
+	await expect(page.getByRole('link', { name: 'https://www.voorbeeld.be' })).toBeVisible();
+	await expect(page.getByRole('region', { name: 'Geschiedenis van de applicatie' })).toContainText('Nieuw');
 	await expectAccessible(page);
 	await screenshots(page, 'beheer-moderatie-detail');
 
@@ -37,7 +53,7 @@ test('Weigeren with a reason in the back office: the partner reads it, edits, an
 	await expect(dialog).toBeHidden();
 	await expect(page.getByRole('status').filter({ hasText: 'De applicatie is geweigerd.' })).toBeVisible();
 	await expect(page.locator('.section-head.first .status')).toHaveText('Geweigerd');
-	await expect(page.getByText(reason)).toBeVisible();
+	await expect(page.getByRole('region', { name: 'Geweigerd', exact: true })).toContainText(reason);
 	await expect(page.getByRole('button', { name: 'Goedkeuren' })).toHaveCount(0);
 	const mail = await mailTo(ctx, app.email, app.name);
 	expect(mail.text).toContain(reason);
@@ -61,12 +77,24 @@ test('Weigeren with a reason in the back office: the partner reads it, edits, an
 	await page.getByRole('link', { name: '← Moderatie' }).click();
 	await page.getByRole('link', { name: 'Nieuw', exact: true }).click();
 	await expect(page.getByRole('row').filter({ hasText: app.name })).toContainText('Nieuw');
+	// Reviewed again: the earlier rejection with its reason and when, and the edit in the history.
+	await page.getByRole('row').filter({ hasText: app.name }).getByRole('link', { name: app.name }).click();
+	await expect(page.locator('.section-head.first .status')).toHaveText('Nieuw');
+	const earlier = page.getByRole('region', { name: 'Eerder geweigerd' });
+	await expect(earlier).toContainText(reason);
+	await expect(earlier.locator('time')).toHaveCount(1);
+	const history = page.getByRole('region', { name: 'Geschiedenis van de applicatie' });
+	await expect(history.getByRole('row').filter({ hasText: 'Reden' })).toContainText(reason);
+	await expect(history.getByRole('row').filter({ hasText: 'Toont de klaslijsten' })).toContainText('Omschrijving');
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-moderatie-eerder-geweigerd');
+	await page.getByRole('link', { name: '← Moderatie' }).click();
 	await page.getByRole('link', { name: 'Geweigerd', exact: true }).click();
 	await expect(page).toHaveURL(/status=rejected/);
 	await expect(page.getByRole('row').filter({ hasText: app.name })).toHaveCount(0);
 });
 
-test('Archiveren, a partner deactivated and activated again, and blocked scopes removed', async ({ page }) => {
+test('Archiveren, a partner deactivated with a reason and activated again, and blocked scopes removed', async ({ page, browser }) => {
 	const ctx = await api();
 	const app = await partnerWithApplication(ctx, ['leerlingen']);
 	const clientId = await approve(ctx, await moderatorToken(ctx), app.id);
@@ -77,29 +105,72 @@ test('Archiveren, a partner deactivated and activated again, and blocked scopes 
 	await expect(page.getByRole('heading', { level: 2, name: `Client ${clientId}` })).toBeVisible();
 	await expect(page.getByText('Geen geblokkeerde scopes')).toBeVisible();
 
-	// Deactivate, with a confirmation; Annuleren changes nothing.
+	// Deactivate, with a reason; Annuleren changes nothing.
 	await page.getByRole('button', { name: 'Partner deactiveren' }).click();
-	let confirm = page.getByRole('dialog', { name: 'Partner deactiveren' });
-	await expect(confirm).toContainText(app.partner);
-	// A confirmation has no field: the focus starts on its first button, not on the alert region.
-	await expect(confirm.getByRole('button', { name: 'Annuleren' })).toBeFocused();
+	const off = page.getByRole('dialog', { name: 'Partner deactiveren' });
+	await expect(off).toContainText(app.partner);
+	await expect(off.getByLabel('Reden van deactivering')).toBeFocused();
+	await page.keyboard.press('Escape');
+	await expect(off).toBeHidden();
+	await expect(page.getByText('Actief', { exact: true })).toBeVisible();
+
+	// By keyboard alone: the reason is required, and refused beside its field when too long.
+	await expect(page.getByRole('button', { name: 'Partner deactiveren' })).toBeFocused();
+	await page.keyboard.press('Enter');
+	const field = off.getByLabel('Reden van deactivering');
+	await expect(field).toBeFocused();
+	await tabTo(page, 'dialog[open] button[type="submit"]');
+	await page.keyboard.press('Enter');
+	await expect(off.locator('#deactivate-reason-error')).toContainText('Geef een reden');
+	await expect(field).toBeFocused();
+	await expect(field).toHaveAttribute('aria-invalid', 'true');
 	await expectAccessible(page);
 	await screenshots(page, 'beheer-partner-deactiveren');
-	await confirm.getByRole('button', { name: 'Annuleren' }).click();
-	await expect(confirm).toBeHidden();
-	await expect(page.getByText('Actief', { exact: true })).toBeVisible();
-	await page.getByRole('button', { name: 'Partner deactiveren' }).click();
-	await confirm.getByRole('button', { name: 'Deactiveren' }).click();
+	await field.fill('x'.repeat(1001));
+	await tabTo(page, 'dialog[open] button[type="submit"]');
+	await page.keyboard.press('Enter');
+	await expect(off.locator('#deactivate-reason-error')).toContainText('Gebruik maximaal 1000 karakters (nu 1001).');
+	await expect(field).toBeFocused();
+	await field.fill('');
+	const why = 'De applicatie vraagt meer gegevens op dan ze nodig heeft.';
+	await page.keyboard.type(why);
+	await tabTo(page, 'dialog[open] button[type="submit"]');
+	await page.keyboard.press('Enter');
+	await expect(off).toBeHidden();
 	await expect(page.getByRole('status').filter({ hasText: 'De partner is gedeactiveerd' })).toBeVisible();
 	await expect(page.getByText('Gedeactiveerd', { exact: true })).toBeVisible();
 	const profile = await ctx.get('/profile', { headers: { authorization: `Bearer ${app.token}` } });
 	expect(((await profile.json()) as { active: boolean }).active).toBe(false);
+	// The partner's mail says what happened and why.
+	const offMail = await mailTo(ctx, app.email, 'is gedeactiveerd');
+	expect(offMail.subject).toBe('Je partnerprofiel in het Informat Partnerportaal is gedeactiveerd');
+	expect(offMail.text).toContain(why);
+
+	// The partner's own list says Gedeactiveerd, and offers no new application.
+	const partner = await (await browser.newContext({ baseURL: PORTAL })).newPage();
+	await partner.goto('/aanmelden');
+	await partner.getByLabel('E-mailadres').fill(app.email);
+	await partner.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
+	await partner.getByRole('button', { name: 'Aanmelden' }).click();
+	await expect(partner.getByRole('heading', { level: 1, name: 'Mijn profiel' })).toBeVisible();
+	await partner.goto('/applicaties');
+	await expect(partner.getByRole('row').filter({ hasText: app.name })).toContainText('Gedeactiveerd');
+	await expect(partner.getByRole('status').filter({ hasText: 'Gedeactiveerd.' })).toBeVisible();
+	await expect(partner.getByRole('button', { name: 'Applicatie toevoegen' })).toHaveCount(0);
+	await expectAccessible(partner);
+	await screenshots(partner, 'applicaties-gedeactiveerd');
+	await partner.context().close();
 
 	await page.getByRole('button', { name: 'Partner activeren' }).click();
-	confirm = page.getByRole('dialog', { name: 'Partner activeren' });
+	let confirm = page.getByRole('dialog', { name: 'Partner activeren' });
+	// A confirmation has no field: the focus starts on its first button, not on the alert region.
+	await expect(confirm.getByRole('button', { name: 'Annuleren' })).toBeFocused();
 	await confirm.getByRole('button', { name: 'Activeren' }).click();
 	await expect(page.getByRole('status').filter({ hasText: 'De partner is opnieuw actief.' })).toBeVisible();
 	await expect(page.getByText('Actief', { exact: true })).toBeVisible();
+	expect((await mailTo(ctx, app.email, 'opnieuw geactiveerd')).subject).toBe(
+		'Je partnerprofiel in het Informat Partnerportaal is opnieuw geactiveerd'
+	);
 
 	// Archiveren: final; the queue lists it under Gearchiveerd.
 	await page.getByRole('button', { name: 'Archiveren' }).click();

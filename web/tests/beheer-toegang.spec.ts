@@ -331,3 +331,44 @@ test('too many failed staff sign-ins: the API\'s 429 message on the page', async
 	await expectAccessible(page);
 	await screenshots(page, 'beheer-aanmelden-te-veel');
 });
+
+test('an archived application on the school page shows Gearchiveerd, without buttons whose action would fail', async ({ page }) => {
+	const ctx = await api();
+	const mod = await moderatorToken(ctx);
+	const [kept, gone] = [await partnerWithApplication(ctx, ['leerlingen']), await partnerWithApplication(ctx, ['leerlingen'])];
+	const institution = uniqueInstitution();
+	const admin = await staffUser(ctx, 'directie', { adminScopes: `leerlingen:${institution}` });
+	const session = await ctx.post('/staff/sessions', { data: { email: admin, password: PASSWORD } });
+	expect(session.ok(), await session.text()).toBe(true);
+	const idToken = ((await session.json()) as { id_token: string }).id_token;
+	for (const app of [kept, gone]) {
+		await approve(ctx, mod, app.id);
+		const link = await accessRequestLink(ctx, app, admin);
+		const granted = await ctx.post(`/access-requests/${link.split('/toegang/')[1]}/grant`, {
+			headers: { authorization: `Bearer ${idToken}` },
+			data: { institution, apis: ['leerlingen'] }
+		});
+		expect(granted.status(), await granted.text()).toBe(200);
+	}
+	const archived = await ctx.post(`/admin/applications/${gone.id}/archive`, { headers: { authorization: `Bearer ${mod}` } });
+	expect(archived.status(), await archived.text()).toBe(200);
+	// What the page must not offer: the API refuses any change to an archived app's access.
+	const refused = await ctx.put(`/schools/${institution}/applications/${gone.id}/access`, {
+		headers: { authorization: `Bearer ${idToken}` },
+		data: { apis: [] }
+	});
+	expect(refused.status(), await refused.text()).toBe(409);
+
+	await staffSignIn(page, admin);
+	await page.goto(`${BACKOFFICE}/scholen/${institution}`);
+	const card = (app: { name: string }) => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: app.name }) });
+	await expect(card(gone).locator('.status')).toHaveText('Gearchiveerd');
+	await expect(card(gone)).toContainText('Informat heeft deze applicatie gearchiveerd');
+	await expect(card(gone).getByRole('button')).toHaveCount(0);
+	// The approved one keeps its buttons.
+	await expect(card(kept).locator('.status')).toHaveText('Goedgekeurd');
+	await expect(card(kept).getByRole('button', { name: `Toegang aanpassen voor ${kept.name}` })).toBeVisible();
+	await expect(card(kept).getByRole('button', { name: `Toegang intrekken voor ${kept.name}` })).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'beheer-school-gearchiveerd');
+});

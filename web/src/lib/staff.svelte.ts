@@ -1,6 +1,7 @@
 import { ApiError, call, type CallOptions, type PublicPartner, type Tokens } from './api';
 import { forgetInformat, informatSettings, informatToken, jwtPayload, signOutInformat } from './informat';
 import { tokenSession } from './tokens';
+import type { LogEntry } from './logs';
 
 /**
  * The back office's session, of one of two kinds:
@@ -186,6 +187,11 @@ export interface ReviewedApplication {
 	created_at: string;
 	updated_at: string;
 	partner: ReviewedPartner | null;
+}
+
+/** GET /admin/applications/{id}: with the application's log, newest first. */
+export interface ApplicationUnderReview extends ReviewedApplication {
+	history: LogEntry[];
 }
 
 /** The partner profile of an application (in full on the detail, id and name in the queue). */
