@@ -335,7 +335,10 @@ async fn staff_forgot_password_now(deps: &Deps, email: &Email) -> Result<(), App
     let allowed = allowed?;
     let role = role.map_err(identity_failure)?;
     if !StaffRole::may_reset_password(role) {
-        tracing::info!(outcome = "no_moderator", "back-office password reset asked for an address that is no moderator");
+        tracing::info!(
+            outcome = "no_moderator",
+            "back-office password reset asked for an address that is no moderator"
+        );
         return Ok(());
     }
     if !allowed {
@@ -849,7 +852,10 @@ mod tests {
         staff_reset_password(&f.deps, &newest, &password()).await.expect("reset");
         assert_eq!(f.staff.password(&moderator).as_deref(), Some("Sterk!Wachtw00rd"));
         assert_eq!(*f.staff.signed_out.lock().expect("lock"), vec![moderator]);
-        assert_eq!(staff_reset_password(&f.deps, &newest, &password()).await.expect_err("used").code(), "invalid_token");
+        assert_eq!(
+            staff_reset_password(&f.deps, &newest, &password()).await.expect_err("used").code(),
+            "invalid_token"
+        );
     }
 
     #[tokio::test]
@@ -860,7 +866,10 @@ mod tests {
         staff_forgot_password(&f.deps, &moderator).await.expect("forgot");
         f.staff.add(&moderator, &[], "Oud!Wachtw00rd");
         let token = token_in(&f.mailer.sent()[0]);
-        assert_eq!(staff_reset_password(&f.deps, &token, &password()).await.expect_err("no moderator").code(), "invalid_token");
+        assert_eq!(
+            staff_reset_password(&f.deps, &token, &password()).await.expect_err("no moderator").code(),
+            "invalid_token"
+        );
         assert_eq!(f.staff.password(&moderator).as_deref(), Some("Oud!Wachtw00rd"));
     }
 }

@@ -110,7 +110,13 @@ pub fn password_reset(from: &Email, to: &Email, link: &str, activates: bool) -> 
 pub fn staff_password_reset(from: &Email, to: &Email, link: &str) -> Result<OutgoingMail, minijinja::Error> {
     let valid_minutes = TokenPurpose::PasswordReset.lifetime().num_minutes();
     let account = "account voor het beheer van het Partnerportaal";
-    render("password_reset", PASSWORD_RESET_SUBJECT, from, to, context! { link, activates => false, valid_minutes, account })
+    render(
+        "password_reset",
+        PASSWORD_RESET_SUBJECT,
+        from,
+        to,
+        context! { link, activates => false, valid_minutes, account },
+    )
 }
 
 /// To the profile's email: what changed, by whom, when.

@@ -342,8 +342,11 @@ pub trait StaffResetStore: Send + Sync {
     async fn put_staff_reset(&self, token: &StaffResetToken) -> Result<(), StoreError>;
     /// Removes and returns the token if it exists and is still valid at `now`; atomically, so a
     /// token works once even when two requests race.
-    async fn take_staff_reset(&self, hash: &TokenHash, now: DateTime<Utc>)
-    -> Result<Option<StaffResetToken>, StoreError>;
+    async fn take_staff_reset(
+        &self,
+        hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StaffResetToken>, StoreError>;
     /// The hash of the newest token sent to `email`, if any.
     async fn newest_staff_reset(&self, email: &Email) -> Result<Option<TokenHash>, StoreError>;
     /// Puts a taken token back (a step after taking it failed on our side), leaving the user's

@@ -64,8 +64,13 @@ struct NewestResetItem {
 impl StaffResetStore for DynamoStore {
     async fn put_staff_reset(&self, token: &StaffResetToken) -> Result<(), StoreError> {
         let Key { pk, sk } = keys::staff_newest_reset(&token.email);
-        let newest =
-            NewestResetItem { pk, sk, entity: "staff_newest_reset".into(), newest: token.hash.clone(), ttl: ttl(token.expires_at) };
+        let newest = NewestResetItem {
+            pk,
+            sk,
+            entity: "staff_newest_reset".into(),
+            newest: token.hash.clone(),
+            ttl: ttl(token.expires_at),
+        };
         let mut t = self.transaction();
         t.put_item(to_item(&StaffResetItem::from(token))?)?.put_item(to_item(&newest)?)?;
         self.transact(t).await?.map_err(super::transaction::Cancelled::into_error)
