@@ -13,5 +13,6 @@ mod oauth;
 mod profiles;
 mod provisioning;
 mod routes;
+mod staff_reset;
 mod staff_sessions;
 mod text;

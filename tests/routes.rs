@@ -296,19 +296,19 @@ fn waf_rate_rule_prefixes() -> Vec<String> {
         .collect()
 }
 
-/// Every POST route that checks a password or sends mail, the back office's sign-in included,
-/// falls under the WAF's stricter rate rule.
+/// Every POST route that checks a password or sends mail, the back office's sign-in and password
+/// reset included, falls under the WAF's stricter rate rule.
 #[test]
 fn the_waf_rate_rule_covers_every_sign_in_and_account_route() {
     let prefixes = waf_rate_rule_prefixes();
     let guarded: Vec<String> = template_routes(&template())
         .into_iter()
         .map(|(route, ..)| route)
-        .filter(|r| {
-            r.starts_with("POST /accounts") || r.starts_with("POST /sessions") || r.starts_with("POST /staff/sessions")
-        })
+        .filter(|r| r.starts_with("POST /accounts") || r.starts_with("POST /sessions") || r.starts_with("POST /staff/"))
         .collect();
-    assert!(guarded.iter().any(|r| r.starts_with("POST /staff/sessions")), "{guarded:?}");
+    for staff in ["POST /staff/sessions", "POST /staff/forgot-password", "POST /staff/reset-password"] {
+        assert!(guarded.iter().any(|r| r == staff), "{staff} not in {guarded:?}");
+    }
     for route in guarded {
         let path = route.trim_start_matches("POST ");
         assert!(

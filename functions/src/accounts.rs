@@ -137,6 +137,23 @@ pub async fn reset_password(deps: &Deps, req: Request) -> HttpResult {
     no_content()
 }
 
+/// POST /staff/forgot-password: "Wachtwoord vergeten?" of the back office (moderators only).
+pub async fn forgot_staff_password(deps: &Deps, req: Request) -> HttpResult {
+    let input: EmailBody = json_body(&req)?;
+    let email = Email::parse("email", field(&input.email))?;
+    accounts::staff_forgot_password(deps, &email).await?;
+    json(StatusCode::ACCEPTED, &StatusView { status: "accepted" })
+}
+
+/// POST /staff/reset-password
+pub async fn reset_staff_password(deps: &Deps, req: Request) -> HttpResult {
+    let input: ResetBody = json_body(&req)?;
+    // As for partners: a weak password is refused before the link is read, so it is not used up.
+    let password = NewPassword::parse("password", field(&input.password), None)?;
+    accounts::staff_reset_password(deps, field(&input.token), &password).await?;
+    no_content()
+}
+
 /// POST /sessions
 pub async fn create_session(deps: &Deps, req: Request) -> HttpResult {
     sign_in(deps, &req, Pool::Partner).await

@@ -97,6 +97,8 @@ operations! {
         CreateStaffSession => accounts::create_staff_session: POST "/staff/sessions", Public;
         RefreshStaffSession => accounts::refresh_staff_session: POST "/staff/sessions/refresh", Public;
         RevokeStaffSession => accounts::revoke_staff_session: POST "/staff/sessions/revoke", Public;
+        ForgotStaffPassword => accounts::forgot_staff_password: POST "/staff/forgot-password", Public;
+        ResetStaffPassword => accounts::reset_staff_password: POST "/staff/reset-password", Public;
         GetMe => accounts::get_me: GET "/me", Partner;
         CreateProfile => profiles::create_profile: POST "/profile", Partner;
         GetProfile => profiles::get_profile: GET "/profile", Partner;

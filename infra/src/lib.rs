@@ -110,6 +110,7 @@ impl LocalStack {
             partner_user_pool_id: resources.partner_user_pool_id.clone(),
             partner_client_id: resources.partner_client_id.clone(),
             staff_client_id: resources.staff_client_id.clone(),
+            staff_user_pool_id: resources.staff_user_pool_id.clone(),
             portal_url: options.portal_url.trim_end_matches('/').to_owned(),
             mail_from_accounts: Email::parse("MAIL_FROM_ACCOUNTS", provision::SENDERS[0])
                 .map_err(|e| StackError::Provision(e.message))?,

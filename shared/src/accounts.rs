@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::deps::Deps;
 use crate::domain::{
-    Account, Caller, Email, FieldError, NewPassword, OneTimeToken, Password, SecretToken, TokenPurpose,
+    Account, Caller, Email, FieldError, NewPassword, OneTimeToken, Password, SecretToken, StaffResetToken, StaffRole,
+    TokenPurpose,
 };
 use crate::error::{AppError, Internal};
 use crate::mail;
@@ -64,6 +65,8 @@ enum MailKind {
     Activation,
     AccountExists,
     PasswordReset,
+    /// A back-office reset mail: counted apart from the partner's, as the pools are apart.
+    StaffPasswordReset,
 }
 
 impl MailKind {
@@ -72,6 +75,7 @@ impl MailKind {
             Self::Activation => "activation",
             Self::AccountExists => "account_exists",
             Self::PasswordReset => "password_reset",
+            Self::StaffPasswordReset => "staff_password_reset",
         }
     }
 }
@@ -314,6 +318,99 @@ pub async fn reset_password(deps: &Deps, presented: &str, password: &NewPassword
         tokio::time::sleep(wait).await;
     }
     Ok(())
+}
+
+/// POST /staff/forgot-password: "Wachtwoord vergeten?" of the back office. Always the same
+/// answer, in [`ACCOUNT_ANSWER_TIME`]; a mail only to a moderator of the staff pool
+/// ([`StaffRole::may_reset_password`]) whose address had fewer than [`MAX_MAILS_PER_KIND`] this
+/// hour. A new token makes every earlier one of the user unusable.
+pub async fn staff_forgot_password(deps: &Deps, email: &Email) -> Result<(), AppError> {
+    in_fixed_time(staff_forgot_password_now(deps, email)).await
+}
+
+async fn staff_forgot_password_now(deps: &Deps, email: &Email) -> Result<(), AppError> {
+    // Counted for every address, known or not, as for partners.
+    let (allowed, role) =
+        futures::join!(may_mail(deps, MailKind::StaffPasswordReset, email), deps.staff_accounts.role(email));
+    let allowed = allowed?;
+    let role = role.map_err(identity_failure)?;
+    if !StaffRole::may_reset_password(role) {
+        tracing::info!(
+            outcome = "no_moderator",
+            "back-office password reset asked for an address that is no moderator"
+        );
+        return Ok(());
+    }
+    if !allowed {
+        return Ok(());
+    }
+    let (secret, token) = StaffResetToken::issue(email.clone(), deps.clock.now())?;
+    deps.staff_resets.put_staff_reset(&token).await?;
+    let link = mail::token_link(&deps.config.backoffice_url, "wachtwoord-herstellen", &secret);
+    let mail = mail::staff_password_reset(&deps.config.mail_from_accounts, email, &link)?;
+    mail::deliver(deps.mailer.as_ref(), "staff_password_reset", &mail).await;
+    Ok(())
+}
+
+/// POST /staff/reset-password. Only the user's newest token works, and only while the user is a
+/// moderator. The reset ends the user's sessions: the staff pool revokes every refresh token
+/// (its ID tokens, which the gateway checks by signature and expiry alone, run out within the
+/// hour). A password the pool refuses, or one built from the address, keeps the link working.
+pub async fn staff_reset_password(deps: &Deps, presented: &str, password: &NewPassword) -> Result<(), AppError> {
+    let now = deps.clock.now();
+    let secret = SecretToken::parse(presented).ok_or(AppError::InvalidToken)?;
+    let token = deps.staff_resets.take_staff_reset(&secret.hash(), now).await?.ok_or(AppError::InvalidToken)?;
+    let (newest, role) =
+        futures::join!(deps.staff_resets.newest_staff_reset(&token.email), deps.staff_accounts.role(&token.email));
+    // A newer link was sent since this one, or it expired: this one is over (and stays used up).
+    if !token.usable(newest?.as_ref(), now) {
+        return Err(AppError::InvalidToken);
+    }
+    let role = match role {
+        Ok(role) => role,
+        Err(e) => {
+            restore_staff(deps, &token).await;
+            return Err(identity_failure(e));
+        }
+    };
+    // No longer a moderator (or no longer in the pool) since the mail: the link is over.
+    if !StaffRole::may_reset_password(role) {
+        tracing::info!(outcome = "no_moderator", "a back-office reset link of a user that is no moderator any more");
+        return Err(AppError::InvalidToken);
+    }
+    let password = match NewPassword::parse("password", password.password().expose(), Some(&token.email)) {
+        Ok(password) => password,
+        Err(weak) => {
+            restore_staff(deps, &token).await;
+            return Err(AppError::Validation(vec![weak]));
+        }
+    };
+    // The new password first, then the sign-out: a sign-in with the old password before it would
+    // otherwise keep its refresh token.
+    if let Err(e) = deps.staff_accounts.set_password(&token.email, password.password()).await {
+        restore_staff(deps, &token).await;
+        return Err(reset_failure(e));
+    }
+    let throttle = Pool::Staff.address_key(&token.email);
+    let (signed_out, cleared) =
+        futures::join!(deps.staff_accounts.sign_out_everywhere(&token.email), deps.attempts.clear(&throttle));
+    if let Err(e) = signed_out {
+        // The password is set; the link is tried again to end the sessions.
+        restore_staff(deps, &token).await;
+        return Err(identity_failure(e));
+    }
+    if let Err(e) = cleared {
+        tracing::warn!(error = %e, "could not clear the sign-in throttle");
+    }
+    tracing::info!(outcome = "staff_password_reset", "back-office password reset; every refresh token revoked");
+    Ok(())
+}
+
+/// [`restore`] for a back-office token.
+async fn restore_staff(deps: &Deps, token: &StaffResetToken) {
+    if let Err(e) = deps.staff_resets.restore_staff_reset(token).await {
+        tracing::error!(error = %e, "could not restore a back-office reset token after a failure");
+    }
 }
 
 fn reset_failure(e: IdentityError) -> AppError {
@@ -717,5 +814,62 @@ mod tests {
         sign_in(&f.deps, Pool::Partner, &email("d@school.be"), "Sterk!Wachtw00rd", None)
             .await
             .expect("still under the limit");
+    }
+
+    #[tokio::test]
+    async fn only_a_moderator_of_the_staff_pool_gets_a_back_office_reset_mail() {
+        let f = fakes();
+        f.staff.add(&email("moderator@informat.be"), &["moderators"], "Oud!Wachtw00rd");
+        f.staff.add(&email("directie@school.be"), &[], "Oud!Wachtw00rd");
+        for address in ["niemand@informat.be", "directie@school.be"] {
+            staff_forgot_password(&f.deps, &email(address)).await.expect("same answer");
+        }
+        assert!(f.mailer.sent().is_empty(), "no mail for an unknown address or a school administrator");
+        staff_forgot_password(&f.deps, &email("moderator@informat.be")).await.expect("forgot");
+        let mail = f.mailer.sent().pop().expect("reset mail");
+        assert!(mail.text.contains("https://backoffice.test/wachtwoord-herstellen?token="), "{}", mail.text);
+        assert!(mail.text.contains("beheer van het Partnerportaal"), "{}", mail.text);
+    }
+
+    #[tokio::test]
+    async fn a_back_office_reset_sets_the_password_once_and_signs_the_user_out() {
+        let f = fakes();
+        let moderator = email("moderator@informat.be");
+        f.staff.add(&moderator, &["moderators"], "Oud!Wachtw00rd");
+        staff_forgot_password(&f.deps, &moderator).await.expect("forgot");
+        let first = token_in(&f.mailer.sent()[0]);
+        staff_forgot_password(&f.deps, &moderator).await.expect("forgot again");
+        let newest = token_in(&f.mailer.sent()[1]);
+        assert_eq!(
+            staff_reset_password(&f.deps, &first, &password()).await.expect_err("older").code(),
+            "invalid_token",
+            "only the newest link works"
+        );
+        // A password built from the address does not use up the link.
+        let from_address = NewPassword::parse("password", "Moderator@informat.be1", None).expect("policy");
+        let weak = staff_reset_password(&f.deps, &newest, &from_address).await.expect_err("weak");
+        assert_eq!(weak.code(), "validation_failed");
+        staff_reset_password(&f.deps, &newest, &password()).await.expect("reset");
+        assert_eq!(f.staff.password(&moderator).as_deref(), Some("Sterk!Wachtw00rd"));
+        assert_eq!(*f.staff.signed_out.lock().expect("lock"), vec![moderator]);
+        assert_eq!(
+            staff_reset_password(&f.deps, &newest, &password()).await.expect_err("used").code(),
+            "invalid_token"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_back_office_link_is_over_once_its_user_is_no_moderator() {
+        let f = fakes();
+        let moderator = email("moderator@informat.be");
+        f.staff.add(&moderator, &["moderators"], "Oud!Wachtw00rd");
+        staff_forgot_password(&f.deps, &moderator).await.expect("forgot");
+        f.staff.add(&moderator, &[], "Oud!Wachtw00rd");
+        let token = token_in(&f.mailer.sent()[0]);
+        assert_eq!(
+            staff_reset_password(&f.deps, &token, &password()).await.expect_err("no moderator").code(),
+            "invalid_token"
+        );
+        assert_eq!(f.staff.password(&moderator).as_deref(), Some("Oud!Wachtw00rd"));
     }
 }

@@ -11,6 +11,8 @@ pub struct Config {
     pub partner_client_id: String,
     /// The back office's app client of the staff pool (POST /staff/sessions signs in with it).
     pub staff_client_id: String,
+    /// The staff pool itself: "Wachtwoord vergeten?" of the back office sets passwords in it.
+    pub staff_user_pool_id: String,
     /// The front end's public address, used in links in mails (no trailing slash).
     pub portal_url: String,
     /// Sender of account mails (activation, reset): the manual says info@informat.be.
@@ -145,6 +147,7 @@ impl Config {
             partner_user_pool_id: required("PARTNER_USER_POOL_ID")?,
             partner_client_id: required("PARTNER_USER_POOL_CLIENT_ID")?,
             staff_client_id: required("STAFF_USER_POOL_CLIENT_ID")?,
+            staff_user_pool_id: required("STAFF_USER_POOL_ID")?,
             portal_url: portal_url.trim_end_matches('/').to_owned(),
             mail_from_accounts: Email::parse("MAIL_FROM_ACCOUNTS", &mail_from_accounts)
                 .map_err(|e| ConfigError::Invalid("MAIL_FROM_ACCOUNTS", e.message))?,
@@ -205,6 +208,7 @@ mod tests {
         ("BACKOFFICE_URL", "https://app.informatsoftware.be/partnerportaal"),
         ("STAFF_USER_POOL_CLIENT_ID", "backoffice"),
         ("INFORMAT_ISSUER", "https://login.informat.test/"),
+        ("STAFF_USER_POOL_ID", "eu-west-1_staff"),
     ];
 
     #[test]

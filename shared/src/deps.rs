@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::config::{Config, ConfigError};
 use crate::ports::{
     AccessStore, AccountStore, ApplicationStore, AttemptStore, Clock, Identity, LogoStore, Lookups, Mailer,
-    MemberStore, ProfileStore, Sessions, TokenSigner, TokenStore,
+    MemberStore, ProfileStore, Sessions, StaffAccounts, StaffResetStore, TokenSigner, TokenStore,
 };
 
 #[derive(Clone)]
@@ -25,6 +25,10 @@ pub struct Deps {
     pub identity: Arc<dyn Identity>,
     /// Sign-in to the back office's (staff) user pool.
     pub staff_sessions: Arc<dyn Sessions>,
+    /// The staff pool's users, for the back office's "Wachtwoord vergeten?".
+    pub staff_accounts: Arc<dyn StaffAccounts>,
+    /// The back office's reset tokens.
+    pub staff_resets: Arc<dyn StaffResetStore>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
 }

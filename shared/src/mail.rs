@@ -105,7 +105,22 @@ pub fn account_exists(from: &Email, to: &Email, portal_url: &str) -> Result<Outg
 
 pub fn password_reset(from: &Email, to: &Email, link: &str, activates: bool) -> Result<OutgoingMail, minijinja::Error> {
     let valid_minutes = TokenPurpose::PasswordReset.lifetime().num_minutes();
-    render("password_reset", PASSWORD_RESET_SUBJECT, from, to, context! { link, activates, valid_minutes })
+    let account = "partneraccount";
+    render("password_reset", PASSWORD_RESET_SUBJECT, from, to, context! { link, activates, valid_minutes, account })
+}
+
+/// "Wachtwoord vergeten?" of the back office: the same mail, for a moderator's account, its link
+/// into the back office.
+pub fn staff_password_reset(from: &Email, to: &Email, link: &str) -> Result<OutgoingMail, minijinja::Error> {
+    let valid_minutes = TokenPurpose::PasswordReset.lifetime().num_minutes();
+    let account = "account voor het beheer van het Partnerportaal";
+    render(
+        "password_reset",
+        PASSWORD_RESET_SUBJECT,
+        from,
+        to,
+        context! { link, activates => false, valid_minutes, account },
+    )
 }
 
 /// To the profile's email: what changed, by whom, when.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::domain::{
     AccessRequest, Account, AccountId, Application, ApplicationId, ApplicationStatus, Category, Client, ClientId,
     Email, Institution, LogEntry, Logo, MailBudget, MailLimit, OneTimeToken, PartnerId, Password, Profile,
-    SchoolAccess, TokenHash, TokenPurpose,
+    SchoolAccess, StaffResetToken, StaffRole, TokenHash, TokenPurpose,
 };
 
 /// "Now", as the portal sees it. The local stack can move it forward to expire links.
@@ -319,6 +319,39 @@ pub trait Identity: Sessions {
     /// Revokes every refresh token of the user (its access tokens stay valid until they
     /// expire: the portal refuses them through [`Account::sessions_valid_from`]).
     async fn sign_out_everywhere(&self, email: &Email) -> Result<(), IdentityError>;
+}
+
+/// The back office's users in the staff pool, as far as "Wachtwoord vergeten?" needs them (admin
+/// calls on the staff pool; its sign-in is [`Sessions`], `Deps::staff_sessions`).
+#[async_trait]
+pub trait StaffAccounts: Send + Sync {
+    /// What the user with this address is; `None` when the pool has no such user.
+    async fn role(&self, email: &Email) -> Result<Option<StaffRole>, IdentityError>;
+    /// Sets a permanent password.
+    async fn set_password(&self, email: &Email, password: &Password) -> Result<(), IdentityError>;
+    /// Revokes every refresh token of the user.
+    async fn sign_out_everywhere(&self, email: &Email) -> Result<(), IdentityError>;
+}
+
+/// The staff users' reset tokens, in the table under keys of their own (there is no account item
+/// for a staff user): each token by its hash, and beside each user the hash of its newest token.
+#[async_trait]
+pub trait StaffResetStore: Send + Sync {
+    /// Stores the token and makes it the user's newest, in one transaction: every earlier token
+    /// of the user stops working.
+    async fn put_staff_reset(&self, token: &StaffResetToken) -> Result<(), StoreError>;
+    /// Removes and returns the token if it exists and is still valid at `now`; atomically, so a
+    /// token works once even when two requests race.
+    async fn take_staff_reset(
+        &self,
+        hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StaffResetToken>, StoreError>;
+    /// The hash of the newest token sent to `email`, if any.
+    async fn newest_staff_reset(&self, email: &Email) -> Result<Option<TokenHash>, StoreError>;
+    /// Puts a taken token back (a step after taking it failed on our side), leaving the user's
+    /// newest as it is.
+    async fn restore_staff_reset(&self, token: &StaffResetToken) -> Result<(), StoreError>;
 }
 
 /// A mail ready to send: text and HTML, already rendered.

@@ -13,7 +13,7 @@ use crate::deps::Deps;
 use crate::domain::{
     AccessRequest, AccessRequestStatus, Account, AccountId, AccountStatus, Application, ApplicationId,
     ApplicationStatus, Client, ClientId, Email, Institution, LogEntry, Logo, MailBudget, MailLimit, OneTimeToken,
-    PartnerId, Password, Profile, SchoolAccess, TokenHash, TokenPurpose, search_text,
+    PartnerId, Password, Profile, SchoolAccess, StaffResetToken, StaffRole, TokenHash, TokenPurpose, search_text,
 };
 use crate::domain::{Address, ProfileFields, ProfileName, Website, categories};
 use crate::ports::*;
@@ -46,6 +46,8 @@ pub struct MemoryStore {
     /// address) that got one.
     mail_counts: Mutex<HashMap<String, u32>>,
     mailed: Mutex<std::collections::HashSet<String>>,
+    staff_resets: Mutex<HashMap<TokenHash, StaffResetToken>>,
+    staff_newest: Mutex<HashMap<Email, TokenHash>>,
     /// The id index has not seen any application yet (GSI3 is eventually consistent):
     /// `indexed_application` finds nothing.
     pub index_behind: AtomicBool,
@@ -536,6 +538,71 @@ impl Identity for MemoryIdentity {
     }
 }
 
+#[async_trait]
+impl StaffResetStore for MemoryStore {
+    async fn put_staff_reset(&self, token: &StaffResetToken) -> Result<(), StoreError> {
+        lock(&self.staff_resets).insert(token.hash.clone(), token.clone());
+        lock(&self.staff_newest).insert(token.email.clone(), token.hash.clone());
+        Ok(())
+    }
+    async fn take_staff_reset(
+        &self,
+        hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StaffResetToken>, StoreError> {
+        let mut tokens = lock(&self.staff_resets);
+        match tokens.get(hash) {
+            Some(t) if t.is_valid_at(now) => Ok(tokens.remove(hash)),
+            _ => Ok(None),
+        }
+    }
+    async fn newest_staff_reset(&self, email: &Email) -> Result<Option<TokenHash>, StoreError> {
+        Ok(lock(&self.staff_newest).get(email).cloned())
+    }
+    async fn restore_staff_reset(&self, token: &StaffResetToken) -> Result<(), StoreError> {
+        lock(&self.staff_resets).insert(token.hash.clone(), token.clone());
+        Ok(())
+    }
+}
+
+/// The staff pool: users by address with their groups and password; `signed_out` counts the
+/// global sign-outs.
+#[derive(Default)]
+pub struct MemoryStaff {
+    users: Mutex<HashMap<Email, (Vec<String>, String)>>,
+    pub signed_out: Mutex<Vec<Email>>,
+}
+
+impl MemoryStaff {
+    pub fn add(&self, email: &Email, groups: &[&str], password: &str) {
+        lock(&self.users).insert(email.clone(), (groups.iter().map(|g| (*g).to_owned()).collect(), password.into()));
+    }
+
+    pub fn password(&self, email: &Email) -> Option<String> {
+        lock(&self.users).get(email).map(|(_, p)| p.clone())
+    }
+}
+
+#[async_trait]
+impl StaffAccounts for MemoryStaff {
+    async fn role(&self, email: &Email) -> Result<Option<StaffRole>, IdentityError> {
+        Ok(lock(&self.users).get(email).map(|(groups, _)| StaffRole::of_groups(groups.iter().map(String::as_str))))
+    }
+    async fn set_password(&self, email: &Email, password: &Password) -> Result<(), IdentityError> {
+        match lock(&self.users).get_mut(email) {
+            Some(user) => {
+                user.1 = password.expose().to_owned();
+                Ok(())
+            }
+            None => Err(IdentityError::InvalidCredentials),
+        }
+    }
+    async fn sign_out_everywhere(&self, email: &Email) -> Result<(), IdentityError> {
+        lock(&self.signed_out).push(email.clone());
+        Ok(())
+    }
+}
+
 /// Keeps what it was asked to send; `fail` makes every send fail.
 #[derive(Default)]
 pub struct MemoryMailer {
@@ -763,6 +830,7 @@ impl TokenSigner for LocalSigner {
 pub struct Fakes {
     pub store: Arc<MemoryStore>,
     pub identity: Arc<MemoryIdentity>,
+    pub staff: Arc<MemoryStaff>,
     pub mailer: Arc<MemoryMailer>,
     pub deps: Deps,
 }
@@ -771,11 +839,13 @@ pub fn fakes() -> Fakes {
     let store = Arc::new(MemoryStore::default());
     let identity = Arc::new(MemoryIdentity::default());
     let mailer = Arc::new(MemoryMailer::default());
+    let staff = Arc::new(MemoryStaff::default());
     let config = Config {
         table_name: "t".into(),
         partner_user_pool_id: "p".into(),
         partner_client_id: "c".into(),
         staff_client_id: "s".into(),
+        staff_user_pool_id: "sp".into(),
         portal_url: "https://portal.test".into(),
         mail_from_accounts: Email::parse("from", "info@informat.be").unwrap_or_else(|e| panic!("{e}")),
         logo_bucket: "logos".into(),
@@ -806,10 +876,12 @@ pub fn fakes() -> Fakes {
         signer: Arc::new(LocalSigner::generate()),
         identity: identity.clone(),
         staff_sessions: Arc::new(MemoryIdentity::default()),
+        staff_accounts: staff.clone(),
+        staff_resets: store.clone(),
         mailer: mailer.clone(),
         clock: Arc::new(SystemClock),
     };
-    Fakes { store, identity, mailer, deps }
+    Fakes { store, identity, staff, mailer, deps }
 }
 
 /// Profile fields that pass every rule, under the name `name`.

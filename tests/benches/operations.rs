@@ -311,6 +311,18 @@ async fn main() {
         b.call(O::ResetPassword, S::NO_CONTENT, M::POST, "/accounts/reset-password", None, Some(body)).await;
     }
 
+    // A moderator's forgotten back-office password, reset through its mail (one address per call:
+    // each gets at most 3 reset mails an hour).
+    for i in 0..n {
+        let email = format!("moderator{i}@reset.bench.be");
+        b.stack.staff_token(&email, &["moderators"]).await;
+        let body = json!({"email": email});
+        b.call(O::ForgotStaffPassword, S::ACCEPTED, M::POST, "/staff/forgot-password", None, Some(body)).await;
+        let token = b.stack.backoffice_link_token(&email, "wachtwoord-herstellen").await;
+        let body = json!({"token": token, "password": "Nieuw!Wachtw00rd"});
+        b.call(O::ResetStaffPassword, S::NO_CONTENT, M::POST, "/staff/reset-password", None, Some(body)).await;
+    }
+
     // The monthly expiry: a month and a day later, every request expires in one run.
     b.stack.advance_clock(32 * 24 * 3600).await;
     let run = b.request(M::POST, "/_local/run/expire-access-requests", None, Some(json!({})));

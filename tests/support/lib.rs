@@ -124,6 +124,11 @@ impl Stack {
         self.newest_link_after(to, &format!("{PORTAL_URL}/{page}?token=")).await
     }
 
+    /// The token of the newest back-office link to `page` mailed to `to`.
+    pub async fn backoffice_link_token(&self, to: &str, page: &str) -> String {
+        self.newest_link_after(to, &format!("{BACKOFFICE_URL}/{page}?token=")).await
+    }
+
     /// The application id and token of the newest contact confirmation link mailed to `to`.
     pub async fn contact_link(&self, to: &str) -> (String, String) {
         let link = self.newest_link_after(to, &format!("{PORTAL_URL}/contact-bevestigen?applicatie=")).await;

@@ -12,7 +12,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
 use super::{
-    cognito::{CognitoIdentity, CognitoSessions},
+    cognito::{CognitoIdentity, CognitoSessions, CognitoStaff},
     dynamo::DynamoStore,
     kms::KmsSigner,
     s3::S3Logos,
@@ -75,6 +75,7 @@ fn wire(sdk: &SdkConfig, config: Config, counter: Option<SharedInterceptor>) -> 
         applications: store.clone(),
         tokens: store.clone(),
         access: store.clone(),
+        staff_resets: store.clone(),
         lookups: store,
         signer: Arc::new(KmsSigner::new(kms, config.signing_key_id.clone())),
         logos: Arc::new(S3Logos::new(s3, config.logo_bucket.clone())),
@@ -83,7 +84,8 @@ fn wire(sdk: &SdkConfig, config: Config, counter: Option<SharedInterceptor>) -> 
             config.partner_user_pool_id.clone(),
             config.partner_client_id.clone(),
         )),
-        staff_sessions: Arc::new(CognitoSessions::new(cognito, config.staff_client_id.clone())),
+        staff_sessions: Arc::new(CognitoSessions::new(cognito.clone(), config.staff_client_id.clone())),
+        staff_accounts: Arc::new(CognitoStaff::new(cognito, config.staff_user_pool_id.clone())),
         mailer: Arc::new(SesMailer::new(ses)),
         clock: Arc::new(SystemClock),
         config,

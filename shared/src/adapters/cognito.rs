@@ -7,8 +7,8 @@ use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMe
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType, UserStatusType};
 
-use crate::domain::{AccountId, Email, Password};
-use crate::ports::{Identity, IdentityError, PoolUser, Session, Sessions};
+use crate::domain::{AccountId, Email, Password, StaffRole};
+use crate::ports::{Identity, IdentityError, PoolUser, Session, Sessions, StaffAccounts};
 
 /// The partner pool: accounts (admin calls on the pool) and their sessions (its app client).
 pub struct CognitoIdentity {
@@ -35,6 +35,19 @@ pub struct CognitoSessions {
 impl CognitoSessions {
     pub fn new(client: Client, client_id: String) -> Self {
         Self { client, client_id }
+    }
+}
+
+/// The staff pool's users (admin calls on the staff pool: AdminListGroupsForUser,
+/// AdminSetUserPassword, AdminUserGlobalSignOut).
+pub struct CognitoStaff {
+    client: Client,
+    pool_id: String,
+}
+
+impl CognitoStaff {
+    pub fn new(client: Client, pool_id: String) -> Self {
+        Self { client, pool_id }
     }
 }
 
@@ -209,5 +222,60 @@ impl Sessions for CognitoIdentity {
 
     async fn revoke(&self, refresh_token: &str) -> Result<(), IdentityError> {
         self.sessions.revoke(refresh_token).await
+    }
+}
+
+#[async_trait]
+impl StaffAccounts for CognitoStaff {
+    async fn role(&self, email: &Email) -> Result<Option<StaffRole>, IdentityError> {
+        // One call says both whether the user exists and what it is. A user is in a handful of
+        // groups at most; the pages are followed all the same.
+        let mut groups = Vec::new();
+        let mut next = None;
+        loop {
+            let out = match self
+                .client
+                .admin_list_groups_for_user()
+                .user_pool_id(&self.pool_id)
+                .username(email.as_str())
+                .set_next_token(next)
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                Err(e) if e.code() == Some("UserNotFoundException") => return Ok(None),
+                Err(e) => return Err(classify(e)),
+            };
+            groups.extend(out.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)));
+            match out.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(Some(StaffRole::of_groups(groups.iter().map(String::as_str))))
+    }
+
+    async fn set_password(&self, email: &Email, password: &Password) -> Result<(), IdentityError> {
+        self.client
+            .admin_set_user_password()
+            .user_pool_id(&self.pool_id)
+            .username(email.as_str())
+            .password(password.expose())
+            .permanent(true)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    async fn sign_out_everywhere(&self, email: &Email) -> Result<(), IdentityError> {
+        self.client
+            .admin_user_global_sign_out()
+            .user_pool_id(&self.pool_id)
+            .username(email.as_str())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
     }
 }

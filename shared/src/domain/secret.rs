@@ -112,6 +112,60 @@ impl OneTimeToken {
     }
 }
 
+/// A stored "Wachtwoord vergeten?" token of a back-office user (the staff pool): the hash, the
+/// user's address and until when it works. Staff users have no account item, so the token names
+/// the user by its address (the staff pool's username); only the user's newest one works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffResetToken {
+    pub hash: TokenHash,
+    pub email: Email,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl StaffResetToken {
+    /// A fresh token for `email`, valid from `now` as long as a partner's reset link.
+    pub fn issue(email: Email, now: DateTime<Utc>) -> Result<(SecretToken, Self), getrandom::Error> {
+        let secret = SecretToken::generate()?;
+        let token = Self { hash: secret.hash(), email, expires_at: now + TokenPurpose::PasswordReset.lifetime() };
+        Ok((secret, token))
+    }
+
+    pub fn is_valid_at(&self, now: DateTime<Utc>) -> bool {
+        now < self.expires_at
+    }
+
+    /// Whether this token may still set a password: unexpired at `now` and the newest one the
+    /// user was sent (`newest`, as stored beside the user).
+    pub fn usable(&self, newest: Option<&TokenHash>, now: DateTime<Utc>) -> bool {
+        self.is_valid_at(now) && newest.is_some_and(|n| n.matches(&self.hash))
+    }
+}
+
+/// What a back-office user is, as the staff pool's groups say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffRole {
+    /// In the `moderators` group: Informat's own people.
+    Moderator,
+    /// Any other user of the staff pool (a school administrator, with rights in
+    /// `custom:admin_scopes`): signs in with its Informat account, not with a portal password.
+    Other,
+}
+
+impl StaffRole {
+    /// The group of the staff pool that makes a user a moderator (template.yaml ModeratorsGroup).
+    pub const MODERATORS_GROUP: &str = "moderators";
+
+    pub fn of_groups<'a>(groups: impl IntoIterator<Item = &'a str>) -> Self {
+        if groups.into_iter().any(|g| g == Self::MODERATORS_GROUP) { Self::Moderator } else { Self::Other }
+    }
+
+    /// Whether "Wachtwoord vergeten?" of the back office is for this user: only moderators keep
+    /// an e-mail address and a password (issue 22); `None` is an address the pool does not know.
+    pub fn may_reset_password(role: Option<Self>) -> bool {
+        role == Some(Self::Moderator)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +197,29 @@ mod tests {
         let (_, token) = OneTimeToken::issue(TokenPurpose::PasswordReset, account, email, now).expect("issue");
         assert!(token.is_valid_at(now + Duration::minutes(59)));
         assert!(!token.is_valid_at(now + Duration::hours(1)));
+    }
+
+    #[test]
+    fn a_staff_reset_token_works_only_while_valid_and_newest() {
+        let now = Utc::now();
+        let email = Email::parse("email", "moderator@informat.be").expect("email");
+        let (secret, token) = StaffResetToken::issue(email.clone(), now).expect("issue");
+        assert_eq!(secret.hash(), token.hash);
+        assert!(token.usable(Some(&token.hash), now + Duration::minutes(59)));
+        assert!(!token.usable(Some(&token.hash), now + Duration::hours(1)), "expired");
+        let (_, newer) = StaffResetToken::issue(email, now).expect("issue");
+        assert!(!token.usable(Some(&newer.hash), now), "a newer link was sent");
+        assert!(!token.usable(None, now), "no newest stored");
+    }
+
+    #[test]
+    fn only_a_moderator_may_reset_a_back_office_password() {
+        assert_eq!(StaffRole::of_groups(["moderators"]), StaffRole::Moderator);
+        assert_eq!(StaffRole::of_groups(["andere", "moderators"]), StaffRole::Moderator);
+        assert_eq!(StaffRole::of_groups([]), StaffRole::Other);
+        assert_eq!(StaffRole::of_groups(["moderator"]), StaffRole::Other);
+        assert!(StaffRole::may_reset_password(Some(StaffRole::Moderator)));
+        assert!(!StaffRole::may_reset_password(Some(StaffRole::Other)));
+        assert!(!StaffRole::may_reset_password(None));
     }
 }

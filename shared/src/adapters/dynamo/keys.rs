@@ -57,6 +57,16 @@ pub(super) fn token(hash: &TokenHash) -> Key {
     Key::new(format!("TOKEN#{}", hash.as_str()), "TOKEN")
 }
 
+/// A back-office user's reset token, by the hash of its secret.
+pub(super) fn staff_reset(hash: &TokenHash) -> Key {
+    Key::new(format!("STAFFRESET#{}", hash.as_str()), "STAFFRESET")
+}
+
+/// The newest reset token of a back-office user, by the user's address.
+pub(super) fn staff_newest_reset(email: &Email) -> Key {
+    Key::new(format!("STAFFUSER#{email}"), "NEWESTRESET")
+}
+
 /// The failed attempts counted under `key` (an address, an account, ...).
 pub(super) fn attempts(key: &str) -> Key {
     Key::new(format!("ATTEMPTS#{key}"), "ATTEMPTS")
@@ -320,6 +330,8 @@ mod tests {
         pinned(super::account(&account), "ACCOUNT#0f3e-sub", "ACCOUNT");
         pinned(super::email(&email), "EMAIL#jan@example.be", "EMAIL");
         pinned(token(&hash()), "TOKEN#ab12", "TOKEN");
+        pinned(staff_reset(&hash()), "STAFFRESET#ab12", "STAFFRESET");
+        pinned(staff_newest_reset(&email), "STAFFUSER#jan@example.be", "NEWESTRESET");
         pinned(attempts("signin:jan@example.be"), "ATTEMPTS#signin:jan@example.be", "ATTEMPTS");
         pinned(uses("mail:jan@example.be"), "USES#mail:jan@example.be", "USES");
         let day = NaiveDate::from_ymd_opt(2026, 12, 7).expect("a day");

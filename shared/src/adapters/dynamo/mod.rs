@@ -5,6 +5,8 @@
 //! | account | `ACCOUNT#<sub>` | `ACCOUNT` | email, status, created_at, activated_at, terms (version, accepted_at), sessions_valid_from, reset_token (hash of the newest reset token) |
 //! | email guard | `EMAIL#<email>` | `EMAIL` | account_id; makes the address unique |
 //! | single-use token | `TOKEN#<sha256>` | `TOKEN` | purpose, account, expires_at, `ttl` |
+//! | staff reset token | `STAFFRESET#<sha256>` | `STAFFRESET` | a back-office user's "Wachtwoord vergeten?" token: email, expires_at, `ttl` |
+//! | newest staff reset | `STAFFUSER#<email>` | `NEWESTRESET` | hash of the user's newest reset token (only that one works), `ttl` |
 //! | failed attempts | `ATTEMPTS#<key>` | `ATTEMPTS` | failures, window start, `ttl` |
 //! | counted uses | `USES#<key>` | `USES` | `use0`..: the epoch seconds of the last uses (mails sent to an address), `ttl` |
 //! | partner profile | `PARTNER#<id>` | `PROFILE` | the profile (map `profile`), `name_key`; while listed also `GSI2PK` = `DIRECTORY`, `GSI2SK` = `<folded name>#<id>` |
@@ -30,7 +32,8 @@
 //!
 //! The files: `keys.rs` builds every key above; `transaction.rs` runs TransactWriteItems with a
 //! `Guard` on each item, so a cancellation is read by what failed, not by position; one file
-//! per port holds its items and its impl: `accounts` (AccountStore, AttemptStore), `profiles`
+//! per port holds its items and its impl: `accounts` (AccountStore, AttemptStore), `staff`
+//! (StaffResetStore), `profiles`
 //! (ProfileStore), `members` (MemberStore), `applications` (ApplicationStore), `access`
 //! (AccessStore), `tokens` (TokenStore), `lookups` (Lookups: reads that name what an operation
 //! reads next, and a client with its school entry as of one moment). This file holds the store
@@ -43,6 +46,7 @@ mod keys;
 mod lookups;
 mod members;
 mod profiles;
+mod staff;
 mod tokens;
 mod transaction;
 
