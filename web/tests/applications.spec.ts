@@ -1,5 +1,6 @@
 import { expect, type Page } from '@playwright/test';
-import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { dateTime } from '../src/lib/time';
 import { activeAccount, api, API, expectAccessible, expectVisibleFocus, linkIn, mailTo, PASSWORD, screenshots, signInApi, tabTo, test, uniqueEmail } from './support';
 
 const PORTAL = (process.env.PORTAL_URL ?? 'http://localhost:5173').replace(/\/+$/, '');
@@ -341,6 +342,82 @@ test('API toegang: public keys for private_key_jwt, refused with the reason besi
 	};
 	expect(await tokenError(privateKey)).toBe('invalid_scope');
 	expect(await tokenError(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)).toBe('invalid_client');
+});
+
+/** RFC 7638's thumbprint of an EC public JWK, computed here independently of the portal. */
+function ecThumbprint(jwk: { crv?: string; x?: string; y?: string }): string {
+	return createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: 'EC', x: jwk.x, y: jwk.y })).digest('base64url');
+}
+
+test('Publieke sleutels: the registered keys in a table, one removed by keyboard through a dialog', async ({ page }) => {
+	const email = await partnerSignedIn(page);
+	const { id } = await approvedApplication(email, 'Tweesleutelapp');
+	await page.goto(`/applicaties/${id}?tab=api-toegang`);
+	await expect(page.getByText('Nog geen publieke sleutels geregistreerd.')).toBeVisible();
+
+	// A private key pasted: the sentence beside the field.
+	const first = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+	const second = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+	const field = page.getByLabel('JWK Set');
+	await field.fill(JSON.stringify({ keys: [{ ...first.privateKey.export({ format: 'jwk' }), kid: 'oud' }] }));
+	await page.getByRole('button', { name: 'Sleutels bewaren' }).click();
+	await expect(page.locator('#jwks-error')).toHaveText(
+		'Dit is een private sleutel: registreer alleen de publieke sleutel (zonder "d"). Houd de private sleutel bij jezelf.'
+	);
+	await expect(page.locator('#jwks')).toHaveAttribute('aria-describedby', /jwks-error/);
+
+	const one = { ...first.publicKey.export({ format: 'jwk' }), kid: 'oud', use: 'sig' };
+	const two = { ...second.publicKey.export({ format: 'jwk' }), kid: 'nieuw', use: 'sig' };
+	await field.fill(JSON.stringify({ keys: [one, two] }));
+	await page.getByRole('button', { name: 'Sleutels bewaren' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'De 2 publieke sleutels zijn bewaard.' })).toBeVisible();
+
+	// After a reload the page reads them from the API: kid, type, thumbprint, the time added.
+	await page.reload();
+	const table = page.getByRole('region', { name: 'Geregistreerde sleutels' });
+	const rows = table.getByRole('row');
+	await expect(rows).toHaveCount(3);
+	const oud = rows.filter({ hasText: 'oud' });
+	await expect(oud).toContainText('EC P-256');
+	await expect(oud).toContainText(ecThumbprint(one));
+	await expect(rows.filter({ hasText: 'nieuw' })).toContainText(ecThumbprint(two));
+	const added = await oud.locator('time').getAttribute('datetime');
+	expect(added).toBeTruthy();
+	await expect(oud.locator('time')).toHaveText(dateTime(added ?? ''));
+	expect(dateTime(added ?? '')).toMatch(/^\d{1,2} [a-z]+ \d{4} om \d{2}:\d{2}$/);
+	await expectAccessible(page);
+	await screenshots(page, 'publieke-sleutels');
+	// At 375 px the table scrolls inside its region; the page itself does not get wider.
+	await page.setViewportSize({ width: 375, height: 812 });
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+	await page.setViewportSize({ width: 1280, height: 800 });
+
+	// Removing "oud" by keyboard: Tab to its button, Enter, the dialog asks; Escape keeps it.
+	await tabTo(page, 'button[aria-label="Sleutel oud verwijderen"]', 60);
+	await expectVisibleFocus(page);
+	await page.keyboard.press('Enter');
+	const dialog = page.getByRole('dialog', { name: 'Sleutel verwijderen?' });
+	await expect(dialog).toBeVisible();
+	await expect(dialog).toContainText('oud');
+	await page.keyboard.press('Escape');
+	await expect(dialog).toBeHidden();
+	await expect(rows).toHaveCount(3);
+	await tabTo(page, 'button[aria-label="Sleutel oud verwijderen"]', 60);
+	await page.keyboard.press('Enter');
+	await expect(dialog).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'sleutel-verwijderen');
+	await tabTo(page, 'dialog[open] button:text-is("Verwijderen")', 5);
+	await page.keyboard.press('Enter');
+	await expect(dialog).toBeHidden();
+	await expect(page.getByRole('status').filter({ hasText: 'De sleutel oud is verwijderd.' })).toBeVisible();
+	await expect(rows).toHaveCount(2);
+	await expect(rows.nth(1)).toContainText('nieuw');
+	await expect(page.getByRole('heading', { name: 'Publieke sleutels' })).toBeFocused();
+	// And it stays removed: the API has one key left.
+	await page.reload();
+	await expect(page.getByRole('region', { name: 'Geregistreerde sleutels' }).getByRole('row')).toHaveCount(2);
+	await expect(page.getByRole('region', { name: 'Geregistreerde sleutels' })).not.toContainText('oud');
 });
 
 test('a rejected application shows Informat\'s reason, and an edit sends it back to Nieuw', async ({ page }) => {
