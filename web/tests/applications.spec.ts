@@ -514,3 +514,110 @@ test('Contactpersoon: an unconfirmed address, a new confirmation mail, the daily
 	await expect(page.getByRole('definition').filter({ hasText: contact })).not.toContainText('nog niet bevestigd');
 	await expect(page.getByRole('button', { name: 'Bevestigingsmail opnieuw versturen' })).toHaveCount(0);
 });
+
+test('API Documentatie: the token request as documented works against the stack; addresses, both examples, errors', async ({ page }) => {
+	const ctx = await api();
+	const clientId = `informat_docs_${Date.now().toString(36)}`;
+	const clientSecret = 'Doc-Secret-van-de-school-1';
+	const legacy = await ctx.post('/_local/legacy-clients', {
+		data: { client_id: clientId, client_secret: clientSecret, scopes: ['leerlingen:012345', 'personeel:012345'] }
+	});
+	expect(legacy.status(), await legacy.text()).toBe(201);
+	const email = await partnerSignedIn(page);
+	const token = await signInApi(ctx, email);
+	const linked = await ctx.post('/applications', {
+		headers: { authorization: `Bearer ${token}` },
+		data: { name: 'Docapp', description: 'Leest de documentatie.', contact_name: 'Tom', contact_email: email, link: { client_id: clientId, client_secret: clientSecret } }
+	});
+	expect(linked.status(), await linked.text()).toBe(201);
+	const { id } = (await linked.json()) as { id: string };
+
+	await page.getByRole('navigation', { name: 'Partnermenu' }).getByRole('link', { name: 'API Documentatie' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'API Documentatie' })).toBeVisible();
+	// The addresses are the stack's own API address.
+	await expect(page.getByText(`${API}/oauth2/token`).first()).toBeVisible();
+	await expect(page.getByRole('link', { name: `${API}/.well-known/jwks.json` })).toHaveAttribute('href', `${API}/.well-known/jwks.json`);
+	const metadataUrl = `${API}/.well-known/oauth-authorization-server`;
+	await expect(page.getByRole('link', { name: metadataUrl })).toHaveAttribute('href', metadataUrl);
+	const metadata = (await (await ctx.get(metadataUrl)).json()) as Record<string, unknown>;
+	expect(metadata.token_endpoint).toBe(`${API}/oauth2/token`);
+	expect(metadata.jwks_uri).toBe(`${API}/.well-known/jwks.json`);
+	// The 401 of HTTP Basic, where the manual says 400.
+	await expect(page.locator('#basic-401')).toContainText('401 “invalid_client”');
+	await expect(page.locator('#basic-401')).toContainText('RFC 6749 §5.2');
+	await expect(page.locator('#basic-401')).toContainText('De handleiding vermeldt 400');
+	const claims = JSON.parse((await page.locator('#assertion-claims').textContent()) ?? '') as Record<string, unknown>;
+	expect(Object.keys(claims).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'sub']);
+	expect(claims.aud).toBe(`${API}/oauth2/token`);
+	await expectAccessible(page);
+
+	// The table of contents works by keyboard.
+	await tabTo(page, 'a[href="#fouten"]', 40);
+	await expectVisibleFocus(page);
+	await page.keyboard.press('Enter');
+	await expect(page).toHaveURL(/#fouten$/);
+	await expect(page.getByRole('heading', { name: 'Foutmeldingen' })).toBeInViewport();
+
+	/** The documented curl command as a request: its URL, Basic user, form fields. */
+	const documented = async (selector: string, values: Record<string, string>) => {
+		let text = (await page.locator(selector).textContent()) ?? '';
+		for (const [name, value] of Object.entries(values)) text = text.replaceAll(name, value);
+		const url = /curl -X POST '([^']+)'/.exec(text)?.[1] ?? '';
+		const user = /-u '([^']+)'/.exec(text)?.[1];
+		const form = Object.fromEntries([...text.matchAll(/-d ['"]([^='"]+)=([^'"]*)['"]/g)].map((m) => [m[1], m[2]]));
+		expect(text).toContain("-H 'Content-Type: application/x-www-form-urlencoded'");
+		return { url, form, headers: user ? { authorization: `Basic ${Buffer.from(user).toString('base64')}` } : undefined };
+	};
+	const documentedAnswer = JSON.parse((await page.locator('#antwoord-secret').textContent()) ?? '') as Record<string, unknown>;
+
+	// As documented, with HTTP Basic: a token with the documented fields.
+	const basic = await documented('#voorbeeld-secret', { CLIENT_ID: clientId, CLIENT_SECRET: clientSecret });
+	expect(basic.url).toBe(`${API}/oauth2/token`);
+	const issued = await ctx.post(basic.url, { headers: basic.headers, form: basic.form });
+	expect(issued.status(), await issued.text()).toBe(200);
+	const body = (await issued.json()) as Record<string, unknown>;
+	expect(Object.keys(body).sort()).toEqual(Object.keys(documentedAnswer).sort());
+	expect([body.token_type, body.expires_in, body.scope]).toEqual([documentedAnswer.token_type, documentedAnswer.expires_in, 'leerlingen:012345']);
+	// With the secret in the body: every granted scope.
+	const post = await documented('#voorbeeld-post', { CLIENT_ID: clientId, CLIENT_SECRET: clientSecret });
+	const all = await ctx.post(post.url, { form: post.form });
+	expect(all.status(), await all.text()).toBe(200);
+	expect(((await all.json()) as { scope: string }).scope).toBe('leerlingen:012345 personeel:012345');
+	// A wrong secret: 401 with Basic, 400 in the body, as the page says.
+	const wrongBasic = await documented('#voorbeeld-secret', { CLIENT_ID: clientId, CLIENT_SECRET: 'fout' });
+	const refused = await ctx.post(wrongBasic.url, { headers: wrongBasic.headers, form: wrongBasic.form });
+	expect(refused.status()).toBe(401);
+	expect(refused.headers()['www-authenticate']).toMatch(/^Basic/);
+	expect(((await refused.json()) as { error: string }).error).toBe('invalid_client');
+	const wrongPost = await documented('#voorbeeld-post', { CLIENT_ID: clientId, CLIENT_SECRET: 'fout' });
+	expect((await ctx.post(wrongPost.url, { form: wrongPost.form })).status()).toBe(400);
+
+	// private_key_jwt as documented: the header and claims of the page, signed with a registered key.
+	const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+	const header = JSON.parse((await page.locator('#assertion-header').textContent()) ?? '') as { kid: string };
+	const keys = await ctx.put(`/applications/${id}/jwks`, {
+		headers: { authorization: `Bearer ${token}` },
+		data: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: header.kid }] }
+	});
+	expect(keys.status(), await keys.text()).toBe(200);
+	const now = Math.floor(Date.now() / 1000);
+	const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+	const input = `${b64(header)}.${b64({ ...claims, iss: clientId, sub: clientId, jti: randomUUID(), iat: now, exp: now + 120 })}`;
+	const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+	const jwt = await documented('#voorbeeld-jwt', { $ASSERTION: `${input}.${signature}` });
+	const jwtIssued = await ctx.post(jwt.url, { form: jwt.form });
+	expect(jwtIssued.status(), await jwtIssued.text()).toBe(200);
+	const jwtAnswer = JSON.parse((await page.locator('#antwoord-jwt').textContent()) ?? '') as Record<string, unknown>;
+	expect(await jwtIssued.json()).toMatchObject({ token_type: 'Bearer', scope: jwtAnswer.scope });
+
+	// At 375 px the code blocks scroll by themselves; the page does not get wider.
+	await page.setViewportSize({ width: 375, height: 812 });
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+	expect(await page.locator('#voorbeeld-jwt').evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
+	// The table of errors fits: every column readable without scrolling.
+	expect(await page.getByRole('region', { name: 'Foutcodes' }).evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await page.goto('/api-documentatie');
+	await expect(page.getByRole('heading', { level: 1, name: 'API Documentatie' })).toBeVisible();
+	await screenshots(page, 'api-documentatie-volledig');
+});
