@@ -8,8 +8,8 @@ use lambda_http::{Request, RequestExt};
 use portal::Deps;
 use portal::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Reviewed};
 use portal::domain::{
-    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, ClientJwks, ClientKey, PublicKeys, Email, FieldError,
-    LogAction, LogEntry, apis, text,
+    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, ClientJwks, ClientKey, Email,
+    FieldError, LogAction, LogEntry, PublicKeys, apis, text,
 };
 use portal::http::{
     Checks, HttpResult, json, json_body, moderator, optional_json_body, page_params, partner_account, timestamp,

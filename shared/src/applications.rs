@@ -14,8 +14,8 @@ use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
     Account, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, CONTACT_LINK_LIFETIME, Client,
-    ClientId, ClientJwks, ContactDecision, PublicKeys, ContactEmail, ContactLink, Email, FieldError, LogAction, LogEntry,
-    PartnerId, Profile, SecretHash, SecretToken, next_utc_midnight, notification_recipients,
+    ClientId, ClientJwks, ContactDecision, ContactEmail, ContactLink, Email, FieldError, LogAction, LogEntry,
+    PartnerId, Profile, PublicKeys, SecretHash, SecretToken, next_utc_midnight, notification_recipients,
 };
 use crate::error::{AppError, Internal};
 use crate::mail::{self, ApplicationEvent};

@@ -146,7 +146,8 @@ fn text<'a>(key: &'a Map<String, Value>, member: &str) -> Result<Option<&'a str>
 
 fn base64url(key: &Map<String, Value>, member: &str) -> Result<(String, Vec<u8>), String> {
     let raw = text(key, member)?.ok_or_else(|| format!("\"{member}\" ontbreekt."))?;
-    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| format!("\"{member}\" is geen base64url zonder opvulling ('=')."))?;
+    let bytes =
+        URL_SAFE_NO_PAD.decode(raw).map_err(|_| format!("\"{member}\" is geen base64url zonder opvulling ('=')."))?;
     Ok((raw.to_owned(), bytes))
 }
 
@@ -196,7 +197,9 @@ fn parse_key(key: &Value) -> Result<ClientKey, String> {
             if let Some(alg) = alg
                 && !RSA_ALGORITHMS.iter().any(|a| format!("{a:?}") == alg)
             {
-                return Err(format!("Het algoritme {alg} past niet bij een RSA-sleutel: gebruik RS256, RS384, RS512, PS256, PS384 of PS512."));
+                return Err(format!(
+                    "Het algoritme {alg} past niet bij een RSA-sleutel: gebruik RS256, RS384, RS512, PS256, PS384 of PS512."
+                ));
             }
             let (n, nb) = base64url(key, "n")?;
             let (e, eb) = base64url(key, "e")?;
@@ -374,8 +377,10 @@ mod tests {
     /// RFC 7638 §3.1's example: the thumbprint of RFC 7517's RSA key, whatever its kid and alg.
     #[test]
     fn the_thumbprint_is_rfc_7638s() {
-        let keys = PublicKeys::parse(&json!({"keys": [{"kty": "RSA", "n": RFC_RSA_N, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"}]}))
-            .expect("valid");
+        let keys = PublicKeys::parse(
+            &json!({"keys": [{"kty": "RSA", "n": RFC_RSA_N, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"}]}),
+        )
+        .expect("valid");
         assert_eq!(keys.keys[0].thumbprint(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
         let ec = PublicKeys::parse(&json!({"keys": [ec_key()]})).expect("valid");
         assert_ne!(ec.keys[0].thumbprint(), keys.keys[0].thumbprint());
@@ -387,7 +392,8 @@ mod tests {
         let rsa = json!({"kty": "RSA", "n": RFC_RSA_N, "e": "AQAB"});
         let first = DateTime::parse_from_rfc3339("2026-01-01T10:00:00Z").expect("time").to_utc();
         let later = DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z").expect("time").to_utc();
-        let one = ClientJwks::default().replaced_by(PublicKeys::parse(&json!({"keys": [ec_key()]})).expect("valid"), first);
+        let one =
+            ClientJwks::default().replaced_by(PublicKeys::parse(&json!({"keys": [ec_key()]})).expect("valid"), first);
         // The same EC key under another kid is the same key; the RSA key is new.
         let mut renamed = ec_key();
         renamed["kid"] = json!("hernoemd");
@@ -431,7 +437,12 @@ mod tests {
             let err = PublicKeys::parse(&body).expect_err("refused");
             assert!(err.contains(says), "{body}: {err}");
             // Each reads as a sentence: a capital first and one full stop last.
-            assert!((err.starts_with(char::is_uppercase) || err.starts_with('"')) && err.ends_with('.') && !err.ends_with(".."), "{err}");
+            assert!(
+                (err.starts_with(char::is_uppercase) || err.starts_with('"'))
+                    && err.ends_with('.')
+                    && !err.ends_with(".."),
+                "{err}"
+            );
         }
     }
 
