@@ -482,3 +482,65 @@ async fn a_token_costs_one_query_and_an_unlinked_client_gets_none() {
         raw_token(&stack, &[("grant_type", "client_credentials")], Some(("niet_gekoppeld", "Los-Geheim"))).await;
     assert_eq!((unlinked.status, unlinked.body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
 }
+
+/// Issue 22 item 5: the application's view shows the registered keys (type, curve, RFC 7638
+/// thumbprint, when added); a key that stays in a later PUT keeps its time, leaving one out
+/// removes it; another partner's application stays 404; a private key gets a Dutch sentence.
+#[tokio::test]
+async fn registered_keys_show_their_thumbprint_and_time_and_one_can_be_removed() {
+    let stack = Stack::start().await;
+    let (token, id) = linked(&stack).await;
+    let (first, second) = (signing_key(), signing_key());
+    let path = format!("/applications/{id}/jwks");
+    let thumbprint = |key: &p256::ecdsa::SigningKey| {
+        URL_SAFE_NO_PAD.encode(JsonWebKey::from(key.verifying_key()).thumbprint::<sha2_jwt::Sha256>())
+    };
+
+    let app = stack.call("GET", &format!("/applications/{id}"), &token, None).await;
+    assert_eq!(app.body["keys"], json!([]), "no keys yet: {}", app.body);
+    let one = stack.call("PUT", &path, &token, Some(json!({"keys": [public_jwk(&first, "k1")]}))).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    let added = one.body["keys"][0]["added_at"].as_str().expect("a time").to_owned();
+    assert_eq!(one.body["keys"][0]["thumbprint"], thumbprint(&first));
+
+    let two = json!({"keys": [public_jwk(&first, "k1"), public_jwk(&second, "k2")]});
+    assert_eq!(stack.call("PUT", &path, &token, Some(two)).await.status, StatusCode::OK);
+    let app = stack.call("GET", &format!("/applications/{id}"), &token, None).await;
+    assert_eq!(app.status, StatusCode::OK);
+    let keys = app.body["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 2, "{}", app.body);
+    assert_eq!((&keys[0]["kid"], &keys[0]["kty"], &keys[0]["crv"]), (&json!("k1"), &json!("EC"), &json!("P-256")));
+    assert_eq!(keys[0]["thumbprint"], thumbprint(&first));
+    assert_eq!(keys[0]["added_at"], added.as_str(), "a key that stays keeps its time");
+    assert_eq!(keys[1]["thumbprint"], thumbprint(&second));
+    assert!(keys[1]["added_at"].as_str().expect("a time") >= added.as_str());
+    assert!(keys[0].get("d").is_none());
+    assert_eq!(app.body["name"], "Lessenplanner", "still the Application");
+
+    // Another partner sees and changes nothing of it.
+    let (other, _) = stack.partner("ander@voorbeeld.be", "Ander BV").await;
+    assert_eq!(stack.call("GET", &format!("/applications/{id}"), &other, None).await.status, StatusCode::NOT_FOUND);
+    let theirs = stack.call("PUT", &path, &other, Some(json!({"keys": []}))).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+
+    // Removing the first: the set without it, as the page sends it (the members it got back).
+    let mut remaining = keys[1].clone();
+    for member in ["thumbprint", "added_at"] {
+        remaining.as_object_mut().unwrap().remove(member);
+    }
+    let removed = stack.call("PUT", &path, &token, Some(json!({"keys": [remaining]}))).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    let app = stack.call("GET", &format!("/applications/{id}"), &token, None).await;
+    assert_eq!(app.body["keys"].as_array().map(Vec::len), Some(1));
+    assert_eq!(app.body["keys"][0]["kid"], "k2");
+    assert_eq!(app.body["keys"][0]["added_at"], keys[1]["added_at"]);
+
+    let mut private = public_jwk(&first, "k3");
+    private["d"] = json!(URL_SAFE_NO_PAD.encode(first.to_bytes()));
+    let refused = stack.call("PUT", &path, &token, Some(json!({"keys": [private]}))).await;
+    assert_eq!(refused.problem_code(), "invalid_jwks");
+    assert_eq!(
+        refused.body["detail"],
+        "Dit is een private sleutel: registreer alleen de publieke sleutel (zonder \"d\"). Houd de private sleutel bij jezelf."
+    );
+}

@@ -8,8 +8,8 @@ use lambda_http::{Request, RequestExt};
 use portal::Deps;
 use portal::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Review, Reviewed};
 use portal::domain::{
-    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, ClientJwks, Email, FieldError,
-    LogAction, LogEntry, apis, text,
+    Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, ClientJwks, ClientKey, Email,
+    FieldError, LogAction, LogEntry, PublicKeys, apis, text,
 };
 use portal::http::{
     Checks, HttpResult, json, json_body, moderator, optional_json_body, page_params, partner_account, timestamp,
@@ -123,6 +123,48 @@ impl<'a> From<&'a Application> for ApplicationView<'a> {
     }
 }
 
+/// A registered public key: its public JWK members, the RFC 7638 thumbprint that identifies it,
+/// an RSA key's size and when it was added (null: registered before that was kept).
+#[derive(Serialize)]
+struct KeyView<'a> {
+    #[serde(flatten)]
+    jwk: &'a ClientKey,
+    thumbprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bits: Option<usize>,
+    added_at: Option<String>,
+}
+
+/// The JWK Set of an application, as GET /applications/{id} and PUT .../jwks answer it.
+#[derive(Serialize)]
+struct KeysView<'a> {
+    keys: Vec<KeyView<'a>>,
+}
+
+impl<'a> From<&'a ClientJwks> for KeysView<'a> {
+    fn from(jwks: &'a ClientJwks) -> Self {
+        let keys = jwks
+            .keys
+            .iter()
+            .map(|k| KeyView {
+                jwk: &k.key,
+                thumbprint: k.key.thumbprint(),
+                bits: k.key.rsa_bits(),
+                added_at: k.added_at.map(timestamp),
+            })
+            .collect();
+        Self { keys }
+    }
+}
+
+/// GET /applications/{id}: the Application and its registered public keys.
+#[derive(Serialize)]
+struct ApplicationDetailView<'a> {
+    #[serde(flatten)]
+    application: ApplicationView<'a>,
+    keys: Vec<KeyView<'a>>,
+}
+
 /// A LogEntry of api.md, for profiles and applications alike.
 #[derive(Serialize)]
 struct LogEntryView<'a> {
@@ -198,9 +240,10 @@ pub async fn create_application(deps: &Deps, req: Request) -> HttpResult {
 /// GET /applications/{id}
 pub async fn get_application(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
+    let (app, jwks) = applications::get_application_with_keys(deps, &account, &path_param(&req, "id")).await?;
     json(
         StatusCode::OK,
-        &ApplicationView::from(&applications::get_application(deps, &account, &path_param(&req, "id")).await?),
+        &ApplicationDetailView { application: ApplicationView::from(&app), keys: KeysView::from(&jwks).keys },
     )
 }
 
@@ -279,9 +322,9 @@ pub async fn create_client_secret(deps: &Deps, req: Request) -> HttpResult {
 pub async fn update_application_jwks(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
     let body: Value = json_body(&req)?;
-    let jwks = ClientJwks::parse(&body).map_err(|detail| portal::AppError::Refused { code: "invalid_jwks", detail })?;
-    applications::update_application_jwks(deps, &account, &path_param(&req, "id"), jwks.clone()).await?;
-    json(StatusCode::OK, &jwks)
+    let keys = PublicKeys::parse(&body).map_err(|detail| portal::AppError::Refused { code: "invalid_jwks", detail })?;
+    let jwks = applications::update_application_jwks(deps, &account, &path_param(&req, "id"), keys).await?;
+    json(StatusCode::OK, &KeysView::from(&jwks))
 }
 
 /// GET /applications/{id}/logs

@@ -15,7 +15,7 @@ use crate::domain::Caller;
 use crate::domain::{
     Account, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, CONTACT_LINK_LIFETIME, Client,
     ClientId, ClientJwks, ContactDecision, ContactEmail, ContactLink, Email, FieldError, LogAction, LogEntry,
-    PartnerId, Profile, SecretHash, SecretToken, next_utc_midnight, notification_recipients,
+    PartnerId, Profile, PublicKeys, SecretHash, SecretToken, next_utc_midnight, notification_recipients,
 };
 use crate::error::{AppError, Internal};
 use crate::mail::{self, ApplicationEvent};
@@ -497,6 +497,21 @@ pub async fn get_application(deps: &Deps, account: &Caller, id: &str) -> Result<
     own(deps, &partner, id).await
 }
 
+/// GET /applications/{id} as the page shows it: the application and its client's registered
+/// public keys (none before approval). Another partner's application is 404, as above.
+pub async fn get_application_with_keys(
+    deps: &Deps,
+    account: &Caller,
+    id: &str,
+) -> Result<(Application, ClientJwks), AppError> {
+    let app = get_application(deps, account, id).await?;
+    let keys = match &app.client_id {
+        Some(client) => deps.applications.client(client).await?.map(|c| c.jwks).unwrap_or_default(),
+        None => ClientJwks::default(),
+    };
+    Ok((app, keys))
+}
+
 /// GET /applications/{id}/logs
 pub async fn get_application_logs(
     deps: &Deps,
@@ -860,13 +875,14 @@ async fn approved_client(
 }
 
 /// PUT /applications/{id}/jwks: the public keys the client signs its assertions with
-/// (`private_key_jwt`); they replace the registered ones. An empty set turns the method off.
+/// (`private_key_jwt`); they replace the registered ones (a key that stays keeps the time it was
+/// added). An empty set turns the method off. Answers the keys as registered.
 pub async fn update_application_jwks(
     deps: &Deps,
     account: &Caller,
     id: &str,
-    jwks: ClientJwks,
-) -> Result<Application, AppError> {
+    keys: PublicKeys,
+) -> Result<ClientJwks, AppError> {
     let (user, before, profile, client) = approved_client(
         deps,
         account,
@@ -875,22 +891,23 @@ pub async fn update_application_jwks(
     )
     .await?;
     let now = deps.clock.now();
+    let jwks = client.jwks.replaced_by(keys, now);
     let describe = |jwks: &ClientJwks| {
-        (!jwks.is_empty()).then(|| jwks.keys.iter().map(|k| k.describe()).collect::<Vec<_>>().join(", "))
+        (!jwks.is_empty()).then(|| jwks.keys.iter().map(|k| k.key.describe()).collect::<Vec<_>>().join(", "))
     };
     let (from, to) = (describe(&client.jwks), describe(&jwks));
     if client.jwks == jwks {
-        return Ok(before);
+        return Ok(jwks);
     }
     let action = if to.is_none() { LogAction::Removed } else { LogAction::Updated };
     let log = vec![entry(now, action, "Publieke sleutels (JWKS)", &user, from, to)];
-    let changed = Client { jwks, updated_at: now, version: client.version + 1, ..client.clone() };
+    let changed = Client { jwks: jwks.clone(), updated_at: now, version: client.version + 1, ..client.clone() };
     let after = Application { updated_at: now, version: before.version + 1, ..before.clone() };
     match commit(deps, profile, Some(&before), &after, Some((Some(&client), &changed)), 0, &log).await? {
         Ok(profile) => {
             tracing::info!(application = %after.id, keys = changed.jwks.keys.len(), "public keys replaced");
             notify(deps, &profile, &after, "heeft nieuwe publieke sleutels", "De publieke sleutels waarmee de applicatie zich bij het token endpoint aanmeldt (private_key_jwt) werden gewijzigd.", &user, &log).await?;
-            Ok(after)
+            Ok(jwks)
         }
         Err(_) => Err(version_conflict()),
     }
@@ -1140,7 +1157,7 @@ mod tests {
         assert_eq!(returned, client_id);
         let client = f.deps.applications.client(&client_id).await.expect("read").expect("client");
         assert!(client.secret_matches(secret.expose(), f.deps.clock.now()));
-        let keys = ClientJwks::default();
+        let keys = PublicKeys::default();
         update_application_jwks(&f.deps, &caller, &id, keys).await.expect("no keys is a change-free answer");
         // A moderator finds applications through the index only: until it has seen one, 404.
         assert!(matches!(archive_application(&f.deps, &id).await, Err(AppError::NotFound)));
@@ -1154,7 +1171,7 @@ mod tests {
         let (id, _) = approved(&f, &owner).await;
         assert!(matches!(create_client_secret(&f.deps, &other, &id, 0).await, Err(AppError::NotFound)));
         assert!(matches!(
-            update_application_jwks(&f.deps, &other, &id, ClientJwks::default()).await,
+            update_application_jwks(&f.deps, &other, &id, PublicKeys::default()).await,
             Err(AppError::NotFound)
         ));
         let mut fields = get_application(&f.deps, &owner, &id).await.expect("own").fields;

@@ -21,7 +21,7 @@ use jwt_compact::alg::Es256;
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{AlgorithmExt as _, Claims, Header, TimeOptions};
 use portal::Deps;
-use portal::domain::{Api, Client, ClientId, ClientJwks, Scope, SecretHash, SecretToken, StoredSecret};
+use portal::domain::{Api, Client, ClientId, ClientJwks, PublicKeys, Scope, SecretHash, SecretToken, StoredSecret};
 use portal::ports::{Attempts, SignerError, SigningJwk, StoreError, TokenClient, TokenSigner, TokenStore};
 use portal_e2e::Stack;
 use portal_functions::Operation;
@@ -235,7 +235,8 @@ async fn main() {
     };
     let mut jwk = serde_json::to_value(JsonWebKey::from(key.verifying_key())).expect("jwk");
     jwk["kid"] = json!("bench");
-    let jwks = ClientJwks::parse(&json!({"keys": [jwk]})).expect("jwks");
+    let keys = PublicKeys::parse(&json!({"keys": [jwk]})).expect("jwks");
+    let jwks = ClientJwks::default().replaced_by(keys, chrono::Utc::now());
     for c in [
         client("bench-generated", Some(SecretHash::of_generated(&generated)), ClientJwks::default()),
         client(

@@ -1,5 +1,6 @@
 import { expect, type Page } from '@playwright/test';
-import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { dateTime } from '../src/lib/time';
 import { activeAccount, api, API, expectAccessible, expectVisibleFocus, linkIn, mailTo, PASSWORD, screenshots, signInApi, tabTo, test, uniqueEmail } from './support';
 
 const PORTAL = (process.env.PORTAL_URL ?? 'http://localhost:5173').replace(/\/+$/, '');
@@ -343,6 +344,82 @@ test('API toegang: public keys for private_key_jwt, refused with the reason besi
 	expect(await tokenError(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)).toBe('invalid_client');
 });
 
+/** RFC 7638's thumbprint of an EC public JWK, computed here independently of the portal. */
+function ecThumbprint(jwk: { crv?: string; x?: string; y?: string }): string {
+	return createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: 'EC', x: jwk.x, y: jwk.y })).digest('base64url');
+}
+
+test('Publieke sleutels: the registered keys in a table, one removed by keyboard through a dialog', async ({ page }) => {
+	const email = await partnerSignedIn(page);
+	const { id } = await approvedApplication(email, 'Tweesleutelapp');
+	await page.goto(`/applicaties/${id}?tab=api-toegang`);
+	await expect(page.getByText('Nog geen publieke sleutels geregistreerd.')).toBeVisible();
+
+	// A private key pasted: the sentence beside the field.
+	const first = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+	const second = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+	const field = page.getByLabel('JWK Set');
+	await field.fill(JSON.stringify({ keys: [{ ...first.privateKey.export({ format: 'jwk' }), kid: 'oud' }] }));
+	await page.getByRole('button', { name: 'Sleutels bewaren' }).click();
+	await expect(page.locator('#jwks-error')).toHaveText(
+		'Dit is een private sleutel: registreer alleen de publieke sleutel (zonder "d"). Houd de private sleutel bij jezelf.'
+	);
+	await expect(page.locator('#jwks')).toHaveAttribute('aria-describedby', /jwks-error/);
+
+	const one = { ...first.publicKey.export({ format: 'jwk' }), kid: 'oud', use: 'sig' };
+	const two = { ...second.publicKey.export({ format: 'jwk' }), kid: 'nieuw', use: 'sig' };
+	await field.fill(JSON.stringify({ keys: [one, two] }));
+	await page.getByRole('button', { name: 'Sleutels bewaren' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'De 2 publieke sleutels zijn bewaard.' })).toBeVisible();
+
+	// After a reload the page reads them from the API: kid, type, thumbprint, the time added.
+	await page.reload();
+	const table = page.getByRole('region', { name: 'Geregistreerde sleutels' });
+	const rows = table.getByRole('row');
+	await expect(rows).toHaveCount(3);
+	const oud = rows.filter({ hasText: 'oud' });
+	await expect(oud).toContainText('EC P-256');
+	await expect(oud).toContainText(ecThumbprint(one));
+	await expect(rows.filter({ hasText: 'nieuw' })).toContainText(ecThumbprint(two));
+	const added = await oud.locator('time').getAttribute('datetime');
+	expect(added).toBeTruthy();
+	await expect(oud.locator('time')).toHaveText(dateTime(added ?? ''));
+	expect(dateTime(added ?? '')).toMatch(/^\d{1,2} [a-z]+ \d{4} om \d{2}:\d{2}$/);
+	await expectAccessible(page);
+	await screenshots(page, 'publieke-sleutels');
+	// At 375 px the table scrolls inside its region; the page itself does not get wider.
+	await page.setViewportSize({ width: 375, height: 812 });
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+	await page.setViewportSize({ width: 1280, height: 800 });
+
+	// Removing "oud" by keyboard: Tab to its button, Enter, the dialog asks; Escape keeps it.
+	await tabTo(page, 'button[aria-label="Sleutel oud verwijderen"]', 60);
+	await expectVisibleFocus(page);
+	await page.keyboard.press('Enter');
+	const dialog = page.getByRole('dialog', { name: 'Sleutel verwijderen?' });
+	await expect(dialog).toBeVisible();
+	await expect(dialog).toContainText('oud');
+	await page.keyboard.press('Escape');
+	await expect(dialog).toBeHidden();
+	await expect(rows).toHaveCount(3);
+	await tabTo(page, 'button[aria-label="Sleutel oud verwijderen"]', 60);
+	await page.keyboard.press('Enter');
+	await expect(dialog).toBeVisible();
+	await expectAccessible(page);
+	await screenshots(page, 'sleutel-verwijderen');
+	await tabTo(page, 'dialog[open] button:text-is("Verwijderen")', 5);
+	await page.keyboard.press('Enter');
+	await expect(dialog).toBeHidden();
+	await expect(page.getByRole('status').filter({ hasText: 'De sleutel oud is verwijderd.' })).toBeVisible();
+	await expect(rows).toHaveCount(2);
+	await expect(rows.nth(1)).toContainText('nieuw');
+	await expect(page.getByRole('heading', { name: 'Publieke sleutels' })).toBeFocused();
+	// And it stays removed: the API has one key left.
+	await page.reload();
+	await expect(page.getByRole('region', { name: 'Geregistreerde sleutels' }).getByRole('row')).toHaveCount(2);
+	await expect(page.getByRole('region', { name: 'Geregistreerde sleutels' })).not.toContainText('oud');
+});
+
 test('a rejected application shows Informat\'s reason, and an edit sends it back to Nieuw', async ({ page }) => {
 	const ctx = await api();
 	const email = await partnerSignedIn(page);
@@ -436,4 +513,111 @@ test('Contactpersoon: an unconfirmed address, a new confirmation mail, the daily
 	await page.reload();
 	await expect(page.getByRole('definition').filter({ hasText: contact })).not.toContainText('nog niet bevestigd');
 	await expect(page.getByRole('button', { name: 'Bevestigingsmail opnieuw versturen' })).toHaveCount(0);
+});
+
+test('API Documentatie: the token request as documented works against the stack; addresses, both examples, errors', async ({ page }) => {
+	const ctx = await api();
+	const clientId = `informat_docs_${Date.now().toString(36)}`;
+	const clientSecret = 'Doc-Secret-van-de-school-1';
+	const legacy = await ctx.post('/_local/legacy-clients', {
+		data: { client_id: clientId, client_secret: clientSecret, scopes: ['leerlingen:012345', 'personeel:012345'] }
+	});
+	expect(legacy.status(), await legacy.text()).toBe(201);
+	const email = await partnerSignedIn(page);
+	const token = await signInApi(ctx, email);
+	const linked = await ctx.post('/applications', {
+		headers: { authorization: `Bearer ${token}` },
+		data: { name: 'Docapp', description: 'Leest de documentatie.', contact_name: 'Tom', contact_email: email, link: { client_id: clientId, client_secret: clientSecret } }
+	});
+	expect(linked.status(), await linked.text()).toBe(201);
+	const { id } = (await linked.json()) as { id: string };
+
+	await page.getByRole('navigation', { name: 'Partnermenu' }).getByRole('link', { name: 'API Documentatie' }).click();
+	await expect(page.getByRole('heading', { level: 1, name: 'API Documentatie' })).toBeVisible();
+	// The addresses are the stack's own API address.
+	await expect(page.getByText(`${API}/oauth2/token`).first()).toBeVisible();
+	await expect(page.getByRole('link', { name: `${API}/.well-known/jwks.json` })).toHaveAttribute('href', `${API}/.well-known/jwks.json`);
+	const metadataUrl = `${API}/.well-known/oauth-authorization-server`;
+	await expect(page.getByRole('link', { name: metadataUrl })).toHaveAttribute('href', metadataUrl);
+	const metadata = (await (await ctx.get(metadataUrl)).json()) as Record<string, unknown>;
+	expect(metadata.token_endpoint).toBe(`${API}/oauth2/token`);
+	expect(metadata.jwks_uri).toBe(`${API}/.well-known/jwks.json`);
+	// The 401 of HTTP Basic, where the manual says 400.
+	await expect(page.locator('#basic-401')).toContainText('401 “invalid_client”');
+	await expect(page.locator('#basic-401')).toContainText('RFC 6749 §5.2');
+	await expect(page.locator('#basic-401')).toContainText('De handleiding vermeldt 400');
+	const claims = JSON.parse((await page.locator('#assertion-claims').textContent()) ?? '') as Record<string, unknown>;
+	expect(Object.keys(claims).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'sub']);
+	expect(claims.aud).toBe(`${API}/oauth2/token`);
+	await expectAccessible(page);
+
+	// The table of contents works by keyboard.
+	await tabTo(page, 'a[href="#fouten"]', 40);
+	await expectVisibleFocus(page);
+	await page.keyboard.press('Enter');
+	await expect(page).toHaveURL(/#fouten$/);
+	await expect(page.getByRole('heading', { name: 'Foutmeldingen' })).toBeInViewport();
+
+	/** The documented curl command as a request: its URL, Basic user, form fields. */
+	const documented = async (selector: string, values: Record<string, string>) => {
+		let text = (await page.locator(selector).textContent()) ?? '';
+		for (const [name, value] of Object.entries(values)) text = text.replaceAll(name, value);
+		const url = /curl -X POST '([^']+)'/.exec(text)?.[1] ?? '';
+		const user = /-u '([^']+)'/.exec(text)?.[1];
+		const form = Object.fromEntries([...text.matchAll(/-d ['"]([^='"]+)=([^'"]*)['"]/g)].map((m) => [m[1], m[2]]));
+		expect(text).toContain("-H 'Content-Type: application/x-www-form-urlencoded'");
+		return { url, form, headers: user ? { authorization: `Basic ${Buffer.from(user).toString('base64')}` } : undefined };
+	};
+	const documentedAnswer = JSON.parse((await page.locator('#antwoord-secret').textContent()) ?? '') as Record<string, unknown>;
+
+	// As documented, with HTTP Basic: a token with the documented fields.
+	const basic = await documented('#voorbeeld-secret', { CLIENT_ID: clientId, CLIENT_SECRET: clientSecret });
+	expect(basic.url).toBe(`${API}/oauth2/token`);
+	const issued = await ctx.post(basic.url, { headers: basic.headers, form: basic.form });
+	expect(issued.status(), await issued.text()).toBe(200);
+	const body = (await issued.json()) as Record<string, unknown>;
+	expect(Object.keys(body).sort()).toEqual(Object.keys(documentedAnswer).sort());
+	expect([body.token_type, body.expires_in, body.scope]).toEqual([documentedAnswer.token_type, documentedAnswer.expires_in, 'leerlingen:012345']);
+	// With the secret in the body: every granted scope.
+	const post = await documented('#voorbeeld-post', { CLIENT_ID: clientId, CLIENT_SECRET: clientSecret });
+	const all = await ctx.post(post.url, { form: post.form });
+	expect(all.status(), await all.text()).toBe(200);
+	expect(((await all.json()) as { scope: string }).scope).toBe('leerlingen:012345 personeel:012345');
+	// A wrong secret: 401 with Basic, 400 in the body, as the page says.
+	const wrongBasic = await documented('#voorbeeld-secret', { CLIENT_ID: clientId, CLIENT_SECRET: 'fout' });
+	const refused = await ctx.post(wrongBasic.url, { headers: wrongBasic.headers, form: wrongBasic.form });
+	expect(refused.status()).toBe(401);
+	expect(refused.headers()['www-authenticate']).toMatch(/^Basic/);
+	expect(((await refused.json()) as { error: string }).error).toBe('invalid_client');
+	const wrongPost = await documented('#voorbeeld-post', { CLIENT_ID: clientId, CLIENT_SECRET: 'fout' });
+	expect((await ctx.post(wrongPost.url, { form: wrongPost.form })).status()).toBe(400);
+
+	// private_key_jwt as documented: the header and claims of the page, signed with a registered key.
+	const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+	const header = JSON.parse((await page.locator('#assertion-header').textContent()) ?? '') as { kid: string };
+	const keys = await ctx.put(`/applications/${id}/jwks`, {
+		headers: { authorization: `Bearer ${token}` },
+		data: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: header.kid }] }
+	});
+	expect(keys.status(), await keys.text()).toBe(200);
+	const now = Math.floor(Date.now() / 1000);
+	const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+	const input = `${b64(header)}.${b64({ ...claims, iss: clientId, sub: clientId, jti: randomUUID(), iat: now, exp: now + 120 })}`;
+	const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+	const jwt = await documented('#voorbeeld-jwt', { $ASSERTION: `${input}.${signature}` });
+	const jwtIssued = await ctx.post(jwt.url, { form: jwt.form });
+	expect(jwtIssued.status(), await jwtIssued.text()).toBe(200);
+	const jwtAnswer = JSON.parse((await page.locator('#antwoord-jwt').textContent()) ?? '') as Record<string, unknown>;
+	expect(await jwtIssued.json()).toMatchObject({ token_type: 'Bearer', scope: jwtAnswer.scope });
+
+	// At 375 px the code blocks scroll by themselves; the page does not get wider.
+	await page.setViewportSize({ width: 375, height: 812 });
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+	expect(await page.locator('#voorbeeld-jwt').evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
+	// The table of errors fits: every column readable without scrolling.
+	expect(await page.getByRole('region', { name: 'Foutcodes' }).evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await page.goto('/api-documentatie');
+	await expect(page.getByRole('heading', { level: 1, name: 'API Documentatie' })).toBeVisible();
+	await screenshots(page, 'api-documentatie-volledig');
 });

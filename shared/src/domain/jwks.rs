@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 /// At most this many keys: enough to roll one over while the next is published.
 pub const MAX_KEYS: usize = 10;
@@ -72,6 +73,26 @@ impl ClientKey {
         }
     }
 
+    /// The key's RFC 7638 JWK thumbprint: the SHA-256 of its required public members (EC: crv,
+    /// kty, x, y; RSA: e, kty, n) as compact JSON in lexicographic order, base64url. The same key
+    /// has the same thumbprint whatever its `kid` or `alg`: it is the key's identity.
+    pub fn thumbprint(&self) -> String {
+        let canonical = match self {
+            Self::Ec { crv, x, y, .. } => serde_json::json!({"crv": crv, "kty": "EC", "x": x, "y": y}),
+            Self::Rsa { n, e, .. } => serde_json::json!({"e": e, "kty": "RSA", "n": n}),
+        };
+        // serde_json's map is ordered by key and `to_string` is compact: RFC 7638 §3.2's form.
+        URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.to_string()))
+    }
+
+    /// The size of an RSA key's modulus in bits; none for an EC key (its curve says it).
+    pub fn rsa_bits(&self) -> Option<usize> {
+        match self {
+            Self::Ec { .. } => None,
+            Self::Rsa { n, .. } => Some(URL_SAFE_NO_PAD.decode(n).map(|b| significant_bits(&b)).unwrap_or_default()),
+        }
+    }
+
     /// What the application's log shows of a key: its type and id, never the key material.
     pub fn describe(&self) -> String {
         let (kind, kid) = match self {
@@ -85,10 +106,26 @@ impl ClientKey {
     }
 }
 
-/// The keys of one application, validated.
+/// A JWK Set as a partner sends it (PUT /applications/{id}/jwks), validated; not yet registered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublicKeys {
+    pub keys: Vec<ClientKey>,
+}
+
+/// One registered key: the JWK and when it was registered. Keys stored before the time was kept
+/// have none: "unknown".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredKey {
+    #[serde(flatten)]
+    pub key: ClientKey,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_at: Option<DateTime<Utc>>,
+}
+
+/// The keys of one application, validated and registered.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientJwks {
-    pub keys: Vec<ClientKey>,
+    pub keys: Vec<RegisteredKey>,
 }
 
 fn significant_bits(bytes: &[u8]) -> usize {
@@ -103,43 +140,47 @@ fn text<'a>(key: &'a Map<String, Value>, member: &str) -> Result<Option<&'a str>
     match key.get(member) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(format!("'{member}' moet een tekst zijn")),
+        Some(_) => Err(format!("\"{member}\" moet een tekst zijn.")),
     }
 }
 
 fn base64url(key: &Map<String, Value>, member: &str) -> Result<(String, Vec<u8>), String> {
-    let raw = text(key, member)?.ok_or_else(|| format!("'{member}' ontbreekt"))?;
-    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| format!("'{member}' is geen base64url zonder opvulling"))?;
+    let raw = text(key, member)?.ok_or_else(|| format!("\"{member}\" ontbreekt."))?;
+    let bytes =
+        URL_SAFE_NO_PAD.decode(raw).map_err(|_| format!("\"{member}\" is geen base64url zonder opvulling ('=')."))?;
     Ok((raw.to_owned(), bytes))
 }
 
 fn parse_key(key: &Value) -> Result<ClientKey, String> {
-    let key = key.as_object().ok_or("is geen JSON-object")?;
+    let key = key.as_object().ok_or("Dit is geen JSON-object.")?;
+    if key.contains_key("k") {
+        return Err("Dit is een geheime (symmetrische) sleutel: registreer alleen een publieke EC- of RSA-sleutel. Houd het geheim bij jezelf.".into());
+    }
     if let Some(private) = PRIVATE_MEMBERS.iter().find(|m| key.contains_key(**m)) {
         return Err(format!(
-            "bevat '{private}': dat is een privé- of geheime sleutel. Registreer alleen de publieke sleutel en bewaar de privésleutel zelf."
+            "Dit is een private sleutel: registreer alleen de publieke sleutel (zonder \"{private}\"). Houd de private sleutel bij jezelf."
         ));
     }
     if text(key, "use")?.is_some_and(|u| u != "sig") {
-        return Err("'use' moet 'sig' zijn: de sleutel dient om te ondertekenen".into());
+        return Err("\"use\" moet \"sig\" zijn: de sleutel dient om te ondertekenen.".into());
     }
     if let Some(ops) = key.get("key_ops")
         && !ops.as_array().is_some_and(|ops| ops.iter().all(|op| op == "verify"))
     {
-        return Err("'key_ops' mag alleen 'verify' bevatten".into());
+        return Err("\"key_ops\" mag alleen \"verify\" bevatten.".into());
     }
     let kid = match text(key, "kid")? {
-        Some(kid) if kid.is_empty() || kid.len() > 200 => return Err("'kid' moet 1 tot 200 tekens lang zijn".into()),
+        Some(kid) if kid.is_empty() || kid.len() > 200 => return Err("\"kid\" moet 1 tot 200 tekens lang zijn.".into()),
         kid => kid.map(str::to_owned),
     };
     let alg = text(key, "alg")?;
     match text(key, "kty")? {
         Some("EC") => {
             if text(key, "crv")? != Some("P-256") {
-                return Err("alleen de curve P-256 (ES256) wordt aanvaard".into());
+                return Err("Alleen de curve P-256 (ES256) wordt aanvaard.".into());
             }
             if alg.is_some_and(|a| a != "ES256") {
-                return Err("een P-256-sleutel ondertekent met ES256".into());
+                return Err("Een P-256-sleutel ondertekent met ES256: laat \"alg\" weg of zet het op ES256.".into());
             }
             let (x, xb) = base64url(key, "x")?;
             let (y, yb) = base64url(key, "y")?;
@@ -148,7 +189,7 @@ fn parse_key(key: &Value) -> Result<ClientKey, String> {
             point.extend_from_slice(&xb);
             point.extend_from_slice(&yb);
             if xb.len() != 32 || yb.len() != 32 || p256::PublicKey::from_sec1_bytes(&point).is_err() {
-                return Err("'x' en 'y' vormen geen punt op de curve P-256".into());
+                return Err("\"x\" en \"y\" vormen geen punt op de curve P-256.".into());
             }
             Ok(ClientKey::Ec { kid, crv: "P-256".into(), x, y })
         }
@@ -156,27 +197,29 @@ fn parse_key(key: &Value) -> Result<ClientKey, String> {
             if let Some(alg) = alg
                 && !RSA_ALGORITHMS.iter().any(|a| format!("{a:?}") == alg)
             {
-                return Err(format!("het algoritme '{alg}' past niet bij een RSA-sleutel (RS256 tot PS512)"));
+                return Err(format!(
+                    "Het algoritme {alg} past niet bij een RSA-sleutel: gebruik RS256, RS384, RS512, PS256, PS384 of PS512."
+                ));
             }
             let (n, nb) = base64url(key, "n")?;
             let (e, eb) = base64url(key, "e")?;
             let bits = significant_bits(&nb);
             if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
                 return Err(format!(
-                    "een RSA-sleutel moet {MIN_RSA_BITS} tot {MAX_RSA_BITS} bits hebben, deze heeft er {bits}"
+                    "Een RSA-sleutel moet {MIN_RSA_BITS} tot {MAX_RSA_BITS} bits hebben; deze heeft er {bits}."
                 ));
             }
             if significant_bits(&eb) < 2 || eb.last().is_none_or(|b| b % 2 == 0) || eb.len() > 8 {
-                return Err("'e' is geen geldige publieke exponent".into());
+                return Err("\"e\" is geen geldige publieke exponent.".into());
             }
             Ok(ClientKey::Rsa { kid, alg: alg.map(str::to_owned), n, e })
         }
-        Some(other) => Err(format!("het sleuteltype '{other}' wordt niet aanvaard: alleen EC (P-256) en RSA")),
-        None => Err("'kty' ontbreekt".into()),
+        Some(other) => Err(format!("Het sleuteltype {other} wordt niet aanvaard: alleen EC (P-256) en RSA.")),
+        None => Err("\"kty\" ontbreekt: geef het sleuteltype, EC of RSA.".into()),
     }
 }
 
-impl ClientJwks {
+impl PublicKeys {
     /// Validates `{keys: [...]}`; the error says, in Dutch, which key is wrong and why.
     pub fn parse(body: &Value) -> Result<Self, String> {
         let keys = body
@@ -191,13 +234,37 @@ impl ClientJwks {
         let keys = keys
             .iter()
             .enumerate()
-            .map(|(i, key)| parse_key(key).map_err(|why| format!("Sleutel {} {why}.", i + 1)))
+            .map(|(i, key)| {
+                // One key: the reason alone; more: which one it is about.
+                parse_key(key).map_err(|why| if keys.len() == 1 { why } else { format!("Sleutel {}: {why}", i + 1) })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mut kids = BTreeSet::new();
         if let Some(kid) = keys.iter().filter_map(ClientKey::kid).find(|kid| !kids.insert(*kid)) {
             return Err(format!("De 'kid' {kid} komt meer dan eens voor; elke sleutel heeft een eigen 'kid'."));
         }
+        let mut thumbprints = BTreeSet::new();
+        if keys.iter().any(|k| !thumbprints.insert(k.thumbprint())) {
+            return Err("Dezelfde sleutel komt meer dan eens voor; registreer elke sleutel één keer.".into());
+        }
         Ok(Self { keys })
+    }
+}
+
+impl ClientJwks {
+    /// The set that replaces this one with `keys`: a key already registered (the same thumbprint)
+    /// keeps the time it was added, a new key is added `now`.
+    pub fn replaced_by(&self, keys: PublicKeys, now: DateTime<Utc>) -> Self {
+        let keys = keys
+            .keys
+            .into_iter()
+            .map(|key| {
+                let thumbprint = key.thumbprint();
+                let kept = self.keys.iter().find(|k| k.key.thumbprint() == thumbprint).map(|k| k.added_at);
+                RegisteredKey { key, added_at: kept.unwrap_or(Some(now)) }
+            })
+            .collect();
+        Self { keys }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -220,6 +287,7 @@ impl ClientJwks {
         let candidates: Vec<&ClientKey> = self
             .keys
             .iter()
+            .map(|k| &k.key)
             .filter(|k| k.algorithms().contains(&header.alg))
             .filter(|k| header.kid.is_none() || k.kid() == header.kid.as_deref())
             .collect();
@@ -292,22 +360,61 @@ mod tests {
 
     #[test]
     fn accepts_p256_and_rsa_2048_public_keys() {
-        let jwks = ClientJwks::parse(&json!({"keys": [ec_key(), {"kty": "RSA", "n": RFC_RSA_N, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"}]}))
+        let keys = PublicKeys::parse(&json!({"keys": [ec_key(), {"kty": "RSA", "n": RFC_RSA_N, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"}]}))
             .expect("valid");
-        assert_eq!(jwks.keys.len(), 2);
-        assert_eq!(jwks.keys[1].describe(), "RSA 2048 bits (2011-04-29)");
+        assert_eq!(keys.keys.len(), 2);
+        assert_eq!(keys.keys[1].describe(), "RSA 2048 bits (2011-04-29)");
+        assert_eq!(keys.keys[1].rsa_bits(), Some(2048));
+        let now = Utc::now();
+        let jwks = ClientJwks::default().replaced_by(keys, now);
         let stored = serde_json::to_value(&jwks).expect("json");
         assert_eq!(stored["keys"][0]["kty"], "EC", "stored as JWKs");
-        assert!(ClientJwks::parse(&json!({"keys": []})).expect("empty").is_empty(), "removing every key is allowed");
+        assert_eq!(serde_json::from_value::<ClientJwks>(stored).expect("read back"), jwks);
+        let empty = ClientJwks::default().replaced_by(PublicKeys::parse(&json!({"keys": []})).expect("empty"), now);
+        assert!(empty.is_empty(), "removing every key is allowed");
+    }
+
+    /// RFC 7638 §3.1's example: the thumbprint of RFC 7517's RSA key, whatever its kid and alg.
+    #[test]
+    fn the_thumbprint_is_rfc_7638s() {
+        let keys = PublicKeys::parse(
+            &json!({"keys": [{"kty": "RSA", "n": RFC_RSA_N, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"}]}),
+        )
+        .expect("valid");
+        assert_eq!(keys.keys[0].thumbprint(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        let ec = PublicKeys::parse(&json!({"keys": [ec_key()]})).expect("valid");
+        assert_ne!(ec.keys[0].thumbprint(), keys.keys[0].thumbprint());
+        assert_eq!(ec.keys[0].thumbprint().len(), 43, "SHA-256, base64url without padding");
+    }
+
+    #[test]
+    fn a_key_that_stays_keeps_the_time_it_was_added_and_a_new_one_gets_now() {
+        let rsa = json!({"kty": "RSA", "n": RFC_RSA_N, "e": "AQAB"});
+        let first = DateTime::parse_from_rfc3339("2026-01-01T10:00:00Z").expect("time").to_utc();
+        let later = DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z").expect("time").to_utc();
+        let one =
+            ClientJwks::default().replaced_by(PublicKeys::parse(&json!({"keys": [ec_key()]})).expect("valid"), first);
+        // The same EC key under another kid is the same key; the RSA key is new.
+        let mut renamed = ec_key();
+        renamed["kid"] = json!("hernoemd");
+        let two = one.replaced_by(PublicKeys::parse(&json!({"keys": [rsa, renamed]})).expect("valid"), later);
+        assert_eq!(two.keys[0].added_at, Some(later), "new");
+        assert_eq!(two.keys[1].added_at, Some(first), "kept");
+        assert_eq!(two.keys[1].key.kid(), Some("hernoemd"));
+        // A key stored before the time was kept stays "unknown".
+        let old: ClientJwks = serde_json::from_value(json!({"keys": [ec_key()]})).expect("old item");
+        assert_eq!(old.keys[0].added_at, None);
+        let again = old.replaced_by(PublicKeys::parse(&json!({"keys": [ec_key()]})).expect("valid"), later);
+        assert_eq!(again, old, "an unchanged set is no change");
     }
 
     #[test]
     fn refuses_private_symmetric_small_and_malformed_keys() {
         let cases = [
-            (json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}), "privé"),
+            (json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}), "Dit is een geheime (symmetrische) sleutel"),
             (
                 json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4", "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM", "d": "870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE"}]}),
-                "privé",
+                "Dit is een private sleutel: registreer alleen de publieke sleutel (zonder \"d\"). Houd de private sleutel bij jezelf.",
             ),
             (json!({"keys": [{"kty": "EC", "crv": "P-384", "x": "a", "y": "b"}]}), "P-256"),
             (
@@ -327,21 +434,29 @@ mod tests {
             (json!([ec_key()]), "JWK Set"),
         ];
         for (body, says) in cases {
-            let err = ClientJwks::parse(&body).expect_err("refused");
+            let err = PublicKeys::parse(&body).expect_err("refused");
             assert!(err.contains(says), "{body}: {err}");
+            // Each reads as a sentence: a capital first and one full stop last.
+            assert!(
+                (err.starts_with(char::is_uppercase) || err.starts_with('"'))
+                    && err.ends_with('.')
+                    && !err.ends_with(".."),
+                "{err}"
+            );
         }
     }
 
     #[test]
     fn an_rsa_key_never_verifies_an_hmac_or_unsigned_assertion() {
-        let jwks = ClientJwks::parse(&json!({"keys": [{"kty": "RSA", "n": RFC_RSA_N, "e": "AQAB"}]})).expect("valid");
-        assert!(!jwks.keys[0].algorithms().iter().any(|a| format!("{a:?}").starts_with("HS")));
+        let keys = PublicKeys::parse(&json!({"keys": [{"kty": "RSA", "n": RFC_RSA_N, "e": "AQAB"}]})).expect("valid");
+        assert!(!keys.keys[0].algorithms().iter().any(|a| format!("{a:?}").starts_with("HS")));
         let now = Utc::now();
         let none = format!(
             "{}.{}.",
             URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
             URL_SAFE_NO_PAD.encode(format!(r#"{{"iss":"c","sub":"c","aud":"a","exp":{}}}"#, now.timestamp() + 60))
         );
+        let jwks = ClientJwks::default().replaced_by(keys, now);
         assert!(jwks.verify_assertion(&none, "c", &["a"], now).is_err());
     }
 }

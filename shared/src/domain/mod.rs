@@ -70,7 +70,9 @@ pub use application::{
 };
 pub use client::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES, Client, SecretError, SecretHash, StoredSecret};
 pub use email::Email;
-pub use jwks::{AssertionClaims, CLOCK_SKEW, ClientJwks, ClientKey, MAX_ASSERTION_LIFETIME, MAX_KEYS};
+pub use jwks::{
+    AssertionClaims, CLOCK_SKEW, ClientJwks, ClientKey, MAX_ASSERTION_LIFETIME, MAX_KEYS, PublicKeys, RegisteredKey,
+};
 pub use log::{LogAction, LogEntry};
 pub use logo::{Logo, LogoFormat, LogoImage, LogoRefusal, MAX_DECODE_BYTES, MAX_LOGO_BYTES, MAX_LOGO_SIDE};
 pub use oauth::{

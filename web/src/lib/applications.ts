@@ -43,3 +43,27 @@ export interface Application extends ApplicationInput {
 	updated_at: string;
 	version: number;
 }
+
+/** A registered public key (GET /applications/{id} `keys`, PUT .../jwks): its public JWK members,
+ *  its RFC 7638 thumbprint and when it was added (null: before the portal kept that). */
+export interface RegisteredKey {
+	kty: 'EC' | 'RSA';
+	kid?: string;
+	crv?: string;
+	bits?: number;
+	thumbprint: string;
+	added_at: string | null;
+	[member: string]: unknown;
+}
+
+/** "EC P-256" or "RSA 2048 bits". */
+export function keyType(key: RegisteredKey): string {
+	return key.kty === 'EC' ? `EC ${key.crv ?? ''}`.trim() : `RSA ${key.bits ?? '?'} bits`;
+}
+
+/** The JWK as the API takes it back: without what the portal added to it. */
+export function publicJwk(key: RegisteredKey): Record<string, unknown> {
+	// eslint-disable-next-line @typescript-eslint/no-unused-vars
+	const { thumbprint, added_at, bits, ...jwk } = key;
+	return jwk;
+}
