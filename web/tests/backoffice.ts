@@ -26,10 +26,19 @@ export async function staffUser(ctx: APIRequestContext, name: string, { groups =
  * e-mail address. It signs in with PASSWORD, through Informat's sign-in page.
  */
 export async function schoolAdmin(ctx: APIRequestContext, name: string, rights: string): Promise<string> {
+	return (await schoolAdminWithToken(ctx, name, rights)).email;
+}
+
+/** schoolAdmin, with the ID token its sign-in at Informat gave: for set-up over HTTP. */
+export async function schoolAdminWithToken(
+	ctx: APIRequestContext,
+	name: string,
+	rights: string
+): Promise<{ email: string; idToken: string }> {
 	const email = uniqueEmail(name);
 	const res = await ctx.post('/_local/school-admins', { data: { email, password: PASSWORD, rights } });
 	expect(res.status(), await res.text()).toBe(201);
-	return email;
+	return { email, idToken: ((await res.json()) as { id_token: string }).id_token };
 }
 
 /** On the back office's sign-in page: "Aanmelden met je Informat-account", Informat's form, back. */

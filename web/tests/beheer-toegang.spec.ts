@@ -8,6 +8,8 @@ import {
 	moderatorToken,
 	partnerWithApplication,
 	schoolAdmin,
+	schoolAdminSignIn,
+	schoolAdminWithToken,
 	staffSignIn,
 	staffUser,
 	uniqueInstitution
@@ -337,10 +339,7 @@ test('an archived application on the school page shows Gearchiveerd, without but
 	const mod = await moderatorToken(ctx);
 	const [kept, gone] = [await partnerWithApplication(ctx, ['leerlingen']), await partnerWithApplication(ctx, ['leerlingen'])];
 	const institution = uniqueInstitution();
-	const admin = await staffUser(ctx, 'directie', { adminScopes: `leerlingen:${institution}` });
-	const session = await ctx.post('/staff/sessions', { data: { email: admin, password: PASSWORD } });
-	expect(session.ok(), await session.text()).toBe(true);
-	const idToken = ((await session.json()) as { id_token: string }).id_token;
+	const { email: admin, idToken } = await schoolAdminWithToken(ctx, 'directie', `leerlingen:${institution}`);
 	for (const app of [kept, gone]) {
 		await approve(ctx, mod, app.id);
 		const link = await accessRequestLink(ctx, app, admin);
@@ -359,7 +358,7 @@ test('an archived application on the school page shows Gearchiveerd, without but
 	});
 	expect(refused.status(), await refused.text()).toBe(409);
 
-	await staffSignIn(page, admin);
+	await schoolAdminSignIn(page, admin);
 	await page.goto(`${BACKOFFICE}/scholen/${institution}`);
 	const card = (app: { name: string }) => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: app.name }) });
 	await expect(card(gone).locator('.status')).toHaveText('Gearchiveerd');
