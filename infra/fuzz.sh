@@ -29,8 +29,8 @@ for _ in $(seq 1 120); do
 done
 curl -fsS "$API/categories" >/dev/null || { echo "the local stack did not come up:"; cat "$LOG"; exit 1; }
 
-# A partner with a profile and an approved application, and a back-office user with both rights,
-# so the fuzzer gets past the authorizer to the handlers.
+# A partner with a profile and an approved application, a moderator and a school administrator,
+# so the fuzzer gets past the authorizers to the handlers.
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 post() { curl -fsS -X POST "$API$1" -H 'content-type: application/json' ${3:+-H "authorization: Bearer $3"} -d "$2"; }
 EMAIL="fuzz-partner@voorbeeld.be"
@@ -41,7 +41,9 @@ post /accounts/activate "{\"token\":\"$TOKEN\"}" >/dev/null
 PARTNER=$(post /sessions "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | json "['access_token']")
 post /profile '{"name":"Fuzz BV","description":"Software.","contact_name":"An","address":{"street":"Kerkstraat 1","postal_code":"2000","city":"Antwerpen","country":"BE"},"public":true,"categories":["hrm"],"website":"https://fuzz.example"}' "$PARTNER" >/dev/null
 APP=$(post /applications '{"name":"Fuzz app","description":"Test.","contact_name":"An","contact_email":"an@fuzz.example","apis":["leerlingen"]}' "$PARTNER" | json "['id']")
-STAFF=$(post /_local/staff-users "{\"email\":\"staff@informat.be\",\"password\":\"$PASSWORD\",\"groups\":[\"moderators\"],\"admin_scopes\":\"leerlingen:012345 personeel:012345\"}" | json "['id_token']")
+STAFF=$(post /_local/staff-users "{\"email\":\"staff@informat.be\",\"password\":\"$PASSWORD\",\"groups\":[\"moderators\"]}" | json "['id_token']")
+# A school administrator signs in at (the stand-in for) Informat's identity provider.
+SCHOOL_ADMIN=$(post /_local/school-admins "{\"email\":\"directie@school.be\",\"password\":\"$PASSWORD\",\"rights\":\"leerlingen:012345 personeel:012345\"}" | json "['id_token']")
 post "/admin/applications/$APP/approve" '{}' "$STAFF" >/dev/null
 
 # Through its module, so a fresh install works before any shell picks up its `st` script.
@@ -72,4 +74,5 @@ run() {
 }
 run "public routes" --include-path-regex '^/(accounts|sessions|categories|partners|oauth2|\.well-known)'
 run "partner routes" --include-path-regex '^/(me|profile|applications|client-credentials)' -H "Authorization: Bearer $PARTNER"
-run "back-office routes" --include-path-regex '^/(admin|access-requests|schools)' -H "Authorization: Bearer $STAFF"
+run "moderator routes" --include-path-regex '^/admin' -H "Authorization: Bearer $STAFF"
+run "school administrator routes" --include-path-regex '^/(access-requests|schools)' -H "Authorization: Bearer $SCHOOL_ADMIN"
