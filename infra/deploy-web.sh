@@ -5,8 +5,10 @@
 #
 # 1. builds web/ (npm ci when node_modules does not match the lockfile, then npm run build),
 #    unless --no-build; --build-dir serves another, already built directory;
-# 2. reads the stack's outputs (WebBucketName, WebDistributionId, PublicApiUrl, BackofficeUrl);
-# 3. writes config.json for that stack ({"api_url", "local_mailbox": false, "backoffice_url"})
+# 2. reads the stack's outputs (WebBucketName, WebDistributionId, PublicApiUrl, BackofficeUrl,
+#    TermsUrl, PrivacyUrl);
+# 3. writes config.json for that stack ({"api_url", "local_mailbox": false, "backoffice_url",
+#    "terms_url", "privacy_url"})
 #    into a copy of the build, and refuses a build whose index.html lacks SvelteKit's CSP <meta>
 #    (template.yaml, WebResponseHeaders: the header policy relies on it for scripts);
 # 4. uploads: /_app/immutable/ (hashed names) with a year's immutable Cache-Control, first and
@@ -115,12 +117,15 @@ bucket="$(output WebBucketName)"
 distribution="$(output WebDistributionId)"
 api_url="$(output PublicApiUrl)"
 backoffice_url="$(output BackofficeUrl)"
+terms_url="$(output TermsUrl)"
+privacy_url="$(output PrivacyUrl)"
 
 # 3. config.json, in a copy of the build.
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 cp -R "$build_dir/." "$stage/"
-printf '{"api_url":"%s","local_mailbox":false,"backoffice_url":"%s"}\n' "${api_url%/}" "${backoffice_url%/}" >"$stage/config.json"
+printf '{"api_url":"%s","local_mailbox":false,"backoffice_url":"%s","terms_url":"%s","privacy_url":"%s"}\n' \
+	"${api_url%/}" "${backoffice_url%/}" "$terms_url" "$privacy_url" >"$stage/config.json"
 step "config.json"
 cat "$stage/config.json" >&2
 

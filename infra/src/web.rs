@@ -159,7 +159,15 @@ fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
 /// answered from memory: the build directory is only read.
 pub fn site(build: &Path, api_url: &str, backoffice_url: &str) -> Result<axum::Router, StackError> {
     csp_of(build)?;
-    let config = json!({ "api_url": api_url, "local_mailbox": true, "backoffice_url": backoffice_url });
+    // The terms and privacy policy: the portal's own placeholder pages (in AWS the template's
+    // TermsUrl and PrivacyUrl, which default to the same).
+    let config = json!({
+        "api_url": api_url,
+        "local_mailbox": true,
+        "backoffice_url": backoffice_url,
+        "terms_url": "/voorwaarden",
+        "privacy_url": "/privacybeleid",
+    });
     let site = Arc::new(Site {
         build: build.to_owned(),
         config: format!("{config}\n"),
