@@ -437,3 +437,44 @@ test('Contactpersoon: an unconfirmed address, a new confirmation mail, the daily
 	await expect(page.getByRole('definition').filter({ hasText: contact })).not.toContainText('nog niet bevestigd');
 	await expect(page.getByRole('button', { name: 'Bevestigingsmail opnieuw versturen' })).toHaveCount(0);
 });
+
+test('Applicaties shows fresh statuses: approved by a moderator while the page is open', async ({ page }) => {
+	const ctx = await api();
+	const email = await partnerSignedIn(page);
+	const token = await signInApi(ctx, email);
+	const created = await ctx.post('/applications', {
+		headers: { authorization: `Bearer ${token}` },
+		data: { name: 'Verse status', description: 'Een applicatie.', contact_name: 'Tom', contact_email: email, apis: ['leerlingen'] }
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	const { id } = (await created.json()) as { id: string };
+	const menu = page.getByRole('navigation', { name: 'Partnermenu' });
+	await menu.getByRole('link', { name: 'Applicaties' }).click();
+	const row = page.getByRole('row').filter({ hasText: 'Verse status' });
+	await expect(row).toContainText('Nieuw');
+
+	const staff = await ctx.post('/_local/staff-users', {
+		data: { email: uniqueEmail('moderator'), password: 'Sterk!Wachtw00rd-Mod', groups: ['moderators'] }
+	});
+	const { id_token } = (await staff.json()) as { id_token: string };
+	const approved = await ctx.post(`/admin/applications/${id}/approve`, { headers: { authorization: `Bearer ${id_token}` } });
+	expect(approved.status(), await approved.text()).toBe(200);
+
+	// The partner follows the menu again (no reload): the status the API has now.
+	await menu.getByRole('link', { name: 'Applicaties' }).click();
+	await expect(row).toContainText('Goedgekeurd');
+	await expect(row).not.toContainText('Nieuw');
+	expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+
+	// Back to the tab after the status changed again: read anew when the page is shown again.
+	const archived = await ctx.post(`/admin/applications/${id}/archive`, { headers: { authorization: `Bearer ${id_token}` } });
+	expect(archived.status(), await archived.text()).toBe(200);
+	await page.evaluate(() => {
+		Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+		document.dispatchEvent(new Event('visibilitychange'));
+		Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+		document.dispatchEvent(new Event('visibilitychange'));
+	});
+	await expect(row).toContainText('Gearchiveerd');
+	await screenshots(page, 'applicaties-vers');
+});
