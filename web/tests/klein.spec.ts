@@ -76,3 +76,26 @@ test('"voorwaarden" and "privacybeleid" link to pages that exist, with placehold
 	await expectAccessible(page);
 	await screenshots(page, 'registreren-voorwaarden');
 });
+
+test('a reset link replaced by a newer one says so before a password is typed; the newer one works', async ({ page }) => {
+	const ctx = await api();
+	const email = uniqueEmail('vervangen');
+	await activeAccount(ctx, email, PORTAL);
+	await ctx.post('/accounts/forgot-password', { data: { email } });
+	const first = linkIn(await mailTo(ctx, email, 'Kies een nieuw wachtwoord'), `${PORTAL}/wachtwoord-herstellen?token=`);
+	await page.goto(first);
+	await expect(page.getByLabel('Nieuw wachtwoord', { exact: true })).toBeVisible();
+	// A second request (its answer comes once the new link is stored): only that link works now.
+	const again = await ctx.post('/accounts/forgot-password', { data: { email } });
+	expect(again.status()).toBe(202);
+	await page.goto(first);
+	await expect(page.getByRole('alert')).toContainText('Er is intussen een nieuwere link verstuurd');
+	await expect(page.getByLabel('Nieuw wachtwoord', { exact: true })).toHaveCount(0);
+	await expectAccessible(page);
+	await screenshots(page, 'wachtwoord-herstellen-vervangen');
+	const second = linkIn(await mailTo(ctx, email, 'Kies een nieuw wachtwoord'), `${PORTAL}/wachtwoord-herstellen?token=`);
+	expect(second).not.toBe(first);
+	await page.goto(second);
+	await expect(page.getByLabel('Nieuw wachtwoord', { exact: true })).toBeVisible();
+	await expect(page.getByRole('alert')).toHaveCount(0);
+});
