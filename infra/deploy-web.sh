@@ -5,9 +5,11 @@
 #
 # 1. builds web/ (npm ci when node_modules does not match the lockfile, then npm run build),
 #    unless --no-build; --build-dir serves another, already built directory;
-# 2. reads the stack's outputs (WebBucketName, WebDistributionId, PublicApiUrl, BackofficeUrl);
+# 2. reads the stack's outputs (WebBucketName, WebDistributionId, PublicApiUrl, BackofficeUrl,
+#    TermsUrl, PrivacyUrl, InformatIssuer, InformatClientId, InformatRightsClaim);
 # 3. writes config.json for that stack ({"api_url", "local_mailbox": false, "backoffice_url",
-#    and where school administrators sign in: "informat_issuer", "informat_client_id", "informat_rights_claim"})
+#    "terms_url", "privacy_url", and where school administrators sign in: "informat_issuer",
+#    "informat_client_id", "informat_rights_claim"})
 #    into a copy of the build, and refuses a build whose index.html lacks SvelteKit's CSP <meta>
 #    (template.yaml, WebResponseHeaders: the header policy relies on it for scripts);
 # 4. uploads: /_app/immutable/ (hashed names) with a year's immutable Cache-Control, first and
@@ -116,6 +118,8 @@ bucket="$(output WebBucketName)"
 distribution="$(output WebDistributionId)"
 api_url="$(output PublicApiUrl)"
 backoffice_url="$(output BackofficeUrl)"
+terms_url="$(output TermsUrl)"
+privacy_url="$(output PrivacyUrl)"
 
 # 3. config.json, in a copy of the build.
 stage="$(mktemp -d)"
@@ -124,8 +128,8 @@ cp -R "$build_dir/." "$stage/"
 informat_issuer="$(output InformatIssuer)"
 informat_client_id="$(output InformatClientId)"
 informat_rights_claim="$(output InformatRightsClaim)"
-printf '{"api_url":"%s","local_mailbox":false,"backoffice_url":"%s","informat_issuer":"%s","informat_client_id":"%s","informat_rights_claim":"%s"}\n' \
-	"${api_url%/}" "${backoffice_url%/}" "${informat_issuer%/}" "$informat_client_id" "$informat_rights_claim" >"$stage/config.json"
+printf '{"api_url":"%s","local_mailbox":false,"backoffice_url":"%s","terms_url":"%s","privacy_url":"%s","informat_issuer":"%s","informat_client_id":"%s","informat_rights_claim":"%s"}\n' \
+	"${api_url%/}" "${backoffice_url%/}" "$terms_url" "$privacy_url" "${informat_issuer%/}" "$informat_client_id" "$informat_rights_claim" >"$stage/config.json"
 step "config.json"
 cat "$stage/config.json" >&2
 

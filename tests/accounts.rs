@@ -583,3 +583,38 @@ async fn a_revoked_refresh_token_gives_no_new_tokens() {
         assert_eq!(again.status, StatusCode::NO_CONTENT, "{}", again.body);
     }
 }
+
+#[tokio::test]
+async fn the_reset_link_says_what_it_can_do_before_it_is_used() {
+    let stack = Stack::start().await;
+    let email = "check@school.be";
+    stack.activated_account(email).await;
+    let check = |token: &str| stack.post("/accounts/reset-password/check", json!({"token": token}));
+    stack.post("/accounts/forgot-password", json!({"email": email})).await;
+    let first = stack.link_token(email, "wachtwoord-herstellen").await;
+    let answer = check(&first).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body, json!({"status": "usable"}));
+    // Checking does not use it up.
+    assert_eq!(check(&first).await.body, json!({"status": "usable"}));
+
+    // A newer link replaces it.
+    stack.post("/accounts/forgot-password", json!({"email": email})).await;
+    let second = stack.link_token(email, "wachtwoord-herstellen").await;
+    assert_eq!(check(&first).await.body, json!({"status": "replaced"}));
+    assert_eq!(check(&second).await.body, json!({"status": "usable"}));
+
+    // Used: unusable, as an unknown or malformed token is.
+    let done = stack.post("/accounts/reset-password", json!({"token": second, "password": "Nieuw!Wachtw00rd"})).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+    assert_eq!(check(&second).await.body, json!({"status": "unusable"}));
+    assert_eq!(check("onbekend").await.body, json!({"status": "unusable"}));
+    assert_eq!(check(&"A".repeat(43)).await.body, json!({"status": "unusable"}));
+    assert_eq!(stack.post("/accounts/reset-password/check", json!({})).await.body, json!({"status": "unusable"}));
+
+    // Past its hour: expired.
+    stack.post("/accounts/forgot-password", json!({"email": email})).await;
+    let third = stack.link_token(email, "wachtwoord-herstellen").await;
+    stack.advance_clock(3600).await;
+    assert_eq!(check(&third).await.body, json!({"status": "expired"}));
+}

@@ -154,6 +154,19 @@ pub async fn reset_staff_password(deps: &Deps, req: Request) -> HttpResult {
     no_content()
 }
 
+#[derive(Serialize)]
+struct LinkView {
+    status: portal::domain::LinkState,
+}
+
+/// POST /accounts/reset-password/check: whether the reset link still works, before a password is
+/// typed (usable, expired, replaced by a newer link, or unusable: used or unknown).
+pub async fn check_reset_link(deps: &Deps, req: Request) -> HttpResult {
+    let input: TokenBody = json_body(&req)?;
+    let status = accounts::check_reset_link(deps, field(&input.token)).await?;
+    json(StatusCode::OK, &LinkView { status })
+}
+
 /// POST /sessions
 pub async fn create_session(deps: &Deps, req: Request) -> HttpResult {
     sign_in(deps, &req, Pool::Partner).await

@@ -91,6 +91,7 @@ operations! {
         ActivateAccount => accounts::activate_account: POST "/accounts/activate", Public;
         ForgotPassword => accounts::forgot_password: POST "/accounts/forgot-password", Public;
         ResetPassword => accounts::reset_password: POST "/accounts/reset-password", Public;
+        CheckResetLink => accounts::check_reset_link: POST "/accounts/reset-password/check", Public;
         CreateSession => accounts::create_session: POST "/sessions", Public;
         RefreshSession => accounts::refresh_session: POST "/sessions/refresh", Public;
         RevokeSession => accounts::revoke_session: POST "/sessions/revoke", Public;

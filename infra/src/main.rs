@@ -132,7 +132,9 @@ async fn main() -> std::process::ExitCode {
     println!("  Emulator:  {} (moto)", stack.aws_endpoint);
     println!("  Informat:  {} (stand-in for Informat's sign-in, oidc-provider)", stack.informat.issuer);
     println!("    school administrator {DEMO_ADMIN}, password {demo_password}, school 012345 (every API);");
-    println!("    more: POST {api}/_local/school-admins {{\"email\", \"password\", \"rights\": \"leerlingen:012345 ...\"}}");
+    println!(
+        "    more: POST {api}/_local/school-admins {{\"email\", \"password\", \"rights\": \"leerlingen:012345 ...\"}}"
+    );
     println!("Ctrl-C (or SIGTERM) stops it and the emulator.");
     // Returning (rather than being killed) drops the stack, which stops the emulator it started.
     let code = tokio::select! {

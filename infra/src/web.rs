@@ -164,7 +164,9 @@ pub fn site(
     informat: &crate::idp::IdentityProvider,
 ) -> Result<axum::Router, StackError> {
     csp_of(build)?;
-    // Where school administrators sign in (infra/deploy-web.sh writes the same keys in AWS).
+    // The terms and privacy policy: the portal's own placeholder pages (in AWS the template's
+    // TermsUrl and PrivacyUrl, which default to the same); where school administrators sign in
+    // (infra/deploy-web.sh writes the same keys in AWS).
     let config = json!({
         "api_url": api_url,
         "local_mailbox": true,
@@ -172,6 +174,8 @@ pub fn site(
         "informat_issuer": informat.issuer,
         "informat_client_id": informat.client_id,
         "informat_rights_claim": informat.rights_claim,
+        "terms_url": "/voorwaarden",
+        "privacy_url": "/privacybeleid",
     });
     let site = Arc::new(Site {
         build: build.to_owned(),

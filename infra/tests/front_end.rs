@@ -112,6 +112,8 @@ async fn serves_the_build_with_fallback_headers_and_config() {
             "informat_issuer": stack.informat.issuer,
             "informat_client_id": "partnerportaal-beheer",
             "informat_rights_claim": "informat_admin_scopes",
+            "terms_url": "/voorwaarden",
+            "privacy_url": "/privacybeleid",
         })
     );
     assert!(!build.join("config.json").exists(), "config.json is answered from memory, not written into the build");
@@ -213,7 +215,13 @@ async fn two_stacks_serve_one_build_each_with_its_own_config_and_write_nothing()
         let config: serde_json::Value = config.json().await.unwrap();
         assert_eq!(
             config,
-            serde_json::json!({ "api_url": stack.api_url, "local_mailbox": true, "backoffice_url": backoffice }),
+            serde_json::json!({
+                "api_url": stack.api_url,
+                "local_mailbox": true,
+                "backoffice_url": backoffice,
+                "terms_url": "/voorwaarden",
+                "privacy_url": "/privacybeleid",
+            }),
             "{portal}"
         );
         // Headed as a file of the build is: its type, no-cache, the security headers.

@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::deps::Deps;
 use crate::domain::{
-    Account, Caller, Email, FieldError, NewPassword, OneTimeToken, Password, SecretToken, StaffResetToken, StaffRole,
-    TokenPurpose,
+    Account, Caller, Email, FieldError, LinkState, NewPassword, OneTimeToken, Password, SecretToken, StaffResetToken,
+    StaffRole, TokenPurpose,
 };
 use crate::error::{AppError, Internal};
 use crate::mail;
@@ -411,6 +411,20 @@ async fn restore_staff(deps: &Deps, token: &StaffResetToken) {
     if let Err(e) = deps.staff_resets.restore_staff_reset(token).await {
         tracing::error!(error = %e, "could not restore a back-office reset token after a failure");
     }
+}
+
+/// POST /accounts/reset-password/check: what the reset link can still do, so its page says so
+/// before a password is typed. Reads only: the link keeps working. A malformed token is
+/// [`LinkState::Unusable`], as an unknown one is.
+pub async fn check_reset_link(deps: &Deps, presented: &str) -> Result<LinkState, AppError> {
+    let Some(secret) = SecretToken::parse(presented) else { return Ok(LinkState::Unusable) };
+    let hash = secret.hash();
+    let Some(token) = deps.accounts.token(&hash, TokenPurpose::PasswordReset).await? else {
+        return Ok(LinkState::Unusable);
+    };
+    let account = deps.accounts.account(&token.account_id).await?;
+    let newest = account.as_ref().and_then(|a| a.reset_token.as_ref());
+    Ok(LinkState::decide(Some(&token), newest, deps.clock.now()))
 }
 
 fn reset_failure(e: IdentityError) -> AppError {

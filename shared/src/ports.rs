@@ -73,6 +73,9 @@ pub trait AccountStore: Send + Sync {
     async fn put_reset_token(&self, token: &OneTimeToken) -> Result<(), StoreError>;
     /// Ends every session issued before `from` ([`Account::sessions_valid_from`]).
     async fn end_sessions(&self, id: &AccountId, from: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Reads a token, used or not, expired or not (until the table's TTL removes it), without
+    /// removing it; `None` when there is none for `purpose` (never issued, or used).
+    async fn token(&self, hash: &TokenHash, purpose: TokenPurpose) -> Result<Option<OneTimeToken>, StoreError>;
     /// Removes and returns the token if it exists, is for `purpose` and is still valid at `now`;
     /// atomically, so a token works once even when two requests race.
     async fn take_token(

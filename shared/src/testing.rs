@@ -111,6 +111,9 @@ impl AccountStore for MemoryStore {
         }
         Ok(())
     }
+    async fn token(&self, hash: &TokenHash, purpose: TokenPurpose) -> Result<Option<OneTimeToken>, StoreError> {
+        Ok(lock(&self.tokens).get(hash).filter(|t| t.purpose == purpose).cloned())
+    }
     async fn take_token(
         &self,
         hash: &TokenHash,

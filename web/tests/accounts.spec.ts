@@ -225,11 +225,13 @@ test('forgot password: the mail, its link, a new password, then sign in', async 
 	await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
 	await expect(page.getByRole('heading', { level: 1, name: 'Welkom!' })).toBeVisible();
 
-	// The link is single use.
+	// The link is single use, and the page says so before a password is typed (issue 22).
 	await page.goto(link);
-	await page.getByLabel('Nieuw wachtwoord', { exact: true }).fill('Nog-Een!Wachtwoord58');
-	await page.getByRole('button', { name: 'Opslaan' }).click();
-	await expect(page.getByRole('alert')).toContainText('ongeldig, al gebruikt of verlopen');
+	await expect(page.getByRole('alert')).toContainText('Deze link is al gebruikt of ongeldig.');
+	await expect(page.getByLabel('Nieuw wachtwoord', { exact: true })).toHaveCount(0);
+	await expect(page.getByRole('link', { name: 'Aanmelden', exact: true }).last()).toHaveAttribute('href', '/aanmelden');
+	await expectAccessible(page);
+	await screenshots(page, 'wachtwoord-herstellen-gebruikt');
 });
 
 test('register and sign in with the keyboard alone', async ({ page }) => {

@@ -621,3 +621,122 @@ test('API Documentatie: the token request as documented works against the stack;
 	await expect(page.getByRole('heading', { level: 1, name: 'API Documentatie' })).toBeVisible();
 	await screenshots(page, 'api-documentatie-volledig');
 });
+
+test('Applicaties shows fresh statuses: approved by a moderator while the page is open', async ({ page }) => {
+	const ctx = await api();
+	const email = await partnerSignedIn(page);
+	const token = await signInApi(ctx, email);
+	const created = await ctx.post('/applications', {
+		headers: { authorization: `Bearer ${token}` },
+		data: { name: 'Verse status', description: 'Een applicatie.', contact_name: 'Tom', contact_email: email, apis: ['leerlingen'] }
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	const { id } = (await created.json()) as { id: string };
+	const menu = page.getByRole('navigation', { name: 'Partnermenu' });
+	await menu.getByRole('link', { name: 'Applicaties' }).click();
+	const row = page.getByRole('row').filter({ hasText: 'Verse status' });
+	await expect(row).toContainText('Nieuw');
+
+	const staff = await ctx.post('/_local/staff-users', {
+		data: { email: uniqueEmail('moderator'), password: 'Sterk!Wachtw00rd-Mod', groups: ['moderators'] }
+	});
+	const { id_token } = (await staff.json()) as { id_token: string };
+	const approved = await ctx.post(`/admin/applications/${id}/approve`, { headers: { authorization: `Bearer ${id_token}` } });
+	expect(approved.status(), await approved.text()).toBe(200);
+
+	// The partner follows the menu again (no reload): the status the API has now.
+	await menu.getByRole('link', { name: 'Applicaties' }).click();
+	await expect(row).toContainText('Goedgekeurd');
+	await expect(row).not.toContainText('Nieuw');
+	expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+
+	// Back to the tab after the status changed again: read anew when the page is shown again.
+	const archived = await ctx.post(`/admin/applications/${id}/archive`, { headers: { authorization: `Bearer ${id_token}` } });
+	expect(archived.status(), await archived.text()).toBe(200);
+	await page.evaluate(() => {
+		Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+		document.dispatchEvent(new Event('visibilitychange'));
+		Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+		document.dispatchEvent(new Event('visibilitychange'));
+	});
+	await expect(row).toContainText('Gearchiveerd');
+	await screenshots(page, 'applicaties-vers');
+});
+
+test('at 375 px wide tables show that they scroll, ids stay whole, the profile\'s and application\'s logs are cards', async ({ page }) => {
+	const email = await partnerSignedIn(page);
+	const { id, client_id } = await approvedApplication(email, 'Smalle tabel');
+	await page.setViewportSize({ width: 375, height: 812 });
+	await page.goto('/applicaties');
+	const region = page.getByRole('region', { name: 'Applicaties' });
+	await expect(region.getByRole('row').filter({ hasText: 'Smalle tabel' })).toContainText(client_id);
+	// Wider than the screen: a hint names it (and describes the region), the edge darkens.
+	await expect(region).toHaveAttribute('data-scrolls', 'true');
+	const hint = page.getByText('Schuif de tabel opzij om alle kolommen te zien');
+	await expect(hint).toBeVisible();
+	await expect(region).toHaveAttribute('aria-describedby', (await hint.getAttribute('id')) ?? 'geen');
+	const shade = await region.evaluate((el) => getComputedStyle(el.parentElement as Element, '::after').backgroundImage);
+	expect(shade).toContain('gradient');
+	// The keyboard reaches the region and scrolls it; at its end the shade is gone.
+	await region.focus();
+	await expect(region).toBeFocused();
+	await region.evaluate((el) => el.scrollTo({ left: el.scrollWidth }));
+	await expect
+		.poll(() => region.evaluate((el) => getComputedStyle(el.parentElement as Element, '::after').content))
+		.toBe('none');
+	// The client id is on one line: not cut mid-word.
+	const cell = region.getByRole('cell', { name: client_id });
+	const lines = await cell.evaluate((td) => {
+		const range = document.createRange();
+		range.selectNodeContents(td);
+		return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+	});
+	expect(lines).toBe(1);
+	await expectAccessible(page);
+	await screenshots(page, 'applicaties-scroll');
+
+	// The logs are cards at 375 px, on the application's page and on Mijn profiel alike: each value
+	// under its column's name, nothing to scroll.
+	for (const [path, name] of [
+		[`/applicaties/${id}?tab=logs`, 'Logs van de applicatie'],
+		['/profiel', 'Logs van het partnerprofiel']
+	] as const) {
+		await page.goto(path);
+		const logs = page.getByRole('region', { name });
+		await expect(logs.getByRole('row').first()).toBeVisible();
+		await expect(logs).toHaveAttribute('data-scrolls', 'false');
+		const row = logs.locator('tbody tr').first();
+		expect(await row.evaluate((tr) => getComputedStyle(tr).display)).toBe('block');
+		expect(await row.locator('td').first().evaluate((td) => getComputedStyle(td, '::before').content)).toBe('"Datum: "');
+		await expectAccessible(page);
+		await screenshots(page, path === '/profiel' ? 'profiel-logs-kaarten' : 'applicatie-logs-kaarten');
+	}
+	// An address in a table wraps after its @ or before a dot, never inside a word.
+	const users = page.getByRole('region', { name: 'Gekoppelde gebruikers' });
+	const pieces = await users.getByRole('cell', { name: email }).evaluate((td) => {
+		const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+		const lines: number[] = [];
+		for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+			if (!n.textContent) continue;
+			const range = document.createRange();
+			range.selectNodeContents(n);
+			lines.push(new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size);
+		}
+		return { lines, height: td.getBoundingClientRect().height };
+	});
+	expect(pieces.lines.length).toBeGreaterThan(1);
+	expect(pieces.lines.every((n) => n === 1)).toBe(true);
+	// The hint sits right above its table.
+	const gap = await users.evaluate((el) => {
+		const hint = document.getElementById(el.getAttribute('aria-describedby') ?? '');
+		return hint ? el.getBoundingClientRect().top - hint.getBoundingClientRect().bottom : -1;
+	});
+	expect(gap).toBeGreaterThanOrEqual(0);
+	expect(gap).toBeLessThan(10);
+	await screenshots(page, 'profiel-gebruikers-scroll');
+	// At 1280 px the list fits: no hint.
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await page.goto('/applicaties');
+	await expect(page.getByRole('region', { name: 'Applicaties' })).toHaveAttribute('data-scrolls', 'false');
+	await expect(hint).toHaveCount(0);
+});

@@ -83,7 +83,7 @@ pub use profile::{
     Address, CATEGORIES, Category, EnterpriseNumber, PartnerId, Profile, ProfileFields, ProfileName, Website,
     categories, search_text, text,
 };
-pub use secret::{OneTimeToken, SecretToken, StaffResetToken, StaffRole, TokenHash, TokenPurpose};
+pub use secret::{LinkState, OneTimeToken, SecretToken, StaffResetToken, StaffRole, TokenHash, TokenPurpose};
 pub use text::{shown, visible_text};
 
 /// Why a value was refused; the `code` is stable, the message is Dutch and shown to people.

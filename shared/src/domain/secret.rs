@@ -166,6 +166,34 @@ impl StaffRole {
     }
 }
 
+/// What a single-use link can still do, as its holder may be told before using it (they hold the
+/// link, so this says nothing about the account they do not already know).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    /// It works: using it now succeeds (unless it expires or is used meanwhile).
+    Usable,
+    /// Its time is over (the table keeps an expired token a while before its TTL removes it).
+    Expired,
+    /// A newer link of the same kind was sent since: only that one works.
+    Replaced,
+    /// No such token: used already, removed after expiring, or never issued.
+    Unusable,
+}
+
+impl LinkState {
+    /// `token`: the stored token of the link, if any; `newest`: the hash of the account's newest
+    /// token of this kind (the reset link's [`crate::domain::Account::reset_token`]).
+    pub fn decide(token: Option<&OneTimeToken>, newest: Option<&TokenHash>, now: DateTime<Utc>) -> Self {
+        match token {
+            None => Self::Unusable,
+            Some(t) if newest != Some(&t.hash) => Self::Replaced,
+            Some(t) if !t.is_valid_at(now) => Self::Expired,
+            Some(_) => Self::Usable,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +249,22 @@ mod tests {
         assert!(StaffRole::may_reset_password(Some(StaffRole::Moderator)));
         assert!(!StaffRole::may_reset_password(Some(StaffRole::Other)));
         assert!(!StaffRole::may_reset_password(None));
+    }
+
+    #[test]
+    fn a_link_is_usable_only_while_stored_newest_and_in_time() {
+        let now = Utc::now();
+        let account = AccountId::parse("0b7e4c1e-2f6a-4c8e-9d1a-3f2b5c6d7e8f").expect("id");
+        let email = Email::parse("email", "a@school.be").expect("email");
+        let (_, token) =
+            OneTimeToken::issue(TokenPurpose::PasswordReset, account.clone(), email.clone(), now).expect("issue");
+        let (_, newer) = OneTimeToken::issue(TokenPurpose::PasswordReset, account, email, now).expect("issue");
+        let later = now + Duration::hours(1);
+        assert_eq!(LinkState::decide(Some(&token), Some(&token.hash), now), LinkState::Usable);
+        assert_eq!(LinkState::decide(Some(&token), Some(&token.hash), later), LinkState::Expired);
+        assert_eq!(LinkState::decide(Some(&token), Some(&newer.hash), now), LinkState::Replaced);
+        assert_eq!(LinkState::decide(Some(&token), None, now), LinkState::Replaced);
+        assert_eq!(LinkState::decide(None, Some(&token.hash), now), LinkState::Unusable);
+        assert_eq!(serde_json::to_value(LinkState::Usable).expect("json"), serde_json::json!("usable"));
     }
 }

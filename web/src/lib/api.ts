@@ -17,6 +17,8 @@ export class ApiError extends Error {
 	readonly code: string;
 	readonly detail: string;
 	readonly fields: Record<string, string[]>;
+	/** The codes of each refused field (`weak_password`, ...), in the order of `fields`. */
+	readonly fieldCodes: Record<string, string[]>;
 	readonly retryAfter: number | null;
 
 	constructor(status: number, code: string, detail: string, problems: FieldProblem[] = [], retryAfter: number | null = null) {
@@ -27,8 +29,13 @@ export class ApiError extends Error {
 		this.detail = detail;
 		this.retryAfter = retryAfter;
 		const fields: Record<string, string[]> = {};
-		for (const p of problems) (fields[p.field] ??= []).push(p.message);
+		const fieldCodes: Record<string, string[]> = {};
+		for (const p of problems) {
+			(fields[p.field] ??= []).push(p.message);
+			(fieldCodes[p.field] ??= []).push(p.code);
+		}
 		this.fields = fields;
+		this.fieldCodes = fieldCodes;
 	}
 
 	/** The messages of one field (dotted names for nested fields, e.g. `address.city`). */

@@ -6,8 +6,19 @@ export interface AppConfig {
 	local_mailbox: boolean;
 	/** The back office's address, when it is not <portal>/beheer. */
 	backoffice_url?: string;
+	/** The terms ("voorwaarden") the registration links to: a path of the portal or an https address. */
+	terms_url: string;
+	/** The privacy policy ("privacybeleid"), like `terms_url`. */
+	privacy_url: string;
 	/** Informat's identity provider, where school administrators sign in (issue 22). */
 	informat?: { issuer: string; client_id: string; rights_claim: string };
+}
+
+/** A path of this portal (not `//host`) or an https address; anything else gives the default. */
+function pageUrl(raw: unknown, fallback: string): string {
+	if (typeof raw !== 'string') return fallback;
+	const url = raw.trim();
+	return /^\/(?!\/)\S*$/.test(url) || /^https:\/\/\S+$/.test(url) ? url : fallback;
 }
 
 let current: AppConfig | null = null;
@@ -36,6 +47,8 @@ function parse(raw: unknown): AppConfig {
 	return {
 		api_url: r.api_url.replace(/\/+$/, ''),
 		local_mailbox: r.local_mailbox === true,
+		terms_url: pageUrl(r.terms_url, '/voorwaarden'),
+		privacy_url: pageUrl(r.privacy_url, '/privacybeleid'),
 		...(backoffice ? { backoffice_url: backoffice } : {}),
 		...(informat ? { informat } : {})
 	};

@@ -15,15 +15,23 @@ export class FormState {
 	busy = $state(false);
 	detail = $state<string | null>(null);
 	fields = $state<Record<string, string[]>>({});
+	/** The error codes per field, beside the messages (`weak_password`, ...). */
+	fieldCodes = $state<Record<string, string[]>>({});
 
 	/** Messages of one field (the server's, or a check made in the browser). */
 	errors(name: string): string[] {
 		return this.fields[name] ?? [];
 	}
 
+	/** Error codes of one field. */
+	codes(name: string): string[] {
+		return this.fieldCodes[name] ?? [];
+	}
+
 	reset() {
 		this.detail = null;
 		this.fields = {};
+		this.fieldCodes = {};
 	}
 
 	/** Runs a submit: clears old errors, shows the new ones; returns true when it succeeded. */
@@ -46,6 +54,7 @@ export class FormState {
 		if (e instanceof ApiError) {
 			const field = this.codeFields[e.code];
 			this.fields = field ? { ...e.fields, [field]: [e.detail] } : e.fields;
+			this.fieldCodes = field ? { ...e.fieldCodes, [field]: [e.code] } : e.fieldCodes;
 			this.detail = e.detail;
 		} else {
 			this.detail = detailOf(e);

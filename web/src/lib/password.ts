@@ -15,3 +15,15 @@ export const PASSWORD_RULES: Rule[] = [
 	{ id: 'speciaal', text: 'minimaal één speciaal teken (zoals ! ? @ # $ % & *)', test: (p) => [...p].some((c) => SPECIALS.includes(c)) },
 	{ id: 'spatie', text: 'begint en eindigt niet met een spatie', test: (p) => p.length > 0 && !p.startsWith(' ') && !p.endsWith(' ') }
 ];
+
+/** The rule the browser cannot check: the API estimates how easy the password is to guess. */
+export const GUESS_RULE = { id: 'raden', text: 'is niet makkelijk te raden' } as const;
+
+/**
+ * Whether the API refused `password` as easy to guess: it answered `weak_password` for a
+ * password that meets every rule above (the API's policy is the same, so only its strength
+ * estimate is left).
+ */
+export function refusedAsGuessable(codes: string[], password: string): boolean {
+	return codes.includes('weak_password') && PASSWORD_RULES.every((r) => r.test(password));
+}

@@ -232,6 +232,11 @@ impl AccountStore for DynamoStore {
             .map_err(unavailable)
     }
 
+    async fn token(&self, hash: &TokenHash, purpose: TokenPurpose) -> Result<Option<OneTimeToken>, StoreError> {
+        let item = self.get::<TokenItem>(keys::token(hash)).await?;
+        Ok(item.map(OneTimeToken::from).filter(|t| t.purpose == purpose))
+    }
+
     async fn take_token(
         &self,
         hash: &TokenHash,
