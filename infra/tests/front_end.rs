@@ -202,6 +202,7 @@ async fn two_stacks_serve_one_build_each_with_its_own_config_and_write_nothing()
     let mut one = start("http://localhost:5173").await.unwrap_or_else(|e| panic!("the first stack must start: {e}"));
     let mut two = start("http://localhost:5174").await.unwrap_or_else(|e| panic!("the second stack must start: {e}"));
     assert_ne!(one.api_url, two.api_url);
+    assert_ne!(one.informat.issuer, two.informat.issuer, "each stack has its own identity provider");
     let portal_one = one.serve_front_end(&build, 0).await.unwrap();
     let portal_two = two.serve_front_end(&build, 0).await.unwrap();
     let http = reqwest::Client::new();
@@ -221,6 +222,9 @@ async fn two_stacks_serve_one_build_each_with_its_own_config_and_write_nothing()
                 "backoffice_url": backoffice,
                 "terms_url": "/voorwaarden",
                 "privacy_url": "/privacybeleid",
+                "informat_issuer": stack.informat.issuer,
+                "informat_client_id": "partnerportaal-beheer",
+                "informat_rights_claim": "informat_admin_scopes",
             }),
             "{portal}"
         );
