@@ -134,6 +134,14 @@ async fn school_rights_come_from_informats_identity_provider_only() {
 
     // An administrator of Informat with rights at another school only: not here.
     let other = stack.admin_token("beheer@andereschool.be", "leerlingen:77777").await;
+    // It cannot rewrite its own token's rights: the signature no longer holds (401).
+    let mut parts: Vec<String> = other.split('.').map(str::to_owned).collect();
+    let mut forged = claims(&other);
+    forged["informat_admin_scopes"] = json!("leerlingen:012345 personeel:012345");
+    parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged.to_string());
+    let forged = parts.join(".");
+    let answer = stack.call("GET", "/schools/012345/applications", &forged, None).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "a token with rewritten rights: {}", answer.body);
     let listed = stack.call("GET", "/schools/012345/applications", &other, None).await;
     assert_eq!(listed.problem_code(), "not_school_admin");
     let taken = stack.call("PUT", &change, &other, Some(json!({"apis": []}))).await;
