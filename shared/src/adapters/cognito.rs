@@ -138,27 +138,11 @@ impl Identity for CognitoIdentity {
     }
 
     async fn set_password(&self, email: &Email, password: &Password) -> Result<(), IdentityError> {
-        self.client
-            .admin_set_user_password()
-            .user_pool_id(&self.pool_id)
-            .username(email.as_str())
-            .password(password.expose())
-            .permanent(true)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        set_permanent_password(&self.client, &self.pool_id, email, password).await
     }
 
     async fn sign_out_everywhere(&self, email: &Email) -> Result<(), IdentityError> {
-        self.client
-            .admin_user_global_sign_out()
-            .user_pool_id(&self.pool_id)
-            .username(email.as_str())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        global_sign_out(&self.client, &self.pool_id, email).await
     }
 }
 
@@ -256,26 +240,41 @@ impl StaffAccounts for CognitoStaff {
     }
 
     async fn set_password(&self, email: &Email, password: &Password) -> Result<(), IdentityError> {
-        self.client
-            .admin_set_user_password()
-            .user_pool_id(&self.pool_id)
-            .username(email.as_str())
-            .password(password.expose())
-            .permanent(true)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        set_permanent_password(&self.client, &self.pool_id, email, password).await
     }
 
     async fn sign_out_everywhere(&self, email: &Email) -> Result<(), IdentityError> {
-        self.client
-            .admin_user_global_sign_out()
-            .user_pool_id(&self.pool_id)
-            .username(email.as_str())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        global_sign_out(&self.client, &self.pool_id, email).await
     }
+}
+
+/// A permanent password for the user of `pool` (both pools: a reset, an activation).
+async fn set_permanent_password(
+    client: &Client,
+    pool: &str,
+    email: &Email,
+    password: &Password,
+) -> Result<(), IdentityError> {
+    client
+        .admin_set_user_password()
+        .user_pool_id(pool)
+        .username(email.as_str())
+        .password(password.expose())
+        .permanent(true)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(classify)
+}
+
+/// Revokes every refresh token of the user of `pool`.
+async fn global_sign_out(client: &Client, pool: &str, email: &Email) -> Result<(), IdentityError> {
+    client
+        .admin_user_global_sign_out()
+        .user_pool_id(pool)
+        .username(email.as_str())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(classify)
 }
