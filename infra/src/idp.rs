@@ -27,9 +27,6 @@ pub fn source_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("idp")
 }
 
-/// Where `npm ci` leaves a copy of the lockfile it installed.
-const STAMP: &str = "node_modules/.portal-package-lock.json";
-
 const NEEDS_NODE: &str = "the local stand-in for Informat's identity provider needs Node.js 20.19 or later with npm \
      (https://nodejs.org/)";
 
@@ -52,24 +49,11 @@ pub async fn ensure_installed(dir: &Path) -> Result<(), StackError> {
     if *done {
         return Ok(());
     }
-    let lock = std::fs::read(dir.join("package-lock.json"))
-        .map_err(|e| StackError::Idp(format!("{}/package-lock.json: {e}", dir.display())))?;
-    if std::fs::read(dir.join(STAMP)).ok().as_deref() != Some(lock.as_slice()) {
-        eprintln!("  npm ci (infra/idp: the stand-in for Informat's identity provider)");
-        // npm's output goes to stderr: stdout carries only the stack's addresses (e2e.sh reads them).
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(std::io::stderr())
-            .status()
-            .await
-            .map_err(|e| StackError::Idp(format!("cannot run npm ({e}): {NEEDS_NODE}")))?;
-        if !status.success() {
-            return Err(StackError::Idp(format!("npm ci in {} failed ({status})", dir.display())));
-        }
-        std::fs::write(dir.join(STAMP), &lock).map_err(|e| StackError::Idp(format!("infra/idp/{STAMP}: {e}")))?;
-    }
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || crate::web::npm_ci_when_stale(&dir, NEEDS_NODE))
+        .await
+        .map_err(|e| StackError::Idp(format!("npm ci: {e}")))?
+        .map_err(StackError::Idp)?;
     *done = true;
     Ok(())
 }
