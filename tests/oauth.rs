@@ -406,7 +406,7 @@ async fn private_key_jwt_accepts_a_fresh_assertion_once_and_nothing_else() {
 async fn failed_client_authentication_is_throttled_per_client_id() {
     let stack = Stack::start().await;
     let (token, id) = linked(&stack).await;
-    for attempt in 1..=portal::tokens::MAX_FAILURES {
+    for attempt in 1..=portal::operations::tokens::MAX_FAILURES {
         let answer = raw_token(&stack, &[("grant_type", "client_credentials")], Some((LEGACY_ID, "raden"))).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
     }

@@ -9,18 +9,18 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use portal::access::{self, ExpiryRun, SchoolApplication};
 use portal::config::Config;
 use portal::domain::{
     AccessRequest, Api, ApplicationId, ClientId, Email, FieldError, Grant, Institution, apis, parse_addresses,
 };
 use portal::http::{Checks, HttpResult, json, json_body, partner_account, school_admin, timestamp};
+use portal::operations::access::{self, ExpiryRun, SchoolApplication};
 use portal::{AppError, Deps};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::directory::PublicPartnerView;
 use crate::path_param;
+use crate::views::PublicPartnerView;
 use crate::views::{Items, Page};
 
 fn institution(raw: &str) -> Result<Institution, FieldError> {

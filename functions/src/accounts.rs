@@ -5,10 +5,10 @@ use lambda_http::http::StatusCode;
 use portal::Deps;
 
 use crate::field;
-use crate::profiles::PartnerNameView;
-use portal::accounts::{self, Pool, Registration};
+use crate::views::PartnerNameView;
 use portal::domain::{Email, FieldError, NewPassword};
 use portal::http::{Checks, HttpResult, json, json_body, no_content, partner_account, source_address, timestamp};
+use portal::operations::accounts::{self, Pool, Registration};
 use portal::ports::Session;
 use serde::{Deserialize, Serialize};
 

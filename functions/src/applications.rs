@@ -6,19 +6,18 @@ use std::collections::BTreeSet;
 use lambda_http::http::StatusCode;
 use lambda_http::{Request, RequestExt};
 use portal::Deps;
-use portal::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Review, Reviewed};
 use portal::domain::{
     Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, ClientId, ClientJwks, ClientKey, Email,
-    FieldError, LogAction, LogEntry, PublicKeys, apis, text,
+    FieldError, PublicKeys, apis, text,
 };
 use portal::http::{
     Checks, HttpResult, json, json_body, moderator, optional_json_body, page_params, partner_account, timestamp,
 };
+use portal::operations::applications::{self, Credentials, MAX_SECRET_GRACE_SECONDS, Review, Reviewed};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::profiles::{PartnerNameView, ProfileView};
-use crate::views::Page;
+use crate::views::{LogEntryView, Page, PartnerNameView, ProfileView, log_page};
 use crate::{field, path_param};
 
 #[derive(Deserialize)]
@@ -165,30 +164,6 @@ struct ApplicationDetailView<'a> {
     keys: Vec<KeyView<'a>>,
 }
 
-/// A LogEntry of api.md, for profiles and applications alike.
-#[derive(Serialize)]
-struct LogEntryView<'a> {
-    at: String,
-    action: &'a LogAction,
-    property: &'a str,
-    user: &'a str,
-    from: Option<&'a str>,
-    to: Option<&'a str>,
-}
-
-impl<'a> From<&'a LogEntry> for LogEntryView<'a> {
-    fn from(e: &'a LogEntry) -> Self {
-        Self {
-            at: timestamp(e.at),
-            action: &e.action,
-            property: &e.property,
-            user: &e.user,
-            from: e.from.as_deref(),
-            to: e.to.as_deref(),
-        }
-    }
-}
-
 /// An approved client's id and the APIs its scopes cover: what linking it would take over.
 #[derive(Serialize)]
 struct VerifiedClientView<'a> {
@@ -201,12 +176,6 @@ struct VerifiedClientView<'a> {
 struct SecretView<'a> {
     client_id: &'a ClientId,
     client_secret: &'a str,
-}
-
-/// A page of LogEntry (api.md), for profiles and applications alike.
-pub(crate) fn log_page(page: portal::ports::Page<LogEntry>) -> HttpResult {
-    let items = page.items.iter().map(LogEntryView::from).collect();
-    json(StatusCode::OK, &Page { items, next_cursor: page.next_cursor })
 }
 
 /// GET /applications

@@ -4,9 +4,9 @@
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use portal::Deps;
-use portal::clients;
 use portal::domain::{ApplicationId, Client, ClientId};
 use portal::http::{HttpResult, json, moderator};
+use portal::operations::clients;
 use serde::Serialize;
 
 use crate::path_param;

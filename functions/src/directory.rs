@@ -4,48 +4,18 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Request, RequestExt};
 use portal::Deps;
-use portal::config::Config;
-use portal::directory;
-use portal::domain::{Category, Profile, ProfileName, Website};
 use portal::http::{HttpResult, bytes, json, not_modified, page_params, public_cache};
-use portal::profiles::logo_url;
-use serde::Serialize;
+use portal::operations::directory;
 
 use crate::path_param;
 use crate::views::Page;
+use crate::views::PublicPartnerView;
 
 /// How long browsers and CDNs may keep a directory answer: listing changes show within a minute.
 const DIRECTORY_MAX_AGE: u32 = 60;
 /// A logo asked by its exact URL never changes; by the bare URL it may, after a new upload.
 const LOGO_EXACT_CACHE: &str = "public, max-age=31536000, immutable";
 const LOGO_LATEST_CACHE: &str = "public, max-age=300";
-
-/// PublicPartner: the manual's asterisked fields, never email, contact, enterprise number or address.
-#[derive(Serialize)]
-pub(crate) struct PublicPartnerView<'a> {
-    slug: &'a str,
-    name: &'a ProfileName,
-    description: &'a str,
-    categories: &'a [Category],
-    website: &'a Website,
-    logo_url: Option<String>,
-    extra_info: Option<&'a str>,
-}
-
-impl<'a> PublicPartnerView<'a> {
-    pub(crate) fn new(config: &Config, p: &'a Profile) -> Self {
-        let f = &p.fields;
-        Self {
-            slug: &p.slug,
-            name: &f.name,
-            description: &f.description,
-            categories: &f.categories,
-            website: &f.website,
-            logo_url: logo_url(config, p),
-            extra_info: f.extra_info.as_deref(),
-        }
-    }
-}
 
 /// GET /partners
 pub async fn list_partners(deps: &Deps, req: Request) -> HttpResult {

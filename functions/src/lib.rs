@@ -36,7 +36,7 @@ pub(crate) fn path_param(req: &lambda_http::Request, name: &str) -> String {
 /// Start-up of every function: configuration and clients, once per execution environment (the
 /// logs are installed by [`run`] before it).
 async fn init() -> Result<Arc<Deps>, lambda_http::Error> {
-    let deps = Deps::from_env().await.map_err(|e| {
+    let deps = portal::adapters::aws::deps_from_env().await.map_err(|e| {
         tracing::error!(error = %e, "configuration is incomplete");
         e
     })?;

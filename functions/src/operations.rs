@@ -23,7 +23,7 @@ pub enum Auth {
 /// The table: `Operation => module::handler: METHOD "/path", Auth;` for each route, then the
 /// functions that EventBridge invokes on a schedule. A handler's module has the name of the
 /// module of `portal` that holds its operation's logic (`access::grant_access` calls
-/// `portal::access`).
+/// `portal::operations::access`).
 macro_rules! operations {
     (
         http { $($op:ident => $module:ident :: $handler:ident : $method:ident $path:literal, $auth:ident;)* }
@@ -78,7 +78,7 @@ macro_rules! operations {
                 };
                 answer.map_err(|e| {
                     let cause = format!("the job's answer did not serialise: {e}");
-                    portal::AppError::Internal(portal::error::Internal::Invariant(cause))
+                    portal::AppError::invariant(cause)
                 })
             }
         }

@@ -6,14 +6,13 @@ use portal::Deps;
 
 use crate::field;
 use portal::domain::{
-    Address, CATEGORIES, Category, Email, EnterpriseNumber, PartnerId, Profile, ProfileFields, ProfileName, Website,
-    categories, text,
+    Address, CATEGORIES, Email, EnterpriseNumber, ProfileFields, ProfileName, Website, categories, text,
 };
 use portal::http::{Checks, HttpResult, json, json_body, page_params, partner_account, timestamp};
-use portal::profiles;
+use portal::operations::profiles;
 use serde::{Deserialize, Serialize};
 
-use crate::views::Items;
+use crate::views::{Items, ProfileView, log_page};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,66 +89,6 @@ impl ProfileBody {
     }
 }
 
-/// The Profile of api.md.
-#[derive(Serialize)]
-pub(crate) struct ProfileView<'a> {
-    id: &'a PartnerId,
-    slug: &'a str,
-    name: &'a ProfileName,
-    enterprise_number: Option<&'a EnterpriseNumber>,
-    description: &'a str,
-    email: &'a Email,
-    contact_name: &'a str,
-    address: &'a Address,
-    public: bool,
-    categories: &'a [Category],
-    website: &'a Website,
-    logo_url: Option<String>,
-    extra_info: Option<&'a str>,
-    active: bool,
-    created_at: String,
-    updated_at: String,
-    version: u64,
-}
-
-impl<'a> ProfileView<'a> {
-    pub(crate) fn new(config: &portal::config::Config, p: &'a Profile) -> Self {
-        let f = &p.fields;
-        Self {
-            id: &p.id,
-            slug: &p.slug,
-            name: &f.name,
-            enterprise_number: f.enterprise_number.as_ref(),
-            description: &f.description,
-            email: &p.email,
-            contact_name: &f.contact_name,
-            address: &f.address,
-            public: f.public,
-            categories: &f.categories,
-            website: &f.website,
-            logo_url: profiles::logo_url(config, p),
-            extra_info: f.extra_info.as_deref(),
-            active: p.active,
-            created_at: timestamp(p.created_at),
-            updated_at: timestamp(p.updated_at),
-            version: p.version,
-        }
-    }
-}
-
-/// A partner by id and name.
-#[derive(Serialize)]
-pub(crate) struct PartnerNameView<'a> {
-    id: &'a PartnerId,
-    name: &'a ProfileName,
-}
-
-impl<'a> From<&'a Profile> for PartnerNameView<'a> {
-    fn from(p: &'a Profile) -> Self {
-        Self { id: &p.id, name: &p.fields.name }
-    }
-}
-
 /// A category of the directory: its code and its label.
 #[derive(Serialize)]
 struct CategoryView {
@@ -212,7 +151,7 @@ pub async fn update_profile(deps: &Deps, req: Request) -> HttpResult {
 pub async fn get_profile_logs(deps: &Deps, req: Request) -> HttpResult {
     let account = partner_account(&req)?;
     let (limit, cursor) = page_params(&req)?;
-    crate::applications::log_page(profiles::get_profile_logs(deps, &account, limit, cursor.as_deref()).await?)
+    log_page(profiles::get_profile_logs(deps, &account, limit, cursor.as_deref()).await?)
 }
 
 #[derive(Deserialize)]

@@ -6,10 +6,10 @@ use lambda_http::http::StatusCode;
 use portal::Deps;
 use portal::domain::text;
 use portal::http::{HttpResult, json, json_body, moderator};
-use portal::suspension::{self, Activation};
+use portal::operations::suspension::{self, Activation};
 use serde::Deserialize;
 
-use crate::profiles::ProfileView;
+use crate::views::ProfileView;
 use crate::{field, path_param};
 
 #[derive(Deserialize)]

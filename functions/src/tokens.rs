@@ -6,7 +6,7 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use portal::Deps;
 use portal::domain::TokenRequest;
 use portal::http::{HttpResult, json, oauth_error, public_cache};
-use portal::tokens::{self, TokenError};
+use portal::operations::tokens::{self, TokenError};
 
 /// The signing key and the metadata change rarely; a resource server that meets an unknown
 /// `kid` fetches the key set again.

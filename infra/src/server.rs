@@ -214,7 +214,7 @@ async fn expire_access_requests(State(state): State<Arc<AppState>>) -> Response 
 /// `POST /_local/legacy-clients`: an existing client, loaded as `import-clients` loads it.
 async fn legacy_clients(
     State(state): State<Arc<AppState>>,
-    body: Result<axum::Json<portal::legacy::LegacyClient>, axum::extract::rejection::JsonRejection>,
+    body: Result<axum::Json<portal::operations::legacy::LegacyClient>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let Ok(axum::Json(entry)) = body else {
         return local_problem(
@@ -223,7 +223,9 @@ async fn legacy_clients(
         );
     };
     let now = portal::ports::Clock::now(state.clock.as_ref());
-    match portal::legacy::import(state.deps.applications.as_ref(), std::slice::from_ref(&entry), false, now).await {
+    match portal::operations::legacy::import(state.deps.applications.as_ref(), std::slice::from_ref(&entry), false, now)
+        .await
+    {
         Ok(report) if report.refused.is_empty() => (StatusCode::CREATED, axum::Json(report)).into_response(),
         Ok(report) => local_problem(StatusCode::BAD_REQUEST, &report.refused[0].1),
         Err(e) => local_problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),

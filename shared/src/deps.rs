@@ -1,9 +1,10 @@
 //! Everything a handler needs, behind ports. Built once per Lambda execution environment (or
-//! once for the local stack) and shared by every request.
+//! once for the local stack) and shared by every request; the wiring that builds it is
+//! [`crate::adapters::aws`], the one place that names the adapters.
 
 use std::sync::Arc;
 
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::ports::{
     AccessStore, AccountStore, ApplicationStore, AttemptStore, Clock, Identity, LogoStore, Lookups, Mailer,
     MemberStore, ProfileStore, Sessions, StaffAccounts, StaffResetStore, TokenSigner, TokenStore,
@@ -31,14 +32,4 @@ pub struct Deps {
     pub staff_resets: Arc<dyn StaffResetStore>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
-}
-
-impl Deps {
-    /// The production wiring: configuration from the environment, AWS clients from the default
-    /// credential chain (an `AWS_ENDPOINT_URL` override is honoured, as the SDK does).
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        let aws = crate::adapters::aws::load_from_env().await;
-        Ok(crate::adapters::aws::deps(&aws, config))
-    }
 }

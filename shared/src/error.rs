@@ -4,7 +4,7 @@
 use lambda_http::http::StatusCode;
 
 use crate::domain::FieldError;
-use crate::ports::{IdentityError, MailError, StoreError};
+use crate::ports::{IdentityError, MailError, Stale, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -105,6 +105,46 @@ impl From<minijinja::Error> for AppError {
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
         Self::Validation(vec![e])
+    }
+}
+
+/// What a suspended partner reads when it tries to change something.
+pub const PARTNER_INACTIVE: &str = "Je partnerprofiel werd door Informat gedeactiveerd. Zolang het niet opnieuw geactiveerd is, kan je geen applicaties aanmaken of wijzigen en geen toegang aanvragen, en krijgen je clients geen tokens. Neem contact op met Informat.";
+
+/// The constructors the operations share: one place for each code and its Dutch sentence.
+impl AppError {
+    /// 409 with the contract's `code` and a Dutch sentence.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict { code, detail: detail.into() }
+    }
+
+    /// 409 `version_conflict`: what the caller read changed before its write, and a retry did
+    /// not help. The sentence names what changed.
+    pub fn version_conflict(what: Stale) -> Self {
+        Self::conflict(
+            "version_conflict",
+            match what {
+                Stale::Profile => {
+                    "Het profiel werd intussen door iemand anders gewijzigd. Laad het opnieuw en doe je aanpassingen nog eens."
+                }
+                Stale::Application => {
+                    "De applicatie werd intussen door iemand anders gewijzigd. Laad ze opnieuw en doe je aanpassingen nog eens."
+                }
+                Stale::Client => {
+                    "De client werd intussen door iemand anders gewijzigd. Laad de pagina opnieuw en probeer het nog eens."
+                }
+            },
+        )
+    }
+
+    /// 409 `partner_inactive`: Informat deactivated the partner.
+    pub fn partner_inactive() -> Self {
+        Self::conflict("partner_inactive", PARTNER_INACTIVE)
+    }
+
+    /// Something stored that cannot be so (a link to a missing profile): ours, answered 500.
+    pub fn invariant(what: impl Into<String>) -> Self {
+        Self::Internal(Internal::Invariant(what.into()))
     }
 }
 

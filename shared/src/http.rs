@@ -45,7 +45,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
 
 /// The partner account that sent the request and when its token was issued, from the claims the
 /// JWT authorizer verified (an access token of the partner pool: `token_use` = `access`). It is
-/// a session only once [`crate::accounts::signed_in`] has checked it against the account.
+/// a session only once [`crate::operations::accounts::signed_in`] has checked it against the account.
 pub fn partner_account(req: &Request) -> Result<Caller, AppError> {
     let claims = jwt_claims(req).ok_or(AppError::Unauthorized)?;
     if claims.get("token_use").map(String::as_str) != Some("access") {
@@ -79,7 +79,7 @@ pub fn moderator(req: &Request) -> Result<(), AppError> {
 /// here too, so a token of the portal's own pools is never a school administrator's, whatever
 /// route it reaches. Its e-mail address and its rights are in the claims `idp` names (no
 /// rights: it may grant nothing).
-pub fn school_admin(req: &Request, idp: &crate::config::InformatIdp) -> Result<crate::access::SchoolAdmin, AppError> {
+pub fn school_admin(req: &Request, idp: &crate::config::InformatIdp) -> Result<crate::domain::SchoolAdmin, AppError> {
     let claims = jwt_claims(req).ok_or(AppError::Unauthorized)?;
     let issuer = claims.get("iss").map(|iss| iss.trim_end_matches('/'));
     if issuer != Some(idp.issuer.as_str()) {
@@ -92,7 +92,7 @@ pub fn school_admin(req: &Request, idp: &crate::config::InformatIdp) -> Result<c
     // API Gateway renders a list claim as "[a b]"; a string is space-separated.
     let rights = claims.get(&idp.rights_claim).map(|r| r.trim().trim_start_matches('[').trim_end_matches(']'));
     let rights = crate::domain::AdminRights::parse(rights.unwrap_or(""));
-    Ok(crate::access::SchoolAdmin { email, rights })
+    Ok(crate::domain::SchoolAdmin { email, rights })
 }
 
 /// The header the CloudFront distribution (template.yaml) sends to the API with a secret value,
@@ -177,9 +177,8 @@ fn jwt_claims(req: &Request) -> Option<&std::collections::HashMap<String, String
 
 /// A JSON response. Answers of this API are personal (tokens, profiles): not cached by default.
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResult {
-    let bytes = serde_json::to_vec(body).map_err(|e| {
-        AppError::Internal(crate::error::Internal::Invariant(format!("response did not serialise: {e}")))
-    })?;
+    let bytes =
+        serde_json::to_vec(body).map_err(|e| AppError::invariant(format!("response did not serialise: {e}")))?;
     Ok(with_headers(status, "application/json", bytes))
 }
 
@@ -488,9 +487,7 @@ impl Checks {
     pub fn finish<T>(self, values: Option<T>) -> Result<T, AppError> {
         match (self.0.is_empty(), values) {
             (true, Some(values)) => Ok(values),
-            (true, None) => Err(AppError::Internal(crate::error::Internal::Invariant(
-                "a checked value is missing although no check failed".into(),
-            ))),
+            (true, None) => Err(AppError::invariant("a checked value is missing although no check failed")),
             (false, _) => Err(AppError::Validation(self.0)),
         }
     }

@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 
 use portal::adapters::dynamo::DynamoStore;
-use portal::legacy::{LegacyClient, import};
+use portal::operations::legacy::{LegacyClient, import};
 
 #[tokio::main]
 async fn main() -> ExitCode {

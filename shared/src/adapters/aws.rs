@@ -18,9 +18,17 @@ use super::{
     s3::S3Logos,
     ses::SesMailer,
 };
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::deps::Deps;
 use crate::ports::SystemClock;
+
+/// The production wiring: configuration from the environment, AWS clients from the default
+/// credential chain (an `AWS_ENDPOINT_URL` override is honoured, as the SDK does).
+pub async fn deps_from_env() -> Result<Deps, ConfigError> {
+    let config = Config::from_env()?;
+    let aws = load_from_env().await;
+    Ok(deps(&aws, config))
+}
 
 /// The default chain: region and credentials of the Lambda environment; `AWS_ENDPOINT_URL` if set.
 pub async fn load_from_env() -> SdkConfig {

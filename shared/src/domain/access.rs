@@ -215,6 +215,14 @@ impl AccessRequest {
     }
 }
 
+/// A school administrator, from its ID token of Informat's identity provider: who it is and
+/// where it has rights. Only the edge (`crate::http::school_admin`) makes one, from a verified token.
+#[derive(Debug, Clone)]
+pub struct SchoolAdmin {
+    pub email: Email,
+    pub rights: AdminRights,
+}
+
 /// What a school administrator may grant: the scopes in the rights claim of its Informat ID token.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AdminRights(BTreeSet<Scope>);

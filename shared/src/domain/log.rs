@@ -19,6 +19,11 @@ pub enum LogAction {
     Linked,
 }
 
+/// Who moderation log entries name (api.md LogEntry `user`).
+pub const INFORMAT: &str = "Informat";
+/// Who the portal's own entries name (the expiry job, a failed send).
+pub const SYSTEM: &str = "systeem";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEntry {
     pub at: DateTime<Utc>,
@@ -29,4 +34,17 @@ pub struct LogEntry {
     pub user: String,
     pub from: Option<String>,
     pub to: Option<String>,
+}
+
+impl LogEntry {
+    pub fn new(
+        at: DateTime<Utc>,
+        action: LogAction,
+        property: &str,
+        user: &str,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Self {
+        Self { at, action, property: property.to_owned(), user: user.to_owned(), from, to }
+    }
 }

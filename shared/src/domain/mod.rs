@@ -60,8 +60,8 @@ mod text;
 
 pub use access::{
     AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, Grant, MAILS_PER_APPLICATION_PER_DAY,
-    MAILS_PER_PARTNER_PER_DAY, MAX_ADDRESSES, MailBudget, MailLimit, SchoolAccess, link_expiry, next_utc_midnight,
-    parse_addresses, seconds_until_tomorrow,
+    MAILS_PER_PARTNER_PER_DAY, MAX_ADDRESSES, MailBudget, MailLimit, SchoolAccess, SchoolAdmin, link_expiry,
+    next_utc_midnight, parse_addresses, seconds_until_tomorrow,
 };
 pub use account::{AcceptedTerms, Account, AccountId, AccountStatus, Caller, TERMS_VERSION};
 pub use application::{
@@ -73,7 +73,7 @@ pub use email::Email;
 pub use jwks::{
     AssertionClaims, CLOCK_SKEW, ClientJwks, ClientKey, MAX_ASSERTION_LIFETIME, MAX_KEYS, PublicKeys, RegisteredKey,
 };
-pub use log::{LogAction, LogEntry};
+pub use log::{INFORMAT, LogAction, LogEntry, SYSTEM};
 pub use logo::{Logo, LogoFormat, LogoImage, LogoRefusal, MAX_DECODE_BYTES, MAX_LOGO_BYTES, MAX_LOGO_SIDE};
 pub use oauth::{
     ClientAuth, JWT_BEARER, MAX_TOKEN_REQUEST, OAuthError, OAuthErrorCode, TokenRequest, is_error_description,

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, Updat
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::applications::{ApplicationItem, ClientItem, add_application_log};
+use super::items::{ApplicationItem, ClientItem};
 use super::keys::{self, Key, Log};
 use super::transaction::Guard;
 use super::{DynamoStore, Marker, from_item, log_items, to_item, ttl, unavailable};
@@ -163,7 +163,7 @@ impl AccessStore for DynamoStore {
                 Marker::new(keys::mailed(&r.application_id, budget.day, &r.email), "mailed", budget.expires_at);
             t.put_new(Guard::NotMailedToday(i), to_item(&marker)?)?;
         }
-        add_application_log(&mut t, &first.partner_id, &first.application_id, log)?;
+        t.append_application_log(&first.partner_id, &first.application_id, log)?;
         let cancelled = match self.transact(t).await? {
             Ok(()) => return Ok(RequestsStored::Yes),
             Err(c) => c,
@@ -231,7 +231,7 @@ impl AccessStore for DynamoStore {
             )?,
         };
         let (partner, app, log) = w.log;
-        add_application_log(&mut t, partner, app, log)?;
+        t.append_application_log(partner, app, log)?;
         self.transact_versioned(t).await
     }
 
@@ -300,7 +300,7 @@ impl AccessStore for DynamoStore {
             .expression_attribute_values(":pending", AttributeValue::S("pending".into()));
         let mut t = self.transaction();
         t.put(Guard::RequestPending, put)?;
-        add_application_log(&mut t, &request.partner_id, &request.application_id, std::slice::from_ref(log))?;
+        t.append_application_log(&request.partner_id, &request.application_id, std::slice::from_ref(log))?;
         match self.transact(t).await? {
             Ok(()) => Ok(true),
             Err(c) if c.failed(Guard::RequestPending) => Ok(false),

@@ -8,8 +8,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Update};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::items::AttemptsItem;
 use super::keys::{self, Key};
-use super::transaction::{Cancelled, Guard, Transaction};
+use super::transaction::{Cancelled, Guard};
 use super::{DynamoStore, from_item, to_item, ttl, unavailable};
 use crate::domain::{
     AcceptedTerms, Account, AccountId, AccountStatus, Email, OneTimeToken, PartnerId, TokenHash, TokenPurpose,
@@ -122,27 +123,6 @@ impl From<&OneTimeToken> for TokenItem {
 impl From<TokenItem> for OneTimeToken {
     fn from(i: TokenItem) -> Self {
         Self { hash: i.hash, purpose: i.purpose, account_id: i.account_id, email: i.email, expires_at: i.expires_at }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-pub(super) struct AttemptsItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    failures: u32,
-    window_started_epoch: i64,
-    ttl: i64,
-}
-
-impl AttemptsItem {
-    pub(super) fn attempts(&self) -> Attempts {
-        Attempts {
-            failures: self.failures,
-            window_started_at: DateTime::from_timestamp(self.window_started_epoch, 0).unwrap_or_default(),
-        }
     }
 }
 
@@ -404,19 +384,4 @@ impl DynamoStore {
         self.put_one(to_item(&item)?, None).await?;
         Ok(item.attempts())
     }
-}
-
-/// Adds the step that links an account to a partner, only if it is not linked yet.
-pub(super) fn link_account(
-    t: &mut Transaction<'_>,
-    account: &AccountId,
-    partner: &PartnerId,
-) -> Result<(), StoreError> {
-    let update = Update::builder()
-        .set_key(Some(keys::account(account).item()))
-        .update_expression("SET partner_id = :partner")
-        .condition_expression("attribute_exists(PK) AND attribute_not_exists(partner_id)")
-        .expression_attribute_values(":partner", AttributeValue::S(partner.to_string()));
-    t.update(Guard::AccountUnlinked, update)?;
-    Ok(())
 }

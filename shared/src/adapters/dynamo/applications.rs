@@ -4,101 +4,15 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Update};
-use serde::{Deserialize, Serialize};
 
+use super::items::{ApplicationItem, ClientItem, ProfileItem, cursor_of, start_of};
 use super::keys::{self, Key, Log};
-use super::profiles::ProfileItem;
-use super::transaction::{Guard, Transaction};
-use super::{DynamoStore, cursor_of, from_item, log_items, s, start_of, to_item, unavailable};
+use super::transaction::Guard;
+use super::{DynamoStore, from_item, log_items, s, to_item, unavailable};
 use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId, Profile};
 use crate::ports::{
-    ApplicationContext, ApplicationStore, ApplicationWrite, Imported, Lookups, Page, Resubmission, Stale, StoreError,
+    ApplicationContext, ApplicationStore, ApplicationWrite, Imported, Lookups, Page, Stale, StoreError,
 };
-
-/// Adds the steps that append `log` to an application's log.
-pub(super) fn add_application_log(
-    t: &mut Transaction<'_>,
-    partner: &PartnerId,
-    app: &ApplicationId,
-    log: &[LogEntry],
-) -> Result<(), StoreError> {
-    for item in log_items(partner, Log::Application(app), log) {
-        t.put_item(to_item(&item)?)?;
-    }
-    Ok(())
-}
-
-/// Adds the steps that write an application back to review: its item (only if it is still the
-/// version that was read) and its log.
-pub(super) fn add_resubmission(t: &mut Transaction<'_>, r: &Resubmission<'_>) -> Result<(), StoreError> {
-    t.put_versioned(Stale::Application, to_item(&ApplicationItem::new(r.after))?, Some(r.before.version))?;
-    add_application_log(t, &r.after.partner_id, &r.after.id, r.log)
-}
-
-#[derive(Serialize, Deserialize)]
-pub(super) struct ApplicationItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    version: u64,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: String,
-    #[serde(rename = "GSI3PK")]
-    gsi3pk: String,
-    #[serde(rename = "GSI3SK")]
-    gsi3sk: String,
-    pub(super) application: Application,
-}
-
-impl ApplicationItem {
-    fn new(app: &Application) -> Self {
-        let Key { pk, sk } = keys::application(&app.partner_id, &app.id);
-        let queue = keys::review_queue_entry(app.status, app.created_at, &app.id);
-        let by_id = keys::application_by_id(&app.id);
-        Self {
-            pk,
-            sk,
-            entity: "application".into(),
-            version: app.version,
-            gsi1pk: queue.pk,
-            gsi1sk: queue.sk,
-            gsi3pk: by_id.pk,
-            gsi3sk: by_id.sk,
-            application: app.clone(),
-        }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-pub(super) struct ClientItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    version: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    application_id: Option<ApplicationId>,
-    pub(super) client: Client,
-}
-
-impl ClientItem {
-    pub(super) fn new(client: &Client) -> Self {
-        let Key { pk, sk } = keys::client(&client.id);
-        Self {
-            pk,
-            sk,
-            entity: "client".into(),
-            version: client.version,
-            application_id: client.application_id.clone(),
-            client: client.clone(),
-        }
-    }
-}
 
 #[async_trait]
 impl ApplicationStore for DynamoStore {
@@ -111,7 +25,7 @@ impl ApplicationStore for DynamoStore {
         if let Some((before, after)) = w.profile {
             t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
         }
-        add_application_log(&mut t, &w.after.partner_id, &w.after.id, w.log)?;
+        t.append_application_log(&w.after.partner_id, &w.after.id, w.log)?;
         self.transact_versioned(t).await
     }
 
@@ -224,7 +138,7 @@ impl ApplicationStore for DynamoStore {
         let mut t = self.transaction();
         t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, Some(before.version))?;
         if let (Some(partner), Some(app)) = (&after.partner_id, &after.application_id) {
-            add_application_log(&mut t, partner, app, log)?;
+            t.append_application_log(partner, app, log)?;
         }
         self.transact_versioned(t).await
     }

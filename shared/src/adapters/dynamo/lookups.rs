@@ -5,8 +5,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Get, TransactGetItem};
 use serde::Deserialize;
 
-use super::applications::{ApplicationItem, ClientItem};
-use super::members::InvitationItem;
+use super::items::{ApplicationItem, ClientItem, InvitationItem};
 use super::{DynamoStore, from_item, keys, unavailable};
 use crate::domain::{Application, ApplicationId, Client, ClientId, Institution, SchoolAccess, TokenHash};
 use crate::ports::{Invitation, Lookups, StoreError};

@@ -3,40 +3,13 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-use super::accounts::link_account;
+use super::items::{InvitationItem, MemberItem};
 use super::keys::{self, Key, Log};
 use super::transaction::{Cancelled, Guard};
 use super::{DynamoStore, from_item, log_items, to_item, ttl, unavailable};
-use crate::domain::{Account, AccountId, Email, LogEntry, PartnerId, TokenHash};
+use crate::domain::{Account, LogEntry, PartnerId, TokenHash};
 use crate::ports::StoreError;
-
-#[derive(Serialize, Deserialize)]
-pub(super) struct MemberItem {
-    #[serde(rename = "PK")]
-    pub(super) pk: String,
-    #[serde(rename = "SK")]
-    pub(super) sk: String,
-    pub(super) entity: String,
-    pub(super) account_id: AccountId,
-    pub(super) email: Email,
-    pub(super) linked_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, Deserialize)]
-pub(super) struct InvitationItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    pub(super) partner_id: PartnerId,
-    pub(super) invited_by: Email,
-    pub(super) expires_at: DateTime<Utc>,
-    expires_epoch: i64,
-    ttl: i64,
-}
 
 #[async_trait]
 impl crate::ports::MemberStore for DynamoStore {
@@ -98,7 +71,7 @@ impl crate::ports::MemberStore for DynamoStore {
         };
         let mut t = self.transaction();
         t.delete(Guard::InvitationValid, use_code)?;
-        link_account(&mut t, &account.id, &invitation.partner_id)?;
+        t.link_account(&account.id, &invitation.partner_id)?;
         t.put_new(Guard::NewMember, to_item(&member)?)?;
         for item in log_items(&invitation.partner_id, Log::Profile, &[entry]) {
             t.put_item(to_item(&item)?)?;

@@ -42,6 +42,7 @@
 mod access;
 mod accounts;
 mod applications;
+mod items;
 mod keys;
 mod lookups;
 mod members;
@@ -250,31 +251,6 @@ impl Marker {
     }
 }
 
-/// Encodes the last key of a Query page as an opaque cursor, and reads it back (checking that
-/// it names an item of the same list).
-fn cursor_of(last: Option<Item>) -> Option<String> {
-    let last = last?;
-    let json: serde_json::Map<String, serde_json::Value> = last
-        .into_iter()
-        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k, serde_json::Value::String(s.clone()))))
-        .collect();
-    serde_json::to_vec(&json).ok().map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
-}
-
-fn start_of(cursor: Option<&str>, expect: impl Fn(&Item) -> bool) -> Result<Option<Item>, StoreError> {
-    let Some(raw) = cursor else { return Ok(None) };
-    let map: serde_json::Map<String, serde_json::Value> = URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or(StoreError::InvalidCursor)?;
-    let item: Item = map
-        .into_iter()
-        .map(|(k, v)| v.as_str().map(|s| (k, AttributeValue::S(s.to_owned()))).ok_or(StoreError::InvalidCursor))
-        .collect::<Result<_, _>>()?;
-    if expect(&item) { Ok(Some(item)) } else { Err(StoreError::InvalidCursor) }
-}
-
 fn s<'a>(item: &'a Item, name: &str) -> &'a str {
     item.get(name).and_then(|v| v.as_s().ok()).map_or("", String::as_str)
 }
@@ -304,6 +280,7 @@ fn log_items(partner: &PartnerId, log: Log<'_>, entries: &[LogEntry]) -> Vec<Log
 
 #[cfg(test)]
 mod tests {
+    use super::items::{cursor_of, start_of};
     use super::*;
 
     #[test]

@@ -6,64 +6,14 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete};
 use serde::{Deserialize, Serialize};
 
-use super::accounts::link_account;
-use super::applications::add_resubmission;
+use super::items::{MemberItem, ProfileItem, cursor_of, start_of};
 use super::keys::{self, Key, Log};
-use super::members::MemberItem;
 use super::transaction::Guard;
-use super::{DynamoStore, cursor_of, from_item, log_items, start_of, to_item, unavailable};
-use crate::domain::{Account, LogEntry, PartnerId, Profile, search_text};
+use super::{DynamoStore, from_item, log_items, to_item, unavailable};
+use crate::domain::{Account, LogEntry, PartnerId, Profile};
 use crate::ports::{
     DirectoryFilter, Page, ProfileCreated, ProfileStore, ProfileUpdated, Resubmission, Stale, StoreError,
 };
-
-#[derive(Serialize, Deserialize)]
-pub(super) struct ProfileItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    name_key: String,
-    /// The profile's version, at the top level so conditions can name it.
-    version: u64,
-    /// The directory index's keys and the attributes its filters read: present only while the
-    /// profile is listed, so GSI2 is sparse and holds exactly the directory.
-    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
-    gsi2pk: Option<String>,
-    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
-    gsi2sk: Option<String>,
-    /// Name and description, folded by `search_text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    directory_text: Option<String>,
-    /// The category codes between spaces (" communiceren hrm "), so `contains` matches whole codes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    directory_categories: Option<String>,
-    pub(super) profile: Profile,
-}
-
-impl ProfileItem {
-    pub(super) fn new(profile: &Profile) -> Self {
-        let listed = profile.is_listed();
-        let fields = &profile.fields;
-        let Key { pk, sk } = keys::profile(&profile.id);
-        let (gsi2pk, gsi2sk) =
-            listed.then(|| keys::directory_entry(fields.name.as_str(), &profile.id)).map(|k| (k.pk, k.sk)).unzip();
-        Self {
-            pk,
-            sk,
-            entity: "profile".into(),
-            name_key: fields.name.key(),
-            version: profile.version,
-            gsi2pk,
-            gsi2sk,
-            directory_text: listed.then(|| search_text(&format!("{} {}", fields.name.as_str(), fields.description))),
-            directory_categories: listed
-                .then(|| format!(" {} ", fields.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" "))),
-            profile: profile.clone(),
-        }
-    }
-}
 
 #[derive(Serialize, Deserialize)]
 struct GuardItem {
@@ -103,7 +53,7 @@ impl DynamoStore {
             t.put_item(to_item(&item)?)?;
         }
         for r in applications {
-            add_resubmission(&mut t, r)?;
+            t.resubmit(r)?;
         }
         match self.transact(t).await? {
             Ok(()) => Ok(Ok(ProfileUpdated::Yes)),
@@ -140,7 +90,7 @@ impl ProfileStore for DynamoStore {
         t.put_new(Guard::NewProfile, to_item(&item)?)?
             .put_new(Guard::NameFree, to_item(&guard(keys::profile_name(&name_key), "name_guard"))?)?
             .put_new(Guard::SlugFree, to_item(&guard(keys::slug(&profile.slug), "slug_guard"))?)?;
-        link_account(&mut t, &creator.id, &profile.id)?;
+        t.link_account(&creator.id, &profile.id)?;
         t.put_new(Guard::NewMember, to_item(&member)?)?;
         for item in log_items(&profile.id, Log::Profile, log) {
             t.put_item(to_item(&item)?)?;

@@ -5,8 +5,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 
-use super::accounts::AttemptsItem;
-use super::applications::ClientItem;
+use super::items::{AttemptsItem, ClientItem};
 use super::keys;
 use super::{DynamoStore, Marker, from_item, s, to_item, unavailable};
 use crate::domain::ClientId;

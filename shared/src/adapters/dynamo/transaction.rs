@@ -9,10 +9,13 @@
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::transact_write_items::builders::TransactWriteItemsFluentBuilder;
 use aws_sdk_dynamodb::types::builders::{ConditionCheckBuilder, DeleteBuilder, PutBuilder, UpdateBuilder};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
-use super::{DynamoStore, Item, unavailable};
-use crate::ports::{Stale, StoreError};
+use super::items::ApplicationItem;
+use super::keys::{self, Log};
+use super::{DynamoStore, Item, log_items, to_item, unavailable};
+use crate::domain::{AccountId, ApplicationId, LogEntry, PartnerId};
+use crate::ports::{Resubmission, Stale, StoreError};
 
 /// What the condition of one transaction item protects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +146,40 @@ pub(super) struct Cancelled {
     failed: Vec<Guard>,
     /// What the store reports when the failure means nothing to the caller.
     error: StoreError,
+}
+
+/// The steps that more than one store writes, so that each store module needs no other.
+impl Transaction<'_> {
+    /// Adds the steps that append `log` to an application's log.
+    pub(super) fn append_application_log(
+        &mut self,
+        partner: &PartnerId,
+        app: &ApplicationId,
+        log: &[LogEntry],
+    ) -> Result<(), StoreError> {
+        for item in log_items(partner, Log::Application(app), log) {
+            self.put_item(to_item(&item)?)?;
+        }
+        Ok(())
+    }
+
+    /// Adds the steps that write an application back to review: its item (only if it is still
+    /// the version that was read) and its log.
+    pub(super) fn resubmit(&mut self, r: &Resubmission<'_>) -> Result<(), StoreError> {
+        self.put_versioned(Stale::Application, to_item(&ApplicationItem::new(r.after))?, Some(r.before.version))?;
+        self.append_application_log(&r.after.partner_id, &r.after.id, r.log)
+    }
+
+    /// Adds the step that links an account to a partner, only if it is not linked yet.
+    pub(super) fn link_account(&mut self, account: &AccountId, partner: &PartnerId) -> Result<(), StoreError> {
+        let update = Update::builder()
+            .set_key(Some(keys::account(account).item()))
+            .update_expression("SET partner_id = :partner")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(partner_id)")
+            .expression_attribute_values(":partner", AttributeValue::S(partner.to_string()));
+        self.update(Guard::AccountUnlinked, update)?;
+        Ok(())
+    }
 }
 
 impl Cancelled {

@@ -4,24 +4,13 @@ use crate::config::Config;
 use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
-    Account, Application, ApplicationStatus, LogAction, LogEntry, Logo, LogoImage, LogoRefusal, PartnerId, Profile,
+    Application, ApplicationStatus, LogAction, LogEntry, Logo, LogoImage, LogoRefusal, PartnerId, Profile,
     ProfileFields, SecretToken,
 };
-use crate::error::{AppError, Internal};
+use crate::error::AppError;
 use crate::mail;
-use crate::ports::{Invitation, Linked, Member, Page, ProfileCreated, ProfileUpdated, Resubmission};
-
-/// The partner profile an account is linked to.
-pub async fn linked_partner(deps: &Deps, account: &Caller) -> Result<PartnerId, AppError> {
-    Ok(linked_account(deps, account).await?.1)
-}
-
-/// The caller's account and the partner it is linked to.
-pub(crate) async fn linked_account(deps: &Deps, account: &Caller) -> Result<(Account, PartnerId), AppError> {
-    let account = crate::accounts::signed_in(deps, account).await?;
-    let partner = account.partner_id.clone().ok_or(AppError::ProfileNotLinked)?;
-    Ok((account, partner))
-}
+use crate::operations::common::{linked_account, linked_partner, notify, signed_in, stored};
+use crate::ports::{Invitation, Linked, Member, Page, ProfileCreated, ProfileUpdated, Resubmission, Stale};
 
 fn name_taken(fields: &ProfileFields) -> AppError {
     AppError::Conflict {
@@ -40,7 +29,7 @@ fn already_linked() -> AppError {
 /// POST /profile: a new profile, with the creator's email (read-only) and the creator linked;
 /// the creation is the first entry of its log.
 pub async fn create_profile(deps: &Deps, creator: &Caller, fields: ProfileFields) -> Result<Profile, AppError> {
-    let account = crate::accounts::signed_in(deps, creator).await?;
+    let account = signed_in(deps, creator).await?;
     if account.partner_id.is_some() {
         return Err(already_linked());
     }
@@ -83,20 +72,12 @@ pub async fn create_profile(deps: &Deps, creator: &Caller, fields: ProfileFields
             ProfileCreated::SlugTaken => break,
         }
     }
-    Err(AppError::Internal(Internal::Invariant("no free slug for a new profile".into())))
+    Err(AppError::invariant("no free slug for a new profile"))
 }
 
 /// GET /profile: the profile of the caller's partner.
 pub async fn get_profile(deps: &Deps, account: &Caller) -> Result<Profile, AppError> {
     stored(deps, &linked_partner(deps, account).await?).await
-}
-
-/// The profile that an account or an invitation points at: it must exist.
-pub(crate) async fn stored(deps: &Deps, partner: &PartnerId) -> Result<Profile, AppError> {
-    deps.profiles
-        .profile(partner)
-        .await?
-        .ok_or_else(|| AppError::Internal(Internal::Invariant(format!("a link points at missing partner {partner}"))))
 }
 
 /// PUT /profile: every changed property is logged and mailed to the profile's email. The
@@ -117,7 +98,7 @@ pub async fn update_profile(
     let (before, applications) = futures::join!(stored(deps, &partner), deps.applications.applications(&partner));
     let before = before?;
     if expected_version.is_some_and(|v| v != before.version) {
-        return Err(version_conflict());
+        return Err(AppError::version_conflict(Stale::Profile));
     }
     let now = deps.clock.now();
     let user = editor.email.to_string();
@@ -156,17 +137,17 @@ pub async fn update_profile(
                 written = Some(resubmitted);
                 break;
             }
-            Ok(ProfileUpdated::VersionConflict) => return Err(version_conflict()),
+            Ok(ProfileUpdated::VersionConflict) => return Err(AppError::version_conflict(Stale::Profile)),
             Ok(ProfileUpdated::NameTaken) => return Err(name_taken(&after.fields)),
             Err(_) => continue,
         }
     }
-    let resubmitted = written.ok_or_else(version_conflict)?;
+    let resubmitted = written.ok_or_else(|| AppError::version_conflict(Stale::Profile))?;
     tracing::info!(partner = %after.id, changes = log.len(), resubmitted = resubmitted.len(), "profile updated");
     // The mails go out together; the first that could not be made is the answer's error.
     let (changed, resubmissions) = futures::join!(
         notify_changed(deps, &after, &user, &log),
-        futures::future::join_all(resubmitted.iter().map(|r| crate::applications::notify(
+        futures::future::join_all(resubmitted.iter().map(|r| notify(
             deps,
             &after,
             &r.after,
@@ -211,9 +192,7 @@ fn back_to_review(
         .take(MAX_RESUBMITTED)
         .map(|before| {
             // The partner's edit of a rejected application sends it back the same way.
-            let edited = before
-                .edited(before.fields.clone())
-                .map_err(|e| AppError::Internal(Internal::Invariant(e.to_string())))?;
+            let edited = before.edited(before.fields.clone()).map_err(|e| AppError::invariant(e.to_string()))?;
             let after = Application { updated_at: now, version: before.version + 1, ..edited };
             let log = vec![LogEntry {
                 at: now,
@@ -330,7 +309,7 @@ pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Resul
         }
     }
     remove_logo(deps, &partner, &logo).await;
-    Err(version_conflict())
+    Err(AppError::version_conflict(Stale::Profile))
 }
 
 /// Removes a logo image nobody points at any more. A failure leaves an unused object behind,
@@ -338,15 +317,6 @@ pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Resul
 async fn remove_logo(deps: &Deps, partner: &PartnerId, logo: &Logo) {
     if let Err(e) = deps.logos.delete_logo(partner, logo).await {
         tracing::warn!(partner = %partner, error = %e, "an unused logo image was not removed");
-    }
-}
-
-fn version_conflict() -> AppError {
-    AppError::Conflict {
-        code: "version_conflict",
-        detail:
-            "Het profiel werd intussen door iemand anders gewijzigd. Laad het opnieuw en doe je aanpassingen nog eens."
-                .into(),
     }
 }
 
@@ -402,7 +372,7 @@ pub async fn link_profile(deps: &Deps, account: &Caller, code: &str) -> Result<P
     let secret = SecretToken::parse(code);
     // The account and the code do not depend on each other: read together. The account's
     // outcome comes first (401, then 409), the code's after.
-    let (account, invitation) = futures::join!(crate::accounts::signed_in(deps, account), async {
+    let (account, invitation) = futures::join!(signed_in(deps, account), async {
         match &secret {
             Some(secret) => deps.lookups.invitation(&secret.hash()).await,
             None => Ok(None),
@@ -455,8 +425,8 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::directory;
     use crate::domain::{Account, AccountStatus, Email};
+    use crate::operations::directory;
     use crate::ports::{AccountStore as _, ProfileStore as _};
     use crate::testing::{Fakes, TINY_PNG, fakes, profile_fields};
 

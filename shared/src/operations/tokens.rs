@@ -147,9 +147,7 @@ pub async fn create_token(deps: &Deps, request: TokenRequest) -> Result<IssuedTo
         tracing::warn!(client_id = %id, method = request.auth.method(), failures = attempts.failures, outcome = "invalid_client", "token refused");
         return Err(invalid_client(description, basic).into());
     }
-    let client = found.client.ok_or_else(|| {
-        AppError::Internal(crate::error::Internal::Invariant("authenticated without a client".into()))
-    })?;
+    let client = found.client.ok_or_else(|| AppError::invariant("authenticated without a client"))?;
     if found.failures.is_some() {
         deps.tokens.clear_token_failures(&id).await?;
     }

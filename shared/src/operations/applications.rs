@@ -9,22 +9,17 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::accounts::{refuse_if_throttled, throttle_key};
 use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
     Account, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, CONTACT_LINK_LIFETIME, Client,
-    ClientId, ClientJwks, ContactDecision, ContactEmail, ContactLink, Email, FieldError, LogAction, LogEntry,
-    PartnerId, Profile, PublicKeys, SecretHash, SecretToken, next_utc_midnight, notification_recipients,
+    ClientId, ClientJwks, ContactDecision, ContactEmail, ContactLink, Email, FieldError, INFORMAT, LogAction, LogEntry,
+    PartnerId, Profile, PublicKeys, SecretHash, SecretToken, next_utc_midnight,
 };
-use crate::error::{AppError, Internal};
-use crate::mail::{self, ApplicationEvent};
+use crate::error::AppError;
+use crate::mail;
+use crate::operations::common::{linked_account, notify, own, refuse_if_throttled, stored, throttle_key};
 use crate::ports::{ApplicationWrite, Page, Stale};
-use crate::profiles::{linked_account, stored};
-use crate::suspension::partner_inactive;
-
-/// Who moderation log entries name (api.md LogEntry `user`).
-pub const INFORMAT: &str = "Informat";
 
 /// The manual's message for a client id and secret that do not verify (manual 3.3.2, 4).
 pub const INVALID_CLIENT_CREDENTIALS: &str =
@@ -44,39 +39,13 @@ const VERIFY_WINDOW: Duration = Duration::minutes(15);
 /// between read and write (a concurrent edit of the profile, or a second approval).
 const PROFILE_ATTEMPTS: usize = 4;
 
-fn not_found() -> AppError {
-    AppError::NotFound
-}
-
-pub(crate) fn conflict(code: &'static str, detail: impl Into<String>) -> AppError {
-    AppError::Conflict { code, detail: detail.into() }
-}
-
-pub(crate) fn version_conflict() -> AppError {
-    conflict(
-        "version_conflict",
-        "De applicatie werd intussen door iemand anders gewijzigd. Laad ze opnieuw en doe je aanpassingen nog eens.",
-    )
-}
-
 fn invalid_credentials(detail: &str) -> AppError {
     AppError::Refused { code: "invalid_client_credentials", detail: detail.to_owned() }
 }
 
-pub(crate) fn invariant(what: String) -> AppError {
-    AppError::Internal(Internal::Invariant(what))
-}
-
-/// One of the caller's applications; anything else (another partner's, an id that is not
-/// one) is 404, never 403.
-pub(crate) async fn own(deps: &Deps, partner: &PartnerId, id: &str) -> Result<Application, AppError> {
-    let id = ApplicationId::parse(id).ok_or_else(not_found)?;
-    deps.applications.application(partner, &id).await?.ok_or_else(not_found)
-}
-
 /// The partner's profile, read with something else: it must exist (as in [`stored`]).
 fn existing_profile(profile: Option<Profile>, partner: &PartnerId) -> Result<Profile, AppError> {
-    profile.ok_or_else(|| invariant(format!("a link points at missing partner {partner}")))
+    profile.ok_or_else(|| AppError::invariant(format!("a link points at missing partner {partner}")))
 }
 
 /// The client that was read together with an application: the id asked for and what was found.
@@ -117,7 +86,7 @@ async fn editing(deps: &Deps, account: &Caller, id: &str) -> Result<Editing, App
     };
     let (linked, indexed) = futures::join!(linked_account(deps, account), indexed);
     let (editor, partner) = linked?;
-    let id = id.ok_or_else(not_found)?;
+    let id = id.ok_or(AppError::NotFound)?;
     let client_id = match indexed {
         Ok(indexed) => indexed.filter(|a| a.partner_id == partner).and_then(|a| a.client_id),
         // Only a shortcut: without it the client is read after the application.
@@ -127,10 +96,10 @@ async fn editing(deps: &Deps, account: &Caller, id: &str) -> Result<Editing, App
         }
     };
     let read = deps.applications.application_context(&partner, &id, client_id.as_ref()).await?;
-    let app = read.application.ok_or_else(not_found)?;
+    let app = read.application.ok_or(AppError::NotFound)?;
     let profile = existing_profile(read.profile, &partner)?;
     if !profile.active {
-        return Err(partner_inactive());
+        return Err(AppError::partner_inactive());
     }
     Ok(Editing { editor, app, profile, client: client_id.map(|id| (id, read.client)) })
 }
@@ -147,30 +116,18 @@ struct Moderating {
 /// application as the id index saw it (which names its partner and client), then the application
 /// itself (strongly consistent), the profile and the client in one BatchGetItem.
 async fn moderating(deps: &Deps, id: &str) -> Result<Moderating, AppError> {
-    let id = ApplicationId::parse(id).ok_or_else(not_found)?;
-    let indexed = deps.lookups.indexed_application(&id).await?.ok_or_else(not_found)?;
+    let id = ApplicationId::parse(id).ok_or(AppError::NotFound)?;
+    let indexed = deps.lookups.indexed_application(&id).await?.ok_or(AppError::NotFound)?;
     let read = deps.applications.application_context(&indexed.partner_id, &id, indexed.client_id.as_ref()).await?;
-    let app = read.application.ok_or_else(not_found)?;
+    let app = read.application.ok_or(AppError::NotFound)?;
     Ok(Moderating { app, profile: read.profile, client: indexed.client_id.map(|id| (id, read.client)) })
-}
-
-pub(crate) fn entry(
-    at: DateTime<Utc>,
-    action: LogAction,
-    property: &str,
-    user: &str,
-    from: Option<String>,
-    to: Option<String>,
-) -> LogEntry {
-    LogEntry { at, action, property: property.to_owned(), user: user.to_owned(), from, to }
 }
 
 /// One log entry per API a new application starts with.
 fn checked_apis<'a>(app: &'a Application, now: DateTime<Utc>, user: &'a str) -> impl Iterator<Item = LogEntry> + 'a {
-    app.fields
-        .apis
-        .iter()
-        .map(move |api| entry(now, LogAction::Created, &api.log_property(), user, None, Some(api.label().into())))
+    app.fields.apis.iter().map(move |api| {
+        LogEntry::new(now, LogAction::Created, &api.log_property(), user, None, Some(api.label().into()))
+    })
 }
 
 /// Writes `after` (and the client) with the log, adjusting the partner's count of approved
@@ -200,7 +157,7 @@ async fn commit(
                 ..current.clone()
             }
         });
-        // A client is written suspended while its partner is (see `crate::suspension`). When the
+        // A client is written suspended while its partner is (see `crate::operations::suspension`). When the
         // profile is part of the write (its version is checked), its `active` decides. Otherwise
         // a stored client keeps the flag it was read with: a (de)activation changes the flag and
         // the client's version together, and this write checks that version; the profile, read
@@ -220,32 +177,7 @@ async fn commit(
             Err(other) => return Ok(Err(other)),
         }
     }
-    Err(version_conflict())
-}
-
-/// Mails what happened to the partner's email and, once it is confirmed, the application's
-/// contact. A failed send is logged; the change stands.
-pub(crate) async fn notify(
-    deps: &Deps,
-    profile: &Profile,
-    app: &Application,
-    what: &str,
-    headline: &str,
-    user: &str,
-    log: &[LogEntry],
-) -> Result<(), AppError> {
-    let event = ApplicationEvent {
-        what,
-        headline,
-        application: app,
-        partner: profile.fields.name.as_str(),
-        user,
-        changes: log,
-    };
-    let to = notification_recipients(&profile.email, &app.fields.contact_email, &app.contact);
-    let mail = mail::application_changed(&deps.config.mail_from_accounts, &to, &event, &deps.config.portal_url)?;
-    mail::deliver(deps.mailer.as_ref(), "application_changed", &mail).await;
-    Ok(())
+    Err(AppError::version_conflict(Stale::Application))
 }
 
 /// At most this many contact confirmation mails per partner per UTC day, all applications
@@ -281,7 +213,7 @@ fn fresh_contact_link(now: DateTime<Utc>) -> Result<(ContactEmail, SecretToken),
 
 /// The log entry that says a confirmation link went to `contact`.
 fn confirmation_logged(now: DateTime<Utc>, user: &str, contact: &Email) -> LogEntry {
-    entry(now, LogAction::Sent, CONTACT_PROPERTY, user, None, Some(format!("bevestigingsmail naar {contact}")))
+    LogEntry::new(now, LogAction::Sent, CONTACT_PROPERTY, user, None, Some(format!("bevestigingsmail naar {contact}")))
 }
 
 /// Whether the day's confirmation mails of the partner and of the address leave room for one
@@ -333,7 +265,7 @@ async fn mail_confirmation(
         }
         "verzenden mislukt; verstuur de bevestigingsmail opnieuw"
     };
-    let log = [entry(
+    let log = [LogEntry::new(
         deps.clock.now(),
         LogAction::Sent,
         CONTACT_PROPERTY,
@@ -396,7 +328,7 @@ fn contact_link(deps: &Deps, app: &ApplicationId, token: &SecretToken) -> String
 }
 
 fn contact_already_confirmed() -> AppError {
-    conflict("contact_already_confirmed", "Het e-mailadres van de contactpersoon is al bevestigd.")
+    AppError::conflict("contact_already_confirmed", "Het e-mailadres van de contactpersoon is al bevestigd.")
 }
 
 fn invalid_contact_link() -> AppError {
@@ -415,7 +347,7 @@ pub async fn resend_contact_confirmation(deps: &Deps, account: &Caller, id: &str
         return Err(contact_already_confirmed());
     }
     if before.status == ApplicationStatus::Archived {
-        return Err(conflict(
+        return Err(AppError::conflict(
             "application_archived",
             "Deze applicatie is gearchiveerd en kan niet meer gewijzigd worden.",
         ));
@@ -438,7 +370,7 @@ pub async fn resend_contact_confirmation(deps: &Deps, account: &Caller, id: &str
     let after = Application { contact, updated_at: now, version: before.version + 1, ..before.clone() };
     let log = [confirmation_logged(now, &user, &after.fields.contact_email)];
     let write = ApplicationWrite { before: Some(&before), after: &after, client: None, profile: None, log: &log };
-    deps.applications.write_application(write).await?.map_err(|_| version_conflict())?;
+    deps.applications.write_application(write).await?.map_err(|_| AppError::version_conflict(Stale::Application))?;
     send_confirmation(deps, &profile, &after, &user, &token).await?;
     tracing::info!(application = %after.id, "contact confirmation sent again");
     Ok(after.fields.contact_email)
@@ -464,7 +396,7 @@ pub async fn confirm_contact(deps: &Deps, application: &str, token: &str) -> Res
             ..before.clone()
         };
         let contact = before.fields.contact_email.to_string();
-        let log = [entry(
+        let log = [LogEntry::new(
             now,
             LogAction::Updated,
             CONTACT_PROPERTY,
@@ -531,7 +463,7 @@ pub async fn get_application_logs(
     };
     let (app, log) = futures::join!(own(deps, &partner, id), log);
     app?;
-    Ok(log.ok_or_else(not_found)??)
+    Ok(log.ok_or(AppError::NotFound)??)
 }
 
 /// An existing client's id and secret as a partner types them.
@@ -601,7 +533,7 @@ async fn linkable_client(deps: &Deps, credentials: &Credentials, client: Option<
         )));
     }
     if client.application_id.is_some() {
-        return Err(conflict("client_already_linked", CLIENT_ALREADY_LINKED));
+        return Err(AppError::conflict("client_already_linked", CLIENT_ALREADY_LINKED));
     }
     Ok(client)
 }
@@ -626,7 +558,7 @@ pub async fn create_application(
         }
     };
     if !profile.active {
-        return Err(partner_inactive());
+        return Err(AppError::partner_inactive());
     }
     let now = deps.clock.now();
     let user = creator.email.to_string();
@@ -645,14 +577,15 @@ pub async fn create_application(
         version: 1,
     };
     let Some((credentials, read)) = link else {
-        let mut log = vec![entry(now, LogAction::Created, "Status", &user, None, Some(app.status.label().into()))];
+        let mut log =
+            vec![LogEntry::new(now, LogAction::Created, "Status", &user, None, Some(app.status.label().into()))];
         log.extend(checked_apis(&app, now, &user));
         log.extend(confirm.is_some().then(|| confirmation_logged(now, &user, &app.fields.contact_email)));
         let (committed, allowed) = futures::join!(
             commit(deps, profile, None, &app, None, 0, &log),
             confirmation_allowed(deps, &app, confirm.is_some())
         );
-        let profile = committed?.map_err(|_| version_conflict())?;
+        let profile = committed?.map_err(|_| AppError::version_conflict(Stale::Application))?;
         tracing::info!(application = %app.id, "application requested");
         let what = (
             "aangevraagd",
@@ -676,8 +609,8 @@ pub async fn create_application(
         ..client.clone()
     };
     let mut log = vec![
-        entry(now, LogAction::Linked, "Client ID", &user, None, Some(client.id.to_string())),
-        entry(now, LogAction::Approved, "Status", &user, None, Some(app.status.label().into())),
+        LogEntry::new(now, LogAction::Linked, "Client ID", &user, None, Some(client.id.to_string())),
+        LogEntry::new(now, LogAction::Approved, "Status", &user, None, Some(app.status.label().into())),
     ];
     log.extend(checked_apis(&app, now, &user));
     log.extend(confirm.is_some().then(|| confirmation_logged(now, &user, &app.fields.contact_email)));
@@ -697,8 +630,8 @@ pub async fn create_application(
             Ok(app)
         }
         // Another application took the client between the check and the write.
-        Err(Stale::Client) => Err(conflict("client_already_linked", CLIENT_ALREADY_LINKED)),
-        Err(_) => Err(version_conflict()),
+        Err(Stale::Client) => Err(AppError::conflict("client_already_linked", CLIENT_ALREADY_LINKED)),
+        Err(_) => Err(AppError::version_conflict(Stale::Application)),
     }
 }
 
@@ -757,7 +690,7 @@ pub async fn update_application(
 ) -> Result<Application, AppError> {
     let Editing { editor, app: before, profile, client: read_client } = editing(deps, account, id).await?;
     if expected_version.is_some_and(|v| v != before.version) {
-        return Err(version_conflict());
+        return Err(AppError::version_conflict(Stale::Application));
     }
     let now = deps.clock.now();
     let user = editor.email.to_string();
@@ -765,16 +698,16 @@ pub async fn update_application(
         .fields
         .changes(&fields)
         .into_iter()
-        .map(|(action, property, from, to)| entry(now, action, &property, &user, from, to))
+        .map(|(action, property, from, to)| LogEntry::new(now, action, &property, &user, from, to))
         .collect();
     let edited = before.edited(fields).map_err(|_| {
-        conflict("application_archived", "Deze applicatie is gearchiveerd en kan niet meer gewijzigd worden.")
+        AppError::conflict("application_archived", "Deze applicatie is gearchiveerd en kan niet meer gewijzigd worden.")
     })?;
     if log.is_empty() {
         return Ok(before);
     }
     if edited.status != before.status {
-        log.push(entry(
+        log.push(LogEntry::new(
             now,
             LogAction::Updated,
             "Status",
@@ -793,7 +726,7 @@ pub async fn update_application(
     let new_client = stored_client.as_ref().map(|c| client_for_apis(c, &after.fields.apis, now));
     if let (Some(before_client), Some(after_client)) = (&stored_client, &new_client) {
         for scope in before_client.scopes.difference(&after_client.scopes) {
-            log.push(entry(now, LogAction::Revoked, "Scope", &user, Some(scope.to_string()), None));
+            log.push(LogEntry::new(now, LogAction::Revoked, "Scope", &user, Some(scope.to_string()), None));
         }
     }
     let client = stored_client.as_ref().zip(new_client.as_ref()).map(|(b, a)| (Some(b), a));
@@ -813,7 +746,7 @@ pub async fn update_application(
             mail_after_change(deps, &profile, &after, ("gewijzigd", headline), &user, &log, confirm).await?;
             Ok(after)
         }
-        Err(_) => Err(version_conflict()),
+        Err(_) => Err(AppError::version_conflict(Stale::Application)),
     }
 }
 
@@ -842,7 +775,7 @@ pub async fn create_client_secret(
     } else {
         "nieuw secret; het vorige werkt niet meer".to_owned()
     };
-    let log = vec![entry(now, LogAction::Created, "Client secret", &user, None, Some(grace))];
+    let log = vec![LogEntry::new(now, LogAction::Created, "Client secret", &user, None, Some(grace))];
     let after =
         Application { secret_created_at: Some(now), updated_at: now, version: before.version + 1, ..before.clone() };
     match commit(deps, profile, Some(&before), &after, Some((Some(&client), &rotated)), 0, &log).await? {
@@ -851,7 +784,7 @@ pub async fn create_client_secret(
             notify(deps, &profile, &after, "heeft een nieuw client secret", "Er werd een nieuw client secret aangemaakt. Het secret zelf staat niet in deze mail en wordt nergens bewaard.", &user, &log).await?;
             Ok((client_id, secret))
         }
-        Err(_) => Err(version_conflict()),
+        Err(_) => Err(AppError::version_conflict(Stale::Application)),
     }
 }
 
@@ -867,10 +800,11 @@ async fn approved_client(
     let Editing { editor, app, profile, client } = editing(deps, account, id).await?;
     let client_id = match (&app.client_id, app.status) {
         (Some(client_id), ApplicationStatus::Approved) => client_id.clone(),
-        _ => return Err(conflict("application_not_approved", why)),
+        _ => return Err(AppError::conflict("application_not_approved", why)),
     };
-    let client =
-        client_of(deps, &app, client).await?.ok_or_else(|| invariant(format!("client {client_id} is missing")))?;
+    let client = client_of(deps, &app, client)
+        .await?
+        .ok_or_else(|| AppError::invariant(format!("client {client_id} is missing")))?;
     Ok((editor.email.to_string(), app, profile, client))
 }
 
@@ -900,7 +834,7 @@ pub async fn update_application_jwks(
         return Ok(jwks);
     }
     let action = if to.is_none() { LogAction::Removed } else { LogAction::Updated };
-    let log = vec![entry(now, action, "Publieke sleutels (JWKS)", &user, from, to)];
+    let log = vec![LogEntry::new(now, action, "Publieke sleutels (JWKS)", &user, from, to)];
     let changed = Client { jwks: jwks.clone(), updated_at: now, version: client.version + 1, ..client.clone() };
     let after = Application { updated_at: now, version: before.version + 1, ..before.clone() };
     match commit(deps, profile, Some(&before), &after, Some((Some(&client), &changed)), 0, &log).await? {
@@ -909,7 +843,7 @@ pub async fn update_application_jwks(
             notify(deps, &profile, &after, "heeft nieuwe publieke sleutels", "De publieke sleutels waarmee de applicatie zich bij het token endpoint aanmeldt (private_key_jwt) werden gewijzigd.", &user, &log).await?;
             Ok(jwks)
         }
-        Err(_) => Err(version_conflict()),
+        Err(_) => Err(AppError::version_conflict(Stale::Application)),
     }
 }
 
@@ -964,7 +898,7 @@ pub async fn get_admin_application(deps: &Deps, id: &str) -> Result<Review, AppE
 }
 
 fn invalid_transition(app: &Application, to: &str) -> AppError {
-    conflict(
+    AppError::conflict(
         "invalid_transition",
         format!("Een applicatie met status \u{201c}{}\u{201d} kan niet {to} worden.", app.status.label()),
     )
@@ -977,7 +911,7 @@ pub async fn approve_application(deps: &Deps, id: &str) -> Result<Application, A
     let profile = existing_profile(profile, &before.partner_id)?;
     let now = deps.clock.now();
     let after = Application { updated_at: now, version: before.version + 1, ..approved };
-    let client_id = after.client_id.clone().ok_or_else(|| invariant("approval without a client id".into()))?;
+    let client_id = after.client_id.clone().ok_or_else(|| AppError::invariant("approval without a client id"))?;
     // A fresh id (96 random bits) has no client yet; the write checks that none exists.
     let stored = match before.client_id {
         Some(_) => client_of(deps, &after, read_client).await?,
@@ -1008,7 +942,7 @@ pub async fn approve_application(deps: &Deps, id: &str) -> Result<Application, A
         },
     };
     let log = vec![
-        entry(
+        LogEntry::new(
             now,
             LogAction::Approved,
             "Status",
@@ -1016,7 +950,7 @@ pub async fn approve_application(deps: &Deps, id: &str) -> Result<Application, A
             Some(before.status.label().into()),
             Some(after.status.label().into()),
         ),
-        entry(now, LogAction::Created, "Client ID", INFORMAT, None, Some(client_id.to_string())),
+        LogEntry::new(now, LogAction::Created, "Client ID", INFORMAT, None, Some(client_id.to_string())),
     ];
     match commit(deps, profile, Some(&before), &after, Some((stored.as_ref(), &client)), 1, &log).await? {
         Ok(profile) => {
@@ -1024,7 +958,7 @@ pub async fn approve_application(deps: &Deps, id: &str) -> Result<Application, A
             notify(deps, &profile, &after, "werd goedgekeurd", "Informat heeft je applicatie goedgekeurd. Maak in het partnerportaal een client secret aan en vraag daarna toegang aan de schoolbeheerders.", INFORMAT, &log).await?;
             Ok(after)
         }
-        Err(_) => Err(version_conflict()),
+        Err(_) => Err(AppError::version_conflict(Stale::Application)),
     }
 }
 
@@ -1036,7 +970,7 @@ pub async fn reject_application(deps: &Deps, id: &str, reason: String) -> Result
     let now = deps.clock.now();
     let after = Application { updated_at: now, version: before.version + 1, ..rejected };
     let log = vec![
-        entry(
+        LogEntry::new(
             now,
             LogAction::Rejected,
             "Status",
@@ -1044,7 +978,7 @@ pub async fn reject_application(deps: &Deps, id: &str, reason: String) -> Result
             Some(before.status.label().into()),
             Some(after.status.label().into()),
         ),
-        entry(now, LogAction::Rejected, "Reden", INFORMAT, None, Some(reason)),
+        LogEntry::new(now, LogAction::Rejected, "Reden", INFORMAT, None, Some(reason)),
     ];
     match commit(deps, profile, Some(&before), &after, None, 0, &log).await? {
         Ok(profile) => {
@@ -1052,7 +986,7 @@ pub async fn reject_application(deps: &Deps, id: &str, reason: String) -> Result
             notify(deps, &profile, &after, "werd geweigerd", "Informat heeft je applicatie niet goedgekeurd. Pas je profiel of de applicatie aan; Informat beoordeelt ze dan opnieuw.", INFORMAT, &log).await?;
             Ok(after)
         }
-        Err(_) => Err(version_conflict()),
+        Err(_) => Err(AppError::version_conflict(Stale::Application)),
     }
 }
 
@@ -1068,7 +1002,7 @@ pub async fn archive_application(deps: &Deps, id: &str) -> Result<Application, A
         stored.as_ref().map(|c| Client { active: false, updated_at: now, version: c.version + 1, ..c.clone() });
     let client = stored.as_ref().zip(deactivated.as_ref()).map(|(b, a)| (Some(b), a));
     let delta = if before.status == ApplicationStatus::Approved { -1 } else { 0 };
-    let log = vec![entry(
+    let log = vec![LogEntry::new(
         now,
         LogAction::Archived,
         "Status",
@@ -1091,7 +1025,7 @@ pub async fn archive_application(deps: &Deps, id: &str) -> Result<Application, A
             .await?;
             Ok(after)
         }
-        Err(_) => Err(version_conflict()),
+        Err(_) => Err(AppError::version_conflict(Stale::Application)),
     }
 }
 
@@ -1128,7 +1062,7 @@ mod tests {
         f.store.create_account(&account, &token).await.expect("account");
         let caller = Caller { account: id, issued_at: now };
         let fields = crate::testing::profile_fields(name);
-        let profile = crate::profiles::create_profile(&f.deps, &caller, fields).await.expect("profile");
+        let profile = crate::operations::profiles::create_profile(&f.deps, &caller, fields).await.expect("profile");
         (caller, profile)
     }
 

@@ -12,12 +12,10 @@
 //! profile's version (an approval changes the partner's count of approved applications), so an
 //! approval and a deactivation at the same moment cannot leave a working client behind.
 
-use crate::applications::{INFORMAT, conflict, entry};
 use crate::deps::Deps;
-use crate::domain::{ClientId, LogAction, PartnerId, Profile};
+use crate::domain::{ClientId, INFORMAT, LogAction, LogEntry, PartnerId, Profile};
 use crate::error::AppError;
 use crate::ports::Stale;
-use crate::profiles::stored;
 
 /// What a moderator does to a partner: a deactivation always says why (the partner reads it in
 /// its mail and its log); an activation needs no reason.
@@ -35,9 +33,6 @@ impl Activation {
         matches!(self, Self::Activate)
     }
 }
-
-/// What a suspended partner reads when it tries to change something.
-pub const PARTNER_INACTIVE: &str = "Je partnerprofiel werd door Informat gedeactiveerd. Zolang het niet opnieuw geactiveerd is, kan je geen applicaties aanmaken of wijzigen en geen toegang aanvragen, en krijgen je clients geen tokens. Neem contact op met Informat.";
 
 /// How often a (de)activation retries when the profile or a client changed between its read and
 /// its write.
@@ -73,16 +68,6 @@ async fn notify(
     Ok(())
 }
 
-pub(crate) fn partner_inactive() -> AppError {
-    conflict("partner_inactive", PARTNER_INACTIVE)
-}
-
-/// The partner's profile; 409 `partner_inactive` when Informat deactivated it.
-pub(crate) async fn active_partner(deps: &Deps, partner: &PartnerId) -> Result<Profile, AppError> {
-    let profile = stored(deps, partner).await?;
-    if profile.active { Ok(profile) } else { Err(partner_inactive()) }
-}
-
 /// POST /admin/partners/{id}/deactivate and /activate: the profile's `active` and every client of
 /// the partner's applications, in one transaction; logged on the profile (a deactivation with its
 /// reason) and mailed to its email with a subject that says what happened.
@@ -115,7 +100,7 @@ pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -
             return Ok(before);
         }
         if changed.len() > MAX_CLIENTS {
-            return Err(crate::applications::invariant(format!(
+            return Err(AppError::invariant(format!(
                 "partner {id} has {} clients, more than one transaction holds",
                 changed.len()
             )));
@@ -125,7 +110,7 @@ pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -
         let label = |a: bool| Some(if a { "Actief" } else { "Niet actief" }.to_owned());
         let mut log = Vec::new();
         if before.active != active {
-            log.push(entry(now, LogAction::Updated, "Status", INFORMAT, label(before.active), label(active)));
+            log.push(LogEntry::new(now, LogAction::Updated, "Status", INFORMAT, label(before.active), label(active)));
         }
         if !changed.is_empty() {
             let (from, to) = if active {
@@ -133,7 +118,7 @@ pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -
             } else {
                 ("Actief", "Geschorst: de clients krijgen geen tokens meer")
             };
-            log.push(entry(
+            log.push(LogEntry::new(
                 now,
                 LogAction::Updated,
                 "Clients van de applicaties",
@@ -143,7 +128,7 @@ pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -
             ));
         }
         if let Activation::Deactivate { reason } = &activation {
-            log.push(entry(now, LogAction::Updated, REASON_PROPERTY, INFORMAT, None, Some(reason.clone())));
+            log.push(LogEntry::new(now, LogAction::Updated, REASON_PROPERTY, INFORMAT, None, Some(reason.clone())));
         }
         match deps.applications.write_partner_suspension((&before, &after), &changed, !active, &log).await? {
             Ok(()) => {
@@ -154,9 +139,9 @@ pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -
             Err(Stale::Profile | Stale::Application) => continue,
             // Clients are never deleted: an application's client id names one that exists.
             Err(Stale::Client) => {
-                return Err(crate::applications::invariant(format!("a client of partner {id} is missing")));
+                return Err(AppError::invariant(format!("a client of partner {id} is missing")));
             }
         }
     }
-    Err(conflict("version_conflict", "Het profiel werd intussen gewijzigd. Probeer het opnieuw."))
+    Err(AppError::version_conflict(Stale::Profile))
 }

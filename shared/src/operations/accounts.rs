@@ -4,7 +4,6 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, DurationRound as _, Utc};
-use sha2::{Digest, Sha256};
 
 use crate::deps::Deps;
 use crate::domain::{
@@ -13,6 +12,7 @@ use crate::domain::{
 };
 use crate::error::{AppError, Internal};
 use crate::mail;
+use crate::operations::common::{signed_in, throttle_key};
 use crate::ports::{Created, IdentityError, PoolUser, Session, Sessions};
 
 /// Failed sign-ins allowed per email address from one source address within [`SIGN_IN_WINDOW`]
@@ -151,9 +151,7 @@ async fn existing_account(deps: &Deps, email: &Email) -> Result<(), AppError> {
             // repair the table from the pool, so the person can still activate.
             let Some(PoolUser { id, confirmed }) = deps.identity.find_user(email).await.map_err(identity_failure)?
             else {
-                return Err(AppError::Internal(Internal::Invariant(
-                    "the pool reported an existing user it cannot find".into(),
-                )));
+                return Err(AppError::invariant("the pool reported an existing user it cannot find"));
             };
             let mut account = Account::register(id, email.clone(), now);
             let (secret, token) =
@@ -525,29 +523,6 @@ impl Pool {
     }
 }
 
-/// A key of the attempts store: `kind` and a digest of what is counted (an address, a client
-/// id), so the table does not hold it.
-pub(crate) fn throttle_key(kind: &str, counted: &str) -> String {
-    format!("{kind}#{}", hex::encode(Sha256::digest(counted.as_bytes())))
-}
-
-/// 429 with the time left while `key` has `max` failures in its open window.
-pub(crate) async fn refuse_if_throttled(
-    deps: &Deps,
-    key: &str,
-    now: chrono::DateTime<chrono::Utc>,
-    window: Duration,
-    max: u32,
-) -> Result<(), AppError> {
-    match deps.attempts.attempts(key, now, window).await? {
-        Some(attempts) if attempts.failures >= max => {
-            let retry_after_seconds = (attempts.window_started_at + window - now).num_seconds();
-            Err(AppError::TooManyAttempts { retry_after_seconds })
-        }
-        _ => Ok(()),
-    }
-}
-
 /// POST /sessions and POST /staff/sessions. One answer for an unknown address and a wrong
 /// password. Failures are counted per address and source, per source and per address
 /// ([`MAX_FAILED_SIGN_INS`] and the other two limits, in [`SIGN_IN_WINDOW`]), for each pool apart;
@@ -643,19 +618,6 @@ pub async fn revoke(deps: &Deps, pool: Pool, refresh_token: &str) -> Result<(), 
         return Ok(());
     }
     pool.sessions(deps).revoke(refresh_token).await.map_err(identity_failure)
-}
-
-/// The account of a partner request: every partner route reads it, and this is where a token
-/// becomes a session. A token whose account the portal does not know, or one issued before a
-/// password reset ended the account's sessions, is no session (401).
-pub async fn signed_in(deps: &Deps, caller: &Caller) -> Result<Account, AppError> {
-    let account = deps.accounts.account(&caller.account).await?.ok_or(AppError::Unauthorized)?;
-    if account.accepts_session(caller.issued_at) {
-        Ok(account)
-    } else {
-        tracing::info!(account = %account.id, "a token from before the last password reset");
-        Err(AppError::Unauthorized)
-    }
 }
 
 /// GET /me: the signed-in account.

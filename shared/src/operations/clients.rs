@@ -3,10 +3,10 @@
 //! active in Rekeningen; those block linking it (manual 4: "Laat scopes voor niet-actieve
 //! toegangsgroepen in Rekeningen verwijderen door Informat"), and only a moderator removes them.
 
-use crate::applications::{INFORMAT, conflict, entry};
 use crate::deps::Deps;
-use crate::domain::{Client, ClientId, LogAction};
+use crate::domain::{Client, ClientId, INFORMAT, LogAction, LogEntry};
 use crate::error::AppError;
+use crate::ports::Stale;
 
 /// The log property of the removal.
 pub const BLOCKED_SCOPES_PROPERTY: &str = "Scopes voor niet-actieve toegangsgroepen";
@@ -32,7 +32,7 @@ pub async fn remove_blocked_scopes(deps: &Deps, id: &str) -> Result<Client, AppE
         let now = deps.clock.now();
         let after =
             Client { blocked_scopes: Vec::new(), updated_at: now, version: before.version + 1, ..before.clone() };
-        let log = [entry(
+        let log = [LogEntry::new(
             now,
             LogAction::Removed,
             BLOCKED_SCOPES_PROPERTY,
@@ -51,5 +51,5 @@ pub async fn remove_blocked_scopes(deps: &Deps, id: &str) -> Result<Client, AppE
             return Ok(after);
         }
     }
-    Err(conflict("version_conflict", "De client werd intussen gewijzigd. Probeer het opnieuw."))
+    Err(AppError::version_conflict(Stale::Client))
 }

@@ -77,12 +77,10 @@ pub async fn get_partner_logo(deps: &Deps, slug: &str, version: Option<&str>) ->
     if !(exact || profile.is_listed()) {
         return Err(AppError::NotFound);
     }
-    let bytes = deps.logos.logo(&profile.id, logo).await?.ok_or_else(|| {
-        AppError::Internal(crate::error::Internal::Invariant(format!(
-            "the logo of partner {} is missing from the bucket",
-            profile.id
-        )))
-    })?;
+    let bytes =
+        deps.logos.logo(&profile.id, logo).await?.ok_or_else(|| {
+            AppError::invariant(format!("the logo of partner {} is missing from the bucket", profile.id))
+        })?;
     Ok(LogoFile { bytes, format: logo.format, version: logo.id.clone(), immutable: exact })
 }
 

@@ -7,19 +7,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::applications::{conflict, entry, invariant, notify, own, version_conflict};
 use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
-    AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, Api, Application, ApplicationId,
-    ApplicationStatus, Client, ClientId, Email, FieldError, Institution, LogAction, LogEntry, MailBudget, Profile,
-    SchoolAccess, Scope, SecretToken, link_expiry, seconds_until_tomorrow,
+    AccessRequest, AccessRequestId, AccessRequestStatus, Api, Application, ApplicationId, ApplicationStatus, Client,
+    ClientId, Email, FieldError, Institution, LogAction, LogEntry, MailBudget, Profile, SYSTEM, SchoolAccess,
+    SchoolAdmin, Scope, SecretToken, link_expiry, seconds_until_tomorrow,
 };
 use crate::error::AppError;
 use crate::mail;
-use crate::ports::{AccessWrite, RequestsStored, SchoolIndex, StoreError};
-use crate::profiles::linked_account;
-use crate::suspension::{active_partner, partner_inactive};
+use crate::operations::common::{active_partner, linked_account, notify, own};
+use crate::ports::{AccessWrite, RequestsStored, SchoolIndex, Stale, StoreError};
 
 /// The log property of a request (the manual's Logs tab: "Toegangsaanvraag bij schoolbeheerder").
 pub const REQUEST_PROPERTY: &str = "Toegangsaanvraag bij schoolbeheerder";
@@ -27,14 +25,6 @@ pub const REQUEST_PROPERTY: &str = "Toegangsaanvraag bij schoolbeheerder";
 pub const EXPIRY_LOOKBACK_DAYS: i64 = 7;
 /// How many expiries the job writes at once (each a small transaction on its own request).
 const EXPIRY_CONCURRENCY: usize = 8;
-const SYSTEM: &str = "systeem";
-
-/// A school administrator, from its ID token of Informat's identity provider.
-#[derive(Debug, Clone)]
-pub struct SchoolAdmin {
-    pub email: Email,
-    pub rights: AdminRights,
-}
 
 /// A sent request and its link (shown to the partner once, and in the logs).
 pub struct SentRequest {
@@ -43,7 +33,7 @@ pub struct SentRequest {
 }
 
 fn not_approved() -> AppError {
-    conflict(
+    AppError::conflict(
         "application_not_approved",
         "Toegang tot schoolgegevens kan pas gevraagd of verleend worden als Informat de applicatie heeft goedgekeurd.",
     )
@@ -82,7 +72,14 @@ pub async fn create_access_requests(
     for email in addresses {
         let token = SecretToken::generate()?;
         let link = link(deps, &token);
-        log.push(entry(now, LogAction::Created, REQUEST_PROPERTY, &user, None, Some(format!("{email}: {link}"))));
+        log.push(LogEntry::new(
+            now,
+            LogAction::Created,
+            REQUEST_PROPERTY,
+            &user,
+            None,
+            Some(format!("{email}: {link}")),
+        ));
         let request = AccessRequest {
             id: AccessRequestId::new(),
             token_hash: token.hash(),
@@ -102,7 +99,7 @@ pub async fn create_access_requests(
     let requests: Vec<AccessRequest> = sent.iter().map(|s| s.request.clone()).collect();
     match deps.access.create_access_requests(&requests, &log, &MailBudget::of(now)).await? {
         RequestsStored::Yes => {}
-        RequestsStored::PartnerInactive => return Err(partner_inactive()),
+        RequestsStored::PartnerInactive => return Err(AppError::partner_inactive()),
         RequestsStored::Limited(limit) => {
             tracing::warn!(application = %app.id, partner = %partner, limit = limit.code(), "access requests refused: daily limit");
             return Err(AppError::Limited {
@@ -138,7 +135,7 @@ pub async fn create_access_requests(
         .zip(delivered)
         .filter(|(_, delivered)| !delivered)
         .map(|(s, _)| {
-            entry(
+            LogEntry::new(
                 deps.clock.now(),
                 LogAction::Sent,
                 &format!("{REQUEST_PROPERTY}: verzenden mislukt"),
@@ -307,10 +304,12 @@ fn scope_changes(
     now: DateTime<Utc>,
 ) -> Vec<LogEntry> {
     let scope = |api: &Api| Scope { api: *api, institution: institution.clone() }.to_string();
-    let granted =
-        after.difference(before).map(|api| entry(now, LogAction::Granted, "Scope", user, None, Some(scope(api))));
-    let revoked =
-        before.difference(after).map(|api| entry(now, LogAction::Revoked, "Scope", user, Some(scope(api)), None));
+    let granted = after
+        .difference(before)
+        .map(|api| LogEntry::new(now, LogAction::Granted, "Scope", user, None, Some(scope(api))));
+    let revoked = before
+        .difference(after)
+        .map(|api| LogEntry::new(now, LogAction::Revoked, "Scope", user, Some(scope(api)), None));
     granted.chain(revoked).collect()
 }
 
@@ -339,7 +338,7 @@ async fn change_access(
             Some(read) => read.read,
             None => read_client(deps, &client_id, institution).await.read,
         }?;
-        let client = client.ok_or_else(|| invariant(format!("client {client_id}")))?;
+        let client = client.ok_or_else(|| AppError::invariant(format!("client {client_id}")))?;
         let before = apis_at(&client, institution);
         // Planned from the client as read now, so a retry after a concurrent change plans again.
         let apis = &plan(&before)?;
@@ -379,7 +378,7 @@ async fn change_access(
                                 Some(found) => found?,
                                 None => deps.profiles.profile(&app.partner_id).await?,
                             };
-                            read = found.ok_or_else(|| invariant(format!("profile {}", app.partner_id)))?;
+                            read = found.ok_or_else(|| AppError::invariant(format!("profile {}", app.partner_id)))?;
                             &read
                         }
                     };
@@ -396,7 +395,7 @@ async fn change_access(
             Err(_) => continue,
         }
     }
-    Err(version_conflict())
+    Err(AppError::version_conflict(Stale::Client))
 }
 
 /// POST /access-requests/{token}/grant: grants `apis` at `institution` through a request. Only
@@ -423,7 +422,7 @@ pub async fn grant_access(
         return Err(not_approved());
     }
     if !opened.partner.active {
-        return Err(partner_inactive());
+        return Err(AppError::partner_inactive());
     }
     if apis.is_empty() {
         return Err(FieldError::new("apis", "required", "Kies minstens een API om toegang tot te verlenen.").into());
@@ -524,7 +523,7 @@ pub async fn update_school_access(
         }
         // An archived application's client no longer works: its access is not changed any more.
         if app.status != ApplicationStatus::Approved {
-            return Err(conflict(
+            return Err(AppError::conflict(
                 "application_not_approved",
                 "Deze applicatie is niet (meer) goedgekeurd door Informat: haar toegang tot de gegevens van de school kan niet meer gewijzigd worden.",
             ));
@@ -533,7 +532,7 @@ pub async fn update_school_access(
         let added: BTreeSet<Api> = changed.intersection(apis).copied().collect();
         check_apis(&app, admin, institution, &added, &changed)?;
         if !added.is_empty() && !partner_active {
-            return Err(partner_inactive());
+            return Err(AppError::partner_inactive());
         }
         Ok(apis.clone())
     };
@@ -562,7 +561,8 @@ pub async fn expire_access_requests(deps: &Deps, now: DateTime<Utc>) -> Result<E
     let due = found.into_iter().flat_map(|(due, _)| due);
     // Owned requests: a future borrowing from `due` would not be Send for every lifetime.
     let expired: Vec<bool> = futures::stream::iter(due.into_iter().map(|request| async move {
-        let log = entry(now, LogAction::Expired, REQUEST_PROPERTY, SYSTEM, Some(request.email.to_string()), None);
+        let log =
+            LogEntry::new(now, LogAction::Expired, REQUEST_PROPERTY, SYSTEM, Some(request.email.to_string()), None);
         deps.access.expire(&request, &log).await
     }))
     .buffer_unordered(EXPIRY_CONCURRENCY)
