@@ -50,6 +50,11 @@ pub enum AppError {
     /// Dutch message, answered with `Retry-After`.
     #[error("limit reached: {code}; retry after {retry_after_seconds} s")]
     Limited { code: &'static str, field: FieldError, retry_after_seconds: i64 },
+    /// What the caller read changed before its write, and a retry did not help (409
+    /// `version_conflict`, the sentence names what changed). Retried once by the operations'
+    /// one helper (`operations::common::retry_stale`).
+    #[error("stale: the {0:?} changed since it was read")]
+    Stale(Stale),
     #[error("internal: {0}")]
     Internal(#[from] Internal),
 }
@@ -76,6 +81,7 @@ pub enum Internal {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
+            StoreError::Stale(what) => Self::Stale(what),
             StoreError::InvalidCursor => Self::InvalidRequest(
                 "De cursor is ongeldig: gebruik de next_cursor uit het vorige antwoord van deze lijst.".into(),
             ),
@@ -121,20 +127,21 @@ impl AppError {
     /// 409 `version_conflict`: what the caller read changed before its write, and a retry did
     /// not help. The sentence names what changed.
     pub fn version_conflict(what: Stale) -> Self {
-        Self::conflict(
-            "version_conflict",
-            match what {
-                Stale::Profile => {
-                    "Het profiel werd intussen door iemand anders gewijzigd. Laad het opnieuw en doe je aanpassingen nog eens."
-                }
-                Stale::Application => {
-                    "De applicatie werd intussen door iemand anders gewijzigd. Laad ze opnieuw en doe je aanpassingen nog eens."
-                }
-                Stale::Client => {
-                    "De client werd intussen door iemand anders gewijzigd. Laad de pagina opnieuw en probeer het nog eens."
-                }
-            },
-        )
+        Self::Stale(what)
+    }
+
+    fn stale_detail(what: Stale) -> &'static str {
+        match what {
+            Stale::Profile => {
+                "Het profiel werd intussen door iemand anders gewijzigd. Laad het opnieuw en doe je aanpassingen nog eens."
+            }
+            Stale::Application => {
+                "De applicatie werd intussen door iemand anders gewijzigd. Laad ze opnieuw en doe je aanpassingen nog eens."
+            }
+            Stale::Client => {
+                "De client werd intussen door iemand anders gewijzigd. Laad de pagina opnieuw en probeer het nog eens."
+            }
+        }
     }
 
     /// 409 `partner_inactive`: Informat deactivated the partner.
@@ -157,7 +164,7 @@ impl AppError {
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::AccountNotActivated => StatusCode::FORBIDDEN,
             Self::NotFound | Self::ProfileNotLinked => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::Stale(_) => StatusCode::CONFLICT,
             Self::Refused { .. } => StatusCode::BAD_REQUEST,
             Self::Denied { .. } => StatusCode::FORBIDDEN,
             Self::Gone { .. } => StatusCode::GONE,
@@ -182,6 +189,7 @@ impl AppError {
             | Self::Denied { code, .. }
             | Self::Gone { code, .. }
             | Self::Limited { code, .. } => code,
+            Self::Stale(_) => "version_conflict",
             Self::ProfileNotLinked => "profile_not_linked",
             Self::InvalidToken => "invalid_token",
             Self::InvalidCredentials => "invalid_credentials",
@@ -213,6 +221,7 @@ impl AppError {
             | Self::Refused { detail, .. }
             | Self::Denied { detail, .. }
             | Self::Gone { detail, .. } => detail.clone(),
+            Self::Stale(what) => Self::stale_detail(*what).into(),
             Self::ProfileNotLinked => "Je account is nog niet gekoppeld aan een partnerprofiel. Voeg een nieuw profiel toe of koppel met een bestaand profiel via een uitnodigingscode.".into(),
             Self::InvalidToken => "Deze link is ongeldig, al gebruikt of verlopen. Vraag een nieuwe aan via \u{201c}Wachtwoord vergeten?\u{201d}.".into(),
             Self::InvalidCredentials => "Het e-mailadres of wachtwoord is niet correct.".into(),
@@ -236,7 +245,7 @@ impl AppError {
             Self::Unauthorized => "Niet aangemeld",
             Self::Forbidden => "Geen toegang",
             Self::NotFound => "Niet gevonden",
-            Self::Conflict { .. } => "Conflict",
+            Self::Conflict { .. } | Self::Stale(_) => "Conflict",
             Self::Refused { .. } => "Ongeldige aanvraag",
             Self::Denied { .. } => "Geen toegang",
             Self::Gone { .. } => "Verlopen",
@@ -294,6 +303,7 @@ mod tests {
             (AppError::InvalidCredentials, 401, "invalid_credentials"),
             (AppError::AccountNotActivated, 403, "account_not_activated"),
             (AppError::TooManyAttempts { retry_after_seconds: 5 }, 429, "too_many_attempts"),
+            (AppError::version_conflict(Stale::Profile), 409, "version_conflict"),
             (
                 AppError::Limited {
                     code: "too_many_access_requests",

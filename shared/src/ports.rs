@@ -41,6 +41,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the pagination cursor is not one this list gave out")]
     InvalidCursor,
+    /// A conditional write found a part no longer as the caller read it; nothing was written.
+    #[error("the {0:?} changed since it was read; nothing was written")]
+    Stale(Stale),
 }
 
 /// One page of a list, and the cursor of the next page (`None` on the last).
@@ -117,8 +120,7 @@ pub trait ProfileStore: Send + Sync {
         after: &Profile,
         log: &[LogEntry],
     ) -> Result<ProfileUpdated, StoreError> {
-        // Without applications, no part of the transaction can be a stale application.
-        Ok(self.update_profile_resubmitting(before, after, log, &[]).await?.unwrap_or(ProfileUpdated::VersionConflict))
+        self.update_profile_resubmitting(before, after, log, &[]).await
     }
     /// [`Self::update_profile`], and in the same transaction the applications the edit sends
     /// back to review, each only if it is still the version that was read (manual 3.3.1: after a
@@ -130,7 +132,7 @@ pub trait ProfileStore: Send + Sync {
         after: &Profile,
         log: &[LogEntry],
         applications: &[Resubmission<'_>],
-    ) -> Result<Result<ProfileUpdated, Stale>, StoreError>;
+    ) -> Result<ProfileUpdated, StoreError>;
     /// The profile's log, newest first.
     async fn profile_log(&self, id: &PartnerId, limit: u32, cursor: Option<&str>)
     -> Result<Page<LogEntry>, StoreError>;
@@ -214,8 +216,6 @@ pub trait MemberStore: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProfileUpdated {
     Yes,
-    /// The profile changed since the caller read it.
-    VersionConflict,
     /// The new name is another profile's.
     NameTaken,
 }
@@ -419,7 +419,7 @@ pub struct ApplicationContext {
 
 #[async_trait]
 pub trait ApplicationStore: Send + Sync {
-    async fn write_application(&self, write: ApplicationWrite<'_>) -> Result<Result<(), Stale>, StoreError>;
+    async fn write_application(&self, write: ApplicationWrite<'_>) -> Result<(), StoreError>;
     /// An application of `partner`; another partner's is `None`, as if it did not exist.
     async fn application(&self, partner: &PartnerId, id: &ApplicationId) -> Result<Option<Application>, StoreError>;
     /// Any partner's application: for Informat's moderators.
@@ -463,7 +463,7 @@ pub trait ApplicationStore: Send + Sync {
         clients: &[ClientId],
         suspended: bool,
         log: &[LogEntry],
-    ) -> Result<Result<(), Stale>, StoreError>;
+    ) -> Result<(), StoreError>;
     /// Stores an existing client unless one with its id exists (idempotent).
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError>;
     /// Writes the partner's profile (as read, as it will be) with its log entries and every
@@ -474,15 +474,10 @@ pub trait ApplicationStore: Send + Sync {
         profile: (&Profile, &Profile),
         clients: &[(Client, Client)],
         log: &[LogEntry],
-    ) -> Result<Result<(), Stale>, StoreError>;
+    ) -> Result<(), StoreError>;
     /// Replaces a client, conditional on the version read; `log` goes to its application's log
     /// when it belongs to one (and is dropped otherwise).
-    async fn write_client(
-        &self,
-        before: &Client,
-        after: &Client,
-        log: &[LogEntry],
-    ) -> Result<Result<(), Stale>, StoreError>;
+    async fn write_client(&self, before: &Client, after: &Client, log: &[LogEntry]) -> Result<(), StoreError>;
 }
 
 /// What the token endpoint reads for one client id, in one request.
@@ -620,7 +615,7 @@ pub trait AccessStore: Send + Sync {
     async fn access_request(&self, hash: &TokenHash) -> Result<Option<AccessRequest>, StoreError>;
     /// An application's requests, oldest first.
     async fn access_requests(&self, application: &ApplicationId) -> Result<Vec<AccessRequest>, StoreError>;
-    async fn write_access(&self, write: AccessWrite<'_>) -> Result<Result<(), Stale>, StoreError>;
+    async fn write_access(&self, write: AccessWrite<'_>) -> Result<(), StoreError>;
     /// The index entries of one school (one Query on an index).
     async fn school_access(&self, institution: &Institution) -> Result<Vec<SchoolAccess>, StoreError>;
     /// The schools a client has an index entry at (a strongly consistent read).

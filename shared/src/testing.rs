@@ -216,18 +216,18 @@ impl ProfileStore for MemoryStore {
         after: &Profile,
         log: &[LogEntry],
         applications: &[Resubmission<'_>],
-    ) -> Result<Result<ProfileUpdated, Stale>, StoreError> {
+    ) -> Result<ProfileUpdated, StoreError> {
         // The order write_application locks in.
         let mut apps = lock(&self.applications);
         let mut profiles = lock(&self.profiles);
         if profiles.get(&before.id).map(|p| p.version) != Some(before.version) {
-            return Ok(Ok(ProfileUpdated::VersionConflict));
+            return Err(StoreError::Stale(Stale::Profile));
         }
         if profiles.values().any(|p| p.id != after.id && p.fields.name.key() == after.fields.name.key()) {
-            return Ok(Ok(ProfileUpdated::NameTaken));
+            return Ok(ProfileUpdated::NameTaken);
         }
         if applications.iter().any(|r| apps.get(&r.before.id).map(|a| a.version) != Some(r.before.version)) {
-            return Ok(Err(Stale::Application));
+            return Err(StoreError::Stale(Stale::Application));
         }
         profiles.insert(after.id.clone(), after.clone());
         lock(&self.profile_logs).extend(log.iter().map(|e| (after.id.clone(), e.clone())));
@@ -235,7 +235,7 @@ impl ProfileStore for MemoryStore {
             apps.insert(r.after.id.clone(), r.after.clone());
             lock(&self.app_logs).extend(r.log.iter().map(|e| (r.after.id.clone(), e.clone())));
         }
-        Ok(Ok(ProfileUpdated::Yes))
+        Ok(ProfileUpdated::Yes)
     }
     async fn profile_log(
         &self,
@@ -278,22 +278,22 @@ impl ProfileStore for MemoryStore {
 
 #[async_trait]
 impl ApplicationStore for MemoryStore {
-    async fn write_application(&self, w: ApplicationWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
+    async fn write_application(&self, w: ApplicationWrite<'_>) -> Result<(), StoreError> {
         let mut apps = lock(&self.applications);
         let mut clients = lock(&self.clients);
         let mut profiles = lock(&self.profiles);
         if apps.get(&w.after.id).map(|a| a.version) != w.before.map(|b| b.version) {
-            return Ok(Err(Stale::Application));
+            return Err(StoreError::Stale(Stale::Application));
         }
         if let Some((before, after)) = w.client
             && clients.get(&after.id).map(|c| c.version) != before.map(|b| b.version)
         {
-            return Ok(Err(Stale::Client));
+            return Err(StoreError::Stale(Stale::Client));
         }
         if let Some((before, _)) = w.profile
             && profiles.get(&before.id).map(|p| p.version) != Some(before.version)
         {
-            return Ok(Err(Stale::Profile));
+            return Err(StoreError::Stale(Stale::Profile));
         }
         apps.insert(w.after.id.clone(), w.after.clone());
         if let Some((_, after)) = w.client {
@@ -303,7 +303,7 @@ impl ApplicationStore for MemoryStore {
             profiles.insert(after.id.clone(), after.clone());
         }
         lock(&self.app_logs).extend(w.log.iter().map(|e| (w.after.id.clone(), e.clone())));
-        Ok(Ok(()))
+        Ok(())
     }
     async fn application(&self, partner: &PartnerId, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
         Ok(lock(&self.applications).get(id).filter(|a| &a.partner_id == partner).cloned())
@@ -346,36 +346,31 @@ impl ApplicationStore for MemoryStore {
         profile: (&Profile, &Profile),
         written: &[(Client, Client)],
         _log: &[LogEntry],
-    ) -> Result<Result<(), Stale>, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut clients = lock(&self.clients);
         let mut profiles = lock(&self.profiles);
         if profiles.get(&profile.0.id).map(|p| p.version) != Some(profile.0.version) {
-            return Ok(Err(Stale::Profile));
+            return Err(StoreError::Stale(Stale::Profile));
         }
         if written.iter().any(|(read, _)| clients.get(&read.id).map(|c| c.version) != Some(read.version)) {
-            return Ok(Err(Stale::Client));
+            return Err(StoreError::Stale(Stale::Client));
         }
         profiles.insert(profile.1.id.clone(), profile.1.clone());
         for (_, after) in written {
             clients.insert(after.id.clone(), after.clone());
         }
-        Ok(Ok(()))
+        Ok(())
     }
-    async fn write_client(
-        &self,
-        before: &Client,
-        after: &Client,
-        log: &[LogEntry],
-    ) -> Result<Result<(), Stale>, StoreError> {
+    async fn write_client(&self, before: &Client, after: &Client, log: &[LogEntry]) -> Result<(), StoreError> {
         let mut clients = lock(&self.clients);
         if clients.get(&before.id).map(|c| c.version) != Some(before.version) {
-            return Ok(Err(Stale::Client));
+            return Err(StoreError::Stale(Stale::Client));
         }
         clients.insert(after.id.clone(), after.clone());
         if let Some(app) = &after.application_id {
             lock(&self.app_logs).extend(log.iter().map(|e| (app.clone(), e.clone())));
         }
-        Ok(Ok(()))
+        Ok(())
     }
     async fn application_context(
         &self,
@@ -395,14 +390,14 @@ impl ApplicationStore for MemoryStore {
         ids: &[ClientId],
         suspended: bool,
         _log: &[LogEntry],
-    ) -> Result<Result<(), Stale>, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut clients = lock(&self.clients);
         let mut profiles = lock(&self.profiles);
         if profiles.get(&profile.0.id).map(|p| p.version) != Some(profile.0.version) {
-            return Ok(Err(Stale::Profile));
+            return Err(StoreError::Stale(Stale::Profile));
         }
         if ids.iter().any(|id| !clients.contains_key(id)) {
-            return Ok(Err(Stale::Client));
+            return Err(StoreError::Stale(Stale::Client));
         }
         profiles.insert(profile.1.id.clone(), profile.1.clone());
         for id in ids {
@@ -411,7 +406,7 @@ impl ApplicationStore for MemoryStore {
                 client.version += 1;
             }
         }
-        Ok(Ok(()))
+        Ok(())
     }
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {
         let mut clients = lock(&self.clients);
@@ -725,16 +720,16 @@ impl AccessStore for MemoryStore {
     async fn access_requests(&self, app: &ApplicationId) -> Result<Vec<AccessRequest>, StoreError> {
         Ok(lock(&self.access_requests).iter().filter(|r| &r.application_id == app).cloned().collect())
     }
-    async fn write_access(&self, w: AccessWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
+    async fn write_access(&self, w: AccessWrite<'_>) -> Result<(), StoreError> {
         let mut clients = lock(&self.clients);
         let mut requests = lock(&self.access_requests);
         if clients.get(&w.client.1.id).map(|c| c.version) != Some(w.client.0.version) {
-            return Ok(Err(Stale::Client));
+            return Err(StoreError::Stale(Stale::Client));
         }
         if let Some((before, _)) = w.request
             && requests.iter().find(|r| r.id == before.id).map(|r| r.version) != Some(before.version)
         {
-            return Ok(Err(Stale::Application));
+            return Err(StoreError::Stale(Stale::Application));
         }
         clients.insert(w.client.1.id.clone(), w.client.1.clone());
         if let Some((_, after)) = w.request {
@@ -753,7 +748,7 @@ impl AccessStore for MemoryStore {
         }
         drop(all);
         lock(&self.app_logs).extend(w.log.2.iter().map(|e| (w.log.1.clone(), e.clone())));
-        Ok(Ok(()))
+        Ok(())
     }
     async fn school_access(&self, institution: &Institution) -> Result<Vec<SchoolAccess>, StoreError> {
         Ok(lock(&self.school_access).iter().filter(|a| &a.institution == institution).cloned().collect())

@@ -47,6 +47,7 @@ macro_rules! string_newtype {
 mod access;
 mod account;
 mod application;
+mod change;
 mod client;
 mod email;
 mod jwks;
@@ -68,6 +69,7 @@ pub use application::{
     Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, CONTACT_LINK_LIFETIME, ClientId,
     ContactDecision, ContactEmail, ContactLink, Institution, InvalidTransition, Scope, apis, notification_recipients,
 };
+pub use change::Change;
 pub use client::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES, Client, SecretError, SecretHash, StoredSecret};
 pub use email::Email;
 pub use jwks::{

@@ -364,7 +364,7 @@ async fn change_access(
             request: request.zip(request_after.as_ref()),
             log: (&app.partner_id, &app.id, &log),
         };
-        match deps.access.write_access(write).await? {
+        match deps.access.write_access(write).await {
             Ok(()) => {
                 tracing::info!(application = %app.id, institution = institution.as_str(), changes = log.len(), "school access changed");
                 if !log.is_empty() {
@@ -392,7 +392,8 @@ async fn change_access(
                 }
                 return Ok(apis.clone());
             }
-            Err(_) => continue,
+            Err(StoreError::Stale(_)) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
     Err(AppError::version_conflict(Stale::Client))

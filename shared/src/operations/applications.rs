@@ -19,7 +19,7 @@ use crate::domain::{
 use crate::error::AppError;
 use crate::mail;
 use crate::operations::common::{linked_account, notify, own, refuse_if_throttled, stored, throttle_key};
-use crate::ports::{ApplicationWrite, Page, Stale};
+use crate::ports::{ApplicationWrite, Page, Stale, StoreError};
 
 /// The manual's message for a client id and secret that do not verify (manual 3.3.2, 4).
 pub const INVALID_CLIENT_CREDENTIALS: &str =
@@ -134,6 +134,15 @@ fn checked_apis<'a>(app: &'a Application, now: DateTime<Utc>, user: &'a str) -> 
 /// applications by `approved_delta` in the same transaction. `profile` is the partner's profile
 /// as the caller read it; it is read again only when it changed before the write. Returns the
 /// profile as written (or as read, when the count does not change).
+/// A stale write of an application's parts, as the partner and the moderators read it: the
+/// application changed (also when it was its client).
+fn stale_application(e: AppError) -> AppError {
+    match e {
+        AppError::Stale(_) => AppError::version_conflict(Stale::Application),
+        other => other,
+    }
+}
+
 async fn commit(
     deps: &Deps,
     profile: Profile,
@@ -142,7 +151,7 @@ async fn commit(
     client: Option<(Option<&Client>, &Client)>,
     approved_delta: i64,
     log: &[LogEntry],
-) -> Result<Result<Profile, Stale>, AppError> {
+) -> Result<Profile, AppError> {
     let mut read = Some(profile);
     for _ in 0..PROFILE_ATTEMPTS {
         let current = match read.take() {
@@ -171,10 +180,10 @@ async fn commit(
         });
         let client = suspended.as_ref().map(|(read, c)| (*read, c));
         let write = ApplicationWrite { before, after, client, profile: counted.as_ref().map(|c| (&current, c)), log };
-        match deps.applications.write_application(write).await? {
-            Ok(()) => return Ok(Ok(counted.unwrap_or(current))),
-            Err(Stale::Profile) => continue,
-            Err(other) => return Ok(Err(other)),
+        match deps.applications.write_application(write).await {
+            Ok(()) => return Ok(counted.unwrap_or(current)),
+            Err(StoreError::Stale(Stale::Profile)) => continue,
+            Err(other) => return Err(other.into()),
         }
     }
     Err(AppError::version_conflict(Stale::Application))
@@ -370,7 +379,7 @@ pub async fn resend_contact_confirmation(deps: &Deps, account: &Caller, id: &str
     let after = Application { contact, updated_at: now, version: before.version + 1, ..before.clone() };
     let log = [confirmation_logged(now, &user, &after.fields.contact_email)];
     let write = ApplicationWrite { before: Some(&before), after: &after, client: None, profile: None, log: &log };
-    deps.applications.write_application(write).await?.map_err(|_| AppError::version_conflict(Stale::Application))?;
+    deps.applications.write_application(write).await.map_err(|e| stale_application(e.into()))?;
     send_confirmation(deps, &profile, &after, &user, &token).await?;
     tracing::info!(application = %after.id, "contact confirmation sent again");
     Ok(after.fields.contact_email)
@@ -405,13 +414,14 @@ pub async fn confirm_contact(deps: &Deps, application: &str, token: &str) -> Res
             Some("bevestigd".into()),
         )];
         let write = ApplicationWrite { before: Some(&before), after: &after, client: None, profile: None, log: &log };
-        match deps.applications.write_application(write).await? {
+        match deps.applications.write_application(write).await {
             Ok(()) => {
                 tracing::info!(application = %after.id, "contact email confirmed");
                 return Ok(after.fields.name);
             }
             // Changed meanwhile (an edit, say): judge the link against what is stored now.
-            Err(_) => continue,
+            Err(StoreError::Stale(_)) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
     Err(invalid_contact_link())
@@ -585,7 +595,7 @@ pub async fn create_application(
             commit(deps, profile, None, &app, None, 0, &log),
             confirmation_allowed(deps, &app, confirm.is_some())
         );
-        let profile = committed?.map_err(|_| AppError::version_conflict(Stale::Application))?;
+        let profile = committed.map_err(stale_application)?;
         tracing::info!(application = %app.id, "application requested");
         let what = (
             "aangevraagd",
@@ -618,7 +628,7 @@ pub async fn create_application(
         commit(deps, profile, None, &app, Some((Some(&client), &linked)), 1, &log),
         confirmation_allowed(deps, &app, confirm.is_some())
     );
-    match committed? {
+    match committed {
         Ok(profile) => {
             tracing::info!(application = %app.id, "application created with an existing client");
             let what = (
@@ -630,8 +640,8 @@ pub async fn create_application(
             Ok(app)
         }
         // Another application took the client between the check and the write.
-        Err(Stale::Client) => Err(AppError::conflict("client_already_linked", CLIENT_ALREADY_LINKED)),
-        Err(_) => Err(AppError::version_conflict(Stale::Application)),
+        Err(AppError::Stale(Stale::Client)) => Err(AppError::conflict("client_already_linked", CLIENT_ALREADY_LINKED)),
+        Err(e) => Err(stale_application(e)),
     }
 }
 
@@ -734,7 +744,7 @@ pub async fn update_application(
         commit(deps, profile, Some(&before), &after, client, 0, &log),
         confirmation_allowed(deps, &after, confirm.is_some())
     );
-    match committed? {
+    match committed {
         Ok(profile) => {
             tracing::info!(application = %after.id, changes = log.len(), "application updated");
             let headline = if after.status == ApplicationStatus::New && before.status == ApplicationStatus::Rejected {
@@ -746,7 +756,7 @@ pub async fn update_application(
             mail_after_change(deps, &profile, &after, ("gewijzigd", headline), &user, &log, confirm).await?;
             Ok(after)
         }
-        Err(_) => Err(AppError::version_conflict(Stale::Application)),
+        Err(e) => Err(stale_application(e)),
     }
 }
 
@@ -778,13 +788,13 @@ pub async fn create_client_secret(
     let log = vec![LogEntry::new(now, LogAction::Created, "Client secret", &user, None, Some(grace))];
     let after =
         Application { secret_created_at: Some(now), updated_at: now, version: before.version + 1, ..before.clone() };
-    match commit(deps, profile, Some(&before), &after, Some((Some(&client), &rotated)), 0, &log).await? {
+    match commit(deps, profile, Some(&before), &after, Some((Some(&client), &rotated)), 0, &log).await {
         Ok(profile) => {
             tracing::info!(application = %after.id, grace_seconds, "client secret replaced");
             notify(deps, &profile, &after, "heeft een nieuw client secret", "Er werd een nieuw client secret aangemaakt. Het secret zelf staat niet in deze mail en wordt nergens bewaard.", &user, &log).await?;
             Ok((client_id, secret))
         }
-        Err(_) => Err(AppError::version_conflict(Stale::Application)),
+        Err(e) => Err(stale_application(e)),
     }
 }
 
@@ -837,13 +847,13 @@ pub async fn update_application_jwks(
     let log = vec![LogEntry::new(now, action, "Publieke sleutels (JWKS)", &user, from, to)];
     let changed = Client { jwks: jwks.clone(), updated_at: now, version: client.version + 1, ..client.clone() };
     let after = Application { updated_at: now, version: before.version + 1, ..before.clone() };
-    match commit(deps, profile, Some(&before), &after, Some((Some(&client), &changed)), 0, &log).await? {
+    match commit(deps, profile, Some(&before), &after, Some((Some(&client), &changed)), 0, &log).await {
         Ok(profile) => {
             tracing::info!(application = %after.id, keys = changed.jwks.keys.len(), "public keys replaced");
             notify(deps, &profile, &after, "heeft nieuwe publieke sleutels", "De publieke sleutels waarmee de applicatie zich bij het token endpoint aanmeldt (private_key_jwt) werden gewijzigd.", &user, &log).await?;
             Ok(jwks)
         }
-        Err(_) => Err(AppError::version_conflict(Stale::Application)),
+        Err(e) => Err(stale_application(e)),
     }
 }
 
@@ -952,13 +962,13 @@ pub async fn approve_application(deps: &Deps, id: &str) -> Result<Application, A
         ),
         LogEntry::new(now, LogAction::Created, "Client ID", INFORMAT, None, Some(client_id.to_string())),
     ];
-    match commit(deps, profile, Some(&before), &after, Some((stored.as_ref(), &client)), 1, &log).await? {
+    match commit(deps, profile, Some(&before), &after, Some((stored.as_ref(), &client)), 1, &log).await {
         Ok(profile) => {
             tracing::info!(application = %after.id, "application approved");
             notify(deps, &profile, &after, "werd goedgekeurd", "Informat heeft je applicatie goedgekeurd. Maak in het partnerportaal een client secret aan en vraag daarna toegang aan de schoolbeheerders.", INFORMAT, &log).await?;
             Ok(after)
         }
-        Err(_) => Err(AppError::version_conflict(Stale::Application)),
+        Err(e) => Err(stale_application(e)),
     }
 }
 
@@ -980,13 +990,13 @@ pub async fn reject_application(deps: &Deps, id: &str, reason: String) -> Result
         ),
         LogEntry::new(now, LogAction::Rejected, "Reden", INFORMAT, None, Some(reason)),
     ];
-    match commit(deps, profile, Some(&before), &after, None, 0, &log).await? {
+    match commit(deps, profile, Some(&before), &after, None, 0, &log).await {
         Ok(profile) => {
             tracing::info!(application = %after.id, "application rejected");
             notify(deps, &profile, &after, "werd geweigerd", "Informat heeft je applicatie niet goedgekeurd. Pas je profiel of de applicatie aan; Informat beoordeelt ze dan opnieuw.", INFORMAT, &log).await?;
             Ok(after)
         }
-        Err(_) => Err(AppError::version_conflict(Stale::Application)),
+        Err(e) => Err(stale_application(e)),
     }
 }
 
@@ -1010,7 +1020,7 @@ pub async fn archive_application(deps: &Deps, id: &str) -> Result<Application, A
         Some(before.status.label().into()),
         Some(after.status.label().into()),
     )];
-    match commit(deps, profile, Some(&before), &after, client, delta, &log).await? {
+    match commit(deps, profile, Some(&before), &after, client, delta, &log).await {
         Ok(profile) => {
             tracing::info!(application = %after.id, "application archived");
             notify(
@@ -1025,7 +1035,7 @@ pub async fn archive_application(deps: &Deps, id: &str) -> Result<Application, A
             .await?;
             Ok(after)
         }
-        Err(_) => Err(AppError::version_conflict(Stale::Application)),
+        Err(e) => Err(stale_application(e)),
     }
 }
 
@@ -1123,7 +1133,7 @@ mod tests {
         // it: the client's flag, which its version guards, is the one that stands.
         let read = f.deps.applications.client(&client_id).await.expect("read").expect("client");
         let suspended = Client { partner_suspended: true, version: read.version + 1, ..read.clone() };
-        f.deps.applications.write_client(&read, &suspended, &[]).await.expect("write").expect("not stale");
+        f.deps.applications.write_client(&read, &suspended, &[]).await.expect("written, not stale");
         create_client_secret(&f.deps, &caller, &id, 0).await.expect("the profile is still active");
         let after = f.deps.applications.client(&client_id).await.expect("read").expect("client");
         assert!(after.partner_suspended);

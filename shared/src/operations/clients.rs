@@ -6,6 +6,7 @@
 use crate::deps::Deps;
 use crate::domain::{Client, ClientId, INFORMAT, LogAction, LogEntry};
 use crate::error::AppError;
+use crate::operations::common::written;
 use crate::ports::Stale;
 
 /// The log property of the removal.
@@ -40,7 +41,7 @@ pub async fn remove_blocked_scopes(deps: &Deps, id: &str) -> Result<Client, AppE
             Some(before.blocked_scopes.join(", ")),
             None,
         )];
-        if deps.applications.write_client(&before, &after, &log).await?.is_ok() {
+        if written(deps.applications.write_client(&before, &after, &log).await)? {
             tracing::info!(
                 client_id = %after.id,
                 removed = before.blocked_scopes.len(),

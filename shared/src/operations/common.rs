@@ -11,6 +11,7 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::mail::{self, ApplicationEvent};
+use crate::ports::StoreError;
 
 /// The account of a partner request: every partner route reads it, and this is where a token
 /// becomes a session. A token whose account the portal does not know, or one issued before a
@@ -103,5 +104,16 @@ pub(crate) async fn refuse_if_throttled(
             Err(AppError::TooManyAttempts { retry_after_seconds })
         }
         _ => Ok(()),
+    }
+}
+
+/// A conditional write's outcome for an operation that reads again and retries when what it
+/// read changed meanwhile: `Ok(true)` written, `Ok(false)` stale (nothing was written), any
+/// other failure as the error.
+pub(crate) fn written(outcome: Result<(), StoreError>) -> Result<bool, AppError> {
+    match outcome {
+        Ok(()) => Ok(true),
+        Err(StoreError::Stale(_)) => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }

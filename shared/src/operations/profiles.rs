@@ -10,7 +10,7 @@ use crate::domain::{
 use crate::error::AppError;
 use crate::mail;
 use crate::operations::common::{linked_account, linked_partner, notify, signed_in, stored};
-use crate::ports::{Invitation, Linked, Member, Page, ProfileCreated, ProfileUpdated, Resubmission, Stale};
+use crate::ports::{Invitation, Linked, Member, Page, ProfileCreated, ProfileUpdated, Resubmission, Stale, StoreError};
 
 fn name_taken(fields: &ProfileFields) -> AppError {
     AppError::Conflict {
@@ -132,14 +132,17 @@ pub async fn update_profile(
         let resubmitted = back_to_review(read, &user, now)?;
         let parts: Vec<Resubmission<'_>> =
             resubmitted.iter().map(|r| Resubmission { before: &r.before, after: &r.after, log: &r.log }).collect();
-        match deps.profiles.update_profile_resubmitting(&before, &after, &log, &parts).await? {
+        match deps.profiles.update_profile_resubmitting(&before, &after, &log, &parts).await {
             Ok(ProfileUpdated::Yes) => {
                 written = Some(resubmitted);
                 break;
             }
-            Ok(ProfileUpdated::VersionConflict) => return Err(AppError::version_conflict(Stale::Profile)),
             Ok(ProfileUpdated::NameTaken) => return Err(name_taken(&after.fields)),
-            Err(_) => continue,
+            // The profile changed since it was read: its editor decides again.
+            Err(StoreError::Stale(Stale::Profile)) => return Err(AppError::version_conflict(Stale::Profile)),
+            // An application changed: read them again.
+            Err(StoreError::Stale(_)) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
     let resubmitted = written.ok_or_else(|| AppError::version_conflict(Stale::Profile))?;
@@ -300,7 +303,7 @@ pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Resul
                 return Ok(after);
             }
             // Someone saved the profile meanwhile: read it again and put the logo on that.
-            Ok(ProfileUpdated::VersionConflict) => continue,
+            Err(StoreError::Stale(_)) => continue,
             Ok(ProfileUpdated::NameTaken) => break,
             Err(e) => {
                 remove_logo(deps, &partner, &logo).await;

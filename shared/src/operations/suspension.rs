@@ -15,7 +15,7 @@
 use crate::deps::Deps;
 use crate::domain::{ClientId, INFORMAT, LogAction, LogEntry, PartnerId, Profile};
 use crate::error::AppError;
-use crate::ports::Stale;
+use crate::ports::{Stale, StoreError};
 
 /// What a moderator does to a partner: a deactivation always says why (the partner reads it in
 /// its mail and its log); an activation needs no reason.
@@ -130,17 +130,18 @@ pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -
         if let Activation::Deactivate { reason } = &activation {
             log.push(LogEntry::new(now, LogAction::Updated, REASON_PROPERTY, INFORMAT, None, Some(reason.clone())));
         }
-        match deps.applications.write_partner_suspension((&before, &after), &changed, !active, &log).await? {
+        match deps.applications.write_partner_suspension((&before, &after), &changed, !active, &log).await {
             Ok(()) => {
                 tracing::info!(partner = %id, active, clients = changed.len(), "partner activation changed");
                 notify(deps, &after, &activation, now).await?;
                 return Ok(after);
             }
-            Err(Stale::Profile | Stale::Application) => continue,
+            Err(StoreError::Stale(Stale::Profile | Stale::Application)) => continue,
             // Clients are never deleted: an application's client id names one that exists.
-            Err(Stale::Client) => {
+            Err(StoreError::Stale(Stale::Client)) => {
                 return Err(AppError::invariant(format!("a client of partner {id} is missing")));
             }
+            Err(e) => return Err(e.into()),
         }
     }
     Err(AppError::version_conflict(Stale::Profile))

@@ -215,7 +215,7 @@ impl AccessStore for DynamoStore {
         items.into_iter().map(|item| Ok(from_item::<RequestItem>(item)?.request)).collect()
     }
 
-    async fn write_access(&self, w: AccessWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
+    async fn write_access(&self, w: AccessWrite<'_>) -> Result<(), StoreError> {
         let (before, after) = w.client;
         let mut t = self.transaction();
         t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, Some(before.version))?;

@@ -16,7 +16,7 @@ use crate::ports::{
 
 #[async_trait]
 impl ApplicationStore for DynamoStore {
-    async fn write_application(&self, w: ApplicationWrite<'_>) -> Result<Result<(), Stale>, StoreError> {
+    async fn write_application(&self, w: ApplicationWrite<'_>) -> Result<(), StoreError> {
         let mut t = self.transaction();
         t.put_versioned(Stale::Application, to_item(&ApplicationItem::new(w.after))?, w.before.map(|b| b.version))?;
         if let Some((before, after)) = w.client {
@@ -116,7 +116,7 @@ impl ApplicationStore for DynamoStore {
         profile: (&Profile, &Profile),
         clients: &[(Client, Client)],
         log: &[LogEntry],
-    ) -> Result<Result<(), Stale>, StoreError> {
+    ) -> Result<(), StoreError> {
         let (before, after) = profile;
         let mut t = self.transaction();
         t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
@@ -129,12 +129,7 @@ impl ApplicationStore for DynamoStore {
         self.transact_versioned(t).await
     }
 
-    async fn write_client(
-        &self,
-        before: &Client,
-        after: &Client,
-        log: &[LogEntry],
-    ) -> Result<Result<(), Stale>, StoreError> {
+    async fn write_client(&self, before: &Client, after: &Client, log: &[LogEntry]) -> Result<(), StoreError> {
         let mut t = self.transaction();
         t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, Some(before.version))?;
         if let (Some(partner), Some(app)) = (&after.partner_id, &after.application_id) {
@@ -175,7 +170,7 @@ impl ApplicationStore for DynamoStore {
         clients: &[ClientId],
         suspended: bool,
         log: &[LogEntry],
-    ) -> Result<Result<(), Stale>, StoreError> {
+    ) -> Result<(), StoreError> {
         // The profile (a Put conditional on its version), an Update per client (its flag and
         // both copies of its version, only if the client exists) and the profile's log entries.
         let (before, after) = profile;

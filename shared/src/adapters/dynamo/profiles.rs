@@ -35,7 +35,7 @@ impl DynamoStore {
         after: &Profile,
         log: &[LogEntry],
         applications: &[Resubmission<'_>],
-    ) -> Result<Result<ProfileUpdated, Stale>, StoreError> {
+    ) -> Result<ProfileUpdated, StoreError> {
         let mut t = self.transaction();
         t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
         let (old_key, new_key) = (before.fields.name.key(), after.fields.name.key());
@@ -56,10 +56,10 @@ impl DynamoStore {
             t.resubmit(r)?;
         }
         match self.transact(t).await? {
-            Ok(()) => Ok(Ok(ProfileUpdated::Yes)),
-            Err(c) if c.failed(Guard::Version(Stale::Profile)) => Ok(Ok(ProfileUpdated::VersionConflict)),
-            Err(c) if c.failed(Guard::NameFree) => Ok(Ok(ProfileUpdated::NameTaken)),
-            Err(c) if c.failed(Guard::Version(Stale::Application)) => Ok(Err(Stale::Application)),
+            Ok(()) => Ok(ProfileUpdated::Yes),
+            Err(c) if c.failed(Guard::Version(Stale::Profile)) => Err(StoreError::Stale(Stale::Profile)),
+            Err(c) if c.failed(Guard::NameFree) => Ok(ProfileUpdated::NameTaken),
+            Err(c) if c.failed(Guard::Version(Stale::Application)) => Err(StoreError::Stale(Stale::Application)),
             Err(c) => Err(c.into_error()),
         }
     }
@@ -114,7 +114,7 @@ impl ProfileStore for DynamoStore {
         after: &Profile,
         log: &[LogEntry],
         applications: &[Resubmission<'_>],
-    ) -> Result<Result<ProfileUpdated, Stale>, StoreError> {
+    ) -> Result<ProfileUpdated, StoreError> {
         self.write_profile(before, after, log, applications).await
     }
 

@@ -237,14 +237,11 @@ impl DynamoStore {
 
     /// Runs a transaction of versioned parts: a failed condition on one of them names the first
     /// part that was no longer as the caller read it.
-    pub(super) async fn transact_versioned(
-        &self,
-        transaction: Transaction<'_>,
-    ) -> Result<Result<(), Stale>, StoreError> {
+    pub(super) async fn transact_versioned(&self, transaction: Transaction<'_>) -> Result<(), StoreError> {
         match self.transact(transaction).await? {
-            Ok(()) => Ok(Ok(())),
+            Ok(()) => Ok(()),
             Err(cancelled) => match cancelled.stale() {
-                Some(part) => Ok(Err(part)),
+                Some(part) => Err(StoreError::Stale(part)),
                 None => Err(cancelled.into_error()),
             },
         }
