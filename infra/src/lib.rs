@@ -7,6 +7,7 @@ pub mod authorizer;
 pub mod emulator;
 pub mod idp;
 pub mod local;
+pub mod npm;
 pub mod provision;
 pub mod server;
 pub mod staff;
