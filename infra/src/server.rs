@@ -15,90 +15,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use portal::Deps;
 use portal_functions::{ROUTES, Route};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::Instrument as _;
 
-use crate::authorizer::{Authorizer, Claims};
-use crate::local::{OffsetClock, RecordingMailer};
-use crate::provision::Resources;
+use crate::authorizer::Claims;
+use crate::state::{AppState, local_problem};
 
 /// API Gateway HTTP APIs accept payloads up to 10 MB.
 const MAX_PAYLOAD: usize = 10 * 1024 * 1024;
-
-pub struct AppState {
-    pub deps: Arc<Deps>,
-    pub authorizer: Authorizer,
-    pub resources: Resources,
-    pub aws_endpoint: String,
-    pub mails: Arc<RecordingMailer>,
-    pub clock: Arc<OffsetClock>,
-    pub sdk: portal::adapters::aws::SdkConfig,
-    pub cors: Cors,
-    /// Every AWS request the handlers sent, counted by the SDK clients' interceptor.
-    pub aws_requests: portal::adapters::aws::AwsRequests,
-    /// The stand-in for Informat's identity provider (POST /_local/school-admins adds users).
-    pub informat: Arc<crate::idp::IdentityProvider>,
-}
-
-/// The HTTP API's CORS configuration: the allowed and exposed headers, methods and max age of
-/// template.yaml,
-/// and as origins exactly the front end's, `PORTAL_URL` and `BACKOFFICE_URL` (api.md), compared
-/// by origin (scheme://host:port), as the template does.
-#[derive(Debug, Clone)]
-pub struct Cors {
-    origins: Vec<String>,
-    allow_headers: HeaderValue,
-    allow_methods: HeaderValue,
-    /// `Access-Control-Expose-Headers` of every answer to an allowed origin (`Retry-After`).
-    expose_headers: Option<HeaderValue>,
-    max_age: HeaderValue,
-}
-
-/// The origin (scheme://host[:port], the port only when not the scheme's default) of a URL;
-/// `None` for what has no such origin (`null`, `file:`, garbage).
-pub fn origin_of(url: &str) -> Option<String> {
-    let origin = url::Url::parse(url.trim()).ok()?.origin();
-    origin.is_tuple().then(|| origin.ascii_serialization())
-}
-
-impl Cors {
-    pub fn new(front_end: &[&str]) -> Result<Self, crate::StackError> {
-        let declared = crate::template::cors()?;
-        let value = |what: &str, text: String| {
-            HeaderValue::from_str(&text)
-                .map_err(|e| crate::StackError::Provision(format!("template.yaml CORS {what}: {e}")))
-        };
-        let mut origins = Vec::new();
-        for url in front_end {
-            let origin = origin_of(url)
-                .ok_or_else(|| crate::StackError::Serve(format!("not an http(s) address of the front end: {url}")))?;
-            if !origins.contains(&origin) {
-                origins.push(origin);
-            }
-        }
-        Ok(Self {
-            origins,
-            allow_headers: value("AllowHeaders", declared.allow_headers.join(","))?,
-            allow_methods: value("AllowMethods", declared.allow_methods.join(","))?,
-            expose_headers: if declared.expose_headers.is_empty() {
-                None
-            } else {
-                Some(value("ExposeHeaders", declared.expose_headers.join(","))?)
-            },
-            max_age: value("MaxAge", declared.max_age.to_string())?,
-        })
-    }
-
-    /// The request's `Origin` when it is one of the front end's.
-    fn allowed(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
-        let origin = origin?;
-        let parsed = origin_of(origin.to_str().ok()?)?;
-        self.origins.contains(&parsed).then(|| origin.clone())
-    }
-}
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -230,18 +156,6 @@ async fn legacy_clients(
     }
 }
 
-/// Errors of the `/_local/` routes, in the API's problem format.
-pub fn local_problem(status: StatusCode, detail: &str) -> Response {
-    let body = json!({
-        "type": format!("{}invalid_request", portal::http::PROBLEM_BASE),
-        "title": "Ongeldige aanvraag",
-        "status": status.as_u16(),
-        "code": if status.is_client_error() { "invalid_request" } else { "internal_error" },
-        "detail": detail,
-    });
-    (status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
-}
-
 /// What API Gateway answers itself (no route, failed authorizer): its own fixed bodies.
 fn gateway(status: StatusCode, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], json!({ "message": message }).to_string()).into_response()
@@ -269,7 +183,7 @@ async fn api(
 
 /// A CORS preflight, answered by the gateway itself as API Gateway does: the template's methods,
 /// headers and max age for one of the front end's origins, nothing for another origin.
-fn preflight(cors: &Cors, parts: &axum::http::request::Parts) -> Response {
+fn preflight(cors: &crate::cors::Cors, parts: &axum::http::request::Parts) -> Response {
     if !ROUTES.iter().any(|r| r.matches(r.method, parts.uri.path()).is_some()) {
         return gateway(StatusCode::NOT_FOUND, "Not Found");
     }
