@@ -42,19 +42,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// What every answer gets on its way out: CORS for the front end's origins, and the headers of
-/// the distribution's response-headers policy (module documentation).
+/// What every answer gets on its way out: CORS for the front end's origins ([`crate::cors`]), and
+/// the headers of the distribution's response-headers policy (module documentation).
 async fn edge(State(state): State<Arc<AppState>>, request: axum::extract::Request, next: Next) -> Response {
-    let origin = state.cors.allowed(request.headers().get(header::ORIGIN));
-    let mut response = next.run(request).await;
+    // A preflight of a path that is no route gets the gateway's 404 (`api`), not a CORS answer.
+    let cors = request.method() != Method::OPTIONS || is_route(request.uri().path());
+    let mut response = if cors { state.cors.serve(request, next).await } else { next.run(request).await };
     let headers = response.headers_mut();
-    if let Some(origin) = origin {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        // Browsers read it on the answer itself; a preflight carrying it too does no harm.
-        if let Some(expose) = &state.cors.expose_headers {
-            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
-        }
-    }
+    // Every answer varies by origin, not only those the CORS layer saw.
     headers.insert(header::VARY, HeaderValue::from_static("origin"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if !headers.contains_key(header::CACHE_CONTROL) {
@@ -173,7 +168,7 @@ async fn api(
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(Peer(peer.ip()));
     if parts.method == Method::OPTIONS {
-        return preflight(&state.cors, &parts);
+        return preflight(parts.uri.path());
     }
     match axum::body::to_bytes(body, MAX_PAYLOAD).await {
         Ok(bytes) => invoke(&state, &parts, &bytes).await,
@@ -181,20 +176,16 @@ async fn api(
     }
 }
 
-/// A CORS preflight, answered by the gateway itself as API Gateway does: the template's methods,
-/// headers and max age for one of the front end's origins, nothing for another origin.
-fn preflight(cors: &crate::cors::Cors, parts: &axum::http::request::Parts) -> Response {
-    if !ROUTES.iter().any(|r| r.matches(r.method, parts.uri.path()).is_some()) {
-        return gateway(StatusCode::NOT_FOUND, "Not Found");
-    }
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if cors.allowed(parts.headers.get(header::ORIGIN)).is_some() {
-        let headers = response.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, cors.allow_methods.clone());
-        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, cors.allow_headers.clone());
-        headers.insert(header::ACCESS_CONTROL_MAX_AGE, cors.max_age.clone());
-    }
-    response
+/// Whether `path` is that of one of the API's routes (any method).
+fn is_route(path: &str) -> bool {
+    ROUTES.iter().any(|r| r.matches(r.method, path).is_some())
+}
+
+/// A preflight the CORS layer did not answer ([`crate::cors::Cors::serve`]): the gateway's 404
+/// for a path that is no route, and for an origin that is not the front end's an empty 204,
+/// without CORS headers, as API Gateway answers it.
+fn preflight(path: &str) -> Response {
+    if is_route(path) { StatusCode::NO_CONTENT.into_response() } else { gateway(StatusCode::NOT_FOUND, "Not Found") }
 }
 
 async fn invoke(state: &AppState, parts: &axum::http::request::Parts, body: &[u8]) -> Response {
