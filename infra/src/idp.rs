@@ -50,7 +50,7 @@ pub async fn ensure_installed(dir: &Path) -> Result<(), StackError> {
         return Ok(());
     }
     let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || crate::web::npm_ci_when_stale(&dir, NEEDS_NODE))
+    tokio::task::spawn_blocking(move || crate::npm::ci_when_stale(&dir, NEEDS_NODE))
         .await
         .map_err(|e| StackError::Idp(format!("npm ci: {e}")))?
         .map_err(StackError::Idp)?;

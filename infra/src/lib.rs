@@ -4,12 +4,15 @@
 //! `cargo run -p portal-local` runs it; the end-to-end tests start one per test.
 
 pub mod authorizer;
+pub mod cors;
 pub mod emulator;
 pub mod idp;
 pub mod local;
+pub mod npm;
 pub mod provision;
 pub mod server;
 pub mod staff;
+pub mod state;
 pub mod template;
 pub mod web;
 
@@ -137,10 +140,10 @@ impl LocalStack {
         let mails = Arc::new(RecordingMailer::new(deps.mailer.clone(), clock.clone()));
         deps.mailer = mails.clone();
 
-        let cors = server::Cors::new(&[&deps.config.portal_url, &deps.config.backoffice_url])?;
+        let cors = cors::Cors::new(&[&deps.config.portal_url, &deps.config.backoffice_url])?;
         let authorizer = authorizer::Authorizer::load(&emulator.endpoint, &resources, &informat).await?;
         let deps = Arc::new(deps);
-        let state = Arc::new(server::AppState {
+        let state = Arc::new(state::AppState {
             deps: deps.clone(),
             authorizer,
             resources: resources.clone(),

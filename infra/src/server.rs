@@ -15,90 +15,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use portal::Deps;
 use portal_functions::{ROUTES, Route};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::Instrument as _;
 
-use crate::authorizer::{Authorizer, Claims};
-use crate::local::{OffsetClock, RecordingMailer};
-use crate::provision::Resources;
+use crate::authorizer::Claims;
+use crate::state::{AppState, local_problem};
 
 /// API Gateway HTTP APIs accept payloads up to 10 MB.
 const MAX_PAYLOAD: usize = 10 * 1024 * 1024;
-
-pub struct AppState {
-    pub deps: Arc<Deps>,
-    pub authorizer: Authorizer,
-    pub resources: Resources,
-    pub aws_endpoint: String,
-    pub mails: Arc<RecordingMailer>,
-    pub clock: Arc<OffsetClock>,
-    pub sdk: portal::adapters::aws::SdkConfig,
-    pub cors: Cors,
-    /// Every AWS request the handlers sent, counted by the SDK clients' interceptor.
-    pub aws_requests: portal::adapters::aws::AwsRequests,
-    /// The stand-in for Informat's identity provider (POST /_local/school-admins adds users).
-    pub informat: Arc<crate::idp::IdentityProvider>,
-}
-
-/// The HTTP API's CORS configuration: the allowed and exposed headers, methods and max age of
-/// template.yaml,
-/// and as origins exactly the front end's, `PORTAL_URL` and `BACKOFFICE_URL` (api.md), compared
-/// by origin (scheme://host:port), as the template does.
-#[derive(Debug, Clone)]
-pub struct Cors {
-    origins: Vec<String>,
-    allow_headers: HeaderValue,
-    allow_methods: HeaderValue,
-    /// `Access-Control-Expose-Headers` of every answer to an allowed origin (`Retry-After`).
-    expose_headers: Option<HeaderValue>,
-    max_age: HeaderValue,
-}
-
-/// The origin (scheme://host[:port], the port only when not the scheme's default) of a URL;
-/// `None` for what has no such origin (`null`, `file:`, garbage).
-pub fn origin_of(url: &str) -> Option<String> {
-    let origin = url::Url::parse(url.trim()).ok()?.origin();
-    origin.is_tuple().then(|| origin.ascii_serialization())
-}
-
-impl Cors {
-    pub fn new(front_end: &[&str]) -> Result<Self, crate::StackError> {
-        let declared = crate::template::cors()?;
-        let value = |what: &str, text: String| {
-            HeaderValue::from_str(&text)
-                .map_err(|e| crate::StackError::Provision(format!("template.yaml CORS {what}: {e}")))
-        };
-        let mut origins = Vec::new();
-        for url in front_end {
-            let origin = origin_of(url)
-                .ok_or_else(|| crate::StackError::Serve(format!("not an http(s) address of the front end: {url}")))?;
-            if !origins.contains(&origin) {
-                origins.push(origin);
-            }
-        }
-        Ok(Self {
-            origins,
-            allow_headers: value("AllowHeaders", declared.allow_headers.join(","))?,
-            allow_methods: value("AllowMethods", declared.allow_methods.join(","))?,
-            expose_headers: if declared.expose_headers.is_empty() {
-                None
-            } else {
-                Some(value("ExposeHeaders", declared.expose_headers.join(","))?)
-            },
-            max_age: value("MaxAge", declared.max_age.to_string())?,
-        })
-    }
-
-    /// The request's `Origin` when it is one of the front end's.
-    fn allowed(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
-        let origin = origin?;
-        let parsed = origin_of(origin.to_str().ok()?)?;
-        self.origins.contains(&parsed).then(|| origin.clone())
-    }
-}
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -116,19 +42,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// What every answer gets on its way out: CORS for the front end's origins, and the headers of
-/// the distribution's response-headers policy (module documentation).
+/// What every answer gets on its way out: CORS for the front end's origins ([`crate::cors`]), and
+/// the headers of the distribution's response-headers policy (module documentation).
 async fn edge(State(state): State<Arc<AppState>>, request: axum::extract::Request, next: Next) -> Response {
-    let origin = state.cors.allowed(request.headers().get(header::ORIGIN));
-    let mut response = next.run(request).await;
+    // A preflight of a path that is no route gets the gateway's 404 (`api`), not a CORS answer.
+    let cors = request.method() != Method::OPTIONS || is_route(request.uri().path());
+    let mut response = if cors { state.cors.serve(request, next).await } else { next.run(request).await };
     let headers = response.headers_mut();
-    if let Some(origin) = origin {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        // Browsers read it on the answer itself; a preflight carrying it too does no harm.
-        if let Some(expose) = &state.cors.expose_headers {
-            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
-        }
-    }
+    // Every answer varies by origin, not only those the CORS layer saw.
     headers.insert(header::VARY, HeaderValue::from_static("origin"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if !headers.contains_key(header::CACHE_CONTROL) {
@@ -232,18 +153,6 @@ async fn legacy_clients(
     }
 }
 
-/// Errors of the `/_local/` routes, in the API's problem format.
-pub fn local_problem(status: StatusCode, detail: &str) -> Response {
-    let body = json!({
-        "type": format!("{}invalid_request", portal::http::PROBLEM_BASE),
-        "title": "Ongeldige aanvraag",
-        "status": status.as_u16(),
-        "code": if status.is_client_error() { "invalid_request" } else { "internal_error" },
-        "detail": detail,
-    });
-    (status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
-}
-
 /// What API Gateway answers itself (no route, failed authorizer): its own fixed bodies.
 fn gateway(status: StatusCode, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], json!({ "message": message }).to_string()).into_response()
@@ -261,7 +170,7 @@ async fn api(
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(Peer(peer.ip()));
     if parts.method == Method::OPTIONS {
-        return preflight(&state.cors, &parts);
+        return preflight(parts.uri.path());
     }
     match axum::body::to_bytes(body, MAX_PAYLOAD).await {
         Ok(bytes) => invoke(&state, &parts, &bytes).await,
@@ -269,20 +178,16 @@ async fn api(
     }
 }
 
-/// A CORS preflight, answered by the gateway itself as API Gateway does: the template's methods,
-/// headers and max age for one of the front end's origins, nothing for another origin.
-fn preflight(cors: &Cors, parts: &axum::http::request::Parts) -> Response {
-    if !ROUTES.iter().any(|r| r.matches(r.method, parts.uri.path()).is_some()) {
-        return gateway(StatusCode::NOT_FOUND, "Not Found");
-    }
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if cors.allowed(parts.headers.get(header::ORIGIN)).is_some() {
-        let headers = response.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, cors.allow_methods.clone());
-        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, cors.allow_headers.clone());
-        headers.insert(header::ACCESS_CONTROL_MAX_AGE, cors.max_age.clone());
-    }
-    response
+/// Whether `path` is that of one of the API's routes (any method).
+fn is_route(path: &str) -> bool {
+    ROUTES.iter().any(|r| r.matches(r.method, path).is_some())
+}
+
+/// A preflight the CORS layer did not answer ([`crate::cors::Cors::serve`]): the gateway's 404
+/// for a path that is no route, and for an origin that is not the front end's an empty 204,
+/// without CORS headers, as API Gateway answers it.
+fn preflight(path: &str) -> Response {
+    if is_route(path) { StatusCode::NO_CONTENT.into_response() } else { gateway(StatusCode::NOT_FOUND, "Not Found") }
 }
 
 async fn invoke(state: &AppState, parts: &axum::http::request::Parts, body: &[u8]) -> Response {

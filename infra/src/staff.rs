@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::server::{AppState, local_problem};
+use crate::state::{AppState, local_problem};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -26,9 +26,6 @@ pub fn source_dir() -> PathBuf {
 const SOURCES: &[&str] =
     &["src", "static", "package.json", "package-lock.json", "svelte.config.js", "vite.config.ts", "tsconfig.json"];
 
-/// Where `npm ci` leaves a copy of the lockfile it installed (as web/scripts/e2e.sh does).
-const STAMP: &str = "node_modules/.portal-package-lock.json";
-
 fn newest(path: &Path) -> Option<SystemTime> {
     let meta = std::fs::symlink_metadata(path).ok()?;
     let own = meta.modified().ok();
@@ -65,30 +62,6 @@ fn npm(web: &Path, args: &[&str]) -> Result<(), StackError> {
 const NEEDS_NODE: &str = "the front end needs Node.js 20.19 or later with npm (https://nodejs.org/); \
      `cargo run -p portal-local -- --no-web` runs the API alone";
 
-/// `npm ci` in `dir` (web/, infra/idp) when its node_modules does not hold exactly the lockfile's
-/// packages: the lockfile it installed is kept in node_modules ([`STAMP`]). `needs` says what to
-/// install when npm cannot run.
-pub fn npm_ci_when_stale(dir: &Path, needs: &str) -> Result<(), String> {
-    let lock = std::fs::read(dir.join("package-lock.json"))
-        .map_err(|e| format!("{}/package-lock.json: {e}", dir.display()))?;
-    if std::fs::read(dir.join(STAMP)).ok().as_deref() == Some(lock.as_slice()) {
-        return Ok(());
-    }
-    eprintln!("  npm ci ({})", dir.display());
-    // npm's output goes to stderr: stdout carries only the stack's addresses (e2e.sh reads them).
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(std::io::stderr())
-        .status()
-        .map_err(|e| format!("cannot run npm ({e}): {needs}"))?;
-    if !status.success() {
-        return Err(format!("npm ci in {} failed ({status})", dir.display()));
-    }
-    std::fs::write(dir.join(STAMP), &lock).map_err(|e| format!("{}/{STAMP}: {e}", dir.display()))
-}
-
 /// Builds `web/` when its build is stale: `npm ci` first when node_modules does not hold exactly
 /// the lockfile's packages, then `npm run build`. Returns the build directory.
 pub fn ensure_built(web: &Path) -> Result<PathBuf, StackError> {
@@ -102,7 +75,7 @@ pub fn ensure_built(web: &Path) -> Result<PathBuf, StackError> {
         Ok(out) if out.status.success() => {}
         _ => return Err(StackError::Web(format!("node was not found: {NEEDS_NODE}"))),
     }
-    npm_ci_when_stale(web, NEEDS_NODE).map_err(StackError::Web)?;
+    crate::npm::ci_when_stale(web, NEEDS_NODE).map_err(StackError::Web)?;
     npm(web, &["run", "build"])?;
     if let Some(why) = stale(web) {
         return Err(StackError::Web(format!("after npm run build: {why}")));
