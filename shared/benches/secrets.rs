@@ -1,7 +1,7 @@
 //! What checking a client secret costs, per kind of stored secret: the portal's own (256-bit,
 //! SHA-256) and an imported one (argon2id at the portal's parameters). A benchmark, not a test:
 //! `cargo bench -p portal-shared --bench secrets`. It prints the median and p99 of single
-//! verifications; the figures are in the README.
+//! verifications; the figures are in docs/figures.md.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

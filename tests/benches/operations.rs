@@ -10,7 +10,7 @@
 //! grants, tokens, and the monthly expiry), timing every call of the operation under test from
 //! request sent to answer read. Operations that use something up (an activation link, an
 //! invitation code, a new application to approve) get a fresh one for each call. The preparing
-//! calls are not timed. It prints a Markdown table: the README's "Figures".
+//! calls are not timed. It prints a Markdown table: docs/figures.md, "Warm latency and AWS requests per operation".
 //!
 //! The AWS services are moto on this machine, so latencies are those of the emulator (a few ms
 //! per request, on one thread), not of DynamoDB and friends; the request counts are exact.

@@ -2,7 +2,7 @@
 // <meta> (with the sha256 of the one inline boot script), plus what only a header can say.
 // The local host (portal-local, or serve.mjs) sends it as a header. Deployed, CloudFront's
 // response-headers policy sends only the build-independent part and the <meta> does the rest
-// (README, "The front end in AWS").
+// (docs/operations.md, "The front end in AWS").
 //   node scripts/csp.mjs [build-dir]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -16,8 +16,8 @@ use subtle::ConstantTimeEq as _;
 
 use super::{Api, ApplicationId, ClientId, ClientJwks, PartnerId, Scope, SecretToken};
 
-/// The argon2id cost for imported secrets, chosen by measuring (see `benches/secrets.rs` and the
-/// README): OWASP's floor of 19 MiB, 2 passes, 1 lane.
+/// The argon2id cost for imported secrets, chosen by measuring (see `benches/secrets.rs` and
+/// docs/figures.md): OWASP's floor of 19 MiB, 2 passes, 1 lane.
 pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
 pub const ARGON2_PASSES: u32 = 2;
 pub const ARGON2_LANES: u32 = 1;

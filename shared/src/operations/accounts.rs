@@ -581,7 +581,7 @@ pub async fn sign_in(
 }
 
 /// A user an administrator created with a temporary password: the portal has no screen for the
-/// pool's new-password challenge, so Informat sets a permanent password (README, "Deploy").
+/// pool's new-password challenge, so Informat sets a permanent password (docs/operations.md, "Operations").
 fn password_change_required() -> AppError {
     AppError::Denied {
         code: "password_change_required",

@@ -103,7 +103,7 @@ pub async fn create_token(deps: &Deps, request: TokenRequest) -> Result<IssuedTo
         }
         (ClientAuth::Secret { secret, .. }, None) => {
             // As long as a known id with a generated secret, the common case: timing does not
-            // tell which ids exist (an id with an imported secret is slower; see the README).
+            // tell which ids exist (an id with an imported secret is slower; see docs/operations.md).
             let _ = UNKNOWN_CLIENT_SECRET.verifies(secret);
             Err(UNKNOWN_CLIENT.into())
         }
