@@ -67,3 +67,21 @@ export function publicJwk(key: RegisteredKey): Record<string, unknown> {
 	const { thumbprint, added_at, bits, ...jwk } = key;
 	return jwk;
 }
+
+/** A school's access to one API of an application (GET /applications/{id}/access). */
+export interface Access {
+	institution: string;
+	api: string;
+	granted_at: string | null;
+	granted_by: string | null;
+}
+
+/** A request for access sent to a school's administrators (GET /applications/{id}/access-requests). */
+export interface AccessRequest {
+	id: string;
+	email: string;
+	created_at: string;
+	expires_at: string;
+	status: string;
+	institutions: string[];
+}

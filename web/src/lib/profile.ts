@@ -30,6 +30,12 @@ export interface Profile extends ProfileInput {
 }
 
 /** The manual: "Afbeelding van max. 1 MB"; the API takes PNG, JPEG or WebP up to 1 MiB. */
+/** A user linked to the partner profile (GET /profile/users). */
+export interface ProfileUser {
+	email: string;
+	linked_at: string;
+}
+
 export const LOGO_MAX_BYTES = 1_048_576;
 export const LOGO_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
 
