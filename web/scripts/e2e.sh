@@ -52,11 +52,13 @@ if [ ! -x "$CHROMIUM_PATH" ]; then
 fi
 export CHROMIUM_PATH
 
-# 3. Types (vite build checks none) and the build.
+# 3. Types (vite build checks none), the API's generated types current with openapi.yaml, and the build.
 step "svelte-check"
 t=$(seconds)
 npm run --silent check
 echo "svelte-check: $(elapsed "$t")"
+step "api-types:check"
+npm run --silent api-types:check
 step "vite build"
 t=$(seconds)
 npm run --silent build >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }

@@ -1,3 +1,4 @@
+import type { components } from './api-types';
 import { config } from './config';
 
 /** One refused field of a problem+json `validation_failed` answer. */
@@ -130,15 +131,7 @@ export interface Category {
 	label: string;
 }
 
-export interface PublicPartner {
-	slug: string;
-	name: string;
-	description: string;
-	categories: string[];
-	website: string;
-	logo_url: string | null;
-	extra_info: string | null;
-}
+export type PublicPartner = components['schemas']['PublicPartner'];
 
 export interface Page<T> {
 	items: T[];

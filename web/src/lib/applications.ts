@@ -1,3 +1,4 @@
+import type { components } from './api-types';
 /** Applications of api.md, with the manual's Dutch names. */
 export const APIS: { code: string; label: string }[] = [
 	{ code: 'leerlingen', label: 'Leerlingen' },
@@ -31,30 +32,12 @@ export interface ApplicationInput {
 	apis: string[];
 }
 
-export interface Application extends ApplicationInput {
-	id: string;
-	/** Whether the contact confirmed its address; until then it gets only its confirmation mail. */
-	contact_email_confirmed: boolean;
-	status: 'new' | 'approved' | 'rejected' | 'archived';
-	client_id: string | null;
-	rejection_reason: string | null;
-	secret_created_at: string | null;
-	created_at: string;
-	updated_at: string;
-	version: number;
-}
+/** GET /applications/{id} and the list (openapi.yaml's Application). */
+export type Application = components['schemas']['Application'];
 
 /** A registered public key (GET /applications/{id} `keys`, PUT .../jwks): its public JWK members,
  *  its RFC 7638 thumbprint and when it was added (null: before the portal kept that). */
-export interface RegisteredKey {
-	kty: 'EC' | 'RSA';
-	kid?: string;
-	crv?: string;
-	bits?: number;
-	thumbprint: string;
-	added_at: string | null;
-	[member: string]: unknown;
-}
+export type RegisteredKey = components['schemas']['RegisteredKey'];
 
 /** "EC P-256" or "RSA 2048 bits". */
 export function keyType(key: RegisteredKey): string {
@@ -67,3 +50,14 @@ export function publicJwk(key: RegisteredKey): Record<string, unknown> {
 	const { thumbprint, added_at, bits, ...jwk } = key;
 	return jwk;
 }
+
+/** A school's access to one API of an application (GET /applications/{id}/access). */
+export interface Access {
+	institution: string;
+	api: string;
+	granted_at: string | null;
+	granted_by: string | null;
+}
+
+/** A request for access sent to a school's administrators (GET /applications/{id}/access-requests). */
+export type AccessRequest = components['schemas']['AccessRequest'];

@@ -1,12 +1,6 @@
+import type { components } from './api-types';
 /** A log entry of api.md: one per changed property, newest first. */
-export interface LogEntry {
-	at: string;
-	action: string;
-	property: string;
-	user: string;
-	from: string | null;
-	to: string | null;
-}
+export type LogEntry = components['schemas']['LogEntry'];
 
 /** The actions as the manual's Logs tab names them. */
 const ACTIONS: Record<string, string> = {

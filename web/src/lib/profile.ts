@@ -1,32 +1,15 @@
+import type { components } from './api-types';
 /** The partner profile of api.md, and what the forms send. */
-export interface Address {
-	street: string;
-	postal_code: string;
-	city: string;
-	country: string;
-}
+export type Address = components['schemas']['Address'];
 
-export interface ProfileInput {
-	name: string;
-	enterprise_number?: string | null;
-	description: string;
-	contact_name: string;
-	address: Address;
-	public: boolean;
-	categories: string[];
-	website: string;
-	extra_info?: string | null;
-}
+export type ProfileInput = components['schemas']['ProfileInput'];
 
-export interface Profile extends ProfileInput {
-	id: string;
-	slug: string;
+export type Profile = components['schemas']['Profile'];
+
+/** A user linked to the partner profile (GET /profile/users). */
+export interface ProfileUser {
 	email: string;
-	active: boolean;
-	logo_url: string | null;
-	created_at: string;
-	updated_at: string;
-	version: number;
+	linked_at: string;
 }
 
 /** The manual: "Afbeelding van max. 1 MB"; the API takes PNG, JPEG or WebP up to 1 MiB. */
