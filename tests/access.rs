@@ -403,7 +403,14 @@ async fn seed(stack: &Stack, app_id: &str, partner_id: &str, from_day: i64, days
             .collect();
         // Seeding is not sending: a budget far above the day's limits.
         let budget = MailBudget { per_application: 10_000, per_partner: 10_000, ..MailBudget::of(now) };
-        let stored = stack.local.deps.access.create_access_requests(&requests, &[], &budget).await.unwrap();
+        let seeded = portal::domain::Change::AccessRequested {
+            application: requests[0].application_id.clone(),
+            partner: requests[0].partner_id.clone(),
+            requests: requests.iter().map(|r| r.id.clone()).collect(),
+            by: "seed".into(),
+            at: now,
+        };
+        let stored = stack.local.deps.access.create_access_requests(&requests, &[], &budget, &seeded).await.unwrap();
         assert_eq!(stored, RequestsStored::Yes);
     }
 }

@@ -121,8 +121,13 @@ async fn a_deactivated_partner_is_suspended_until_it_is_activated() {
         version: 1,
     };
     let budget = MailBudget::of(chrono::Utc::now());
-    let stored =
-        stack.local.deps.access.create_access_requests(std::slice::from_ref(&late), &[], &budget).await.unwrap();
+    let stored = stack
+        .local
+        .deps
+        .access
+        .create_access_requests(std::slice::from_ref(&late), &[], &budget, &requested(&late))
+        .await
+        .unwrap();
     assert_eq!(stored, RequestsStored::PartnerInactive, "no request is stored for a deactivated partner");
     assert!(stack.local.deps.access.access_request(&late.token_hash).await.unwrap().is_none());
     let admin = stack.admin_token(ADMIN, "leerlingen:54321").await;
@@ -411,4 +416,15 @@ async fn a_deactivation_needs_a_reason_that_the_partners_mail_carries() {
         mails.last().unwrap()["subject"],
         "Je partnerprofiel in het Informat Partnerportaal is opnieuw geactiveerd"
     );
+}
+
+/// What storing `request` alone does.
+fn requested(request: &portal::domain::AccessRequest) -> portal::domain::Change {
+    portal::domain::Change::AccessRequested {
+        application: request.application_id.clone(),
+        partner: request.partner_id.clone(),
+        requests: vec![request.id.clone()],
+        by: request.requested_by.clone(),
+        at: request.created_at,
+    }
 }

@@ -52,7 +52,13 @@ async fn set_approved(stack: &Stack, id: &str, approved: u32) {
     let store = &stack.local.deps.profiles;
     let before = store.profile(&PartnerId::parse(id).unwrap()).await.unwrap().unwrap();
     let after = Profile { approved_applications: approved, version: before.version + 1, ..before.clone() };
-    store.update_profile(&before, &after, &[]).await.unwrap();
+    let change = portal::domain::Change::ProfileUpdated {
+        partner: after.id.clone(),
+        by: portal::domain::INFORMAT.into(),
+        at: chrono::Utc::now(),
+        resubmitted: Vec::new(),
+    };
+    store.update_profile(&before, &after, &[], &change).await.unwrap();
 }
 
 #[tokio::test]
@@ -255,7 +261,15 @@ async fn seeded(stack: &Stack, name: &str, category: &str, listed: bool) -> Prof
         version: 1,
     };
     assert_eq!(
-        deps.profiles.create_profile(&profile, &account, &[]).await.unwrap(),
+        deps.profiles
+            .create_profile(
+                &profile,
+                &account,
+                &[],
+                &portal::domain::Change::ProfileCreated { partner: profile.id.clone(), by: "seed".into(), at: now }
+            )
+            .await
+            .unwrap(),
         portal::ports::ProfileCreated::Yes
     );
     profile

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{
-    AccessRequest, Account, AccountId, Application, ApplicationId, ApplicationStatus, Category, Client, ClientId,
-    Email, Institution, LogEntry, Logo, MailBudget, MailLimit, OneTimeToken, PartnerId, Password, Profile,
+    AccessRequest, Account, AccountId, Application, ApplicationId, ApplicationStatus, Category, Change, Client,
+    ClientId, Email, Institution, LogEntry, Logo, MailBudget, MailLimit, OneTimeToken, PartnerId, Password, Profile,
     SchoolAccess, StaffResetToken, StaffRole, TokenHash, TokenPurpose,
 };
 
@@ -110,6 +110,7 @@ pub trait ProfileStore: Send + Sync {
         profile: &Profile,
         creator: &Account,
         log: &[LogEntry],
+        change: &Change,
     ) -> Result<ProfileCreated, StoreError>;
     async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError>;
     /// Replaces `before` by `after` if nobody changed it since (`before.version`), moves the name
@@ -119,8 +120,9 @@ pub trait ProfileStore: Send + Sync {
         before: &Profile,
         after: &Profile,
         log: &[LogEntry],
+        change: &Change,
     ) -> Result<ProfileUpdated, StoreError> {
-        self.update_profile_resubmitting(before, after, log, &[]).await
+        self.update_profile_resubmitting(before, after, log, &[], change).await
     }
     /// [`Self::update_profile`], and in the same transaction the applications the edit sends
     /// back to review, each only if it is still the version that was read (manual 3.3.1: after a
@@ -132,6 +134,7 @@ pub trait ProfileStore: Send + Sync {
         after: &Profile,
         log: &[LogEntry],
         applications: &[Resubmission<'_>],
+        change: &Change,
     ) -> Result<ProfileUpdated, StoreError>;
     /// The profile's log, newest first.
     async fn profile_log(&self, id: &PartnerId, limit: u32, cursor: Option<&str>)
@@ -206,7 +209,12 @@ pub enum Linked {
 #[async_trait]
 pub trait MemberStore: Send + Sync {
     /// Stores the invitation and writes `log` to its profile's log, in one transaction.
-    async fn put_invitation(&self, invitation: &Invitation, log: &[LogEntry]) -> Result<(), StoreError>;
+    async fn put_invitation(
+        &self,
+        invitation: &Invitation,
+        log: &[LogEntry],
+        change: &Change,
+    ) -> Result<(), StoreError>;
     /// Uses the invitation (once, before it expires) to link `account` to its profile, makes it
     /// a member and logs it: all or nothing.
     async fn link(&self, hash: &TokenHash, account: &Account, now: DateTime<Utc>) -> Result<Linked, StoreError>;
@@ -388,6 +396,8 @@ pub struct ApplicationWrite<'a> {
     /// The partner's profile, when its count of approved applications changes.
     pub profile: Option<(&'a Profile, &'a Profile)>,
     pub log: &'a [LogEntry],
+    /// What the write does (see [`Change`]).
+    pub change: &'a Change,
 }
 
 /// Which part of an [`ApplicationWrite`] was no longer as the caller read it.
@@ -463,21 +473,19 @@ pub trait ApplicationStore: Send + Sync {
         clients: &[ClientId],
         suspended: bool,
         log: &[LogEntry],
+        change: &Change,
     ) -> Result<(), StoreError>;
     /// Stores an existing client unless one with its id exists (idempotent).
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError>;
-    /// Writes the partner's profile (as read, as it will be) with its log entries and every
-    /// client in `clients` (as read, as it will be), each conditional on the version read: all
-    /// or nothing. Deactivating and activating a partner (its clients' suspension).
-    async fn write_partner(
-        &self,
-        profile: (&Profile, &Profile),
-        clients: &[(Client, Client)],
-        log: &[LogEntry],
-    ) -> Result<(), StoreError>;
     /// Replaces a client, conditional on the version read; `log` goes to its application's log
     /// when it belongs to one (and is dropped otherwise).
-    async fn write_client(&self, before: &Client, after: &Client, log: &[LogEntry]) -> Result<(), StoreError>;
+    async fn write_client(
+        &self,
+        before: &Client,
+        after: &Client,
+        log: &[LogEntry],
+        change: &Change,
+    ) -> Result<(), StoreError>;
 }
 
 /// What the token endpoint reads for one client id, in one request.
@@ -571,6 +579,8 @@ pub struct AccessWrite<'a> {
     pub request: Option<(&'a AccessRequest, &'a AccessRequest)>,
     /// The application's log entries: (its partner, its id, the entries).
     pub log: (&'a PartnerId, &'a ApplicationId, &'a [LogEntry]),
+    /// What the write does (see [`Change`]).
+    pub change: &'a Change,
 }
 
 /// What a change of access does to a school's index entry.
@@ -604,6 +614,7 @@ pub trait AccessStore: Send + Sync {
         requests: &[AccessRequest],
         log: &[LogEntry],
         budget: &MailBudget,
+        change: &Change,
     ) -> Result<RequestsStored, StoreError>;
     /// Adds entries to an application's log (the outcome of a send, say).
     async fn append_application_log(
@@ -630,7 +641,7 @@ pub trait AccessStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(Vec<AccessRequest>, u64), StoreError>;
     /// Marks a pending request expired with its log entry; `false` when it was no longer pending.
-    async fn expire(&self, request: &AccessRequest, log: &LogEntry) -> Result<bool, StoreError>;
+    async fn expire(&self, request: &AccessRequest, log: &LogEntry, change: &Change) -> Result<bool, StoreError>;
 }
 
 /// Reads that name what an operation reads next, so that those reads go out together in the

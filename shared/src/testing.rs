@@ -15,7 +15,8 @@ use crate::domain::{
     ApplicationStatus, Client, ClientId, Email, Institution, LogEntry, Logo, MailBudget, MailLimit, OneTimeToken,
     PartnerId, Password, Profile, SchoolAccess, StaffResetToken, StaffRole, TokenHash, TokenPurpose, search_text,
 };
-use crate::domain::{Address, ProfileFields, ProfileName, Website, categories};
+use crate::domain::{Address, Api, ApplicationFields, Caller, Change, ProfileFields, ProfileName, Website, categories};
+use crate::operations::applications::{approve_application, create_application};
 use crate::ports::*;
 
 /// A 1×1 PNG: the smallest real logo.
@@ -51,6 +52,8 @@ pub struct MemoryStore {
     /// The id index has not seen any application yet (GSI3 is eventually consistent):
     /// `indexed_application` finds nothing.
     pub index_behind: AtomicBool,
+    /// The changes written, in order (what each write carried).
+    changes: Mutex<Vec<Change>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -58,6 +61,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl MemoryStore {
+    /// The changes the writes carried, oldest first: what a consumer of every change would see.
+    pub fn changes(&self) -> Vec<Change> {
+        lock(&self.changes).clone()
+    }
+
+    fn record(&self, change: &Change) {
+        lock(&self.changes).push(change.clone());
+    }
+
     pub fn token_count(&self) -> usize {
         lock(&self.tokens).len()
     }
@@ -189,6 +201,7 @@ impl ProfileStore for MemoryStore {
         profile: &Profile,
         creator: &Account,
         log: &[LogEntry],
+        change: &Change,
     ) -> Result<ProfileCreated, StoreError> {
         let mut profiles = lock(&self.profiles);
         if profiles.values().any(|p| p.fields.name.key() == profile.fields.name.key()) {
@@ -205,6 +218,7 @@ impl ProfileStore for MemoryStore {
         account.partner_id = Some(profile.id.clone());
         profiles.insert(profile.id.clone(), profile.clone());
         lock(&self.profile_logs).extend(log.iter().map(|e| (profile.id.clone(), e.clone())));
+        self.record(change);
         Ok(ProfileCreated::Yes)
     }
     async fn profile(&self, id: &PartnerId) -> Result<Option<Profile>, StoreError> {
@@ -216,6 +230,7 @@ impl ProfileStore for MemoryStore {
         after: &Profile,
         log: &[LogEntry],
         applications: &[Resubmission<'_>],
+        change: &Change,
     ) -> Result<ProfileUpdated, StoreError> {
         // The order write_application locks in.
         let mut apps = lock(&self.applications);
@@ -235,6 +250,7 @@ impl ProfileStore for MemoryStore {
             apps.insert(r.after.id.clone(), r.after.clone());
             lock(&self.app_logs).extend(r.log.iter().map(|e| (r.after.id.clone(), e.clone())));
         }
+        self.record(change);
         Ok(ProfileUpdated::Yes)
     }
     async fn profile_log(
@@ -303,6 +319,7 @@ impl ApplicationStore for MemoryStore {
             profiles.insert(after.id.clone(), after.clone());
         }
         lock(&self.app_logs).extend(w.log.iter().map(|e| (w.after.id.clone(), e.clone())));
+        self.record(w.change);
         Ok(())
     }
     async fn application(&self, partner: &PartnerId, id: &ApplicationId) -> Result<Option<Application>, StoreError> {
@@ -341,27 +358,13 @@ impl ApplicationStore for MemoryStore {
     async fn client(&self, id: &ClientId) -> Result<Option<Client>, StoreError> {
         Ok(lock(&self.clients).get(id).cloned())
     }
-    async fn write_partner(
+    async fn write_client(
         &self,
-        profile: (&Profile, &Profile),
-        written: &[(Client, Client)],
-        _log: &[LogEntry],
+        before: &Client,
+        after: &Client,
+        log: &[LogEntry],
+        change: &Change,
     ) -> Result<(), StoreError> {
-        let mut clients = lock(&self.clients);
-        let mut profiles = lock(&self.profiles);
-        if profiles.get(&profile.0.id).map(|p| p.version) != Some(profile.0.version) {
-            return Err(StoreError::Stale(Stale::Profile));
-        }
-        if written.iter().any(|(read, _)| clients.get(&read.id).map(|c| c.version) != Some(read.version)) {
-            return Err(StoreError::Stale(Stale::Client));
-        }
-        profiles.insert(profile.1.id.clone(), profile.1.clone());
-        for (_, after) in written {
-            clients.insert(after.id.clone(), after.clone());
-        }
-        Ok(())
-    }
-    async fn write_client(&self, before: &Client, after: &Client, log: &[LogEntry]) -> Result<(), StoreError> {
         let mut clients = lock(&self.clients);
         if clients.get(&before.id).map(|c| c.version) != Some(before.version) {
             return Err(StoreError::Stale(Stale::Client));
@@ -370,6 +373,7 @@ impl ApplicationStore for MemoryStore {
         if let Some(app) = &after.application_id {
             lock(&self.app_logs).extend(log.iter().map(|e| (app.clone(), e.clone())));
         }
+        self.record(change);
         Ok(())
     }
     async fn application_context(
@@ -390,6 +394,7 @@ impl ApplicationStore for MemoryStore {
         ids: &[ClientId],
         suspended: bool,
         _log: &[LogEntry],
+        change: &Change,
     ) -> Result<(), StoreError> {
         let mut clients = lock(&self.clients);
         let mut profiles = lock(&self.profiles);
@@ -406,6 +411,7 @@ impl ApplicationStore for MemoryStore {
                 client.version += 1;
             }
         }
+        self.record(change);
         Ok(())
     }
     async fn import_client(&self, client: &Client) -> Result<Imported, StoreError> {
@@ -459,8 +465,14 @@ impl Lookups for MemoryStore {
 
 #[async_trait]
 impl MemberStore for MemoryStore {
-    async fn put_invitation(&self, invitation: &Invitation, log: &[LogEntry]) -> Result<(), StoreError> {
+    async fn put_invitation(
+        &self,
+        invitation: &Invitation,
+        log: &[LogEntry],
+        change: &Change,
+    ) -> Result<(), StoreError> {
         lock(&self.profile_logs).extend(log.iter().map(|e| (invitation.partner_id.clone(), e.clone())));
+        self.record(change);
         Ok(())
     }
     async fn link(&self, _hash: &TokenHash, _account: &Account, _now: DateTime<Utc>) -> Result<Linked, StoreError> {
@@ -671,6 +683,7 @@ impl AccessStore for MemoryStore {
         requests: &[AccessRequest],
         log: &[LogEntry],
         budget: &MailBudget,
+        change: &Change,
     ) -> Result<RequestsStored, StoreError> {
         let Some(first) = requests.first() else { return Ok(RequestsStored::Yes) };
         if !lock(&self.profiles).get(&first.partner_id).is_some_and(|p| p.active) {
@@ -703,6 +716,7 @@ impl AccessStore for MemoryStore {
         mailed.extend(requests.iter().map(marker));
         lock(&self.access_requests).extend(requests.iter().cloned());
         lock(&self.app_logs).extend(log.iter().map(|e| (first.application_id.clone(), e.clone())));
+        self.record(change);
         Ok(RequestsStored::Yes)
     }
     async fn append_application_log(
@@ -748,6 +762,7 @@ impl AccessStore for MemoryStore {
         }
         drop(all);
         lock(&self.app_logs).extend(w.log.2.iter().map(|e| (w.log.1.clone(), e.clone())));
+        self.record(w.change);
         Ok(())
     }
     async fn school_access(&self, institution: &Institution) -> Result<Vec<SchoolAccess>, StoreError> {
@@ -779,7 +794,7 @@ impl AccessStore for MemoryStore {
         let read = found.len() as u64;
         Ok((found, read))
     }
-    async fn expire(&self, request: &AccessRequest, log: &LogEntry) -> Result<bool, StoreError> {
+    async fn expire(&self, request: &AccessRequest, log: &LogEntry, change: &Change) -> Result<bool, StoreError> {
         let mut requests = lock(&self.access_requests);
         let Some(stored) = requests.iter_mut().find(|r| r.id == request.id && r.status == AccessRequestStatus::Pending)
         else {
@@ -788,6 +803,7 @@ impl AccessStore for MemoryStore {
         stored.status = AccessRequestStatus::Expired;
         stored.version += 1;
         lock(&self.app_logs).push((request.application_id.clone(), log.clone()));
+        self.record(change);
         Ok(true)
     }
 }
@@ -895,4 +911,46 @@ pub fn profile_fields(name: &str) -> ProfileFields {
         website: Website::parse("https://voorbeeld.be").expect("website"),
         extra_info: None,
     }
+}
+
+fn test_email(raw: &str) -> Email {
+    Email::parse("email", raw).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A signed-in partner with a profile, and the profile.
+pub async fn partner(f: &Fakes, name: &str) -> (Caller, Profile) {
+    let id = AccountId::parse(&uuid::Uuid::new_v4().to_string()).expect("id");
+    let now = Utc::now();
+    let account = Account {
+        id: id.clone(),
+        email: test_email(&format!("{}@voorbeeld.be", id.as_str())),
+        status: AccountStatus::Active,
+        created_at: now,
+        activated_at: Some(now),
+        partner_id: None,
+        terms: None,
+        sessions_valid_from: None,
+        reset_token: None,
+    };
+    let (_, token) =
+        OneTimeToken::issue(TokenPurpose::Activation, id.clone(), account.email.clone(), now).expect("random");
+    f.store.create_account(&account, &token).await.expect("account");
+    let caller = Caller { account: id, issued_at: now };
+    let fields = profile_fields(name);
+    let profile = crate::operations::profiles::create_profile(&f.deps, &caller, fields).await.expect("profile");
+    (caller, profile)
+}
+
+/// The partner's application, approved: its id and client id.
+pub async fn approved(f: &Fakes, caller: &Caller) -> (String, ClientId) {
+    let fields = ApplicationFields {
+        name: "Lessenplanner".into(),
+        description: "Plant lessen.".into(),
+        contact_name: "Tom".into(),
+        contact_email: test_email("tom@ontwikkelaar.be"),
+        apis: [Api::Leerlingen].into(),
+    };
+    let app = create_application(&f.deps, caller, fields, None).await.expect("created");
+    let app = approve_application(&f.deps, &app.id.to_string()).await.expect("approved");
+    (app.id.to_string(), app.client_id.expect("a client id"))
 }

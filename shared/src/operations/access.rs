@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use crate::deps::Deps;
-use crate::domain::Caller;
 use crate::domain::{
     AccessRequest, AccessRequestId, AccessRequestStatus, Api, Application, ApplicationId, ApplicationStatus, Client,
     ClientId, Email, FieldError, Institution, LogAction, LogEntry, MailBudget, Profile, SYSTEM, SchoolAccess,
     SchoolAdmin, Scope, SecretToken, link_expiry, seconds_until_tomorrow,
 };
+use crate::domain::{Caller, Change};
 use crate::error::AppError;
 use crate::mail;
 use crate::operations::common::{active_partner, linked_account, notify, own};
@@ -97,7 +97,14 @@ pub async fn create_access_requests(
         sent.push(SentRequest { request, link });
     }
     let requests: Vec<AccessRequest> = sent.iter().map(|s| s.request.clone()).collect();
-    match deps.access.create_access_requests(&requests, &log, &MailBudget::of(now)).await? {
+    let change = Change::AccessRequested {
+        application: app.id.clone(),
+        partner: partner.clone(),
+        requests: requests.iter().map(|r| r.id.clone()).collect(),
+        by: user.clone(),
+        at: now,
+    };
+    match deps.access.create_access_requests(&requests, &log, &MailBudget::of(now), &change).await? {
         RequestsStored::Yes => {}
         RequestsStored::PartnerInactive => return Err(AppError::partner_inactive()),
         RequestsStored::Limited(limit) => {
@@ -355,7 +362,31 @@ async fn change_access(
         }
         let after = with_scopes_at(&client, institution, apis, now);
         let school = SchoolAccess::changed(known.as_ref(), &client_id, institution, (&before, apis), &user, now);
+        let change = match request {
+            Some(request) => Change::AccessGranted {
+                application: app.id.clone(),
+                partner: app.partner_id.clone(),
+                client: client_id.clone(),
+                institution: institution.clone(),
+                request: request.id.clone(),
+                before: before.clone(),
+                after: apis.clone(),
+                by: user.clone(),
+                at: now,
+            },
+            None => Change::AccessChanged {
+                application: app.id.clone(),
+                partner: app.partner_id.clone(),
+                client: client_id.clone(),
+                institution: institution.clone(),
+                before: before.clone(),
+                after: apis.clone(),
+                by: user.clone(),
+                at: now,
+            },
+        };
         let write = AccessWrite {
+            change: &change,
             client: (&client, &after),
             school: match &school {
                 Some(school) => SchoolIndex::Put(school),
@@ -564,7 +595,13 @@ pub async fn expire_access_requests(deps: &Deps, now: DateTime<Utc>) -> Result<E
     let expired: Vec<bool> = futures::stream::iter(due.into_iter().map(|request| async move {
         let log =
             LogEntry::new(now, LogAction::Expired, REQUEST_PROPERTY, SYSTEM, Some(request.email.to_string()), None);
-        deps.access.expire(&request, &log).await
+        let change = Change::AccessRequestExpired {
+            request: request.id.clone(),
+            application: request.application_id.clone(),
+            partner: request.partner_id.clone(),
+            at: now,
+        };
+        deps.access.expire(&request, &log, &change).await
     }))
     .buffer_unordered(EXPIRY_CONCURRENCY)
     .try_collect()
@@ -572,4 +609,100 @@ pub async fn expire_access_requests(deps: &Deps, now: DateTime<Utc>) -> Result<E
     let run = ExpiryRun { read, expired: expired.into_iter().filter(|done| *done).count() as u64 };
     tracing::info!(read = run.read, expired = run.expired, outcome = "ok", "access requests expired");
     Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::AdminRights;
+    use crate::testing::{approved, fakes, partner};
+
+    fn admin(rights: &str) -> SchoolAdmin {
+        SchoolAdmin {
+            email: Email::parse("email", "beheer@school.be").expect("email"),
+            rights: AdminRights::parse(rights),
+        }
+    }
+
+    fn school() -> Institution {
+        Institution::parse("012345").expect("institution")
+    }
+
+    /// An approved application with one request sent: the application id, its client, the link's token.
+    async fn requested(f: &crate::testing::Fakes) -> (String, ClientId, String) {
+        let (caller, _) = partner(f, "Planner BV").await;
+        let (id, client_id) = approved(f, &caller).await;
+        let to = Email::parse("email", "directie@school.be").expect("email");
+        let sent = create_access_requests(&f.deps, &caller, &id, vec![to]).await.expect("sent");
+        let token = sent[0].link.rsplit('/').next().expect("a token").to_owned();
+        (id, client_id, token)
+    }
+
+    #[tokio::test]
+    async fn a_grant_within_the_rights_gives_the_scope_and_says_so() {
+        let f = fakes();
+        let (id, client_id, token) = requested(&f).await;
+        let apis: BTreeSet<Api> = [Api::Leerlingen].into();
+        let granted =
+            grant_access(&f.deps, &admin("leerlingen:012345"), &token, &school(), &apis).await.expect("granted");
+        assert_eq!(granted, [Scope { api: Api::Leerlingen, institution: school() }]);
+        let client = f.deps.applications.client(&client_id).await.expect("read").expect("client");
+        assert!(client.scopes.contains(&Scope { api: Api::Leerlingen, institution: school() }));
+        let last = f.store.changes().pop().expect("a change");
+        let Change::AccessGranted { application, institution, before, after, by, .. } = last else {
+            panic!("not a grant: {last:?}")
+        };
+        assert_eq!(application.to_string(), id);
+        assert_eq!(institution, school());
+        assert!(before.is_empty());
+        assert_eq!(after, apis);
+        assert_eq!(by, "beheer@school.be");
+    }
+
+    #[tokio::test]
+    async fn a_grant_beyond_the_rights_is_refused_and_writes_nothing() {
+        let f = fakes();
+        let (_, client_id, token) = requested(&f).await;
+        let apis: BTreeSet<Api> = [Api::Leerlingen].into();
+        let changes = f.store.changes().len();
+        // Rights for another school, and for another API at this one.
+        for rights in ["leerlingen:99999", "personeel:012345"] {
+            let refused = grant_access(&f.deps, &admin(rights), &token, &school(), &apis).await;
+            assert!(matches!(refused, Err(AppError::Denied { code: "not_school_admin", .. })), "{rights}");
+        }
+        assert_eq!(f.store.changes().len(), changes);
+        let client = f.deps.applications.client(&client_id).await.expect("read").expect("client");
+        assert!(client.scopes.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_school_revokes_what_it_granted() {
+        let f = fakes();
+        let (id, client_id, token) = requested(&f).await;
+        let admin = admin("leerlingen:012345");
+        let apis: BTreeSet<Api> = [Api::Leerlingen].into();
+        grant_access(&f.deps, &admin, &token, &school(), &apis).await.expect("granted");
+        let left = update_school_access(&f.deps, &admin, &school(), &id, &BTreeSet::new()).await.expect("revoked");
+        assert!(left.is_empty());
+        let client = f.deps.applications.client(&client_id).await.expect("read").expect("client");
+        assert!(client.scopes.is_empty());
+        let last = f.store.changes().pop().expect("a change");
+        assert!(
+            matches!(&last, Change::AccessChanged { before, after, .. } if *before == apis && after.is_empty()),
+            "{last:?}"
+        );
+        // Nothing left to change here: the application has no access at this school any more.
+        let again = update_school_access(&f.deps, &admin, &school(), &id, &apis).await;
+        assert!(matches!(again, Err(AppError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_or_malformed_link_is_not_found() {
+        let f = fakes();
+        requested(&f).await;
+        let admin = admin("leerlingen:012345");
+        for token in ["", "kort", &"A".repeat(43)] {
+            assert!(matches!(get_access_request(&f.deps, &admin, token).await, Err(AppError::NotFound)), "{token}");
+        }
+    }
 }

@@ -12,9 +12,9 @@ use chrono::{DateTime, Duration, Utc};
 use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
-    Account, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, CONTACT_LINK_LIFETIME, Client,
-    ClientId, ClientJwks, ContactDecision, ContactEmail, ContactLink, Email, FieldError, INFORMAT, LogAction, LogEntry,
-    PartnerId, Profile, PublicKeys, SecretHash, SecretToken, next_utc_midnight,
+    Account, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, CONTACT_LINK_LIFETIME, Change,
+    Client, ClientId, ClientJwks, ContactDecision, ContactEmail, ContactLink, Email, FieldError, INFORMAT, LogAction,
+    LogEntry, PartnerId, Profile, PublicKeys, SecretHash, SecretToken, next_utc_midnight,
 };
 use crate::error::AppError;
 use crate::mail;
@@ -130,10 +130,22 @@ fn checked_apis<'a>(app: &'a Application, now: DateTime<Utc>, user: &'a str) -> 
     })
 }
 
-/// Writes `after` (and the client) with the log, adjusting the partner's count of approved
-/// applications by `approved_delta` in the same transaction. `profile` is the partner's profile
-/// as the caller read it; it is read again only when it changed before the write. Returns the
-/// profile as written (or as read, when the count does not change).
+/// A new application, linked to an existing client or not.
+fn created(app: &Application, client: Option<&ClientId>, by: &str, at: DateTime<Utc>) -> Change {
+    Change::ApplicationCreated {
+        application: app.id.clone(),
+        partner: app.partner_id.clone(),
+        client: client.cloned(),
+        by: by.to_owned(),
+        at,
+    }
+}
+
+/// The partner changed its application.
+fn updated(app: &Application, by: &str, at: DateTime<Utc>) -> Change {
+    Change::ApplicationUpdated { application: app.id.clone(), partner: app.partner_id.clone(), by: by.to_owned(), at }
+}
+
 /// A stale write of an application's parts, as the partner and the moderators read it: the
 /// application changed (also when it was its client).
 fn stale_application(e: AppError) -> AppError {
@@ -143,15 +155,17 @@ fn stale_application(e: AppError) -> AppError {
     }
 }
 
+/// Writes `write` (without its `profile`, which this fills in), adjusting the partner's count of
+/// approved applications by `approved_delta` in the same transaction. `profile` is the partner's
+/// profile as the caller read it; it is read again only when it changed before the write.
+/// Returns the profile as written (or as read, when the count does not change).
 async fn commit(
     deps: &Deps,
     profile: Profile,
-    before: Option<&Application>,
-    after: &Application,
-    client: Option<(Option<&Client>, &Client)>,
+    write: ApplicationWrite<'_>,
     approved_delta: i64,
-    log: &[LogEntry],
 ) -> Result<Profile, AppError> {
+    let ApplicationWrite { before, after, client, log, change, .. } = write;
     let mut read = Some(profile);
     for _ in 0..PROFILE_ATTEMPTS {
         let current = match read.take() {
@@ -179,7 +193,8 @@ async fn commit(
             (read, Client { partner_suspended, ..c.clone() })
         });
         let client = suspended.as_ref().map(|(read, c)| (*read, c));
-        let write = ApplicationWrite { before, after, client, profile: counted.as_ref().map(|c| (&current, c)), log };
+        let write =
+            ApplicationWrite { before, after, client, profile: counted.as_ref().map(|c| (&current, c)), log, change };
         match deps.applications.write_application(write).await {
             Ok(()) => return Ok(counted.unwrap_or(current)),
             Err(StoreError::Stale(Stale::Profile)) => continue,
@@ -378,7 +393,15 @@ pub async fn resend_contact_confirmation(deps: &Deps, account: &Caller, id: &str
     let (contact, token) = fresh_contact_link(now)?;
     let after = Application { contact, updated_at: now, version: before.version + 1, ..before.clone() };
     let log = [confirmation_logged(now, &user, &after.fields.contact_email)];
-    let write = ApplicationWrite { before: Some(&before), after: &after, client: None, profile: None, log: &log };
+    let change = updated(&after, &user, now);
+    let write = ApplicationWrite {
+        before: Some(&before),
+        after: &after,
+        client: None,
+        profile: None,
+        log: &log,
+        change: &change,
+    };
     deps.applications.write_application(write).await.map_err(|e| stale_application(e.into()))?;
     send_confirmation(deps, &profile, &after, &user, &token).await?;
     tracing::info!(application = %after.id, "contact confirmation sent again");
@@ -413,7 +436,16 @@ pub async fn confirm_contact(deps: &Deps, application: &str, token: &str) -> Res
             Some("niet bevestigd".into()),
             Some("bevestigd".into()),
         )];
-        let write = ApplicationWrite { before: Some(&before), after: &after, client: None, profile: None, log: &log };
+        let change =
+            Change::ContactConfirmed { application: after.id.clone(), partner: after.partner_id.clone(), at: now };
+        let write = ApplicationWrite {
+            before: Some(&before),
+            after: &after,
+            client: None,
+            profile: None,
+            log: &log,
+            change: &change,
+        };
         match deps.applications.write_application(write).await {
             Ok(()) => {
                 tracing::info!(application = %after.id, "contact email confirmed");
@@ -591,8 +623,14 @@ pub async fn create_application(
             vec![LogEntry::new(now, LogAction::Created, "Status", &user, None, Some(app.status.label().into()))];
         log.extend(checked_apis(&app, now, &user));
         log.extend(confirm.is_some().then(|| confirmation_logged(now, &user, &app.fields.contact_email)));
+        let change = created(&app, None, &user, now);
         let (committed, allowed) = futures::join!(
-            commit(deps, profile, None, &app, None, 0, &log),
+            commit(
+                deps,
+                profile,
+                ApplicationWrite { before: None, after: &app, client: None, profile: None, log: &log, change: &change },
+                0,
+            ),
             confirmation_allowed(deps, &app, confirm.is_some())
         );
         let profile = committed.map_err(stale_application)?;
@@ -624,8 +662,21 @@ pub async fn create_application(
     ];
     log.extend(checked_apis(&app, now, &user));
     log.extend(confirm.is_some().then(|| confirmation_logged(now, &user, &app.fields.contact_email)));
+    let change = created(&app, Some(&client.id), &user, now);
     let (committed, allowed) = futures::join!(
-        commit(deps, profile, None, &app, Some((Some(&client), &linked)), 1, &log),
+        commit(
+            deps,
+            profile,
+            ApplicationWrite {
+                before: None,
+                after: &app,
+                client: Some((Some(&client), &linked)),
+                profile: None,
+                log: &log,
+                change: &change
+            },
+            1,
+        ),
         confirmation_allowed(deps, &app, confirm.is_some())
     );
     match committed {
@@ -740,8 +791,21 @@ pub async fn update_application(
         }
     }
     let client = stored_client.as_ref().zip(new_client.as_ref()).map(|(b, a)| (Some(b), a));
+    let change = updated(&after, &user, now);
     let (committed, allowed) = futures::join!(
-        commit(deps, profile, Some(&before), &after, client, 0, &log),
+        commit(
+            deps,
+            profile,
+            ApplicationWrite {
+                before: Some(&before),
+                after: &after,
+                client,
+                profile: None,
+                log: &log,
+                change: &change
+            },
+            0,
+        ),
         confirmation_allowed(deps, &after, confirm.is_some())
     );
     match committed {
@@ -788,7 +852,28 @@ pub async fn create_client_secret(
     let log = vec![LogEntry::new(now, LogAction::Created, "Client secret", &user, None, Some(grace))];
     let after =
         Application { secret_created_at: Some(now), updated_at: now, version: before.version + 1, ..before.clone() };
-    match commit(deps, profile, Some(&before), &after, Some((Some(&client), &rotated)), 0, &log).await {
+    let change = Change::ClientSecretCreated {
+        application: after.id.clone(),
+        partner: after.partner_id.clone(),
+        client: client_id.clone(),
+        by: user.clone(),
+        at: now,
+    };
+    match commit(
+        deps,
+        profile,
+        ApplicationWrite {
+            before: Some(&before),
+            after: &after,
+            client: Some((Some(&client), &rotated)),
+            profile: None,
+            log: &log,
+            change: &change,
+        },
+        0,
+    )
+    .await
+    {
         Ok(profile) => {
             tracing::info!(application = %after.id, grace_seconds, "client secret replaced");
             notify(deps, &profile, &after, "heeft een nieuw client secret", "Er werd een nieuw client secret aangemaakt. Het secret zelf staat niet in deze mail en wordt nergens bewaard.", &user, &log).await?;
@@ -847,7 +932,28 @@ pub async fn update_application_jwks(
     let log = vec![LogEntry::new(now, action, "Publieke sleutels (JWKS)", &user, from, to)];
     let changed = Client { jwks: jwks.clone(), updated_at: now, version: client.version + 1, ..client.clone() };
     let after = Application { updated_at: now, version: before.version + 1, ..before.clone() };
-    match commit(deps, profile, Some(&before), &after, Some((Some(&client), &changed)), 0, &log).await {
+    let change = Change::PublicKeysChanged {
+        application: after.id.clone(),
+        partner: after.partner_id.clone(),
+        client: client.id.clone(),
+        by: user.clone(),
+        at: now,
+    };
+    match commit(
+        deps,
+        profile,
+        ApplicationWrite {
+            before: Some(&before),
+            after: &after,
+            client: Some((Some(&client), &changed)),
+            profile: None,
+            log: &log,
+            change: &change,
+        },
+        0,
+    )
+    .await
+    {
         Ok(profile) => {
             tracing::info!(application = %after.id, keys = changed.jwks.keys.len(), "public keys replaced");
             notify(deps, &profile, &after, "heeft nieuwe publieke sleutels", "De publieke sleutels waarmee de applicatie zich bij het token endpoint aanmeldt (private_key_jwt) werden gewijzigd.", &user, &log).await?;
@@ -962,7 +1068,27 @@ pub async fn approve_application(deps: &Deps, id: &str) -> Result<Application, A
         ),
         LogEntry::new(now, LogAction::Created, "Client ID", INFORMAT, None, Some(client_id.to_string())),
     ];
-    match commit(deps, profile, Some(&before), &after, Some((stored.as_ref(), &client)), 1, &log).await {
+    let change = Change::ApplicationApproved {
+        application: after.id.clone(),
+        partner: after.partner_id.clone(),
+        client: client_id.clone(),
+        at: now,
+    };
+    match commit(
+        deps,
+        profile,
+        ApplicationWrite {
+            before: Some(&before),
+            after: &after,
+            client: Some((stored.as_ref(), &client)),
+            profile: None,
+            log: &log,
+            change: &change,
+        },
+        1,
+    )
+    .await
+    {
         Ok(profile) => {
             tracing::info!(application = %after.id, "application approved");
             notify(deps, &profile, &after, "werd goedgekeurd", "Informat heeft je applicatie goedgekeurd. Maak in het partnerportaal een client secret aan en vraag daarna toegang aan de schoolbeheerders.", INFORMAT, &log).await?;
@@ -988,9 +1114,29 @@ pub async fn reject_application(deps: &Deps, id: &str, reason: String) -> Result
             Some(before.status.label().into()),
             Some(after.status.label().into()),
         ),
-        LogEntry::new(now, LogAction::Rejected, "Reden", INFORMAT, None, Some(reason)),
+        LogEntry::new(now, LogAction::Rejected, "Reden", INFORMAT, None, Some(reason.clone())),
     ];
-    match commit(deps, profile, Some(&before), &after, None, 0, &log).await {
+    let change = Change::ApplicationRejected {
+        application: after.id.clone(),
+        partner: after.partner_id.clone(),
+        reason,
+        at: now,
+    };
+    match commit(
+        deps,
+        profile,
+        ApplicationWrite {
+            before: Some(&before),
+            after: &after,
+            client: None,
+            profile: None,
+            log: &log,
+            change: &change,
+        },
+        0,
+    )
+    .await
+    {
         Ok(profile) => {
             tracing::info!(application = %after.id, "application rejected");
             notify(deps, &profile, &after, "werd geweigerd", "Informat heeft je applicatie niet goedgekeurd. Pas je profiel of de applicatie aan; Informat beoordeelt ze dan opnieuw.", INFORMAT, &log).await?;
@@ -1020,7 +1166,16 @@ pub async fn archive_application(deps: &Deps, id: &str) -> Result<Application, A
         Some(before.status.label().into()),
         Some(after.status.label().into()),
     )];
-    match commit(deps, profile, Some(&before), &after, client, delta, &log).await {
+    let change =
+        Change::ApplicationArchived { application: after.id.clone(), partner: after.partner_id.clone(), at: now };
+    match commit(
+        deps,
+        profile,
+        ApplicationWrite { before: Some(&before), after: &after, client, profile: None, log: &log, change: &change },
+        delta,
+    )
+    .await
+    {
         Ok(profile) => {
             tracing::info!(application = %after.id, "application archived");
             notify(
@@ -1044,50 +1199,26 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::domain::{AccountId, AccountStatus, Email, OneTimeToken, TokenPurpose};
-    use crate::ports::AccountStore as _;
-    use crate::testing::{Fakes, fakes};
+    use crate::testing::{approved, fakes, partner};
 
-    fn email(raw: &str) -> Email {
-        Email::parse("email", raw).expect("email")
-    }
-
-    /// A signed-in partner with a profile, and the profile.
-    async fn partner(f: &Fakes, name: &str) -> (Caller, Profile) {
-        let id = AccountId::parse(&uuid::Uuid::new_v4().to_string()).expect("id");
-        let now = Utc::now();
-        let account = Account {
-            id: id.clone(),
-            email: email(&format!("{}@voorbeeld.be", id.as_str())),
-            status: AccountStatus::Active,
-            created_at: now,
-            activated_at: Some(now),
-            partner_id: None,
-            terms: None,
-            sessions_valid_from: None,
-            reset_token: None,
-        };
-        let (_, token) =
-            OneTimeToken::issue(TokenPurpose::Activation, id.clone(), account.email.clone(), now).expect("random");
-        f.store.create_account(&account, &token).await.expect("account");
-        let caller = Caller { account: id, issued_at: now };
-        let fields = crate::testing::profile_fields(name);
-        let profile = crate::operations::profiles::create_profile(&f.deps, &caller, fields).await.expect("profile");
-        (caller, profile)
-    }
-
-    /// The partner's application, approved: its id and client id.
-    async fn approved(f: &Fakes, caller: &Caller) -> (String, ClientId) {
-        let fields = ApplicationFields {
-            name: "Lessenplanner".into(),
-            description: "Plant lessen.".into(),
-            contact_name: "Tom".into(),
-            contact_email: email("tom@ontwikkelaar.be"),
-            apis: [Api::Leerlingen].into(),
-        };
-        let app = create_application(&f.deps, caller, fields, None).await.expect("created");
-        let app = approve_application(&f.deps, &app.id.to_string()).await.expect("approved");
-        (app.id.to_string(), app.client_id.expect("a client id"))
+    #[tokio::test]
+    async fn every_write_carries_what_it_did() {
+        let f = fakes();
+        let (caller, profile) = partner(&f, "Planner BV").await;
+        let (id, client_id) = approved(&f, &caller).await;
+        let id = ApplicationId::parse(&id).expect("id");
+        reject_application(&f.deps, &id.to_string(), "niet nu".into()).await.expect_err("approved: not rejected");
+        archive_application(&f.deps, &id.to_string()).await.expect("archived");
+        let changes = f.store.changes();
+        let kinds: Vec<&str> = changes.iter().map(Change::kind).collect();
+        assert_eq!(kinds, ["profile.created", "application.created", "application.approved", "application.archived"]);
+        assert!(changes.iter().all(|c| c.partner() == Some(&profile.id)));
+        assert!(matches!(
+            &changes[2],
+            Change::ApplicationApproved { application, client, .. } if *application == id && *client == client_id
+        ));
+        // A refused change writes nothing, so it carries nothing either.
+        assert_eq!(changes.iter().filter(|c| c.application() == Some(&id)).count(), 3);
     }
 
     #[tokio::test]
@@ -1133,7 +1264,12 @@ mod tests {
         // it: the client's flag, which its version guards, is the one that stands.
         let read = f.deps.applications.client(&client_id).await.expect("read").expect("client");
         let suspended = Client { partner_suspended: true, version: read.version + 1, ..read.clone() };
-        f.deps.applications.write_client(&read, &suspended, &[]).await.expect("written, not stale");
+        let change = crate::domain::Change::PartnerDeactivated {
+            partner: read.partner_id.clone().expect("a partner's client"),
+            reason: "test".into(),
+            at: Utc::now(),
+        };
+        f.deps.applications.write_client(&read, &suspended, &[], &change).await.expect("written, not stale");
         create_client_secret(&f.deps, &caller, &id, 0).await.expect("the profile is still active");
         let after = f.deps.applications.client(&client_id).await.expect("read").expect("client");
         assert!(after.partner_suspended);

@@ -4,7 +4,7 @@
 //! toegangsgroepen in Rekeningen verwijderen door Informat"), and only a moderator removes them.
 
 use crate::deps::Deps;
-use crate::domain::{Client, ClientId, INFORMAT, LogAction, LogEntry};
+use crate::domain::{Change, Client, ClientId, INFORMAT, LogAction, LogEntry};
 use crate::error::AppError;
 use crate::operations::common::written;
 use crate::ports::Stale;
@@ -41,7 +41,9 @@ pub async fn remove_blocked_scopes(deps: &Deps, id: &str) -> Result<Client, AppE
             Some(before.blocked_scopes.join(", ")),
             None,
         )];
-        if written(deps.applications.write_client(&before, &after, &log).await)? {
+        let change =
+            Change::BlockedScopesRemoved { client: after.id.clone(), partner: after.partner_id.clone(), at: now };
+        if written(deps.applications.write_client(&before, &after, &log, &change).await)? {
             tracing::info!(
                 client_id = %after.id,
                 removed = before.blocked_scopes.len(),

@@ -4,7 +4,7 @@ use crate::config::Config;
 use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
-    Application, ApplicationStatus, LogAction, LogEntry, Logo, LogoImage, LogoRefusal, PartnerId, Profile,
+    Application, ApplicationStatus, Change, LogAction, LogEntry, Logo, LogoImage, LogoRefusal, PartnerId, Profile,
     ProfileFields, SecretToken,
 };
 use crate::error::AppError;
@@ -59,7 +59,8 @@ pub async fn create_profile(deps: &Deps, creator: &Caller, fields: ProfileFields
     // A different name can slug like an existing one ("A.B" and "A B"): then the slug gets a
     // piece of the id, which is unique.
     for attempt in 0..2 {
-        match deps.profiles.create_profile(&profile, &account, &log).await? {
+        let change = Change::ProfileCreated { partner: profile.id.clone(), by: account.email.to_string(), at: now };
+        match deps.profiles.create_profile(&profile, &account, &log, &change).await? {
             ProfileCreated::Yes => {
                 tracing::info!(partner = %profile.id, "profile created");
                 return Ok(profile);
@@ -132,7 +133,13 @@ pub async fn update_profile(
         let resubmitted = back_to_review(read, &user, now)?;
         let parts: Vec<Resubmission<'_>> =
             resubmitted.iter().map(|r| Resubmission { before: &r.before, after: &r.after, log: &r.log }).collect();
-        match deps.profiles.update_profile_resubmitting(&before, &after, &log, &parts).await {
+        let change = Change::ProfileUpdated {
+            partner: after.id.clone(),
+            by: user.clone(),
+            at: now,
+            resubmitted: resubmitted.iter().map(|r| r.after.id.clone()).collect(),
+        };
+        match deps.profiles.update_profile_resubmitting(&before, &after, &log, &parts, &change).await {
             Ok(ProfileUpdated::Yes) => {
                 written = Some(resubmitted);
                 break;
@@ -286,7 +293,8 @@ pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Resul
             from: logo_url(&deps.config, &before),
             to: logo_url(&deps.config, &after),
         };
-        let written = deps.profiles.update_profile(&before, &after, std::slice::from_ref(&entry)).await;
+        let change = Change::LogoChanged { partner: partner.clone(), by: editor.email.to_string(), at: now };
+        let written = deps.profiles.update_profile(&before, &after, std::slice::from_ref(&entry), &change).await;
         match written {
             Ok(ProfileUpdated::Yes) => {
                 tracing::info!(partner = %partner, format = ?logo.format, width, height, "logo replaced");
@@ -358,7 +366,9 @@ pub async fn create_invitation(
     }];
     let invitation =
         Invitation { hash: secret.hash(), partner_id: partner_id.clone(), invited_by: inviter.email, expires_at };
-    deps.members.put_invitation(&invitation, &log).await?;
+    let change =
+        Change::InvitationCreated { partner: partner_id.clone(), by: invitation.invited_by.to_string(), at: now };
+    deps.members.put_invitation(&invitation, &log, &change).await?;
     tracing::info!(partner = %partner_id, "invitation code issued");
     Ok((secret, expires_at))
 }
@@ -519,7 +529,13 @@ mod tests {
         assert_eq!(own.bytes, TINY_PNG);
         // One approved application switches the listing on ...
         let approved = Profile { approved_applications: 1, version: with_logo.version + 1, ..with_logo.clone() };
-        f.store.update_profile(&with_logo, &approved, &[]).await.expect("approve");
+        let change = crate::domain::Change::ProfileUpdated {
+            partner: approved.id.clone(),
+            by: crate::domain::INFORMAT.into(),
+            at: chrono::Utc::now(),
+            resubmitted: Vec::new(),
+        };
+        f.store.update_profile(&with_logo, &approved, &[], &change).await.expect("approve");
         assert_eq!(directory::get_partner(&f.deps, "plantyn").await.expect("listed").id, profile.id);
         let latest = directory::get_partner_logo(&f.deps, "plantyn", Some("outdated")).await.expect("listed logo");
         assert!(!latest.immutable, "an outdated URL gets the current logo, briefly cached");

@@ -13,7 +13,7 @@
 //! approval and a deactivation at the same moment cannot leave a working client behind.
 
 use crate::deps::Deps;
-use crate::domain::{ClientId, INFORMAT, LogAction, LogEntry, PartnerId, Profile};
+use crate::domain::{Change, ClientId, INFORMAT, LogAction, LogEntry, PartnerId, Profile};
 use crate::error::AppError;
 use crate::ports::{Stale, StoreError};
 
@@ -130,7 +130,13 @@ pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -
         if let Activation::Deactivate { reason } = &activation {
             log.push(LogEntry::new(now, LogAction::Updated, REASON_PROPERTY, INFORMAT, None, Some(reason.clone())));
         }
-        match deps.applications.write_partner_suspension((&before, &after), &changed, !active, &log).await {
+        let change = match &activation {
+            Activation::Activate => Change::PartnerActivated { partner: id.clone(), at: now },
+            Activation::Deactivate { reason } => {
+                Change::PartnerDeactivated { partner: id.clone(), reason: reason.clone(), at: now }
+            }
+        };
+        match deps.applications.write_partner_suspension((&before, &after), &changed, !active, &log, &change).await {
             Ok(()) => {
                 tracing::info!(partner = %id, active, clients = changed.len(), "partner activation changed");
                 notify(deps, &after, &activation, now).await?;
@@ -145,4 +151,51 @@ pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -
         }
     }
     Err(AppError::version_conflict(Stale::Profile))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{approved, fakes, partner};
+
+    #[tokio::test]
+    async fn a_deactivation_suspends_every_client_and_says_why() {
+        let f = fakes();
+        let (caller, profile) = partner(&f, "Planner BV").await;
+        let (_, client_id) = approved(&f, &caller).await;
+        let id = profile.id.to_string();
+        let reason = "Contract opgezegd".to_owned();
+        let off =
+            set_partner_active(&f.deps, &id, Activation::Deactivate { reason: reason.clone() }).await.expect("off");
+        assert!(!off.active);
+        let client = f.deps.applications.client(&client_id).await.expect("read").expect("client");
+        assert!(client.partner_suspended);
+        assert_eq!(
+            f.store.changes().last(),
+            Some(&Change::PartnerDeactivated { partner: profile.id.clone(), reason, at: off.updated_at })
+        );
+        // Once more changes nothing, and writes nothing.
+        let writes = f.store.changes().len();
+        set_partner_active(&f.deps, &id, Activation::Deactivate { reason: "weer".into() }).await.expect("still off");
+        assert_eq!(f.store.changes().len(), writes);
+        let on = set_partner_active(&f.deps, &id, Activation::Activate).await.expect("on");
+        assert!(on.active);
+        let client = f.deps.applications.client(&client_id).await.expect("read").expect("client");
+        assert!(!client.partner_suspended);
+        assert_eq!(
+            f.store.changes().last(),
+            Some(&Change::PartnerActivated { partner: profile.id, at: on.updated_at })
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_partner_is_not_found() {
+        let f = fakes();
+        for id in ["", "geen-id", &PartnerId::new().to_string()] {
+            assert!(
+                matches!(set_partner_active(&f.deps, id, Activation::Activate).await, Err(AppError::NotFound)),
+                "{id}"
+            );
+        }
+    }
 }

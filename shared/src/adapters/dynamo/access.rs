@@ -18,7 +18,7 @@ use super::keys::{self, Key, Log};
 use super::transaction::Guard;
 use super::{DynamoStore, Marker, from_item, log_items, to_item, ttl, unavailable};
 use crate::domain::{
-    AccessRequest, AccessRequestStatus, Application, ApplicationId, Client, ClientId, Institution, LogEntry,
+    AccessRequest, AccessRequestStatus, Application, ApplicationId, Change, Client, ClientId, Institution, LogEntry,
     MailBudget, MailLimit, PartnerId, SchoolAccess, TokenHash,
 };
 use crate::ports::{AccessStore, AccessWrite, RequestsStored, SchoolIndex, Stale, StoreError};
@@ -139,6 +139,7 @@ impl AccessStore for DynamoStore {
         requests: &[AccessRequest],
         log: &[LogEntry],
         budget: &MailBudget,
+        change: &Change,
     ) -> Result<RequestsStored, StoreError> {
         let Some(first) = requests.first() else { return Ok(RequestsStored::Yes) };
         let n = u32::try_from(requests.len()).unwrap_or(u32::MAX);
@@ -152,7 +153,7 @@ impl AccessStore for DynamoStore {
             .expression_attribute_names("#profile", "profile")
             .expression_attribute_names("#active", "active")
             .expression_attribute_values(":yes", AttributeValue::Bool(true));
-        let mut t = self.transaction();
+        let mut t = self.transaction_for(change);
         t.check(Guard::PartnerActive, active)?;
         t.update(Guard::ApplicationMails, count_mails(&app_mails, n, budget.per_application, budget))?;
         t.update(Guard::PartnerMails, count_mails(&partner_mails, n, budget.per_partner, budget))?;
@@ -217,7 +218,7 @@ impl AccessStore for DynamoStore {
 
     async fn write_access(&self, w: AccessWrite<'_>) -> Result<(), StoreError> {
         let (before, after) = w.client;
-        let mut t = self.transaction();
+        let mut t = self.transaction_for(w.change);
         t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, Some(before.version))?;
         if let Some((before, after)) = w.request {
             // The ports report a changed request as a changed application.
@@ -287,7 +288,7 @@ impl AccessStore for DynamoStore {
         Ok((requests, read))
     }
 
-    async fn expire(&self, request: &AccessRequest, log: &LogEntry) -> Result<bool, StoreError> {
+    async fn expire(&self, request: &AccessRequest, log: &LogEntry, change: &Change) -> Result<bool, StoreError> {
         let expired =
             AccessRequest { status: AccessRequestStatus::Expired, version: request.version + 1, ..request.clone() };
         let put = Put::builder()
@@ -298,7 +299,7 @@ impl AccessStore for DynamoStore {
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":v", AttributeValue::N(request.version.to_string()))
             .expression_attribute_values(":pending", AttributeValue::S("pending".into()));
-        let mut t = self.transaction();
+        let mut t = self.transaction_for(change);
         t.put(Guard::RequestPending, put)?;
         t.append_application_log(&request.partner_id, &request.application_id, std::slice::from_ref(log))?;
         match self.transact(t).await? {

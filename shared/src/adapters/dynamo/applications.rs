@@ -9,7 +9,9 @@ use super::items::{ApplicationItem, ClientItem, ProfileItem, cursor_of, start_of
 use super::keys::{self, Key, Log};
 use super::transaction::Guard;
 use super::{DynamoStore, from_item, log_items, s, to_item, unavailable};
-use crate::domain::{Application, ApplicationId, ApplicationStatus, Client, ClientId, LogEntry, PartnerId, Profile};
+use crate::domain::{
+    Application, ApplicationId, ApplicationStatus, Change, Client, ClientId, LogEntry, PartnerId, Profile,
+};
 use crate::ports::{
     ApplicationContext, ApplicationStore, ApplicationWrite, Imported, Lookups, Page, Stale, StoreError,
 };
@@ -17,7 +19,7 @@ use crate::ports::{
 #[async_trait]
 impl ApplicationStore for DynamoStore {
     async fn write_application(&self, w: ApplicationWrite<'_>) -> Result<(), StoreError> {
-        let mut t = self.transaction();
+        let mut t = self.transaction_for(w.change);
         t.put_versioned(Stale::Application, to_item(&ApplicationItem::new(w.after))?, w.before.map(|b| b.version))?;
         if let Some((before, after)) = w.client {
             t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, before.map(|b| b.version))?;
@@ -111,26 +113,14 @@ impl ApplicationStore for DynamoStore {
         Ok(self.get::<ClientItem>(keys::client(id)).await?.map(|i| i.client))
     }
 
-    async fn write_partner(
+    async fn write_client(
         &self,
-        profile: (&Profile, &Profile),
-        clients: &[(Client, Client)],
+        before: &Client,
+        after: &Client,
         log: &[LogEntry],
+        change: &Change,
     ) -> Result<(), StoreError> {
-        let (before, after) = profile;
-        let mut t = self.transaction();
-        t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
-        for (read, written) in clients {
-            t.put_versioned(Stale::Client, to_item(&ClientItem::new(written))?, Some(read.version))?;
-        }
-        for item in log_items(&after.id, Log::Profile, log) {
-            t.put_item(to_item(&item)?)?;
-        }
-        self.transact_versioned(t).await
-    }
-
-    async fn write_client(&self, before: &Client, after: &Client, log: &[LogEntry]) -> Result<(), StoreError> {
-        let mut t = self.transaction();
+        let mut t = self.transaction_for(change);
         t.put_versioned(Stale::Client, to_item(&ClientItem::new(after))?, Some(before.version))?;
         if let (Some(partner), Some(app)) = (&after.partner_id, &after.application_id) {
             t.append_application_log(partner, app, log)?;
@@ -170,11 +160,12 @@ impl ApplicationStore for DynamoStore {
         clients: &[ClientId],
         suspended: bool,
         log: &[LogEntry],
+        change: &Change,
     ) -> Result<(), StoreError> {
         // The profile (a Put conditional on its version), an Update per client (its flag and
         // both copies of its version, only if the client exists) and the profile's log entries.
         let (before, after) = profile;
-        let mut t = self.transaction();
+        let mut t = self.transaction_for(change);
         t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
         for id in clients {
             t.update(Guard::Version(Stale::Client), suspend_client(id, suspended))?;

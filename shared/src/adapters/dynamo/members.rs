@@ -8,12 +8,17 @@ use super::items::{InvitationItem, MemberItem};
 use super::keys::{self, Key, Log};
 use super::transaction::{Cancelled, Guard};
 use super::{DynamoStore, from_item, log_items, to_item, ttl, unavailable};
-use crate::domain::{Account, LogEntry, PartnerId, TokenHash};
+use crate::domain::{Account, Change, LogEntry, PartnerId, TokenHash};
 use crate::ports::StoreError;
 
 #[async_trait]
 impl crate::ports::MemberStore for DynamoStore {
-    async fn put_invitation(&self, invitation: &crate::ports::Invitation, log: &[LogEntry]) -> Result<(), StoreError> {
+    async fn put_invitation(
+        &self,
+        invitation: &crate::ports::Invitation,
+        log: &[LogEntry],
+        change: &Change,
+    ) -> Result<(), StoreError> {
         let Key { pk, sk } = keys::invitation(&invitation.hash);
         let item = InvitationItem {
             pk,
@@ -25,7 +30,7 @@ impl crate::ports::MemberStore for DynamoStore {
             expires_epoch: invitation.expires_at.timestamp(),
             ttl: ttl(invitation.expires_at),
         };
-        let mut t = self.transaction();
+        let mut t = self.transaction_for(change);
         t.put_new(Guard::NewInvitation, to_item(&item)?)?;
         for entry in log_items(&invitation.partner_id, Log::Profile, log) {
             t.put_item(to_item(&entry)?)?;

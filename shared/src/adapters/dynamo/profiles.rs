@@ -10,7 +10,7 @@ use super::items::{MemberItem, ProfileItem, cursor_of, start_of};
 use super::keys::{self, Key, Log};
 use super::transaction::Guard;
 use super::{DynamoStore, from_item, log_items, to_item, unavailable};
-use crate::domain::{Account, LogEntry, PartnerId, Profile};
+use crate::domain::{Account, Change, LogEntry, PartnerId, Profile};
 use crate::ports::{
     DirectoryFilter, Page, ProfileCreated, ProfileStore, ProfileUpdated, Resubmission, Stale, StoreError,
 };
@@ -35,8 +35,9 @@ impl DynamoStore {
         after: &Profile,
         log: &[LogEntry],
         applications: &[Resubmission<'_>],
+        change: &Change,
     ) -> Result<ProfileUpdated, StoreError> {
-        let mut t = self.transaction();
+        let mut t = self.transaction_for(change);
         t.put_versioned(Stale::Profile, to_item(&ProfileItem::new(after))?, Some(before.version))?;
         let (old_key, new_key) = (before.fields.name.key(), after.fields.name.key());
         if old_key != new_key {
@@ -72,6 +73,7 @@ impl ProfileStore for DynamoStore {
         profile: &Profile,
         creator: &Account,
         log: &[LogEntry],
+        change: &Change,
     ) -> Result<ProfileCreated, StoreError> {
         let name_key = profile.fields.name.key();
         let item = ProfileItem::new(profile);
@@ -86,7 +88,7 @@ impl ProfileStore for DynamoStore {
             email: creator.email.clone(),
             linked_at: profile.created_at,
         };
-        let mut t = self.transaction();
+        let mut t = self.transaction_for(change);
         t.put_new(Guard::NewProfile, to_item(&item)?)?
             .put_new(Guard::NameFree, to_item(&guard(keys::profile_name(&name_key), "name_guard"))?)?
             .put_new(Guard::SlugFree, to_item(&guard(keys::slug(&profile.slug), "slug_guard"))?)?;
@@ -114,8 +116,9 @@ impl ProfileStore for DynamoStore {
         after: &Profile,
         log: &[LogEntry],
         applications: &[Resubmission<'_>],
+        change: &Change,
     ) -> Result<ProfileUpdated, StoreError> {
-        self.write_profile(before, after, log, applications).await
+        self.write_profile(before, after, log, applications, change).await
     }
 
     async fn profile_log(

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use super::items::ApplicationItem;
 use super::keys::{self, Log};
 use super::{DynamoStore, Item, log_items, to_item, unavailable};
-use crate::domain::{AccountId, ApplicationId, LogEntry, PartnerId};
+use crate::domain::{AccountId, ApplicationId, Change, LogEntry, PartnerId};
 use crate::ports::{Resubmission, Stale, StoreError};
 
 /// What the condition of one transaction item protects.
@@ -67,11 +67,13 @@ pub(super) struct Transaction<'a> {
     table: &'a str,
     items: Vec<TransactWriteItem>,
     guards: Vec<Guard>,
+    /// What the transaction does, when it is a change of the portal's state.
+    change: Option<&'a Change>,
 }
 
 impl<'a> Transaction<'a> {
     fn new(table: &'a str) -> Self {
-        Self { table, items: Vec::new(), guards: Vec::new() }
+        Self { table, items: Vec::new(), guards: Vec::new(), change: None }
     }
 
     fn push(&mut self, guard: Guard, item: TransactWriteItem) -> &mut Self {
@@ -212,16 +214,35 @@ impl DynamoStore {
         Transaction::new(&self.table)
     }
 
+    /// A transaction that writes `change`: the one place where what follows from every change
+    /// is added to the change's own transaction (a consent register row, an event for the
+    /// partner's webhooks), and where a written change is logged.
+    pub(super) fn transaction_for<'a>(&'a self, change: &'a Change) -> Transaction<'a> {
+        Transaction { change: Some(change), ..Transaction::new(&self.table) }
+    }
+
     /// Runs `transaction`. A cancellation in which conditions failed comes back as [`Cancelled`];
     /// any other failure (a throttle, a cancellation without a failed condition) as the error.
     /// A transaction cancelled only because another one held one of its items at that moment
     /// (`TransactionConflict`: two requests counting on the same counter, say) wrote nothing
     /// and is tried again, a few times, after a short pause.
     pub(super) async fn transact(&self, transaction: Transaction<'_>) -> Result<Result<(), Cancelled>, StoreError> {
+        let change = transaction.change;
         let (request, guards) = transaction.request(self.client.transact_write_items());
         let mut attempt = 0;
         loop {
-            let Err(e) = request.clone().send().await else { return Ok(Ok(())) };
+            let Err(e) = request.clone().send().await else {
+                if let Some(change) = change {
+                    tracing::info!(
+                        change = change.kind(),
+                        partner = change.partner().map(ToString::to_string),
+                        application = change.application().map(ToString::to_string),
+                        outcome = "written",
+                        "change written"
+                    );
+                }
+                return Ok(Ok(()));
+            };
             let reasons = e.as_service_error().and_then(cancellation_reasons);
             match after_cancellation(reasons.as_deref(), &guards, attempt) {
                 Next::Failed(failed) => return Ok(Err(Cancelled { failed, error: unavailable(e) })),
