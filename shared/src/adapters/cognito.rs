@@ -214,27 +214,21 @@ impl StaffAccounts for CognitoStaff {
     async fn role(&self, email: &Email) -> Result<Option<StaffRole>, IdentityError> {
         // One call says both whether the user exists and what it is. A user is in a handful of
         // groups at most; the pages are followed all the same.
+        let mut pages = self
+            .client
+            .admin_list_groups_for_user()
+            .user_pool_id(&self.pool_id)
+            .username(email.as_str())
+            .into_paginator()
+            .send();
         let mut groups = Vec::new();
-        let mut next = None;
-        loop {
-            let out = match self
-                .client
-                .admin_list_groups_for_user()
-                .user_pool_id(&self.pool_id)
-                .username(email.as_str())
-                .set_next_token(next)
-                .send()
-                .await
-            {
-                Ok(out) => out,
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(page) => page,
                 Err(e) if e.code() == Some("UserNotFoundException") => return Ok(None),
                 Err(e) => return Err(classify(e)),
             };
-            groups.extend(out.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)));
-            match out.next_token() {
-                Some(token) if !token.is_empty() => next = Some(token.to_owned()),
-                _ => break,
-            }
+            groups.extend(page.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)));
         }
         Ok(Some(StaffRole::of_groups(groups.iter().map(String::as_str))))
     }

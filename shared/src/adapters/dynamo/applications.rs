@@ -44,28 +44,21 @@ impl ApplicationStore for DynamoStore {
     }
 
     async fn applications(&self, partner: &PartnerId) -> Result<Vec<Application>, StoreError> {
+        // Every page: the SDK's paginator follows LastEvaluatedKey.
+        let mut items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :app)")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::partner(partner)))
+            .expression_attribute_values(":app", AttributeValue::S(keys::APPLICATIONS.into()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
         let mut apps = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :app)")
-                .expression_attribute_values(":pk", AttributeValue::S(keys::partner(partner)))
-                .expression_attribute_values(":app", AttributeValue::S(keys::APPLICATIONS.into()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items.unwrap_or_default() {
-                apps.push(from_item::<ApplicationItem>(item)?.application);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+        while let Some(item) = items.next().await {
+            apps.push(from_item::<ApplicationItem>(item.map_err(unavailable)?)?.application);
         }
         apps.sort_by_key(|a| std::cmp::Reverse(a.created_at));
         Ok(apps)

@@ -185,30 +185,27 @@ impl DynamoStore {
         condition: &str,
         values: &[(&str, String)],
     ) -> Result<(Vec<Item>, u64), StoreError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_owned))
+            // The table itself can be read strongly consistent (an index cannot).
+            .consistent_read(index.is_none())
+            .key_condition_expression(condition);
+        for (name, value) in values {
+            query = query.expression_attribute_values(*name, AttributeValue::S(value.clone()));
+        }
+        // Every page: the SDK's paginator follows LastEvaluatedKey.
+        let mut pages = query.into_paginator().send();
         let mut items = Vec::new();
         let mut scanned = 0u64;
-        let mut start = None;
-        loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(index.map(str::to_owned))
-                // The table itself can be read strongly consistent (an index cannot).
-                .consistent_read(index.is_none())
-                .key_condition_expression(condition)
-                .set_exclusive_start_key(start);
-            for (name, value) in values {
-                query = query.expression_attribute_values(*name, AttributeValue::S(value.clone()));
-            }
-            let out = query.send().await.map_err(unavailable)?;
-            scanned += u64::try_from(out.scanned_count).unwrap_or_default();
-            items.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(last) if !last.is_empty() => start = Some(last),
-                _ => return Ok((items, scanned)),
-            }
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(unavailable)?;
+            scanned += u64::try_from(page.scanned_count).unwrap_or_default();
+            items.extend(page.items.unwrap_or_default());
         }
+        Ok((items, scanned))
     }
 }
 
