@@ -3,6 +3,7 @@
 
     python3 infra/import_graph.py            # every crate: modules, edges, cycles
     python3 infra/import_graph.py --edges    # and each edge
+    python3 infra/import_graph.py --check    # exit 1 on any cycle (infra/test.sh runs this)
 
 A module is a file under <crate>/src (`shared/src/adapters/dynamo/keys.rs` is
 `adapters::dynamo::keys`; a `mod.rs` is its directory). An edge A -> B means A names
@@ -153,7 +154,8 @@ def main() -> int:
             for a, b in sorted(edges):
                 print(f"    {a} -> {b}")
     print(f"cycles in all: {total}")
-    return 0
+    # --check (infra/test.sh): a cycle fails the run.
+    return 1 if "--check" in sys.argv and total else 0
 
 
 if __name__ == "__main__":

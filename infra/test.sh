@@ -29,6 +29,10 @@ cargo fmt --all -- --check
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "import graph"
+# One direction through the code (issue 23): a module cycle outside tests fails the run.
+python3 infra/import_graph.py --check
+
 step "template"
 cfn_lint template.yaml infra/waf.yaml
 
