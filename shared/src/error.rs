@@ -3,7 +3,7 @@
 
 use lambda_http::http::StatusCode;
 
-use crate::domain::FieldError;
+use crate::domain::{FieldError, Refusal};
 use crate::ports::{IdentityError, MailError, Stale, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +111,19 @@ impl From<minijinja::Error> for AppError {
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
         Self::Validation(vec![e])
+    }
+}
+
+/// The one mapping of the domain's refusals to answers.
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid(field) => field.into(),
+            Refusal::NotFound => Self::NotFound,
+            Refusal::Conflict { code, detail } => Self::Conflict { code, detail },
+            Refusal::Denied { code, detail } => Self::Denied { code, detail },
+            Refusal::PartnerInactive => Self::partner_inactive(),
+        }
     }
 }
 

@@ -45,6 +45,7 @@ macro_rules! string_newtype {
 }
 
 mod access;
+mod access_change;
 mod account;
 mod application;
 mod change;
@@ -53,9 +54,11 @@ mod email;
 mod jwks;
 mod log;
 mod logo;
+mod moderation;
 mod oauth;
 mod password;
 mod profile;
+mod refusal;
 mod secret;
 mod text;
 
@@ -63,6 +66,9 @@ pub use access::{
     AccessRequest, AccessRequestId, AccessRequestStatus, AdminRights, Grant, MAILS_PER_APPLICATION_PER_DAY,
     MAILS_PER_PARTNER_PER_DAY, MAX_ADDRESSES, MailBudget, MailLimit, SchoolAccess, SchoolAdmin, link_expiry,
     next_utc_midnight, parse_addresses, seconds_until_tomorrow,
+};
+pub use access_change::{
+    AccessAsk, AccessDecision, AccessPlan, AccessState, administers, apis_at, decide_access, may_grant,
 };
 pub use account::{AcceptedTerms, Account, AccountId, AccountStatus, Caller, TERMS_VERSION};
 pub use application::{
@@ -77,6 +83,7 @@ pub use jwks::{
 };
 pub use log::{INFORMAT, LogAction, LogEntry, SYSTEM};
 pub use logo::{Logo, LogoFormat, LogoImage, LogoRefusal, MAX_DECODE_BYTES, MAX_LOGO_BYTES, MAX_LOGO_SIDE};
+pub use moderation::{Moderation, decide_approval, decide_archiving, decide_rejection};
 pub use oauth::{
     ClientAuth, JWT_BEARER, MAX_TOKEN_REQUEST, OAuthError, OAuthErrorCode, TokenRequest, is_error_description,
 };
@@ -85,6 +92,7 @@ pub use profile::{
     Address, CATEGORIES, Category, EnterpriseNumber, PartnerId, Profile, ProfileFields, ProfileName, Website,
     categories, search_text, text,
 };
+pub use refusal::Refusal;
 pub use secret::{LinkState, OneTimeToken, SecretToken, StaffResetToken, StaffRole, TokenHash, TokenPurpose};
 pub use text::{shown, visible_text};
 

@@ -8,15 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use crate::deps::Deps;
+use crate::domain::{AccessAsk, AccessDecision, AccessState, Caller, Change, administers, decide_access, may_grant};
 use crate::domain::{
     AccessRequest, AccessRequestId, AccessRequestStatus, Api, Application, ApplicationId, ApplicationStatus, Client,
     ClientId, Email, FieldError, Institution, LogAction, LogEntry, MailBudget, Profile, SYSTEM, SchoolAccess,
     SchoolAdmin, Scope, SecretToken, link_expiry, seconds_until_tomorrow,
 };
-use crate::domain::{Caller, Change};
 use crate::error::AppError;
 use crate::mail;
-use crate::operations::common::{active_partner, linked_account, notify, own};
+use crate::operations::common::{Tries, active_partner, linked_account, notify, own};
 use crate::ports::{AccessWrite, RequestsStored, SchoolIndex, Stale, StoreError};
 
 /// The log property of a request (the manual's Logs tab: "Toegangsaanvraag bij schoolbeheerder").
@@ -37,10 +37,6 @@ fn not_approved() -> AppError {
         "application_not_approved",
         "Toegang tot schoolgegevens kan pas gevraagd of verleend worden als Informat de applicatie heeft goedgekeurd.",
     )
-}
-
-fn not_school_admin(detail: String) -> AppError {
-    AppError::Denied { code: "not_school_admin", detail }
 }
 
 fn link(deps: &Deps, token: &SecretToken) -> String {
@@ -260,174 +256,75 @@ async fn read_client_of(deps: &Deps, id: Option<&ClientId>, institution: &Instit
     }
 }
 
-/// Checks `apis` at `institution`: each checked by the application (400) and within the
-/// administrator's rights (403).
-fn check_apis(
-    app: &Application,
-    admin: &SchoolAdmin,
-    institution: &Institution,
-    apis: &BTreeSet<Api>,
-    changed: &BTreeSet<Api>,
-) -> Result<(), AppError> {
-    if let Some(api) = apis.iter().find(|api| !app.fields.apis.contains(api)) {
-        return Err(FieldError::new(
-            "apis",
-            "not_checked",
-            format!(
-                "De applicatie vraagt geen toegang tot {}: je kan alleen de API's verlenen die de applicatie heeft aangevinkt ({}).",
-                api.label(),
-                app.fields.apis.iter().map(|a| a.label()).collect::<Vec<_>>().join(", ")
-            ),
-        )
-        .into());
-    }
-    if let Some(api) = changed.iter().find(|api| !admin.rights.allows(**api, institution)) {
-        return Err(not_school_admin(format!(
-            "Je hebt geen beheerdersrechten voor {} van instelling {}.",
-            api.label(),
-            institution.as_str()
-        )));
-    }
-    Ok(())
+/// Who changes an application's access at which school, as read before the client.
+struct AtSchool<'a> {
+    admin: &'a SchoolAdmin,
+    app: &'a Application,
+    institution: &'a Institution,
+    /// A profile that could not be read counts as not active: an addition fails closed.
+    partner_active: bool,
 }
 
-/// The client's scopes at `institution` replaced by `apis` there.
-fn with_scopes_at(client: &Client, institution: &Institution, apis: &BTreeSet<Api>, now: DateTime<Utc>) -> Client {
-    let mut scopes: BTreeSet<Scope> = client.scopes.iter().filter(|s| &s.institution != institution).cloned().collect();
-    scopes.extend(apis.iter().map(|api| Scope { api: *api, institution: institution.clone() }));
-    Client { scopes, updated_at: now, version: client.version + 1, ..client.clone() }
-}
-
-fn apis_at(client: &Client, institution: &Institution) -> BTreeSet<Api> {
-    client.scopes.iter().filter(|s| &s.institution == institution).map(|s| s.api).collect()
-}
-
-/// One log entry per scope granted or revoked.
-fn scope_changes(
-    before: &BTreeSet<Api>,
-    after: &BTreeSet<Api>,
-    institution: &Institution,
-    user: &str,
-    now: DateTime<Utc>,
-) -> Vec<LogEntry> {
-    let scope = |api: &Api| Scope { api: *api, institution: institution.clone() }.to_string();
-    let granted = after
-        .difference(before)
-        .map(|api| LogEntry::new(now, LogAction::Granted, "Scope", user, None, Some(scope(api))));
-    let revoked = before
-        .difference(after)
-        .map(|api| LogEntry::new(now, LogAction::Revoked, "Scope", user, Some(scope(api)), None));
-    granted.chain(revoked).collect()
-}
-
-/// Writes a change of `app`'s access at `institution` to the APIs `plan` makes of the ones it
-/// has there now (retried when the client changed meanwhile), then mails the partner and the
-/// application's contact. `read`: the client as read together with the application, if it was
-/// (used when it is the application's client); `profile`: the partner's profile as read then,
-/// for a change without a request.
-#[allow(clippy::too_many_arguments)]
-async fn change_access(
+/// Reads the application's client at the school (or takes the one read with the application,
+/// if it is that client), has [`decide_access`] decide `ask`, and writes the plan in one
+/// transaction; read and decided again when the client changed meanwhile.
+async fn write_access(
     deps: &Deps,
-    admin: &SchoolAdmin,
-    app: &Application,
-    institution: &Institution,
-    via: Option<&Opened>,
+    at: &AtSchool<'_>,
+    ask: AccessAsk<'_>,
     mut read: Option<ClientRead>,
-    mut profile: Option<Result<Option<Profile>, StoreError>>,
-    plan: impl Fn(&BTreeSet<Api>) -> Result<BTreeSet<Api>, AppError>,
-) -> Result<BTreeSet<Api>, AppError> {
-    let request = via.map(|opened| &opened.request);
+) -> Result<AccessDecision, AppError> {
+    let AtSchool { admin, app, institution, partner_active } = *at;
     let client_id = app.client_id.clone().ok_or_else(not_approved)?;
-    let user = admin.email.to_string();
-    for _ in 0..3 {
+    let mut tries = Tries::of(Stale::Client);
+    while tries.next() {
         // Read again on a retry (a concurrent change), or when what was read is another client.
         let (client, known) = match read.take().filter(|r| r.id == client_id) {
             Some(read) => read.read,
             None => read_client(deps, &client_id, institution).await.read,
         }?;
         let client = client.ok_or_else(|| AppError::invariant(format!("client {client_id}")))?;
-        let before = apis_at(&client, institution);
-        // Planned from the client as read now, so a retry after a concurrent change plans again.
-        let apis = &plan(&before)?;
-        let now = deps.clock.now();
-        let log = scope_changes(&before, apis, institution, &user, now);
-        let request_after = request.map(|r| {
-            let mut granted = r.granted.clone();
-            granted.insert(institution.clone());
-            AccessRequest { granted, version: r.version + 1, ..r.clone() }
-        });
-        let request_changes = request.is_some_and(|r| !r.granted.contains(institution));
-        if log.is_empty() && !request_changes {
-            return Ok(before);
-        }
-        let after = with_scopes_at(&client, institution, apis, now);
-        let school = SchoolAccess::changed(known.as_ref(), &client_id, institution, (&before, apis), &user, now);
-        let change = match request {
-            Some(request) => Change::AccessGranted {
-                application: app.id.clone(),
-                partner: app.partner_id.clone(),
-                client: client_id.clone(),
-                institution: institution.clone(),
-                request: request.id.clone(),
-                before: before.clone(),
-                after: apis.clone(),
-                by: user.clone(),
-                at: now,
-            },
-            None => Change::AccessChanged {
-                application: app.id.clone(),
-                partner: app.partner_id.clone(),
-                client: client_id.clone(),
-                institution: institution.clone(),
-                before: before.clone(),
-                after: apis.clone(),
-                by: user.clone(),
-                at: now,
-            },
-        };
+        let state = AccessState { application: app, partner_active, client: &client, known: known.as_ref() };
+        let decision = decide_access(&state, admin, institution, ask, deps.clock.now())?;
+        let AccessDecision::Changed(plan) = &decision else { return Ok(decision) };
         let write = AccessWrite {
-            change: &change,
-            client: (&client, &after),
-            school: match &school {
+            change: &plan.change,
+            client: (&client, &plan.client),
+            school: match &plan.school {
                 Some(school) => SchoolIndex::Put(school),
                 None => SchoolIndex::Remove(institution),
             },
-            request: request.zip(request_after.as_ref()),
-            log: (&app.partner_id, &app.id, &log),
+            request: match (ask, &plan.request) {
+                (AccessAsk::Grant { request, .. }, Some(after)) => Some((request, after)),
+                _ => None,
+            },
+            log: (&app.partner_id, &app.id, &plan.log),
         };
         match deps.access.write_access(write).await {
             Ok(()) => {
-                tracing::info!(application = %app.id, institution = institution.as_str(), changes = log.len(), "school access changed");
-                if !log.is_empty() {
-                    // A grant read the profile when it opened the request; a change read it with
-                    // the application (or reads it now, after a retry).
-                    let read;
-                    let profile = match via {
-                        Some(opened) => &opened.partner,
-                        None => {
-                            let found = match profile.take() {
-                                Some(found) => found?,
-                                None => deps.profiles.profile(&app.partner_id).await?,
-                            };
-                            read = found.ok_or_else(|| AppError::invariant(format!("profile {}", app.partner_id)))?;
-                            &read
-                        }
-                    };
-                    let what =
-                        if apis.is_empty() { "heeft geen toegang meer tot een school" } else { "kreeg datatoegang" };
-                    let headline = format!(
-                        "Een schoolbeheerder van instelling {} wijzigde de toegang van de applicatie tot de gegevens van de school.",
-                        institution.as_str()
-                    );
-                    notify(deps, profile, app, what, &headline, &user, &log).await?;
-                }
-                return Ok(apis.clone());
+                tracing::info!(application = %app.id, institution = institution.as_str(), changes = plan.log.len(), "school access changed");
+                return Ok(decision);
             }
             Err(StoreError::Stale(_)) => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::version_conflict(Stale::Client))
+    Err(tries.exhausted())
+}
+
+/// Mails the partner and the application's contact what `plan` changed at the school.
+async fn notify_access(
+    deps: &Deps,
+    profile: &Profile,
+    at: &AtSchool<'_>,
+    plan: &crate::domain::AccessPlan,
+) -> Result<(), AppError> {
+    let what = if plan.after.is_empty() { "heeft geen toegang meer tot een school" } else { "kreeg datatoegang" };
+    let headline = format!(
+        "Een schoolbeheerder van instelling {} wijzigde de toegang van de applicatie tot de gegevens van de school.",
+        at.institution.as_str()
+    );
+    notify(deps, profile, at.app, what, &headline, at.admin.email.as_str(), &plan.log).await
 }
 
 /// POST /access-requests/{token}/grant: grants `apis` at `institution` through a request. Only
@@ -448,23 +345,15 @@ pub async fn grant_access(
         deps.profiles.profile(&request.partner_id),
         read_client_of(deps, request.client_id.as_ref(), institution),
     );
-    let opened = opened(request, application, partner)?;
-    let app = &opened.application;
-    if app.status != ApplicationStatus::Approved {
-        return Err(not_approved());
+    let Opened { request, application: app, partner } = opened(request, application, partner)?;
+    may_grant(&app, partner.active, apis)?;
+    let at = AtSchool { admin, app: &app, institution, partner_active: partner.active };
+    let decision = write_access(deps, &at, AccessAsk::Grant { request: &request, apis }, read).await?;
+    if let AccessDecision::Changed(plan) = &decision
+        && !plan.log.is_empty()
+    {
+        notify_access(deps, &partner, &at, plan).await?;
     }
-    if !opened.partner.active {
-        return Err(AppError::partner_inactive());
-    }
-    if apis.is_empty() {
-        return Err(FieldError::new("apis", "required", "Kies minstens een API om toegang tot te verlenen.").into());
-    }
-    let plan = |before: &BTreeSet<Api>| {
-        // Every API asked for needs the right, also one this school granted before.
-        check_apis(app, admin, institution, apis, apis)?;
-        Ok(before.union(apis).copied().collect())
-    };
-    change_access(deps, admin, app, institution, Some(&opened), read, None, plan).await?;
     Ok(apis.iter().map(|api| Scope { api: *api, institution: institution.clone() }).collect())
 }
 
@@ -476,21 +365,13 @@ pub struct SchoolApplication {
     pub access: SchoolAccess,
 }
 
-fn administers(admin: &SchoolAdmin, institution: &Institution) -> Result<(), AppError> {
-    if admin.rights.administers(institution) {
-        Ok(())
-    } else {
-        Err(not_school_admin(format!("Je bent geen schoolbeheerder van instelling {}.", institution.as_str())))
-    }
-}
-
 /// GET /schools/{institution}/applications: the applications whose clients hold scopes here.
 pub async fn list_school_applications(
     deps: &Deps,
     admin: &SchoolAdmin,
     institution: &Institution,
 ) -> Result<Vec<SchoolApplication>, AppError> {
-    administers(admin, institution)?;
+    administers(admin, institution).map_err(AppError::from)?;
     let index = deps.access.school_access(institution).await?;
     let ids: Vec<_> = index.iter().map(|a| a.client_id.clone()).collect();
     let clients = deps.access.clients(&ids).await?;
@@ -532,7 +413,7 @@ pub async fn update_school_access(
     id: &str,
     apis: &BTreeSet<Api>,
 ) -> Result<BTreeSet<Api>, AppError> {
-    administers(admin, institution)?;
+    administers(admin, institution).map_err(AppError::from)?;
     let id = ApplicationId::parse(id).ok_or(AppError::NotFound)?;
     // The id index names the partner and the client; the application itself (its state), its
     // client with its schools and the partner's profile are then read together.
@@ -547,28 +428,20 @@ pub async fn update_school_access(
         return Err(AppError::NotFound);
     }
     // A school may always narrow or revoke a deactivated partner's access, never widen it. A
-    // profile that could not be read counts as not active: an addition fails closed.
+    // profile that could not be read counts as not active: an addition fails closed (and the
+    // read's failure is the answer once the change is written, when the mail needs it).
     let partner_active = matches!(&profile, Ok(Some(p)) if p.active);
-    let plan = |before: &BTreeSet<Api>| {
-        if before.is_empty() {
-            return Err(AppError::NotFound);
+    let at = AtSchool { admin, app: &app, institution, partner_active };
+    match write_access(deps, &at, AccessAsk::Set { apis }, read).await? {
+        AccessDecision::Unchanged(apis) => Ok(apis),
+        AccessDecision::Changed(plan) => {
+            if !plan.log.is_empty() {
+                let profile = profile?.ok_or_else(|| AppError::invariant(format!("profile {}", app.partner_id)))?;
+                notify_access(deps, &profile, &at, &plan).await?;
+            }
+            Ok(plan.after)
         }
-        // An archived application's client no longer works: its access is not changed any more.
-        if app.status != ApplicationStatus::Approved {
-            return Err(AppError::conflict(
-                "application_not_approved",
-                "Deze applicatie is niet (meer) goedgekeurd door Informat: haar toegang tot de gegevens van de school kan niet meer gewijzigd worden.",
-            ));
-        }
-        let changed: BTreeSet<Api> = before.symmetric_difference(apis).copied().collect();
-        let added: BTreeSet<Api> = changed.intersection(apis).copied().collect();
-        check_apis(&app, admin, institution, &added, &changed)?;
-        if !added.is_empty() && !partner_active {
-            return Err(AppError::partner_inactive());
-        }
-        Ok(apis.clone())
-    };
-    change_access(deps, admin, &app, institution, None, read, Some(profile), plan).await
+    }
 }
 
 /// What one run of the expiry job did.

@@ -14,11 +14,12 @@ use crate::domain::Caller;
 use crate::domain::{
     Account, Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, CONTACT_LINK_LIFETIME, Change,
     Client, ClientId, ClientJwks, ContactDecision, ContactEmail, ContactLink, Email, FieldError, INFORMAT, LogAction,
-    LogEntry, PartnerId, Profile, PublicKeys, SecretHash, SecretToken, next_utc_midnight,
+    LogEntry, Moderation, PartnerId, Profile, PublicKeys, SecretHash, SecretToken, decide_approval, decide_archiving,
+    decide_rejection, next_utc_midnight,
 };
 use crate::error::AppError;
 use crate::mail;
-use crate::operations::common::{linked_account, notify, own, refuse_if_throttled, stored, throttle_key};
+use crate::operations::common::{Tries, linked_account, notify, own, refuse_if_throttled, stored, throttle_key};
 use crate::ports::{ApplicationWrite, Page, Stale, StoreError};
 
 /// The manual's message for a client id and secret that do not verify (manual 3.3.2, 4).
@@ -34,10 +35,6 @@ pub const MAX_SECRET_GRACE_SECONDS: i64 = 86_400;
 /// How many failed verifications of one client id are allowed per window.
 const VERIFY_FAILURES: u32 = 5;
 const VERIFY_WINDOW: Duration = Duration::minutes(15);
-
-/// How often a write that also changes the partner's profile retries when the profile changed
-/// between read and write (a concurrent edit of the profile, or a second approval).
-const PROFILE_ATTEMPTS: usize = 4;
 
 fn invalid_credentials(detail: &str) -> AppError {
     AppError::Refused { code: "invalid_client_credentials", detail: detail.to_owned() }
@@ -167,7 +164,9 @@ async fn commit(
 ) -> Result<Profile, AppError> {
     let ApplicationWrite { before, after, client, log, change, .. } = write;
     let mut read = Some(profile);
-    for _ in 0..PROFILE_ATTEMPTS {
+    // The profile changed between read and write (a concurrent edit, or a second approval).
+    let mut tries = Tries::of(Stale::Application);
+    while tries.next() {
         let current = match read.take() {
             Some(profile) => profile,
             None => stored(deps, &after.partner_id).await?,
@@ -201,7 +200,7 @@ async fn commit(
             Err(other) => return Err(other.into()),
         }
     }
-    Err(AppError::version_conflict(Stale::Application))
+    Err(tries.exhausted())
 }
 
 /// At most this many contact confirmation mails per partner per UTC day, all applications
@@ -415,7 +414,8 @@ pub async fn confirm_contact(deps: &Deps, application: &str, token: &str) -> Res
     let id = ApplicationId::parse(application).ok_or_else(invalid_contact_link)?;
     let token = SecretToken::parse(token).ok_or_else(invalid_contact_link)?;
     let hash = token.hash();
-    for _ in 0..2 {
+    let mut tries = Tries::of(Stale::Application);
+    while tries.next() {
         let before = deps.applications.application_by_id(&id).await?.ok_or_else(invalid_contact_link)?;
         let now = deps.clock.now();
         if !before.contact.accepts(&hash, now) {
@@ -1013,185 +1013,67 @@ pub async fn get_admin_application(deps: &Deps, id: &str) -> Result<Review, AppE
     Ok(Review { reviewed: Reviewed { application, partner }, history: history.items })
 }
 
-fn invalid_transition(app: &Application, to: &str) -> AppError {
-    AppError::conflict(
-        "invalid_transition",
-        format!("Een applicatie met status \u{201c}{}\u{201d} kan niet {to} worden.", app.status.label()),
-    )
+/// Writes a moderator's decision `m` on `before` with the partner's count of approved
+/// applications, then mails the partner `what` happened with `headline`.
+async fn moderated(
+    deps: &Deps,
+    profile: Profile,
+    before: &Application,
+    stored: Option<&Client>,
+    m: Moderation,
+    (what, headline): (&str, &str),
+) -> Result<Application, AppError> {
+    let write = ApplicationWrite {
+        before: Some(before),
+        after: &m.after,
+        client: m.client.as_ref().map(|c| (stored, c)),
+        profile: None,
+        log: &m.log,
+        change: &m.change,
+    };
+    let profile = commit(deps, profile, write, m.approved_delta).await.map_err(stale_application)?;
+    tracing::info!(application = %m.after.id, change = m.change.kind(), "application moderated");
+    notify(deps, &profile, &m.after, what, headline, INFORMAT, &m.log).await?;
+    Ok(m.after)
 }
 
 /// POST /admin/applications/{id}/approve: assigns a client id (for good) and activates it.
 pub async fn approve_application(deps: &Deps, id: &str) -> Result<Application, AppError> {
     let Moderating { app: before, profile, client: read_client } = moderating(deps, id).await?;
-    let approved = before.approved(ClientId::generate()?).map_err(|_| invalid_transition(&before, "goedgekeurd"))?;
     let profile = existing_profile(profile, &before.partner_id)?;
-    let now = deps.clock.now();
-    let after = Application { updated_at: now, version: before.version + 1, ..approved };
-    let client_id = after.client_id.clone().ok_or_else(|| AppError::invariant("approval without a client id"))?;
     // A fresh id (96 random bits) has no client yet; the write checks that none exists.
     let stored = match before.client_id {
-        Some(_) => client_of(deps, &after, read_client).await?,
+        Some(_) => client_of(deps, &before, read_client).await?,
         None => None,
     };
-    let client = match &stored {
-        Some(c) => Client {
-            active: true,
-            apis: after.fields.apis.clone(),
-            updated_at: now,
-            version: c.version + 1,
-            ..c.clone()
-        },
-        None => Client {
-            id: client_id.clone(),
-            application_id: Some(after.id.clone()),
-            partner_id: Some(after.partner_id.clone()),
-            active: true,
-            partner_suspended: false,
-            apis: after.fields.apis.clone(),
-            scopes: BTreeSet::new(),
-            blocked_scopes: Vec::new(),
-            secrets: Vec::new(),
-            jwks: ClientJwks::default(),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        },
-    };
-    let log = vec![
-        LogEntry::new(
-            now,
-            LogAction::Approved,
-            "Status",
-            INFORMAT,
-            Some(before.status.label().into()),
-            Some(after.status.label().into()),
-        ),
-        LogEntry::new(now, LogAction::Created, "Client ID", INFORMAT, None, Some(client_id.to_string())),
-    ];
-    let change = Change::ApplicationApproved {
-        application: after.id.clone(),
-        partner: after.partner_id.clone(),
-        client: client_id.clone(),
-        at: now,
-    };
-    match commit(
-        deps,
-        profile,
-        ApplicationWrite {
-            before: Some(&before),
-            after: &after,
-            client: Some((stored.as_ref(), &client)),
-            profile: None,
-            log: &log,
-            change: &change,
-        },
-        1,
-    )
-    .await
-    {
-        Ok(profile) => {
-            tracing::info!(application = %after.id, "application approved");
-            notify(deps, &profile, &after, "werd goedgekeurd", "Informat heeft je applicatie goedgekeurd. Maak in het partnerportaal een client secret aan en vraag daarna toegang aan de schoolbeheerders.", INFORMAT, &log).await?;
-            Ok(after)
-        }
-        Err(e) => Err(stale_application(e)),
-    }
+    let m = decide_approval(&before, stored.as_ref(), ClientId::generate()?, deps.clock.now())?;
+    let mail = (
+        "werd goedgekeurd",
+        "Informat heeft je applicatie goedgekeurd. Maak in het partnerportaal een client secret aan en vraag daarna toegang aan de schoolbeheerders.",
+    );
+    moderated(deps, profile, &before, stored.as_ref(), m, mail).await
 }
 
 /// POST /admin/applications/{id}/reject
 pub async fn reject_application(deps: &Deps, id: &str, reason: String) -> Result<Application, AppError> {
     let Moderating { app: before, profile, .. } = moderating(deps, id).await?;
-    let rejected = before.rejected(reason.clone()).map_err(|_| invalid_transition(&before, "geweigerd"))?;
+    let m = decide_rejection(&before, reason, deps.clock.now())?;
     let profile = existing_profile(profile, &before.partner_id)?;
-    let now = deps.clock.now();
-    let after = Application { updated_at: now, version: before.version + 1, ..rejected };
-    let log = vec![
-        LogEntry::new(
-            now,
-            LogAction::Rejected,
-            "Status",
-            INFORMAT,
-            Some(before.status.label().into()),
-            Some(after.status.label().into()),
-        ),
-        LogEntry::new(now, LogAction::Rejected, "Reden", INFORMAT, None, Some(reason.clone())),
-    ];
-    let change = Change::ApplicationRejected {
-        application: after.id.clone(),
-        partner: after.partner_id.clone(),
-        reason,
-        at: now,
-    };
-    match commit(
-        deps,
-        profile,
-        ApplicationWrite {
-            before: Some(&before),
-            after: &after,
-            client: None,
-            profile: None,
-            log: &log,
-            change: &change,
-        },
-        0,
-    )
-    .await
-    {
-        Ok(profile) => {
-            tracing::info!(application = %after.id, "application rejected");
-            notify(deps, &profile, &after, "werd geweigerd", "Informat heeft je applicatie niet goedgekeurd. Pas je profiel of de applicatie aan; Informat beoordeelt ze dan opnieuw.", INFORMAT, &log).await?;
-            Ok(after)
-        }
-        Err(e) => Err(stale_application(e)),
-    }
+    let mail = (
+        "werd geweigerd",
+        "Informat heeft je applicatie niet goedgekeurd. Pas je profiel of de applicatie aan; Informat beoordeelt ze dan opnieuw.",
+    );
+    moderated(deps, profile, &before, None, m, mail).await
 }
 
 /// POST /admin/applications/{id}/archive: final; the client stops working at once.
 pub async fn archive_application(deps: &Deps, id: &str) -> Result<Application, AppError> {
     let Moderating { app: before, profile, client: read_client } = moderating(deps, id).await?;
-    let archived = before.archived().map_err(|_| invalid_transition(&before, "gearchiveerd"))?;
     let profile = existing_profile(profile, &before.partner_id)?;
-    let now = deps.clock.now();
-    let after = Application { updated_at: now, version: before.version + 1, ..archived };
     let stored = client_of(deps, &before, read_client).await?;
-    let deactivated =
-        stored.as_ref().map(|c| Client { active: false, updated_at: now, version: c.version + 1, ..c.clone() });
-    let client = stored.as_ref().zip(deactivated.as_ref()).map(|(b, a)| (Some(b), a));
-    let delta = if before.status == ApplicationStatus::Approved { -1 } else { 0 };
-    let log = vec![LogEntry::new(
-        now,
-        LogAction::Archived,
-        "Status",
-        INFORMAT,
-        Some(before.status.label().into()),
-        Some(after.status.label().into()),
-    )];
-    let change =
-        Change::ApplicationArchived { application: after.id.clone(), partner: after.partner_id.clone(), at: now };
-    match commit(
-        deps,
-        profile,
-        ApplicationWrite { before: Some(&before), after: &after, client, profile: None, log: &log, change: &change },
-        delta,
-    )
-    .await
-    {
-        Ok(profile) => {
-            tracing::info!(application = %after.id, "application archived");
-            notify(
-                deps,
-                &profile,
-                &after,
-                "werd gearchiveerd",
-                "Informat heeft je applicatie gearchiveerd. De client werkt niet meer.",
-                INFORMAT,
-                &log,
-            )
-            .await?;
-            Ok(after)
-        }
-        Err(e) => Err(stale_application(e)),
-    }
+    let m = decide_archiving(&before, stored.as_ref(), deps.clock.now())?;
+    let mail = ("werd gearchiveerd", "Informat heeft je applicatie gearchiveerd. De client werkt niet meer.");
+    moderated(deps, profile, &before, stored.as_ref(), m, mail).await
 }
 
 #[cfg(test)]

@@ -6,14 +6,11 @@
 use crate::deps::Deps;
 use crate::domain::{Change, Client, ClientId, INFORMAT, LogAction, LogEntry};
 use crate::error::AppError;
-use crate::operations::common::written;
+use crate::operations::common::{Tries, written};
 use crate::ports::Stale;
 
 /// The log property of the removal.
 pub const BLOCKED_SCOPES_PROPERTY: &str = "Scopes voor niet-actieve toegangsgroepen";
-
-/// How often a removal retries when the client changed between its read and its write.
-const ATTEMPTS: usize = 3;
 
 /// GET /admin/clients/{client_id}: any client, linked or not; 404 when there is none.
 pub async fn get_admin_client(deps: &Deps, id: &str) -> Result<Client, AppError> {
@@ -25,7 +22,8 @@ pub async fn get_admin_client(deps: &Deps, id: &str) -> Result<Client, AppError>
 /// so the client can be linked. Logged in its application's log when it has one (an unlinked
 /// client has no log of its own: the function's log records it). Removing nothing changes nothing.
 pub async fn remove_blocked_scopes(deps: &Deps, id: &str) -> Result<Client, AppError> {
-    for _ in 0..ATTEMPTS {
+    let mut tries = Tries::of(Stale::Client);
+    while tries.next() {
         let before = get_admin_client(deps, id).await?;
         if before.blocked_scopes.is_empty() {
             return Ok(before);
@@ -54,5 +52,5 @@ pub async fn remove_blocked_scopes(deps: &Deps, id: &str) -> Result<Client, AppE
             return Ok(after);
         }
     }
-    Err(AppError::version_conflict(Stale::Client))
+    Err(tries.exhausted())
 }

@@ -11,7 +11,7 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::mail::{self, ApplicationEvent};
-use crate::ports::StoreError;
+use crate::ports::{Stale, StoreError};
 
 /// The account of a partner request: every partner route reads it, and this is where a token
 /// becomes a session. A token whose account the portal does not know, or one issued before a
@@ -115,5 +115,35 @@ pub(crate) fn written(outcome: Result<(), StoreError>) -> Result<bool, AppError>
         Ok(()) => Ok(true),
         Err(StoreError::Stale(_)) => Ok(false),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// How often an operation tries a write whose read went stale (a concurrent change of what it
+/// read): the first try and the retries, each after reading again and deciding again.
+pub(crate) const STALE_ATTEMPTS: usize = 4;
+
+/// The tries of one optimistic write, the one retry policy of the operations:
+/// `while tries.next() { read; decide; match write { stale => continue, .. } }` then
+/// `Err(tries.exhausted())`, 409 `version_conflict` naming what kept changing.
+pub(crate) struct Tries {
+    what: Stale,
+    left: usize,
+}
+
+impl Tries {
+    pub(crate) fn of(what: Stale) -> Self {
+        Self { what, left: STALE_ATTEMPTS }
+    }
+
+    /// Whether to try (again).
+    pub(crate) fn next(&mut self) -> bool {
+        let again = self.left > 0;
+        self.left = self.left.saturating_sub(1);
+        again
+    }
+
+    /// What the caller reads when every try went stale.
+    pub(crate) fn exhausted(&self) -> AppError {
+        AppError::version_conflict(self.what)
     }
 }

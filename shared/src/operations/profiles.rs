@@ -9,7 +9,7 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::mail;
-use crate::operations::common::{linked_account, linked_partner, notify, signed_in, stored};
+use crate::operations::common::{Tries, linked_account, linked_partner, notify, signed_in, stored};
 use crate::ports::{Invitation, Linked, Member, Page, ProfileCreated, ProfileUpdated, Resubmission, Stale, StoreError};
 
 fn name_taken(fields: &ProfileFields) -> AppError {
@@ -125,7 +125,8 @@ pub async fn update_profile(
     // read first, so a concurrent edit of the profile is still a conflict.
     let mut written = None;
     let mut applications = Some(applications);
-    for _ in 0..RESUBMIT_ATTEMPTS {
+    let mut tries = Tries::of(Stale::Profile);
+    while tries.next() {
         let read = match applications.take() {
             Some(read) => read?,
             None => deps.applications.applications(&partner).await?,
@@ -171,9 +172,6 @@ pub async fn update_profile(
     resubmissions.into_iter().collect::<Result<(), _>>()?;
     Ok(after)
 }
-
-/// How often a profile edit reads the applications again when one changed meanwhile.
-const RESUBMIT_ATTEMPTS: usize = 3;
 
 /// At most this many rejected applications go back to review with one profile edit: they share
 /// one transaction with the profile, its name guards and its log (DynamoDB takes 100 items in
@@ -248,9 +246,6 @@ pub fn logo_url(config: &Config, profile: &Profile) -> Option<String> {
     profile.logo.as_ref().map(|logo| format!("{}/partners/{}/logo?v={}", config.public_api_url, profile.slug, logo.id))
 }
 
-/// How often a logo upload retries when the profile changed between its read and its write.
-const LOGO_WRITE_ATTEMPTS: usize = 3;
-
 /// PUT /profile/logo: stores the image, points the profile at it (logged and mailed like any
 /// change), then removes the previous image. The bytes decide the type; the limit is 1 MiB.
 pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Result<Profile, AppError> {
@@ -269,7 +264,8 @@ pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Resul
     put?;
     let mut read = Some(read);
     let (width, height) = image.dimensions();
-    for _ in 0..LOGO_WRITE_ATTEMPTS {
+    let mut tries = Tries::of(Stale::Profile);
+    while tries.next() {
         let before = match read.take() {
             Some(read) => read,
             None => stored(deps, &partner).await,
@@ -320,7 +316,7 @@ pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Resul
         }
     }
     remove_logo(deps, &partner, &logo).await;
-    Err(AppError::version_conflict(Stale::Profile))
+    Err(tries.exhausted())
 }
 
 /// Removes a logo image nobody points at any more. A failure leaves an unused object behind,

@@ -15,6 +15,7 @@
 use crate::deps::Deps;
 use crate::domain::{Change, ClientId, INFORMAT, LogAction, LogEntry, PartnerId, Profile};
 use crate::error::AppError;
+use crate::operations::common::Tries;
 use crate::ports::{Stale, StoreError};
 
 /// What a moderator does to a partner: a deactivation always says why (the partner reads it in
@@ -33,10 +34,6 @@ impl Activation {
         matches!(self, Self::Activate)
     }
 }
-
-/// How often a (de)activation retries when the profile or a client changed between its read and
-/// its write.
-const ATTEMPTS: usize = 4;
 
 /// A transaction holds at most 100 items: the profile and its three log entries (status, clients,
 /// reason) leave this many for clients.
@@ -74,7 +71,9 @@ async fn notify(
 pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -> Result<Profile, AppError> {
     let id = PartnerId::parse(id).ok_or(AppError::NotFound)?;
     let active = activation.active();
-    for _ in 0..ATTEMPTS {
+    // The profile or a client changed between its read and its write.
+    let mut tries = Tries::of(Stale::Profile);
+    while tries.next() {
         // The profile first: an approval that commits after this read changes its version, so
         // the write below fails and the next round sees the new client.
         let before = deps.profiles.profile(&id).await?.ok_or(AppError::NotFound)?;
@@ -150,7 +149,7 @@ pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::version_conflict(Stale::Profile))
+    Err(tries.exhausted())
 }
 
 #[cfg(test)]
