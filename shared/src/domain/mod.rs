@@ -60,6 +60,7 @@ mod password;
 mod profile;
 mod refusal;
 mod secret;
+mod suspension;
 mod text;
 
 pub use access::{
@@ -94,6 +95,7 @@ pub use profile::{
 };
 pub use refusal::Refusal;
 pub use secret::{LinkState, OneTimeToken, SecretToken, StaffResetToken, StaffRole, TokenHash, TokenPurpose};
+pub use suspension::{Activation, REASON_PROPERTY, Suspension, decide_activation};
 pub use text::{shown, visible_text};
 
 /// Why a value was refused; the `code` is stable, the message is Dutch and shown to people.

@@ -13,34 +13,16 @@
 //! approval and a deactivation at the same moment cannot leave a working client behind.
 
 use crate::deps::Deps;
-use crate::domain::{Change, ClientId, INFORMAT, LogAction, LogEntry, PartnerId, Profile};
+use crate::domain::{ClientId, PartnerId, Profile, Suspension, decide_activation};
 use crate::error::AppError;
 use crate::operations::common::Tries;
 use crate::ports::{Stale, StoreError};
 
-/// What a moderator does to a partner: a deactivation always says why (the partner reads it in
-/// its mail and its log); an activation needs no reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Activation {
-    Activate,
-    Deactivate { reason: String },
-}
-
-impl Activation {
-    /// The longest reason a moderator may give.
-    pub const REASON_MAX: usize = 1000;
-
-    fn active(&self) -> bool {
-        matches!(self, Self::Activate)
-    }
-}
+pub use crate::domain::{Activation, REASON_PROPERTY};
 
 /// A transaction holds at most 100 items: the profile and its three log entries (status, clients,
 /// reason) leave this many for clients.
 const MAX_CLIENTS: usize = 96;
-
-/// The log entry that carries a deactivation's reason.
-pub const REASON_PROPERTY: &str = "Reden van deactivering";
 
 /// The mail to the profile's email: deactivated (with the reason) or active again.
 async fn notify(
@@ -95,49 +77,20 @@ pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -
                 .map(|c| c.id)
                 .collect()
         };
-        if before.active == active && changed.is_empty() {
+        let now = deps.clock.now();
+        let Some(Suspension { after, clients, log, change }) = decide_activation(&before, &activation, changed, now)
+        else {
             return Ok(before);
-        }
-        if changed.len() > MAX_CLIENTS {
+        };
+        if clients.len() > MAX_CLIENTS {
             return Err(AppError::invariant(format!(
                 "partner {id} has {} clients, more than one transaction holds",
-                changed.len()
+                clients.len()
             )));
         }
-        let now = deps.clock.now();
-        let after = Profile { active, updated_at: now, version: before.version + 1, ..before.clone() };
-        let label = |a: bool| Some(if a { "Actief" } else { "Niet actief" }.to_owned());
-        let mut log = Vec::new();
-        if before.active != active {
-            log.push(LogEntry::new(now, LogAction::Updated, "Status", INFORMAT, label(before.active), label(active)));
-        }
-        if !changed.is_empty() {
-            let (from, to) = if active {
-                ("Geschorst", "Actief: de clients krijgen weer tokens")
-            } else {
-                ("Actief", "Geschorst: de clients krijgen geen tokens meer")
-            };
-            log.push(LogEntry::new(
-                now,
-                LogAction::Updated,
-                "Clients van de applicaties",
-                INFORMAT,
-                Some(from.into()),
-                Some(to.into()),
-            ));
-        }
-        if let Activation::Deactivate { reason } = &activation {
-            log.push(LogEntry::new(now, LogAction::Updated, REASON_PROPERTY, INFORMAT, None, Some(reason.clone())));
-        }
-        let change = match &activation {
-            Activation::Activate => Change::PartnerActivated { partner: id.clone(), at: now },
-            Activation::Deactivate { reason } => {
-                Change::PartnerDeactivated { partner: id.clone(), reason: reason.clone(), at: now }
-            }
-        };
-        match deps.applications.write_partner_suspension((&before, &after), &changed, !active, &log, &change).await {
+        match deps.applications.write_partner_suspension((&before, &after), &clients, !active, &log, &change).await {
             Ok(()) => {
-                tracing::info!(partner = %id, active, clients = changed.len(), "partner activation changed");
+                tracing::info!(partner = %id, active, clients = clients.len(), "partner activation changed");
                 notify(deps, &after, &activation, now).await?;
                 return Ok(after);
             }
@@ -155,6 +108,7 @@ pub async fn set_partner_active(deps: &Deps, id: &str, activation: Activation) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Change;
     use crate::testing::{approved, fakes, partner};
 
     #[tokio::test]
