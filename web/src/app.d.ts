@@ -8,6 +8,10 @@ declare global {
 			title?: string;
 			/** A way back, e.g. ← Applicaties. */
 			back?: { href: string; label: string };
+			/** A paragraph under the message (what to check). */
+			hint?: string;
+			/** A way on, under the message (e.g. Naar het beheer). */
+			next?: { href: string; label: string };
 		}
 	}
 }

@@ -302,6 +302,40 @@ test('Mijn profiel: Bewerken, Gebruiker koppelen (a colleague links with the cod
 	await screenshots(page, 'profiel-gebruikers-logs');
 });
 
+test('Gebruiker koppelen closed at once, before the logs are read again: the focus is back on the button', async ({ page }) => {
+	const ctx = await api();
+	const owner = uniqueEmail('snel.dicht');
+	await activeAccount(ctx, owner, PORTAL);
+	const token = await signInApi(ctx, owner);
+	const created = await ctx.post('/profile', {
+		headers: { authorization: `Bearer ${token}` },
+		data: {
+			name: `Snel dicht ${Date.now().toString(36)}`,
+			description: 'Meteen weer dicht.',
+			contact_name: 'Jan',
+			address: { street: 'Kerkstraat 1', postal_code: '2000', city: 'Antwerpen', country: 'BE' },
+			public: false,
+			categories: ['hrm'],
+			website: 'https://www.snel-dicht.be'
+		}
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	await signIn(page, owner, '/profiel');
+	// The logs that a new code adds answer late (a slow network).
+	await page.route('**/profile/logs**', async (route) => {
+		await new Promise((done) => setTimeout(done, 3000));
+		await route.continue();
+	});
+	const open = page.getByRole('button', { name: 'Gebruiker koppelen' });
+	const dialog = page.getByRole('dialog', { name: 'Gebruiker koppelen' });
+	await open.focus();
+	await page.keyboard.press('Enter');
+	await expect(dialog.getByRole('button', { name: 'Kopiëren' })).toBeFocused();
+	await page.keyboard.press('Escape');
+	await expect(dialog).toBeHidden();
+	await expect(open).toBeFocused({ timeout: 2000 });
+});
+
 test('the keyboard alone: Gebruiker koppelen (into the pop-up, Escape, back) and the logo picker', async ({ page }) => {
 	const ctx = await api();
 	const owner = uniqueEmail('toetsen.profiel');

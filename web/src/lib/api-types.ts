@@ -1137,12 +1137,20 @@ export interface components {
              */
             added_at: string | null;
         };
+        /** @description A partner by id and name (the moderators' queue). */
+        PartnerName: {
+            id: string;
+            name: string;
+        };
         ReviewedApplication: {
-            partner?: Record<string, never> | null;
+            /** @description The application's partner, by id and name in the queue, in full for one application; null when the profile is gone. */
+            partner: components["schemas"]["Profile"] | components["schemas"]["PartnerName"] | null;
         } & components["schemas"]["Application"];
         ApplicationUnderReview: {
+            /** @description The partner in full; null when the profile is gone. */
+            partner: components["schemas"]["Profile"] | null;
             history: components["schemas"]["LogEntry"][];
-        } & components["schemas"]["ReviewedApplication"];
+        } & WithRequired<components["schemas"]["ReviewedApplication"], "partner">;
         Jwks: {
             keys: {
                 /** @enum {unknown} */
@@ -1176,8 +1184,7 @@ export interface components {
                 description: string;
                 apis: components["schemas"]["Api"][];
             };
-            /** @description The public fields of the partner and the application's contact email. */
-            partner: Record<string, never>;
+            partner: components["schemas"]["ContactPartner"];
             /**
              * Format: email
              * @description The address the link was mailed to; any administrator with the rights may use it.
@@ -1190,10 +1197,28 @@ export interface components {
             status: "pending" | "expired";
             institutions?: components["schemas"]["Institution"][];
         };
+        /** @description The public fields of the partner (PublicPartner) and the application's contact email. */
+        ContactPartner: {
+            slug: string;
+            name: string;
+            description: string;
+            categories: string[];
+            website: string;
+            logo_url: string | null;
+            extra_info: string | null;
+            /** Format: email */
+            contact_email: string;
+        };
         SchoolApplication: {
-            application: Record<string, never>;
+            application: {
+                id: string;
+                name: string;
+                description: string;
+                status: components["schemas"]["ApplicationStatus"];
+                apis: components["schemas"]["Api"][];
+            };
             /** @description The partner as the public directory shows it: never its account's e-mail address, contact person, enterprise number or address. */
-            partner?: components["schemas"]["PublicPartner"] | null;
+            partner: components["schemas"]["PublicPartner"] | null;
             client_id: string | null;
             apis: components["schemas"]["Api"][];
             scopes: components["schemas"]["Scope"][];
@@ -1211,7 +1236,7 @@ export interface components {
              */
             granted_at: string | null;
             /** Format: date-time */
-            updated_at?: string;
+            updated_at: string;
             /** @description who made the earliest grant */
             granted_by: string | null;
         };
@@ -2970,3 +2995,6 @@ export interface operations {
         };
     };
 }
+type WithRequired<T, K extends keyof T> = T & {
+    [P in K]-?: T[P];
+};

@@ -20,6 +20,10 @@ const STATUSES: Record<string, string> = {
 	archived: 'Gearchiveerd'
 };
 
+/** The statuses in the moderators' order (their queue's tabs: new ones wait for a decision). */
+export const STATUS_ORDER = ['new', 'approved', 'rejected', 'archived'] as const;
+export type ApplicationStatus = (typeof STATUS_ORDER)[number];
+
 export function statusLabel(status: string): string {
 	return STATUSES[status] ?? status;
 }

@@ -1,26 +1,21 @@
-import { afterNavigate } from '$app/navigation';
+import { afterNavigate, invalidate } from '$app/navigation';
 import { onMount } from 'svelte';
 
 /**
- * Reads a page's data again whenever it can have changed elsewhere (a moderator approves, another
- * tab edits): when the page is shown, on every later navigation to it, also one to the URL it
- * already shows (the menu's link), and when the tab is shown again. Call it while the component
- * initialises. One read at a time: a call while one runs joins it.
+ * Reads a page's load again (invalidate(dependency), the load's depends()) whenever its data can
+ * have changed elsewhere (a moderator approves, another tab edits): on a navigation to the URL it
+ * already shows (the menu's link; a navigation to it from elsewhere runs its load anyway), and
+ * when the tab is shown again. Call it while the component initialises.
  */
-export function loadWhenFresh(load: () => unknown): void {
-	let running: Promise<unknown> | null = null;
-	const run = () => {
-		running ??= Promise.resolve(load()).finally(() => (running = null));
-	};
-	// A page shown after the first navigation (behind the layout's session check) hears no
-	// afterNavigate for it: onMount reads it; the afterNavigate of the same visit joins that read.
+export function invalidateWhenFresh(dependency: `${string}:${string}`): void {
 	onMount(() => {
-		run();
 		const shown = () => {
-			if (document.visibilityState === 'visible') run();
+			if (document.visibilityState === 'visible') void invalidate(dependency);
 		};
 		document.addEventListener('visibilitychange', shown);
 		return () => document.removeEventListener('visibilitychange', shown);
 	});
-	afterNavigate(run);
+	afterNavigate(({ from, to }) => {
+		if (from && to && from.url.pathname === to.url.pathname) void invalidate(dependency);
+	});
 }

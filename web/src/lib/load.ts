@@ -7,9 +7,15 @@ import { ApiError, detailOf } from './api';
  */
 export function failed(
 	e: unknown,
-	page: { title: string | ((status: number) => string); back?: { href: string; label: string }; messages?: Record<number, string> }
+	page: {
+		title: string | ((status: number) => string);
+		back?: { href: string; label: string };
+		messages?: Record<number, string>;
+		hint?: (status: number) => string | undefined;
+		next?: { href: string; label: string };
+	}
 ): never {
 	const status = e instanceof ApiError && e.status >= 400 && e.status <= 599 ? e.status : 503;
 	const title = typeof page.title === 'function' ? page.title(status) : page.title;
-	error(status, { message: page.messages?.[status] ?? detailOf(e), title, back: page.back });
+	error(status, { message: page.messages?.[status] ?? detailOf(e), title, back: page.back, hint: page.hint?.(status), next: page.next });
 }

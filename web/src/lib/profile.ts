@@ -1,3 +1,6 @@
+import { detailOf, type Page } from './api';
+import type { LogEntry } from './logs';
+import { authed } from './session.svelte';
 import type { components } from './api-types';
 /** The partner profile of api.md, and what the forms send. */
 export type Address = components['schemas']['Address'];
@@ -25,4 +28,14 @@ export function logoProblem(file: File): string | null {
 		return 'Het logo is te groot: een logo mag maximaal 1 MB (1.048.576 bytes) zijn.';
 	}
 	return null;
+}
+
+/** The first page of the profile's logs, or why it could not be read. */
+export type LogsRead = { logs: LogEntry[]; cursor: string | null; error: string | null };
+
+export function readLogs(cursor: string | null = null): Promise<LogsRead> {
+	return authed<Page<LogEntry>>('GET', '/profile/logs', { query: { limit: 20, cursor } }).then(
+		(page) => ({ logs: page.items, cursor: page.next_cursor, error: null }),
+		(e: unknown) => ({ logs: [], cursor, error: detailOf(e) })
+	);
 }

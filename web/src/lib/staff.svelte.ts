@@ -1,7 +1,7 @@
-import { ApiError, call, type CallOptions, type PublicPartner, type Tokens } from './api';
+import { ApiError, call, type CallOptions, type Tokens } from './api';
 import { forgetInformat, informatSettings, informatToken, jwtPayload, signOutInformat } from './informat';
 import { tokenSession } from './tokens';
-import type { LogEntry } from './logs';
+import type { components } from './api-types';
 
 /**
  * The back office's session, of one of two kinds:
@@ -148,69 +148,19 @@ export function homeOf(claims: StaffClaims | null): string {
 }
 
 /** GET /access-requests/{token}: what a school administrator is asked to grant. */
-export interface AccessRequestView {
-	application: { id: string; name: string; description: string; apis: string[] };
-	partner: PublicPartner & { contact_email: string };
-	/** To whom the link was mailed: any administrator with the rights may use it. */
-	sent_to: string;
-	requested_by: string;
-	expires_at: string;
-	status: string;
-	institutions?: string[];
-}
+export type AccessRequestView = components['schemas']['OpenedRequest'];
 
 /** One application with access at a school (GET /schools/{institution}/applications). */
-export interface SchoolApplication {
-	application: { id: string; name: string; description: string; status: string; apis: string[] };
-	partner: PublicPartner | null;
-	client_id: string | null;
-	apis: string[];
-	scopes: string[];
-	grants: { api: string; scope: string; granted_at: string | null; granted_by: string | null }[];
-	granted_at: string | null;
-	granted_by: string | null;
-	updated_at: string;
-}
+export type SchoolApplication = components['schemas']['SchoolApplication'];
 
-/** An application as the moderators see it (GET /admin/applications[/{id}]). */
-export interface ReviewedApplication {
-	id: string;
-	name: string;
-	description: string;
-	contact_name: string;
-	contact_email: string;
-	apis: string[];
-	status: 'new' | 'approved' | 'rejected' | 'archived';
-	client_id: string | null;
-	rejection_reason: string | null;
-	secret_created_at: string | null;
-	created_at: string;
-	updated_at: string;
-	partner: ReviewedPartner | null;
-}
+/** An application as the moderators see it (GET /admin/applications): its partner by id and name. */
+export type ReviewedApplication = components['schemas']['ReviewedApplication'];
 
-/** GET /admin/applications/{id}: with the application's log, newest first. */
-export interface ApplicationUnderReview extends ReviewedApplication {
-	history: LogEntry[];
-}
+/** GET /admin/applications/{id}: with its partner in full and the application's log, newest first. */
+export type ApplicationUnderReview = components['schemas']['ApplicationUnderReview'];
 
-/** The partner profile of an application (in full on the detail, id and name in the queue). */
-export interface ReviewedPartner {
-	id: string;
-	name: string;
-	slug?: string;
-	email?: string;
-	active?: boolean;
-	description?: string;
-	enterprise_number?: string | null;
-	contact_name?: string;
-	address?: { street: string; postal_code: string; city: string; country: string };
-	public?: boolean;
-	categories?: string[];
-	website?: string;
-	logo_url?: string | null;
-	extra_info?: string | null;
-}
+/** The partner profile of an application under review, in full. */
+export type ReviewedPartner = components['schemas']['Profile'];
 
 /** GET /admin/clients/{client_id} */
 export interface AdminClient {
