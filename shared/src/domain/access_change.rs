@@ -264,14 +264,8 @@ pub fn decide_access(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{
-        AccessRequestId, AccessRequestStatus, AdminRights, ApplicationFields, ApplicationId, ClientJwks, ContactEmail,
-        Email, PartnerId, SecretToken,
-    };
-
-    fn at(raw: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(raw).expect("time").with_timezone(&Utc)
-    }
+    use crate::domain::fixtures::{self, at};
+    use crate::domain::{AccessRequestId, AccessRequestStatus, AdminRights, Email, SecretToken};
 
     fn school() -> Institution {
         Institution::parse("012345").expect("institution")
@@ -289,49 +283,20 @@ mod tests {
     }
 
     fn application(status: ApplicationStatus, apis: &[Api]) -> Application {
-        let t = at("2026-05-01T10:00:00Z");
         Application {
-            id: ApplicationId::new(),
-            partner_id: PartnerId::new(),
-            fields: ApplicationFields {
-                name: "Planner".into(),
-                description: "Roosters".into(),
-                contact_name: "Jan".into(),
-                apis: set(apis),
-                contact_email: Email::parse("contact_email", "dev@planner.be").expect("email"),
-            },
-            status,
             client_id: Some(ClientId::parse("client-1").expect("client")),
-            rejection_reason: None,
-            secret_created_at: None,
-            contact: ContactEmail::default(),
-            created_at: t,
-            updated_at: t,
             version: 3,
+            ..fixtures::application(status, apis)
         }
     }
 
     fn client(scopes: &[&str]) -> Client {
-        let t = at("2026-05-01T10:00:00Z");
-        Client {
-            id: ClientId::parse("client-1").expect("client"),
-            application_id: None,
-            partner_id: None,
-            active: true,
-            partner_suspended: false,
-            apis: BTreeSet::new(),
-            scopes: scopes.iter().map(|s| Scope::parse(s).expect("scope")).collect(),
-            blocked_scopes: Vec::new(),
-            secrets: Vec::new(),
-            jwks: ClientJwks::default(),
-            created_at: t,
-            updated_at: t,
-            version: 7,
-        }
+        let scopes = scopes.iter().map(|s| Scope::parse(s).expect("scope")).collect();
+        Client { scopes, version: 7, ..fixtures::client("client-1") }
     }
 
     fn request(app: &Application) -> AccessRequest {
-        let t = at("2026-05-01T10:00:00Z");
+        let t = fixtures::made();
         AccessRequest {
             id: AccessRequestId::new(),
             token_hash: SecretToken::generate().expect("random").hash(),

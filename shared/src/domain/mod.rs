@@ -51,6 +51,8 @@ mod application;
 mod change;
 mod client;
 mod email;
+#[cfg(test)]
+mod fixtures;
 mod jwks;
 mod log;
 mod logo;

@@ -131,52 +131,17 @@ pub fn decide_archiving(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Api, ApplicationFields, ApplicationId, ContactEmail, Email, PartnerId};
-
-    fn at(raw: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(raw).expect("time").with_timezone(&Utc)
-    }
+    use crate::domain::Api;
+    use crate::domain::fixtures::{self, at};
 
     fn application(status: ApplicationStatus, client: Option<&str>) -> Application {
-        let t = at("2026-05-01T10:00:00Z");
-        Application {
-            id: ApplicationId::new(),
-            partner_id: PartnerId::new(),
-            fields: ApplicationFields {
-                name: "Planner".into(),
-                description: "Roosters".into(),
-                contact_name: "Jan".into(),
-                contact_email: Email::parse("contact_email", "dev@planner.be").expect("email"),
-                apis: [Api::Leerlingen].into_iter().collect(),
-            },
-            status,
-            client_id: client.map(|c| ClientId::parse(c).expect("client")),
-            rejection_reason: None,
-            secret_created_at: None,
-            contact: ContactEmail::default(),
-            created_at: t,
-            updated_at: t,
-            version: 2,
-        }
+        let client_id = client.map(|c| ClientId::parse(c).expect("client"));
+        Application { client_id, ..fixtures::application(status, &[Api::Leerlingen]) }
     }
 
+    /// A client as a deactivation left it: inactive and suspended.
     fn stored(id: &str) -> Client {
-        let t = at("2026-05-01T10:00:00Z");
-        Client {
-            id: ClientId::parse(id).expect("client"),
-            application_id: None,
-            partner_id: None,
-            active: false,
-            partner_suspended: true,
-            apis: BTreeSet::new(),
-            scopes: BTreeSet::new(),
-            blocked_scopes: Vec::new(),
-            secrets: Vec::new(),
-            jwks: ClientJwks::default(),
-            created_at: t,
-            updated_at: t,
-            version: 5,
-        }
+        Client { active: false, partner_suspended: true, ..fixtures::client(id) }
     }
 
     #[test]

@@ -82,14 +82,11 @@ pub fn decide_activation(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::fixtures::at;
     use crate::domain::{Email, PartnerId};
 
-    fn at(raw: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(raw).expect("time").with_timezone(&Utc)
-    }
-
     fn profile(active: bool) -> Profile {
-        let t = at("2026-05-01T10:00:00Z");
+        let t = crate::domain::fixtures::made();
         Profile {
             id: PartnerId::new(),
             slug: "planner-bv".into(),
