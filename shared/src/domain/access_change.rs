@@ -58,7 +58,8 @@ pub enum AccessDecision {
     Changed(Box<AccessPlan>),
 }
 
-fn not_approved() -> Refusal {
+/// 409 `application_not_approved`: access is asked for or granted only once Informat approved.
+pub fn not_approved() -> Refusal {
     Refusal::conflict(
         "application_not_approved",
         "Toegang tot schoolgegevens kan pas gevraagd of verleend worden als Informat de applicatie heeft goedgekeurd.",
@@ -86,8 +87,8 @@ pub fn administers(admin: &SchoolAdmin, institution: &Institution) -> Result<(),
 }
 
 /// A grant through a link needs an approved application of an active partner and at least one
-/// API: checked before anything else is read.
-pub fn may_grant(app: &Application, partner_active: bool, apis: &BTreeSet<Api>) -> Result<(), Refusal> {
+/// API: checked before the APIs themselves.
+fn may_grant(app: &Application, partner_active: bool, apis: &BTreeSet<Api>) -> Result<(), Refusal> {
     if app.status != ApplicationStatus::Approved {
         return Err(not_approved());
     }
@@ -132,7 +133,7 @@ fn check_apis(
 }
 
 /// The client's APIs at `institution`.
-pub fn apis_at(client: &Client, institution: &Institution) -> BTreeSet<Api> {
+fn apis_at(client: &Client, institution: &Institution) -> BTreeSet<Api> {
     client.scopes.iter().filter(|s| &s.institution == institution).map(|s| s.api).collect()
 }
 

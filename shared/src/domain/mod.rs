@@ -70,9 +70,7 @@ pub use access::{
     MAILS_PER_PARTNER_PER_DAY, MAX_ADDRESSES, MailBudget, MailLimit, SchoolAccess, SchoolAdmin, link_expiry,
     next_utc_midnight, parse_addresses, seconds_until_tomorrow,
 };
-pub use access_change::{
-    AccessAsk, AccessDecision, AccessPlan, AccessState, administers, apis_at, decide_access, may_grant,
-};
+pub use access_change::{AccessAsk, AccessDecision, AccessPlan, AccessState, administers, decide_access, not_approved};
 pub use account::{AcceptedTerms, Account, AccountId, AccountStatus, Caller, TERMS_VERSION};
 pub use application::{
     Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, CONTACT_LINK_LIFETIME, ClientId,
