@@ -40,6 +40,41 @@ pub struct IdentityProvider {
     _child: Child,
 }
 
+/// How long the stand-in may take to listen.
+const START_WITHIN: Duration = Duration::from_secs(60);
+
+/// The last lines the stand-in wrote to its standard error (it warns there, and Node.js says
+/// there why it could not start), read all along so that the pipe never fills up.
+#[derive(Clone, Default)]
+struct StderrTail(std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>);
+
+impl StderrTail {
+    const LINES: usize = 20;
+
+    fn follow(stderr: tokio::process::ChildStderr) -> Self {
+        let tail = Self::default();
+        let kept = tail.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(mut held) = kept.0.lock() {
+                    if held.len() == Self::LINES {
+                        held.pop_front();
+                    }
+                    held.push_back(line);
+                }
+            }
+        });
+        tail
+    }
+
+    /// `; it said: …` with what it wrote, or nothing.
+    fn tail(&self) -> String {
+        let held = self.0.lock().map(|h| h.iter().cloned().collect::<Vec<_>>().join(" | ")).unwrap_or_default();
+        if held.is_empty() { String::new() } else { format!("; it said: {held}") }
+    }
+}
+
 /// One installation at a time in this process (the end-to-end tests start stacks in parallel).
 static INSTALL: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
 
@@ -81,17 +116,27 @@ impl IdentityProvider {
             // Its standard input stays open while this process lives: it ends with the stack.
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| StackError::Idp(format!("node could not be started ({e}): {NEEDS_NODE}")))?;
         let stdout = child.stdout.take().ok_or_else(|| StackError::Idp("no standard output".into()))?;
+        let stderr = child.stderr.take().ok_or_else(|| StackError::Idp("no standard error".into()))?;
+        let said = StderrTail::follow(stderr);
         let mut lines = BufReader::new(stdout).lines();
-        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        // It listens within half a second on an idle machine; the end-to-end tests start one per
+        // stack while others run, on as few as two CPUs, so it gets the emulator's minute.
+        let first = tokio::time::timeout(START_WITHIN, lines.next_line())
             .await
-            .map_err(|_| StackError::Idp("infra/idp/server.mjs did not start within 30 s".into()))?
+            .map_err(|_| {
+                StackError::Idp(format!(
+                    "infra/idp/server.mjs did not start within {} s{}",
+                    START_WITHIN.as_secs(),
+                    said.tail()
+                ))
+            })?
             .map_err(|e| StackError::Idp(format!("infra/idp/server.mjs: {e}")))?
-            .ok_or_else(|| StackError::Idp("infra/idp/server.mjs ended before it listened".into()))?;
+            .ok_or_else(|| StackError::Idp(format!("infra/idp/server.mjs ended before it listened{}", said.tail())))?;
         let started: serde_json::Value = serde_json::from_str(&first)
             .map_err(|e| StackError::Idp(format!("infra/idp/server.mjs printed {first:?}: {e}")))?;
         let issuer = started["issuer"]
