@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Api, Application, ApplicationFields, ApplicationId, ApplicationStatus, Client, ClientId, ClientJwks, ContactEmail,
-    Email, PartnerId,
+    Email, PartnerId, Profile,
 };
 
 pub(crate) fn at(raw: &str) -> DateTime<Utc> {
@@ -58,5 +58,21 @@ pub(crate) fn client(id: &str) -> Client {
         created_at: made(),
         updated_at: made(),
         version: 5,
+    }
+}
+
+/// The partner Planner BV's profile, `active` or deactivated, with one approved application.
+pub(crate) fn profile(active: bool) -> Profile {
+    Profile {
+        id: PartnerId::new(),
+        slug: "planner-bv".into(),
+        email: Email::parse("email", "partner@planner.be").expect("email"),
+        active,
+        logo: None,
+        approved_applications: 1,
+        fields: crate::testing::profile_fields("Planner BV"),
+        created_at: made(),
+        updated_at: made(),
+        version: 4,
     }
 }

@@ -60,6 +60,7 @@ mod moderation;
 mod oauth;
 mod password;
 mod profile;
+mod profile_change;
 mod refusal;
 mod secret;
 mod suspension;
@@ -92,6 +93,10 @@ pub use password::{MIN_STRENGTH, NewPassword, Password};
 pub use profile::{
     Address, CATEGORIES, Category, EnterpriseNumber, PartnerId, Profile, ProfileFields, ProfileName, Website,
     categories, search_text, text,
+};
+pub use profile_change::{
+    BackToReview, LogoChange, MAX_RESUBMITTED, NewProfile, ProfileEdit, already_linked, decide_logo,
+    decide_new_profile, decide_profile_edit,
 };
 pub use refusal::Refusal;
 pub use secret::{LinkState, OneTimeToken, SecretToken, StaffResetToken, StaffRole, TokenHash, TokenPurpose};

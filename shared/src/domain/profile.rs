@@ -306,6 +306,14 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// Where its logo is served under the public API at `api`:
+    /// `<api>/partners/<slug>/logo?v=<logo id>`. The id changes with every upload, so the URL
+    /// can be cached for good, and it is what lets the partner itself see a logo that the
+    /// directory does not show yet.
+    pub fn logo_url(&self, api: &str) -> Option<String> {
+        self.logo.as_ref().map(|logo| format!("{api}/partners/{}/logo?v={}", self.slug, logo.id))
+    }
+
     /// The directory's rule (manual 3.2, api.md): active, public, with a logo and at least one
     /// approved application.
     pub fn is_listed(&self) -> bool {

@@ -82,24 +82,7 @@ pub fn decide_activation(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::fixtures::at;
-    use crate::domain::{Email, PartnerId};
-
-    fn profile(active: bool) -> Profile {
-        let t = crate::domain::fixtures::made();
-        Profile {
-            id: PartnerId::new(),
-            slug: "planner-bv".into(),
-            email: Email::parse("email", "partner@planner.be").expect("email"),
-            active,
-            logo: None,
-            approved_applications: 1,
-            fields: crate::testing::profile_fields("Planner BV"),
-            created_at: t,
-            updated_at: t,
-            version: 4,
-        }
-    }
+    use crate::domain::fixtures::{at, profile};
 
     #[test]
     fn a_deactivation_suspends_every_client_logs_its_reason_and_says_so() {

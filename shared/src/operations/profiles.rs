@@ -4,8 +4,8 @@ use crate::config::Config;
 use crate::deps::Deps;
 use crate::domain::Caller;
 use crate::domain::{
-    Application, ApplicationStatus, Change, LogAction, LogEntry, Logo, LogoImage, LogoRefusal, PartnerId, Profile,
-    ProfileFields, SecretToken,
+    Change, LogAction, LogEntry, Logo, LogoChange, LogoImage, LogoRefusal, PartnerId, Profile, ProfileEdit,
+    ProfileFields, SecretToken, already_linked, decide_logo, decide_new_profile, decide_profile_edit,
 };
 use crate::error::AppError;
 use crate::mail;
@@ -19,57 +19,21 @@ fn name_taken(fields: &ProfileFields) -> AppError {
     }
 }
 
-fn already_linked() -> AppError {
-    AppError::Conflict {
-        code: "account_already_linked",
-        detail: "Je account is al gekoppeld aan een partnerprofiel. Een account kan aan maximaal één partnerprofiel gekoppeld zijn.".into(),
-    }
-}
-
 /// POST /profile: a new profile, with the creator's email (read-only) and the creator linked;
 /// the creation is the first entry of its log.
 pub async fn create_profile(deps: &Deps, creator: &Caller, fields: ProfileFields) -> Result<Profile, AppError> {
     let account = signed_in(deps, creator).await?;
-    if account.partner_id.is_some() {
-        return Err(already_linked());
-    }
-    let now = deps.clock.now();
-    let id = PartnerId::new();
-    let base_slug = fields.name.slug();
-    let mut profile = Profile {
-        slug: base_slug.clone(),
-        email: account.email.clone(),
-        active: true,
-        logo: None,
-        approved_applications: 0,
-        fields,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-        id,
-    };
-    let log = [LogEntry {
-        at: now,
-        action: LogAction::Created,
-        property: "Partnerprofiel".into(),
-        user: account.email.to_string(),
-        from: None,
-        to: Some(profile.fields.name.as_str().to_owned()),
-    }];
-    // A different name can slug like an existing one ("A.B" and "A B"): then the slug gets a
-    // piece of the id, which is unique.
+    let mut new = decide_new_profile(&account, PartnerId::new(), fields, deps.clock.now())?;
+    // A different name can slug like an existing one: then the slug gets a piece of the id.
     for attempt in 0..2 {
-        let change = Change::ProfileCreated { partner: profile.id.clone(), by: account.email.to_string(), at: now };
-        match deps.profiles.create_profile(&profile, &account, &log, &change).await? {
+        match deps.profiles.create_profile(&new.profile, &account, &new.log, &new.change).await? {
             ProfileCreated::Yes => {
-                tracing::info!(partner = %profile.id, "profile created");
-                return Ok(profile);
+                tracing::info!(partner = %new.profile.id, "profile created");
+                return Ok(new.profile);
             }
-            ProfileCreated::NameTaken => return Err(name_taken(&profile.fields)),
-            ProfileCreated::AccountAlreadyLinked => return Err(already_linked()),
-            ProfileCreated::SlugTaken if attempt == 0 => {
-                profile.slug = format!("{base_slug}-{}", &profile.id.as_str()[..8]);
-            }
+            ProfileCreated::NameTaken => return Err(name_taken(&new.profile.fields)),
+            ProfileCreated::AccountAlreadyLinked => return Err(already_linked().into()),
+            ProfileCreated::SlugTaken if attempt == 0 => new = new.with_distinct_slug(),
             ProfileCreated::SlugTaken => break,
         }
     }
@@ -81,12 +45,11 @@ pub async fn get_profile(deps: &Deps, account: &Caller) -> Result<Profile, AppEr
     stored(deps, &linked_partner(deps, account).await?).await
 }
 
-/// PUT /profile: every changed property is logged and mailed to the profile's email. The
+/// PUT /profile: [`decide_profile_edit`] logs every changed property and sends the partner's
+/// rejected applications back to review; the profile, its log and those applications are one
+/// transaction, then the profile's email and each resubmitted application are mailed. The
 /// optional `expected_version` guards against overwriting someone else's edit; the store checks
-/// the version it read either way, so two edits never silently merge. The partner's rejected
-/// applications go back to review (`new`) in the same transaction, each logged and mailed
-/// (manual 3.3.1: "Bij weigering pas je de gegevens van je profiel of applicatie aan. Informat
-/// zal je aanvraag opnieuw evalueren.").
+/// the version it read either way, so two edits never silently merge.
 pub async fn update_profile(
     deps: &Deps,
     account: &Caller,
@@ -103,27 +66,9 @@ pub async fn update_profile(
     }
     let now = deps.clock.now();
     let user = editor.email.to_string();
-    let log: Vec<LogEntry> = before
-        .fields
-        .changes(&fields)
-        .into_iter()
-        .map(|(property, from, to)| LogEntry {
-            at: now,
-            action: LogAction::Updated,
-            property: property.to_owned(),
-            user: user.clone(),
-            from,
-            to,
-        })
-        .collect();
-    if log.is_empty() {
-        return Ok(before);
-    }
-    let after = Profile { fields, updated_at: now, version: before.version + 1, ..before.clone() };
     // An application that changed between its read and the write (an edit, an archive) makes
-    // the transaction fail as a whole: read the applications again. The profile stays the one
-    // read first, so a concurrent edit of the profile is still a conflict.
-    let mut written = None;
+    // the transaction fail as a whole: read the applications again and decide again. The
+    // profile stays the one read first, so a concurrent edit of the profile is a conflict.
     let mut applications = Some(applications);
     let mut tries = Tries::of(Stale::Profile);
     while tries.next() {
@@ -131,21 +76,14 @@ pub async fn update_profile(
             Some(read) => read?,
             None => deps.applications.applications(&partner).await?,
         };
-        let resubmitted = back_to_review(read, &user, now)?;
-        let parts: Vec<Resubmission<'_>> =
-            resubmitted.iter().map(|r| Resubmission { before: &r.before, after: &r.after, log: &r.log }).collect();
-        let change = Change::ProfileUpdated {
-            partner: after.id.clone(),
-            by: user.clone(),
-            at: now,
-            resubmitted: resubmitted.iter().map(|r| r.after.id.clone()).collect(),
+        let Some(edit) = decide_profile_edit(&before, fields.clone(), &read, &user, now) else {
+            return Ok(before);
         };
-        match deps.profiles.update_profile_resubmitting(&before, &after, &log, &parts, &change).await {
-            Ok(ProfileUpdated::Yes) => {
-                written = Some(resubmitted);
-                break;
-            }
-            Ok(ProfileUpdated::NameTaken) => return Err(name_taken(&after.fields)),
+        let parts: Vec<Resubmission<'_>> =
+            edit.resubmitted.iter().map(|r| Resubmission { before: &r.before, after: &r.after, log: &r.log }).collect();
+        match deps.profiles.update_profile_resubmitting(&before, &edit.after, &edit.log, &parts, &edit.change).await {
+            Ok(ProfileUpdated::Yes) => return notify_edit(deps, &user, edit).await,
+            Ok(ProfileUpdated::NameTaken) => return Err(name_taken(&edit.after.fields)),
             // The profile changed since it was read: its editor decides again.
             Err(StoreError::Stale(Stale::Profile)) => return Err(AppError::version_conflict(Stale::Profile)),
             // An application changed: read them again.
@@ -153,66 +91,29 @@ pub async fn update_profile(
             Err(e) => return Err(e.into()),
         }
     }
-    let resubmitted = written.ok_or_else(|| AppError::version_conflict(Stale::Profile))?;
+    Err(tries.exhausted())
+}
+
+/// After a written [`ProfileEdit`]: the mails go out together; the first that could not be
+/// made is the answer's error.
+async fn notify_edit(deps: &Deps, user: &str, edit: ProfileEdit) -> Result<Profile, AppError> {
+    let ProfileEdit { after, log, resubmitted, .. } = edit;
     tracing::info!(partner = %after.id, changes = log.len(), resubmitted = resubmitted.len(), "profile updated");
-    // The mails go out together; the first that could not be made is the answer's error.
     let (changed, resubmissions) = futures::join!(
-        notify_changed(deps, &after, &user, &log),
+        notify_changed(deps, &after, user, &log),
         futures::future::join_all(resubmitted.iter().map(|r| notify(
             deps,
             &after,
             &r.after,
             "wordt opnieuw beoordeeld",
             "Het partnerprofiel werd gewijzigd. De geweigerde applicatie gaat daarom terug naar Informat voor een nieuwe beoordeling.",
-            &user,
+            user,
             &r.log,
         )))
     );
     changed?;
     resubmissions.into_iter().collect::<Result<(), _>>()?;
     Ok(after)
-}
-
-/// At most this many rejected applications go back to review with one profile edit: they share
-/// one transaction with the profile, its name guards and its log (DynamoDB takes 100 items in
-/// one; each application is two). The oldest go first; any others follow with the next edit.
-pub const MAX_RESUBMITTED: usize = 40;
-
-/// A rejected application that goes back to review, with its log entry.
-struct BackToReview {
-    before: Application,
-    after: Application,
-    log: Vec<LogEntry>,
-}
-
-/// Of the partner's `applications`, the rejected ones (the oldest [`MAX_RESUBMITTED`]) as they
-/// will be once the profile edit sends them back to `new`.
-fn back_to_review(
-    applications: Vec<Application>,
-    user: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<BackToReview>, AppError> {
-    let mut rejected: Vec<Application> =
-        applications.into_iter().filter(|a| a.status == ApplicationStatus::Rejected).collect();
-    rejected.sort_by_key(|a| a.created_at);
-    rejected
-        .into_iter()
-        .take(MAX_RESUBMITTED)
-        .map(|before| {
-            // The partner's edit of a rejected application sends it back the same way.
-            let edited = before.edited(before.fields.clone()).map_err(|e| AppError::invariant(e.to_string()))?;
-            let after = Application { updated_at: now, version: before.version + 1, ..edited };
-            let log = vec![LogEntry {
-                at: now,
-                action: LogAction::Updated,
-                property: "Status".into(),
-                user: user.to_owned(),
-                from: Some(before.status.label().into()),
-                to: Some(after.status.label().into()),
-            }];
-            Ok(BackToReview { before, after, log })
-        })
-        .collect()
 }
 
 /// Mails the profile's email (manual 3.2.3: it "ontvangt notificaties over wijzigingen") what
@@ -239,11 +140,9 @@ pub(crate) async fn notify_changed(
     Ok(())
 }
 
-/// Where a logo is served: `<api>/partners/<slug>/logo?v=<logo id>`. The id changes with every
-/// upload, so the URL can be cached for good, and it is what lets the partner itself see a logo
-/// that the directory does not show yet.
+/// Where a logo is served: [`Profile::logo_url`] under the public API.
 pub fn logo_url(config: &Config, profile: &Profile) -> Option<String> {
-    profile.logo.as_ref().map(|logo| format!("{}/partners/{}/logo?v={}", config.public_api_url, profile.slug, logo.id))
+    profile.logo_url(&config.public_api_url)
 }
 
 /// PUT /profile/logo: stores the image, points the profile at it (logged and mailed like any
@@ -278,19 +177,9 @@ pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Resul
                 return Err(e);
             }
         };
-        let now = deps.clock.now();
-        let after =
-            Profile { logo: Some(logo.clone()), updated_at: now, version: before.version + 1, ..before.clone() };
-        let entry = LogEntry {
-            at: now,
-            action: LogAction::Updated,
-            property: "Logo".into(),
-            user: editor.email.to_string(),
-            from: logo_url(&deps.config, &before),
-            to: logo_url(&deps.config, &after),
-        };
-        let change = Change::LogoChanged { partner: partner.clone(), by: editor.email.to_string(), at: now };
-        let written = deps.profiles.update_profile(&before, &after, std::slice::from_ref(&entry), &change).await;
+        let LogoChange { after, log, change } =
+            decide_logo(&before, logo.clone(), editor.email.as_str(), &deps.config.public_api_url, deps.clock.now());
+        let written = deps.profiles.update_profile(&before, &after, &log, &change).await;
         match written {
             Ok(ProfileUpdated::Yes) => {
                 tracing::info!(partner = %partner, format = ?logo.format, width, height, "logo replaced");
@@ -300,7 +189,6 @@ pub async fn upload_logo(deps: &Deps, account: &Caller, bytes: Vec<u8>) -> Resul
                         remove_logo(deps, &partner, old).await;
                     }
                 };
-                let log = [entry];
                 let (notified, ()) =
                     futures::join!(notify_changed(deps, &after, editor.email.as_str(), &log), remove_old);
                 notified?;
@@ -389,7 +277,7 @@ pub async fn link_profile(deps: &Deps, account: &Caller, code: &str) -> Result<P
     });
     let account = account?;
     if account.partner_id.is_some() {
-        return Err(already_linked());
+        return Err(already_linked().into());
     }
     let secret = secret.ok_or_else(invalid)?;
     let now = deps.clock.now();
@@ -419,7 +307,7 @@ pub async fn link_profile(deps: &Deps, account: &Caller, code: &str) -> Result<P
             Ok(profile)
         }
         Linked::InvalidCode => Err(invalid()),
-        Linked::AccountAlreadyLinked => Err(already_linked()),
+        Linked::AccountAlreadyLinked => Err(already_linked().into()),
     }
 }
 
