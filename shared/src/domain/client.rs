@@ -222,19 +222,8 @@ mod tests {
         let now = Utc::now();
         let first = SecretToken::generate().expect("random");
         let client = Client {
-            id: ClientId::parse("c").expect("id"),
-            application_id: None,
-            partner_id: None,
-            active: true,
-            partner_suspended: false,
-            apis: BTreeSet::new(),
-            scopes: BTreeSet::new(),
-            blocked_scopes: Vec::new(),
             secrets: vec![StoredSecret { hash: SecretHash::of_generated(&first), created_at: now, valid_until: None }],
-            jwks: ClientJwks::default(),
-            created_at: now,
-            updated_at: now,
-            version: 1,
+            ..crate::domain::fixtures::client("c")
         };
         let second = SecretToken::generate().expect("random");
         let grace = client.with_new_secret(SecretHash::of_generated(&second), now, now + chrono::Duration::hours(1));
