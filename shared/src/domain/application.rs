@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Email, FieldError, PartnerId, TokenHash, text};
+use super::{Email, FieldError, LogAction, LogEntry, PartnerId, TokenHash, text};
 
 /// The data a client can be granted (api.md "APIs").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -296,6 +296,12 @@ pub struct InvalidTransition {
 }
 
 impl Application {
+    /// The log entry of `user`'s `action` that took this application to `after`'s status.
+    pub fn status_entry(&self, action: LogAction, after: &Self, user: &str, now: DateTime<Utc>) -> LogEntry {
+        let (from, to) = (self.status.label().into(), after.status.label().into());
+        LogEntry::new(now, action, "Status", user, Some(from), Some(to))
+    }
+
     /// Approval by Informat: from `new` only. The client id is the one it already has (it never
     /// changes), or `fresh`.
     pub fn approved(&self, fresh: ClientId) -> Result<Self, InvalidTransition> {

@@ -35,17 +35,6 @@ fn invalid_transition(before: &Application, to: &str) -> impl FnOnce(InvalidTran
     }
 }
 
-fn status_entry(action: LogAction, before: &Application, after: &Application, now: DateTime<Utc>) -> LogEntry {
-    LogEntry::new(
-        now,
-        action,
-        "Status",
-        INFORMAT,
-        Some(before.status.label().into()),
-        Some(after.status.label().into()),
-    )
-}
-
 /// Approval: from `new` only. The application keeps the client id it has (a linked client, or
 /// one of an earlier approval) or gets `fresh`; its client is activated with the application's
 /// APIs, or made when there is none (`stored`: the client of the id it already had).
@@ -83,7 +72,7 @@ pub fn decide_approval(
         },
     };
     let log = vec![
-        status_entry(LogAction::Approved, before, &after, now),
+        before.status_entry(LogAction::Approved, &after, INFORMAT, now),
         LogEntry::new(now, LogAction::Created, "Client ID", INFORMAT, None, Some(client_id.to_string())),
     ];
     let change = Change::ApplicationApproved {
@@ -100,7 +89,7 @@ pub fn decide_rejection(before: &Application, reason: String, now: DateTime<Utc>
     let rejected = before.rejected(reason.clone()).map_err(invalid_transition(before, "geweigerd"))?;
     let after = Application { updated_at: now, version: before.version + 1, ..rejected };
     let log = vec![
-        status_entry(LogAction::Rejected, before, &after, now),
+        before.status_entry(LogAction::Rejected, &after, INFORMAT, now),
         LogEntry::new(now, LogAction::Rejected, "Reden", INFORMAT, None, Some(reason.clone())),
     ];
     let change = Change::ApplicationRejected {
@@ -122,7 +111,7 @@ pub fn decide_archiving(
     let after = Application { updated_at: now, version: before.version + 1, ..archived };
     let client = stored.map(|c| Client { active: false, updated_at: now, version: c.version + 1, ..c.clone() });
     let approved_delta = if before.status == ApplicationStatus::Approved { -1 } else { 0 };
-    let log = vec![status_entry(LogAction::Archived, before, &after, now)];
+    let log = vec![before.status_entry(LogAction::Archived, &after, INFORMAT, now)];
     let change =
         Change::ApplicationArchived { application: after.id.clone(), partner: after.partner_id.clone(), at: now };
     Ok(Moderation { after, client, approved_delta, log, change })

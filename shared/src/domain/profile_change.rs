@@ -150,14 +150,7 @@ fn back_to_review(applications: &[Application], user: &str, now: DateTime<Utc>) 
         .filter_map(|before| Some((before, before.edited(before.fields.clone()).ok()?)))
         .map(|(before, edited)| {
             let after = Application { updated_at: now, version: before.version + 1, ..edited };
-            let log = vec![LogEntry::new(
-                now,
-                LogAction::Updated,
-                "Status",
-                user,
-                Some(before.status.label().into()),
-                Some(after.status.label().into()),
-            )];
+            let log = vec![before.status_entry(LogAction::Updated, &after, user, now)];
             BackToReview { before: before.clone(), after, log }
         })
         .collect()

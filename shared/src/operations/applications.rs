@@ -768,14 +768,7 @@ pub async fn update_application(
         return Ok(before);
     }
     if edited.status != before.status {
-        log.push(LogEntry::new(
-            now,
-            LogAction::Updated,
-            "Status",
-            &user,
-            Some(before.status.label().into()),
-            Some(edited.status.label().into()),
-        ));
+        log.push(before.status_entry(LogAction::Updated, &edited, &user, now));
     }
     let (contact, confirm) = contact_after(Some(&before), &edited.fields.contact_email, &editor.email, now)?;
     log.extend(confirm.is_some().then(|| confirmation_logged(now, &user, &edited.fields.contact_email)));
